@@ -1,0 +1,42 @@
+# Every target bootstraps .venv itself, so each works on a fresh clone.
+# The venv is rebuilt only when requirements.txt or pyproject.toml change.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed
+STACK  ?= dev
+OUT    ?=
+
+.PHONY: venv plan validate test lint fmt clean
+
+$(STAMP): requirements.txt pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -r requirements.txt
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+venv: $(STAMP)
+
+## plan: render a stack offline (no credentials, no Pulumi CLI): make plan STACK=prod OUT=plan.json
+plan: $(STAMP)
+	$(BIN)/modelfleet plan --stack $(STACK) $(if $(OUT),--out $(OUT))
+
+## validate: check a stack file only
+validate: $(STAMP)
+	$(BIN)/modelfleet validate --stack $(STACK)
+
+## test: the whole test suite
+test: $(STAMP)
+	$(BIN)/pytest
+
+## lint: ruff lint and format check
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+fmt: $(STAMP)
+	$(BIN)/ruff check --fix .
+	$(BIN)/ruff format .
+
+clean:
+	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache

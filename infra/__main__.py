@@ -1,0 +1,56 @@
+"""Composition root: stack config -> settings -> Platform -> exports. Nothing else.
+
+``pulumi up`` and the offline ``modelfleet plan`` both run this very file.
+"""
+
+import sys
+from pathlib import Path
+
+if __package__ in (None, ""):
+    # Pulumi runs this file by path (Pulumi.yaml `main: infra/`), so the project
+    # root is not on sys.path yet; the offline plan engine runs it the same way.
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import pulumi
+import pulumi_aws as aws
+from pulumi.runtime.config import CONFIG, get_config_env
+
+from infra.components.platform import Platform, PlatformArgs
+from infra.settings import SettingsError, load_settings
+
+# The CLI hands config to the program as PULUMI_CONFIG; tests and the plan engine
+# set it in-process. Both are read whole so that unknown keys can be rejected.
+try:
+    settings = load_settings(pulumi.get_stack(), {**get_config_env(), **CONFIG.get()})
+except SettingsError as error:
+    raise pulumi.RunError(str(error)) from None  # a clean message, no traceback
+
+zones = aws.get_availability_zones(
+    state="available",
+    filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],  # no Local Zones
+).names
+if len(zones) < settings.network.az_count:
+    raise pulumi.RunError(
+        f"modelfleet:network.az_count is {settings.network.az_count} but {settings.region} "
+        f"has {len(zones)} available zones: {', '.join(zones)}"
+    )
+
+platform = Platform(
+    "platform",
+    PlatformArgs(
+        settings=settings,
+        availability_zones=zones,
+        account_id=aws.get_caller_identity_output().account_id,
+        partition=aws.get_partition_output().partition,
+    ),
+)
+
+network = platform.network
+pulumi.export("environment", settings.environment)
+pulumi.export("region", settings.region)
+pulumi.export("vpc_id", network.vpc_id)
+pulumi.export("public_subnet_ids", network.public_subnet_ids)
+pulumi.export("private_subnet_ids", network.private_subnet_ids)
+pulumi.export("nat_gateway_count", len(network.nat_gateways))
+pulumi.export("endpoint_security_group_id", network.endpoints.security_group.id)
+pulumi.export("flow_log_group", network.flow_logs.log_group.name)

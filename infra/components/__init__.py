@@ -1,0 +1,1 @@
+"""One ComponentResource per module. Components take typed Args and never read config."""

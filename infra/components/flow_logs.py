@@ -1,0 +1,114 @@
+"""VPC flow logs into a KMS-encrypted CloudWatch log group.
+
+Flow logs are the record of who talked to what inside the VPC: they are kept
+encrypted with a key of their own, for the tier's retention, and the delivery
+role can write to this one log group only.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra import iam
+from infra.components.encryption_key import EncryptionKey, EncryptionKeyArgs
+
+
+@dataclass
+class FlowLogsArgs:
+    vpc_id: pulumi.Input[str]
+    log_group_name: str
+    key_alias: str
+    region: str
+    account_id: pulumi.Input[str]
+    partition: pulumi.Input[str]
+    tags: Mapping[str, str]
+    retention_days: int = 365
+    traffic_type: str = "ALL"
+    max_aggregation_interval_seconds: int = 600
+    protect: bool = False
+
+
+class FlowLogs(pulumi.ComponentResource):
+    log_group: aws.cloudwatch.LogGroup
+
+    def __init__(self, name: str, args: FlowLogsArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("modelfleet:network:FlowLogs", name, None, opts)
+        child = pulumi.ResourceOptions(parent=self)
+        log_group_arn = pulumi.Output.all(args.partition, args.account_id).apply(
+            lambda v: f"arn:{v[0]}:logs:{args.region}:{v[1]}:log-group:{args.log_group_name}"
+        )
+        key = EncryptionKey(
+            f"{name}-kms",
+            EncryptionKeyArgs(
+                description=f"VPC flow logs in {args.log_group_name}",
+                alias=args.key_alias,
+                account_id=args.account_id,
+                partition=args.partition,
+                tags=args.tags,
+                # CloudWatch Logs may use the key for this log group only.
+                service=f"logs.{args.region}.amazonaws.com",
+                service_condition={
+                    "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}
+                },
+                protect=args.protect,
+            ),
+            opts=child,
+        )
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-log-group",
+            name=args.log_group_name,
+            kms_key_id=key.arn,
+            retention_in_days=args.retention_days,
+            deletion_protection_enabled=args.protect,
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(
+                parent=self, protect=args.protect, retain_on_delete=args.protect
+            ),
+        )
+        role = aws.iam.Role(
+            f"{name}-role",
+            description="Delivers VPC flow logs to CloudWatch Logs",
+            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(
+                lambda account: json.dumps(
+                    iam.service_trust("vpc-flow-logs.amazonaws.com", account)
+                )
+            ),
+            tags=dict(args.tags),
+            opts=child,
+        )
+        aws.iam.RolePolicy(
+            f"{name}-delivery",
+            role=role.id,
+            policy=log_group_arn.apply(
+                lambda arn: json.dumps(
+                    iam.document(
+                        iam.allow(
+                            [
+                                "logs:CreateLogStream",
+                                "logs:DescribeLogStreams",
+                                "logs:PutLogEvents",
+                            ],
+                            [arn, f"{arn}:*"],
+                        )
+                    )
+                )
+            ),
+            opts=child,
+        )
+        aws.ec2.FlowLog(
+            f"{name}-vpc",
+            vpc_id=args.vpc_id,
+            traffic_type=args.traffic_type,
+            log_destination_type="cloud-watch-logs",
+            log_destination=self.log_group.arn,
+            iam_role_arn=role.arn,
+            max_aggregation_interval=args.max_aggregation_interval_seconds,
+            tags=dict(args.tags),
+            opts=child,
+        )
+        self.register_outputs({"log_group_name": self.log_group.name})

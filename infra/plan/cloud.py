@@ -1,0 +1,195 @@
+"""Cloud-like answers for the offline engine: ids, ARNs, names, AZs, identity.
+
+Every value is derived from the stack, type and logical name, so planning the
+same program twice gives the same plan byte for byte, which is what a diff of
+two revisions relies on. Addresses come from documentation ranges (RFC 5737).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import threading
+from typing import Any
+
+import pulumi
+
+from infra.plan.model import PlannedInvoke
+
+ACCOUNT_ID = "123456789012"
+
+# Zone letters per region for an account with default opt-ins; others get a-c.
+ZONE_LETTERS = {
+    "us-east-1": "abcdef",
+    "us-west-1": "bc",
+    "us-west-2": "abcd",
+    "ap-northeast-1": "acd",
+    "ap-northeast-2": "abcd",
+    "ca-central-1": "abd",
+    "sa-east-1": "abc",
+}
+_COMPASS = {"north": "n", "south": "s", "east": "e", "west": "w", "central": "c",
+            "northeast": "ne", "northwest": "nw", "southeast": "se", "southwest": "sw"}  # fmt: skip
+
+# The id prefix AWS gives each resource type.
+ID_PREFIX = {
+    "aws:ec2/vpc:Vpc": "vpc",
+    "aws:ec2/subnet:Subnet": "subnet",
+    "aws:ec2/internetGateway:InternetGateway": "igw",
+    "aws:ec2/natGateway:NatGateway": "nat",
+    "aws:ec2/eip:Eip": "eipalloc",
+    "aws:ec2/routeTable:RouteTable": "rtb",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation": "rtbassoc",
+    "aws:ec2/route:Route": "r-rtb",
+    "aws:ec2/securityGroup:SecurityGroup": "sg",
+    "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup": "sg",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule": "sgr",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
+    "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
+    "aws:ec2/flowLog:FlowLog": "fl",
+}
+# ARN formats where the generic "<service>:<region>:<account>:<kind>/<id>" is wrong.
+ARN_FORMAT = {
+    "aws:iam/role:Role": "arn:{partition}:iam::{account}:role/{name}",
+    "aws:iam/policy:Policy": "arn:{partition}:iam::{account}:policy/{name}",
+    "aws:cloudwatch/logGroup:LogGroup": "arn:{partition}:logs:{region}:{account}:log-group:{name}",
+    "aws:kms/key:Key": "arn:{partition}:kms:{region}:{account}:key/{id}",
+    "aws:kms/alias:Alias": "arn:{partition}:kms:{region}:{account}:{name}",
+    "aws:s3/bucket:Bucket": "arn:{partition}:s3:::{name}",
+    "aws:s3/bucketV2:BucketV2": "arn:{partition}:s3:::{name}",
+}
+
+
+# Types whose physical name Pulumi generates when the program gives none.
+AUTO_NAMED = frozenset(
+    {
+        "aws:iam/role:Role",
+        "aws:iam/rolePolicy:RolePolicy",
+        "aws:iam/policy:Policy",
+        "aws:ec2/securityGroup:SecurityGroup",
+        "aws:cloudwatch/logGroup:LogGroup",
+        "aws:s3/bucket:Bucket",
+        "aws:s3/bucketV2:BucketV2",
+    }
+)
+
+
+def partition_of(region: str) -> str:
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
+def zone_names(region: str) -> list[str]:
+    return [f"{region}{letter}" for letter in ZONE_LETTERS.get(region, "abc")]
+
+
+def zone_ids(region: str) -> list[str]:
+    area, direction, number = [*region.split("-"), "", ""][:3]
+    short = f"{area}{_COMPASS.get(direction, direction[:1])}{number}"
+    return [f"{short}-az{i + 1}" for i in range(len(zone_names(region)))]
+
+
+class UnmockedInvoke(RuntimeError):
+    """The program called a data source the offline engine cannot answer yet."""
+
+
+class CloudMocks(pulumi.runtime.Mocks):
+    """Answers resource registrations and invokes like AWS would, and records invokes."""
+
+    def __init__(self, stack: str, region: str):
+        self.stack, self.region = stack, region
+        self.partition = partition_of(region)
+        self.invokes: list[PlannedInvoke] = []
+        self._lock = threading.Lock()  # the SDK calls mocks from a thread pool
+
+    def _digest(self, *parts: str) -> str:
+        return hashlib.sha256("/".join((self.stack, *parts)).encode()).hexdigest()
+
+    def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
+        state = dict(args.inputs)
+        if not args.custom:
+            return "", state
+        digest = self._digest(args.typ, args.name)
+        name = state.get("name") or f"{args.name}-{digest[:7]}"  # Pulumi's auto-name shape
+        if "name" in state or args.typ in AUTO_NAMED:
+            state["name"] = name
+        if args.typ == "aws:kms/key:Key":
+            resource_id = (
+                f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+            )
+            state["key_id"] = resource_id
+        elif args.typ in (
+            "aws:iam/role:Role",
+            "aws:cloudwatch/logGroup:LogGroup",
+            "aws:kms/alias:Alias",
+        ):
+            resource_id = name
+        elif args.typ in ID_PREFIX:
+            resource_id = f"{ID_PREFIX[args.typ]}-{digest[:17]}"
+        else:
+            resource_id = f"{args.name}-{digest[:8]}"
+        state["arn"] = self._arn(args.typ, resource_id, name)
+        if args.typ == "aws:ec2/vpc:Vpc":
+            state["default_security_group_id"] = f"sg-{digest[17:34]}"
+            state["main_route_table_id"] = f"rtb-{digest[17:34]}"
+        if args.typ in ("aws:ec2/eip:Eip", "aws:ec2/natGateway:NatGateway"):
+            state["allocation_id"] = state.get("allocation_id", resource_id)
+            state["public_ip"] = f"203.0.113.{int(digest[:2], 16) % 254 + 1}"
+        return resource_id, state
+
+    def _arn(self, type_token: str, resource_id: str, name: str) -> str:
+        template = ARN_FORMAT.get(type_token)
+        if template is None:
+            service = type_token.split(":")[1].split("/", 1)[0]
+            kind = type_token.rsplit(":", 1)[-1].lower()
+            template = f"arn:{{partition}}:{service}:{{region}}:{{account}}:{kind}/{{id}}"
+        return template.format(
+            partition=self.partition,
+            region=self.region,
+            account=ACCOUNT_ID,
+            id=resource_id,
+            name=name,
+        )
+
+    def call(self, args: pulumi.runtime.MockCallArgs) -> dict[str, Any]:
+        with self._lock:
+            self.invokes.append(PlannedInvoke(token=args.token, args=dict(args.args)))
+        region = args.args.get("region") or self.region
+        answers = {
+            "aws:index/getAvailabilityZones:getAvailabilityZones": lambda: {
+                "id": region,
+                "names": zone_names(region),
+                "zoneIds": zone_ids(region),
+                "groupNames": [region] * len(zone_names(region)),
+                "state": "available",
+            },
+            "aws:index/getCallerIdentity:getCallerIdentity": lambda: {
+                "id": ACCOUNT_ID,
+                "accountId": ACCOUNT_ID,
+                "arn": f"arn:{self.partition}:sts::{ACCOUNT_ID}:assumed-role/plan/offline",
+                "userId": "AROAMODELFLEETPLAN:offline",
+            },
+            "aws:index/getPartition:getPartition": lambda: {
+                "id": self.partition,
+                "partition": self.partition,
+                "dnsSuffix": "amazonaws.com.cn" if self.partition == "aws-cn" else "amazonaws.com",
+                "reverseDnsPrefix": "cn.com.amazonaws"
+                if self.partition == "aws-cn"
+                else "com.amazonaws",
+            },
+            "aws:index/getRegion:getRegion": lambda: {
+                "id": region,
+                "name": region,
+                "region": region,
+                "endpoint": f"ec2.{region}.amazonaws.com",
+                "description": region,
+            },
+        }
+        if args.token not in answers:
+            raise UnmockedInvoke(
+                f"the offline plan cannot answer {args.token} yet; add it to CloudMocks.call "
+                "in infra/plan/cloud.py"
+            )
+        return answers[args.token]()

@@ -1,0 +1,141 @@
+"""The Plan: what a stack declares, as recorded by the offline engine.
+
+A Plan is the contract between the engine and everything built on it (tests,
+policy checks, cost estimates, PR diffs, users' scripts). Its JSON form is
+versioned; fields are only ever added within a version.
+
+JSON shape (``schema_version`` 1)::
+
+    {"schema_version": 1, "project": "modelfleet", "stack": "dev", "region": "eu-west-1",
+     "resources": [{"urn", "type", "name", "parent", "custom", "id", "inputs", "outputs",
+                    "protect", "retain_on_delete", "depends_on"}, ...],
+     "invokes": [{"token", "args"}, ...],
+     "outputs": {...}, "diagnostics": [{"severity", "message"}, ...]}
+
+``type`` is the Pulumi type token (``aws:ec2/natGateway:NatGateway``); ``parent`` is
+the parent's URN, or null for resources directly under the stack.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+SCHEMA_VERSION = 1
+SECRET = "[secret]"  # what a secret value looks like in a plan
+COMPUTED = "<computed>"  # a value only known after a real deployment
+
+
+@dataclass(frozen=True)
+class PlannedResource:
+    urn: str
+    type: str
+    name: str
+    parent: str | None
+    custom: bool  # False for component resources
+    inputs: dict[str, Any]
+    outputs: dict[str, Any] = field(default_factory=dict)
+    id: str | None = None
+    protect: bool = False
+    retain_on_delete: bool = False
+    depends_on: list[str] = field(default_factory=list)
+
+    @property
+    def tags(self) -> dict[str, str]:
+        return dict(self.inputs.get("tags") or {})
+
+
+@dataclass(frozen=True)
+class PlannedInvoke:
+    token: str
+    args: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class Diagnostic:
+    severity: str
+    message: str
+
+
+@dataclass
+class Plan:
+    project: str
+    stack: str
+    region: str
+    resources: list[PlannedResource]
+    invokes: list[PlannedInvoke] = field(default_factory=list)
+    outputs: dict[str, Any] = field(default_factory=dict)
+    diagnostics: list[Diagnostic] = field(default_factory=list)
+    schema_version: int = SCHEMA_VERSION
+
+    # Queries -----------------------------------------------------------------
+    def of_type(self, type_token: str) -> list[PlannedResource]:
+        return [r for r in self.resources if r.type == type_token]
+
+    def get(self, type_token: str, name: str) -> PlannedResource:
+        for resource in self.resources:
+            if resource.type == type_token and resource.name == name:
+                return resource
+        raise KeyError(f"no {type_token} named {name!r} in the plan for stack {self.stack!r}")
+
+    def by_urn(self, urn: str) -> PlannedResource:
+        for resource in self.resources:
+            if resource.urn == urn:
+                return resource
+        raise KeyError(urn)
+
+    def children(self, parent_urn: str | None) -> list[PlannedResource]:
+        return [r for r in self.resources if r.parent == parent_urn]
+
+    def descendants(self, urn: str) -> list[PlannedResource]:
+        found, frontier = [], [urn]
+        while frontier:
+            kids = self.children(frontier.pop())
+            found.extend(kids)
+            frontier.extend(k.urn for k in kids)
+        return found
+
+    @property
+    def custom_resources(self) -> list[PlannedResource]:
+        """Resources a provider manages (components excluded): what costs money."""
+        return [r for r in self.resources if r.custom]
+
+    def counts(self) -> Counter[str]:
+        return Counter(r.type for r in self.custom_resources)
+
+    # Serialisation -----------------------------------------------------------
+    def to_dict(self) -> dict[str, Any]:
+        data = asdict(self)
+        return {"schema_version": data.pop("schema_version"), **data}
+
+    def to_json(self) -> str:
+        return json.dumps(self.to_dict(), indent=2, sort_keys=False) + "\n"
+
+    def save(self, path: str | Path) -> None:
+        Path(path).write_text(self.to_json(), encoding="utf-8")
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Plan:
+        version = data.get("schema_version")
+        if version != SCHEMA_VERSION:
+            raise ValueError(f"plan schema_version {version!r} is not {SCHEMA_VERSION}")
+        return cls(
+            project=data["project"],
+            stack=data["stack"],
+            region=data["region"],
+            resources=[PlannedResource(**r) for r in data["resources"]],
+            invokes=[PlannedInvoke(**i) for i in data.get("invokes", [])],
+            outputs=data.get("outputs", {}),
+            diagnostics=[Diagnostic(**d) for d in data.get("diagnostics", [])],
+        )
+
+    @classmethod
+    def from_json(cls, text: str) -> Plan:
+        return cls.from_dict(json.loads(text))
+
+    @classmethod
+    def load(cls, path: str | Path) -> Plan:
+        return cls.from_json(Path(path).read_text(encoding="utf-8"))

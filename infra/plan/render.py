@@ -1,0 +1,84 @@
+"""Show a Plan to a person: a resource tree, counts per type, stack outputs."""
+
+from __future__ import annotations
+
+from rich.console import Console, Group
+from rich.table import Table
+from rich.text import Text
+from rich.tree import Tree
+
+from infra.plan.model import Plan, PlannedResource
+
+# Inputs worth a glance in the tree, in the order they are shown (wire names).
+HINT_KEYS = (
+    "cidrBlock",
+    "availabilityZone",
+    "serviceName",
+    "destinationCidrBlock",
+    "name",
+    "retentionInDays",
+    "trafficType",
+    "instanceType",
+)
+
+
+def _label(resource: PlannedResource) -> Text:
+    text = Text(resource.name, style="bold" if not resource.custom else "")
+    text.append(f"  {resource.type}", style="dim" if resource.custom else "cyan")
+    hints = [str(resource.inputs[k]) for k in HINT_KEYS if resource.inputs.get(k) not in (None, "")]
+    if hints:
+        text.append(f"  {' · '.join(hints)}", style="green")
+    if resource.protect:
+        text.append("  [protected]", style="yellow")
+    return text
+
+
+def tree(plan: Plan) -> Tree:
+    root = Tree(Text(f"{plan.project}-{plan.stack}  pulumi:pulumi:Stack", style="bold magenta"))
+
+    def add(branch: Tree, parent: str | None) -> None:
+        kids = sorted(plan.children(parent), key=lambda r: (r.custom, r.type, r.name))
+        for kid in kids:
+            add(branch.add(_label(kid)), kid.urn)
+
+    add(root, None)
+    return root
+
+
+def counts_table(plan: Plan) -> Table:
+    table = Table(title="Resources by type", title_justify="left", show_edge=False)
+    table.add_column("type")
+    table.add_column("count", justify="right")
+    for type_token, count in sorted(plan.counts().items()):
+        table.add_row(type_token, str(count))
+    table.add_section()
+    table.add_row("total", str(sum(plan.counts().values())), style="bold")
+    return table
+
+
+def outputs_table(plan: Plan) -> Table:
+    table = Table(title="Stack outputs", title_justify="left", show_edge=False)
+    table.add_column("name")
+    table.add_column("value", overflow="fold")
+    for name, value in plan.outputs.items():
+        table.add_row(name, ", ".join(map(str, value)) if isinstance(value, list) else str(value))
+    return table
+
+
+def summary(plan: Plan) -> Text:
+    components = len(plan.resources) - len(plan.custom_resources)
+    return Text.assemble(
+        ("Stack ", ""),
+        (plan.stack, "bold"),
+        (f" ({plan.region}): {len(plan.custom_resources)} resources, ", ""),
+        (f"{components} components, {len(plan.invokes)} lookups", ""),
+    )
+
+
+def render(plan: Plan, console: Console, *, show_tree: bool = True) -> None:
+    parts = [tree(plan)] if show_tree else []
+    parts += [Text(), counts_table(plan), Text(), outputs_table(plan)]
+    for diagnostic in plan.diagnostics:
+        parts.append(Text(f"{diagnostic.severity}: {diagnostic.message}", style="yellow"))
+    parts += [Text(), summary(plan)]
+    console.print(Group(*parts))

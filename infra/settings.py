@@ -1,0 +1,397 @@
+"""Typed, validated stack settings: the only module that interprets stack config.
+
+``load_settings`` turns a stack's config map (``stacks/Pulumi.<env>.yaml``, as the
+Pulumi CLI hands it to the program) into a ``PlatformSettings`` object, after
+filling in the tier's defaults. Every problem is reported at once, each with its
+config key path and what is allowed, before any resource is declared.
+
+Sections still to come plug in beside ``network`` as ``modelfleet:cluster``,
+``modelfleet:gpu_pools`` and ``modelfleet:models``; until they exist, those keys
+are rejected as unknown rather than silently ignored.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from enum import StrEnum
+from ipaddress import IPv4Network
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    PlainValidator,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from infra import subnets
+from infra.settings_errors import Problem, SettingsError, problems_from
+
+__all__ = [
+    "FlowLogSettings",
+    "NatStrategy",
+    "NetworkSettings",
+    "PlatformSettings",
+    "Problem",
+    "SettingsError",
+    "Tier",
+    "load_settings",
+]
+
+
+class Tier(StrEnum):
+    DEV = "dev"
+    STAGING = "staging"
+    PROD = "prod"
+
+
+class NatStrategy(StrEnum):
+    NONE = "none"  # no internet egress: private subnets reach AWS through VPC endpoints only
+    SINGLE = "single"  # one NAT gateway: cheap, but an AZ outage cuts egress for all
+    PER_AZ = "per_az"  # one NAT gateway per AZ: no cross-AZ dependency
+
+
+# Interface endpoints the serving path needs to run without NAT traffic to AWS APIs.
+REQUIRED_INTERFACE_ENDPOINTS = (
+    "sagemaker.api",
+    "sagemaker.runtime",
+    "ecr.api",
+    "ecr.dkr",
+    "logs",
+    "monitoring",
+    "sts",
+)
+EndpointService = Literal[
+    "sagemaker.api", "sagemaker.runtime", "ecr.api", "ecr.dkr", "logs", "monitoring", "sts",
+    "ec2", "eks", "eks-auth", "elasticloadbalancing", "autoscaling", "kms", "ssm",
+    "ssmmessages", "ec2messages", "secretsmanager",
+]  # fmt: skip
+# The values CloudWatch Logs accepts for a log group's retention.
+RetentionDays = Literal[
+    1, 3, 5, 7, 14, 30, 60, 90, 120, 150, 180, 365, 400, 545, 731, 1096, 1827, 2192, 2557,
+    2922, 3288, 3653,
+]  # fmt: skip
+
+
+def _parse_cidr(value: Any) -> IPv4Network:
+    if isinstance(value, IPv4Network):
+        return value
+    if not isinstance(value, str) or "/" not in value:
+        raise PydanticCustomError(
+            "cidr", "must be an IPv4 CIDR block such as 10.20.0.0/16 (got '{got}')", {"got": value}
+        )
+    try:
+        return IPv4Network(value, strict=True)
+    except ValueError:
+        pass
+    try:
+        loose = IPv4Network(value, strict=False)
+    except ValueError:
+        raise PydanticCustomError(
+            "cidr", "is not a valid IPv4 CIDR block (got '{got}')", {"got": value}
+        ) from None
+    raise PydanticCustomError(
+        "cidr",
+        "has host bits set; did you mean {fix}? (got '{got}')",
+        {"got": value, "fix": str(loose)},
+    )
+
+
+Cidr = Annotated[IPv4Network, PlainValidator(_parse_cidr), PlainSerializer(str)]
+
+_TAG_TEXT = re.compile(r"^[\w\s.:/=+\-@]*$")
+# Tags modelfleet sets itself on every resource; a stack may not override them.
+RESERVED_TAG_KEYS = frozenset({"environment", "project", "owner", "cost-center", "managed-by"})
+
+
+def _tag_key(key: str) -> str:
+    if not 1 <= len(key) <= 128 or not _TAG_TEXT.match(key):
+        raise PydanticCustomError(
+            "tag",
+            "tag key must be 1-128 letters, digits, spaces or _.:/=+-@ (got '{got}')",
+            {"got": key},
+        )
+    if key.lower().startswith("aws:"):
+        raise PydanticCustomError("tag", "tag keys starting with 'aws:' are reserved by AWS", {})
+    if key in RESERVED_TAG_KEYS:
+        setting = (
+            "the stack name" if key == "environment" else f"modelfleet:{key.replace('-', '_')}"
+        )
+        raise PydanticCustomError(
+            "tag",
+            "tag '{key}' is set by modelfleet; use {setting} instead",
+            {"key": key, "setting": setting},
+        )
+    return key
+
+
+def _tag_value(value: str) -> str:
+    if len(value) > 256 or not _TAG_TEXT.match(value):
+        raise PydanticCustomError(
+            "tag",
+            "must be at most 256 letters, digits, spaces or _.:/=+-@ (got '{got}')",
+            {"got": value},
+        )
+    return value
+
+
+TagKey = Annotated[str, AfterValidator(_tag_key)]
+TagValue = Annotated[str, AfterValidator(_tag_value)]
+
+
+def _region(value: str) -> str:
+    if not re.fullmatch(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}", value):
+        raise PydanticCustomError(
+            "region",
+            "must be an AWS region code such as us-east-1 or eu-west-1 (got '{got}')",
+            {"got": value},
+        )
+    return value
+
+
+def _stack_name(value: str) -> str:
+    if not re.fullmatch(r"[a-z][a-z0-9-]{1,19}", value):
+        raise PydanticCustomError(
+            "stack",
+            "must be 2-20 lowercase letters, digits or '-', starting with a letter (got '{got}')",
+            {"got": value},
+        )
+    return value
+
+
+class _Strict(BaseModel):
+    """Base for every settings model: unknown keys are typos, so they are errors."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class FlowLogSettings(_Strict):
+    retention_days: RetentionDays = Field(365, description="days CloudWatch keeps VPC flow logs")
+    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = Field(
+        "ALL", description="which flows to log"
+    )
+    max_aggregation_interval_seconds: Literal[60, 600] = Field(
+        600, description="how long flows are aggregated before a record is written"
+    )
+
+
+class NetworkSettings(_Strict):
+    cidr: Cidr = Field(description="the VPC's IPv4 CIDR block, e.g. 10.20.0.0/16")
+    az_count: int = Field(3, ge=2, le=6, description="availability zones to spread subnets over")
+    nat_strategy: NatStrategy = Field(NatStrategy.PER_AZ, description="NAT gateways for egress")
+    public_subnet_prefix: int = Field(
+        24, ge=20, le=28, description="prefix length of public subnets"
+    )
+    private_subnet_prefix: int = Field(
+        19, ge=16, le=27, description="prefix length of private subnets (EKS pods take one IP each)"
+    )
+    public_subnet_cidrs: list[Cidr] | None = Field(
+        None, description="explicit public subnets, one per AZ"
+    )
+    private_subnet_cidrs: list[Cidr] | None = Field(
+        None, description="explicit private subnets, one per AZ"
+    )
+    interface_endpoints: list[EndpointService] = Field(
+        default_factory=lambda: list(REQUIRED_INTERFACE_ENDPOINTS),
+        description="AWS services reached through interface endpoints with private DNS",
+    )
+    flow_logs: FlowLogSettings = Field(default_factory=FlowLogSettings)
+
+    @model_validator(mode="after")
+    def _layout(self) -> NetworkSettings:
+        """Check the subnet layout and fill in derived subnets, reporting every conflict."""
+        errors: list[InitErrorDetails] = []
+
+        def error(loc: tuple[str | int, ...], message: str, got: Any) -> None:
+            errors.append(
+                InitErrorDetails(
+                    type=PydanticCustomError("network", message), loc=loc, input=str(got)
+                )
+            )
+
+        if not 16 <= self.cidr.prefixlen <= 24:
+            error(
+                ("cidr",),
+                f"prefix must be between /16 and /24 (got /{self.cidr.prefixlen})",
+                self.cidr,
+            )
+        if not subnets.is_rfc1918(self.cidr):
+            error(
+                ("cidr",), "must be inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16", self.cidr
+            )
+        if errors:
+            raise ValidationError.from_exception_data("NetworkSettings", errors)
+
+        layout: dict[str, list[IPv4Network]] = {}
+        for kind in ("private", "public"):
+            key = f"{kind}_subnet_cidrs"
+            explicit = getattr(self, key)
+            if explicit is None:
+                continue
+            if len(explicit) != self.az_count:
+                error(
+                    (key,),
+                    f"needs one subnet per AZ: {self.az_count} (got {len(explicit)})",
+                    explicit,
+                )
+            for index, net in enumerate(explicit):
+                if not net.subnet_of(self.cidr):
+                    error((key, index), f"{net} is outside the VPC CIDR {self.cidr}", net)
+                elif net.prefixlen > 28:
+                    error((key, index), f"{net} is smaller than /28, the smallest AWS subnet", net)
+            layout[kind] = list(explicit)
+
+        missing = [k for k in ("private", "public") if k not in layout]
+        if missing:
+            taken = [n for nets in layout.values() for n in nets]
+            wanted = [
+                getattr(self, f"{k}_subnet_prefix") for k in missing for _ in range(self.az_count)
+            ]
+            try:
+                # Derived subnets go after any explicit ones so they never collide.
+                padded = subnets.allocate(self.cidr, [n.prefixlen for n in taken] + wanted)
+            except subnets.SubnetsDoNotFit as exc:
+                sizes = ", ".join(
+                    f"{self.az_count} {k} /{getattr(self, f'{k}_subnet_prefix')}" for k in missing
+                )
+                error(
+                    ("cidr",),
+                    f"cannot hold {sizes} subnets: {exc}; use a larger VPC or longer prefixes",
+                    self.cidr,
+                )
+            else:
+                derived = padded[len(taken) :]
+                for offset, kind in enumerate(missing):
+                    layout[kind] = derived[offset * self.az_count : (offset + 1) * self.az_count]
+
+        everything = [(k, i, n) for k in layout for i, n in enumerate(layout[k])]
+        for a, b in subnets.overlapping_pairs([n for _, _, n in everything]):
+            (kind_a, index_a, net_a), (kind_b, index_b, net_b) = everything[a], everything[b]
+            error(
+                (f"{kind_b}_subnet_cidrs", index_b),
+                f"{net_b} overlaps {kind_a}_subnet_cidrs[{index_a}] ({net_a})",
+                net_b,
+            )
+        if errors:
+            raise ValidationError.from_exception_data("NetworkSettings", errors)
+        # The resolved layout is what the Network component builds and the plan shows.
+        object.__setattr__(self, "private_subnet_cidrs", layout["private"])
+        object.__setattr__(self, "public_subnet_cidrs", layout["public"])
+        return self
+
+    @property
+    def nat_gateway_count(self) -> int:
+        return {NatStrategy.NONE: 0, NatStrategy.SINGLE: 1, NatStrategy.PER_AZ: self.az_count}[
+            self.nat_strategy
+        ]
+
+
+class PlatformSettings(_Strict):
+    """The whole stack. Field aliases are the config keys as written in the stack file."""
+
+    environment: Annotated[str, AfterValidator(_stack_name)] = Field(
+        description="the stack name, used in resource names"
+    )
+    region: Annotated[str, AfterValidator(_region)] = Field(
+        alias="aws:region", description="the AWS region the stack deploys to"
+    )
+    tier: Tier = Field(
+        alias="modelfleet:tier", description="dev, staging or prod: picks the defaults"
+    )
+    owner: TagValue = Field(
+        alias="modelfleet:owner", min_length=1, description="owning team or address"
+    )
+    cost_center: TagValue = Field(
+        alias="modelfleet:cost_center", min_length=1, description="billing code"
+    )
+    tags: dict[TagKey, TagValue] = Field(
+        default_factory=dict, alias="modelfleet:tags", description="extra tags on every resource"
+    )
+    protect_stateful: bool = Field(
+        False,
+        alias="modelfleet:protect_stateful",
+        description="protect and retain stateful resources (keys, logs, buckets) on delete",
+    )
+    network: NetworkSettings = Field(alias="modelfleet:network")
+
+
+# Tier defaults, keyed like the stack file, so a stack names only what differs.
+TIER_DEFAULTS: dict[Tier, dict[str, Any]] = {
+    Tier.DEV: {
+        "modelfleet:protect_stateful": False,
+        "modelfleet:network": {
+            "az_count": 2,
+            "nat_strategy": "single",
+            "private_subnet_prefix": 20,
+            "flow_logs": {"retention_days": 14, "traffic_type": "REJECT"},
+        },
+    },
+    Tier.STAGING: {
+        "modelfleet:protect_stateful": False,
+        "modelfleet:network": {
+            "az_count": 3,
+            "nat_strategy": "per_az",
+            "private_subnet_prefix": 20,
+            "flow_logs": {"retention_days": 30},
+        },
+    },
+    Tier.PROD: {
+        "modelfleet:protect_stateful": True,
+        "modelfleet:network": {
+            "az_count": 3,
+            "nat_strategy": "per_az",
+            "private_subnet_prefix": 19,
+            "flow_logs": {"retention_days": 365, "max_aggregation_interval_seconds": 60},
+        },
+    },
+}
+
+
+def _decode(value: Any) -> Any:
+    """Pulumi hands structured config to programs as JSON text; scalars stay strings."""
+    if isinstance(value, str) and value[:1] in "{[":
+        try:
+            return json.loads(value)
+        except json.JSONDecodeError:
+            return value
+    return value
+
+
+def _merge(defaults: Any, override: Any) -> Any:
+    if isinstance(defaults, dict) and isinstance(override, dict):
+        return {k: _merge(defaults[k], v) if k in defaults else v for k, v in override.items()} | {
+            k: v for k, v in defaults.items() if k not in override
+        }
+    return override
+
+
+def with_tier_defaults(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The stack's own keys on top of its tier's defaults (unknown tiers add none)."""
+    tier = config.get("modelfleet:tier")
+    defaults = TIER_DEFAULTS.get(tier, {}) if isinstance(tier, str) else {}
+    return _merge(json.loads(json.dumps(defaults)), dict(config))
+
+
+def load_settings(stack: str, config: Mapping[str, Any]) -> PlatformSettings:
+    """Validate a stack's config map; raise ``SettingsError`` listing every problem.
+
+    Only ``aws:region`` and the ``modelfleet:`` namespace are read; other
+    namespaces (``aws:profile``, ``kubernetes:...``) belong to providers.
+    """
+    ours = {
+        key: _decode(value)
+        for key, value in config.items()
+        if key.startswith("modelfleet:") or key == "aws:region"
+    }
+    data = {"environment": stack, **with_tier_defaults(ours)}
+    try:
+        return PlatformSettings.model_validate(data)
+    except ValidationError as exc:
+        raise SettingsError(stack, problems_from(exc, PlatformSettings)) from None
