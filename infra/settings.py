@@ -255,8 +255,7 @@ class NetworkSettings(_Strict):
                 getattr(self, f"{k}_subnet_prefix") for k in missing for _ in range(self.az_count)
             ]
             try:
-                # Derived subnets go after any explicit ones so they never collide.
-                padded = subnets.allocate(self.cidr, [n.prefixlen for n in taken] + wanted)
+                derived = subnets.allocate(self.cidr, wanted, taken=taken)
             except subnets.SubnetsDoNotFit as exc:
                 sizes = ", ".join(
                     f"{self.az_count} {k} /{getattr(self, f'{k}_subnet_prefix')}" for k in missing
@@ -267,7 +266,6 @@ class NetworkSettings(_Strict):
                     self.cidr,
                 )
             else:
-                derived = padded[len(taken) :]
                 for offset, kind in enumerate(missing):
                     layout[kind] = derived[offset * self.az_count : (offset + 1) * self.az_count]
 

@@ -27,30 +27,33 @@ def is_rfc1918(network: IPv4Network) -> bool:
     return any(network.subnet_of(private) for private in PRIVATE_RANGES)
 
 
-def allocate(vpc: IPv4Network, prefixes: Sequence[int]) -> list[IPv4Network]:
-    """Pack subnets of the given prefix lengths into ``vpc`` in address order.
+def allocate(
+    vpc: IPv4Network, prefixes: Sequence[int], taken: Sequence[IPv4Network] = ()
+) -> list[IPv4Network]:
+    """Place subnets of the given prefix lengths in ``vpc`` around those already ``taken``.
 
-    Largest subnets are placed first so that every block is naturally aligned
-    and no space is lost to fragmentation; the result keeps the input order.
-    The layout is deterministic, so re-planning never moves a subnet.
+    First fit in address order, largest subnets first, so every block is
+    naturally aligned and little space is lost; the result keeps the input
+    order. The layout is deterministic, so re-planning never moves a subnet.
     """
-    result: list[IPv4Network | None] = [None] * len(prefixes)
-    cursor = int(vpc.network_address)
-    end = int(vpc.broadcast_address) + 1
+    placed = list(taken)
+    result: list[IPv4Network] = [vpc] * len(prefixes)
     for index in sorted(range(len(prefixes)), key=lambda i: prefixes[i]):
         prefix = prefixes[index]
         if prefix < vpc.prefixlen:
             raise SubnetsDoNotFit(f"a /{prefix} subnet is larger than the /{vpc.prefixlen} VPC")
-        size = 1 << (32 - prefix)
-        start = -(-cursor // size) * size
-        if start + size > end:
-            wanted = sum(1 << (32 - p) for p in prefixes)
+        free = (c for c in vpc.subnets(new_prefix=prefix) if not any(c.overlaps(p) for p in placed))
+        chosen = next(free, None)
+        if chosen is None:
+            wanted = sum(1 << (32 - p) for p in prefixes) + sum(t.num_addresses for t in taken)
             raise SubnetsDoNotFit(
                 f"the subnets need {wanted} addresses but {vpc} has {vpc.num_addresses}"
+                if wanted > vpc.num_addresses
+                else f"no free /{prefix} block is left in {vpc}"
             )
-        result[index] = IPv4Network((start, prefix))
-        cursor = start + size
-    return [network for network in result if network is not None]
+        result[index] = chosen
+        placed.append(chosen)
+    return result
 
 
 def overlapping_pairs(networks: Sequence[IPv4Network]) -> list[tuple[int, int]]:
