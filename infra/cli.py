@@ -45,7 +45,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def _report_invalid(console: Console, source: str, error: Exception) -> int:
     console.print(f"[red bold]✗ {source}[/]")
-    console.print(str(error), markup=False, highlight=False)
+    console.print(str(error), markup=False, highlight=False, soft_wrap=True)
     return EXIT_INVALID_CONFIG
 
 
