@@ -54,3 +54,15 @@ pulumi.export("private_subnet_ids", network.private_subnet_ids)
 pulumi.export("nat_gateway_count", len(network.nat_gateways))
 pulumi.export("endpoint_security_group_id", network.endpoints.security_group.id)
 pulumi.export("flow_log_group", network.flow_logs.log_group.name)
+pulumi.export(
+    "models",
+    {
+        name: {
+            "endpoint_name": endpoint.endpoint.endpoint_name,
+            "variant_names": endpoint.variant_names,
+            "dashboard_url": endpoint.dashboard_url,
+            "alarm_names": endpoint.alarm_names,
+        }
+        for name, endpoint in platform.model_endpoints.items()
+    },
+)

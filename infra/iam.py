@@ -24,6 +24,15 @@ KMS_SERVICE_ACTIONS = (
 )
 
 
+def partition_for(region: str) -> str:
+    """The AWS partition a region belongs to: fixed by the region's name."""
+    if region.startswith("cn-"):
+        return "aws-cn"
+    if region.startswith("us-gov-"):
+        return "aws-us-gov"
+    return "aws"
+
+
 def document(*statements: Mapping[str, Any]) -> dict[str, Any]:
     return {"Version": VERSION, "Statement": [dict(s) for s in statements]}
 
@@ -66,6 +75,7 @@ def kms_key_policy(
     partition: str,
     service: str | None = None,
     service_condition: Mapping[str, Any] | None = None,
+    service_actions: Sequence[str] = KMS_SERVICE_ACTIONS,
 ) -> dict[str, Any]:
     """Key policy: the account administers the key through IAM; one service may use it.
 
@@ -83,8 +93,70 @@ def kms_key_policy(
         }
     ]
     if service:
-        statement = allow(
-            KMS_SERVICE_ACTIONS, ["*"], sid="ServiceUsesKey", condition=service_condition
-        )
+        statement = allow(service_actions, ["*"], sid="ServiceUsesKey", condition=service_condition)
         statements.append({**statement, "Principal": {"Service": service}})
+    return document(*statements)
+
+
+def s3_object_arn(uri: str, partition: str = "aws") -> str:
+    """``s3://bucket/path/model.tar.gz`` -> the ARN of everything under ``path/``."""
+    bucket, _, key = uri.removeprefix("s3://").partition("/")
+    prefix = key.rsplit("/", 1)[0] + "/" if "/" in key.rstrip("/") else key
+    return f"arn:{partition}:s3:::{bucket}/{prefix}*"
+
+
+def model_execution_policy(
+    *,
+    artifact_arns: Sequence[str],
+    repository_arns: Sequence[str],
+    log_group_arn: str,
+    key_arn: str,
+    capture_object_arn: str | None = None,
+    capture_key_arn: str | None = None,
+    in_vpc: bool = True,
+) -> dict[str, Any]:
+    """What a SageMaker model's execution role may do, and nothing else.
+
+    Read its artifacts, pull its images, write its own log group, use its own
+    key, write its data-capture prefix. ``ecr:GetAuthorizationToken`` and the
+    EC2 network-interface calls SageMaker makes for VPC endpoints do not
+    support resource scoping in IAM, so those name no resource.
+    """
+    statements = [
+        allow(["s3:GetObject"], sorted(set(artifact_arns)), sid="ReadArtifacts"),
+        allow(
+            ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            sorted(set(repository_arns)),
+            sid="PullImages",
+        ),
+        allow(["ecr:GetAuthorizationToken"], ["*"], sid="EcrLogin"),
+        allow(
+            ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"],
+            [log_group_arn, f"{log_group_arn}:*"],
+            sid="WriteOwnLogs",
+        ),
+        allow(["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"], [key_arn], sid="UseOwnKey"),
+    ]
+    if capture_object_arn and capture_key_arn:
+        statements.append(allow(["s3:PutObject"], [capture_object_arn], sid="WriteDataCapture"))
+        encrypt = ["kms:Encrypt", "kms:GenerateDataKey"]
+        statements.append(allow(encrypt, [capture_key_arn], sid="EncryptCapture"))
+    if in_vpc:
+        statements.append(
+            allow(
+                [
+                    "ec2:CreateNetworkInterface",
+                    "ec2:CreateNetworkInterfacePermission",
+                    "ec2:DeleteNetworkInterface",
+                    "ec2:DeleteNetworkInterfacePermission",
+                    "ec2:DescribeDhcpOptions",
+                    "ec2:DescribeNetworkInterfaces",
+                    "ec2:DescribeSecurityGroups",
+                    "ec2:DescribeSubnets",
+                    "ec2:DescribeVpcs",
+                ],
+                ["*"],
+                sid="VpcNetworkInterfaces",
+            )
+        )
     return document(*statements)

@@ -21,18 +21,16 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
-    BaseModel,
-    ConfigDict,
     Field,
-    PlainSerializer,
-    PlainValidator,
     ValidationError,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from infra import subnets
-from infra.settings_errors import Problem, SettingsError, problems_from
+from infra.catalog import Backend, ModelSettings, catalog_problems
+from infra.settings_errors import Problem, SettingsError, key_path, problems_from
+from infra.settings_types import Cidr, Strict, TagKey, TagValue
 
 __all__ = [
     "FlowLogSettings",
@@ -80,72 +78,6 @@ RetentionDays = Literal[
 ]  # fmt: skip
 
 
-def _parse_cidr(value: Any) -> IPv4Network:
-    if isinstance(value, IPv4Network):
-        return value
-    if not isinstance(value, str) or "/" not in value:
-        raise PydanticCustomError(
-            "cidr", "must be an IPv4 CIDR block such as 10.20.0.0/16 (got '{got}')", {"got": value}
-        )
-    try:
-        return IPv4Network(value, strict=True)
-    except ValueError:
-        pass
-    try:
-        loose = IPv4Network(value, strict=False)
-    except ValueError:
-        raise PydanticCustomError(
-            "cidr", "is not a valid IPv4 CIDR block (got '{got}')", {"got": value}
-        ) from None
-    raise PydanticCustomError(
-        "cidr",
-        "has host bits set; did you mean {fix}? (got '{got}')",
-        {"got": value, "fix": str(loose)},
-    )
-
-
-Cidr = Annotated[IPv4Network, PlainValidator(_parse_cidr), PlainSerializer(str)]
-
-_TAG_TEXT = re.compile(r"^[\w\s.:/=+\-@]*$")
-# Tags modelfleet sets itself on every resource; a stack may not override them.
-RESERVED_TAG_KEYS = frozenset({"environment", "project", "owner", "cost-center", "managed-by"})
-
-
-def _tag_key(key: str) -> str:
-    if not 1 <= len(key) <= 128 or not _TAG_TEXT.match(key):
-        raise PydanticCustomError(
-            "tag",
-            "tag key must be 1-128 letters, digits, spaces or _.:/=+-@ (got '{got}')",
-            {"got": key},
-        )
-    if key.lower().startswith("aws:"):
-        raise PydanticCustomError("tag", "tag keys starting with 'aws:' are reserved by AWS", {})
-    if key in RESERVED_TAG_KEYS:
-        setting = (
-            "the stack name" if key == "environment" else f"modelfleet:{key.replace('-', '_')}"
-        )
-        raise PydanticCustomError(
-            "tag",
-            "tag '{key}' is set by modelfleet; use {setting} instead",
-            {"key": key, "setting": setting},
-        )
-    return key
-
-
-def _tag_value(value: str) -> str:
-    if len(value) > 256 or not _TAG_TEXT.match(value):
-        raise PydanticCustomError(
-            "tag",
-            "must be at most 256 letters, digits, spaces or _.:/=+-@ (got '{got}')",
-            {"got": value},
-        )
-    return value
-
-
-TagKey = Annotated[str, AfterValidator(_tag_key)]
-TagValue = Annotated[str, AfterValidator(_tag_value)]
-
-
 def _region(value: str) -> str:
     if not re.fullmatch(r"[a-z]{2}(-gov|-iso[a-z]?)?-[a-z]+-\d{1,2}", value):
         raise PydanticCustomError(
@@ -166,38 +98,24 @@ def _stack_name(value: str) -> str:
     return value
 
 
-class _Strict(BaseModel):
-    """Base for every settings model: unknown keys are typos, so they are errors."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
-
-
-class FlowLogSettings(_Strict):
+class FlowLogSettings(Strict):
     retention_days: RetentionDays = Field(365, description="days CloudWatch keeps VPC flow logs")
-    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = Field(
-        "ALL", description="which flows to log"
-    )
+    traffic_type: Literal["ALL", "ACCEPT", "REJECT"] = Field("ALL", description="which flows to log")
     max_aggregation_interval_seconds: Literal[60, 600] = Field(
         600, description="how long flows are aggregated before a record is written"
     )
 
 
-class NetworkSettings(_Strict):
+class NetworkSettings(Strict):
     cidr: Cidr = Field(description="the VPC's IPv4 CIDR block, e.g. 10.20.0.0/16")
     az_count: int = Field(3, ge=2, le=6, description="availability zones to spread subnets over")
     nat_strategy: NatStrategy = Field(NatStrategy.PER_AZ, description="NAT gateways for egress")
-    public_subnet_prefix: int = Field(
-        24, ge=20, le=28, description="prefix length of public subnets"
-    )
+    public_subnet_prefix: int = Field(24, ge=20, le=28, description="prefix length of public subnets")
     private_subnet_prefix: int = Field(
         19, ge=16, le=27, description="prefix length of private subnets (EKS pods take one IP each)"
     )
-    public_subnet_cidrs: list[Cidr] | None = Field(
-        None, description="explicit public subnets, one per AZ"
-    )
-    private_subnet_cidrs: list[Cidr] | None = Field(
-        None, description="explicit private subnets, one per AZ"
-    )
+    public_subnet_cidrs: list[Cidr] | None = Field(None, description="explicit public subnets, one per AZ")
+    private_subnet_cidrs: list[Cidr] | None = Field(None, description="explicit private subnets, one per AZ")
     interface_endpoints: list[EndpointService] = Field(
         default_factory=lambda: list(REQUIRED_INTERFACE_ENDPOINTS),
         description="AWS services reached through interface endpoints with private DNS",
@@ -211,9 +129,7 @@ class NetworkSettings(_Strict):
 
         def error(loc: tuple[str | int, ...], message: str, got: Any) -> None:
             errors.append(
-                InitErrorDetails(
-                    type=PydanticCustomError("network", message), loc=loc, input=str(got)
-                )
+                InitErrorDetails(type=PydanticCustomError("network", message), loc=loc, input=str(got))
             )
 
         if not 16 <= self.cidr.prefixlen <= 24:
@@ -223,9 +139,7 @@ class NetworkSettings(_Strict):
                 self.cidr,
             )
         if not subnets.is_rfc1918(self.cidr):
-            error(
-                ("cidr",), "must be inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16", self.cidr
-            )
+            error(("cidr",), "must be inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16", self.cidr)
         if errors:
             raise ValidationError.from_exception_data("NetworkSettings", errors)
 
@@ -251,9 +165,7 @@ class NetworkSettings(_Strict):
         missing = [k for k in ("private", "public") if k not in layout]
         if missing:
             taken = [n for nets in layout.values() for n in nets]
-            wanted = [
-                getattr(self, f"{k}_subnet_prefix") for k in missing for _ in range(self.az_count)
-            ]
+            wanted = [getattr(self, f"{k}_subnet_prefix") for k in missing for _ in range(self.az_count)]
             try:
                 derived = subnets.allocate(self.cidr, wanted, taken=taken)
             except subnets.SubnetsDoNotFit as exc:
@@ -291,7 +203,18 @@ class NetworkSettings(_Strict):
         ]
 
 
-class PlatformSettings(_Strict):
+class RetentionSettings(Strict):
+    log_days: RetentionDays = Field(365, description="days endpoint logs are kept")
+    data_capture_days: int = Field(90, ge=1, le=3650, description="days captured payloads are kept")
+
+
+class AlertSettings(Strict):
+    emails: list[Annotated[str, Field(pattern=r"^[^@\s]+@[^@\s]+\.[^@\s]+$")]] = Field(
+        default_factory=list, description="addresses subscribed to the stack's alarm topic"
+    )
+
+
+class PlatformSettings(Strict):
     """The whole stack. Field aliases are the config keys as written in the stack file."""
 
     environment: Annotated[str, AfterValidator(_stack_name)] = Field(
@@ -300,15 +223,9 @@ class PlatformSettings(_Strict):
     region: Annotated[str, AfterValidator(_region)] = Field(
         alias="aws:region", description="the AWS region the stack deploys to"
     )
-    tier: Tier = Field(
-        alias="modelfleet:tier", description="dev, staging or prod: picks the defaults"
-    )
-    owner: TagValue = Field(
-        alias="modelfleet:owner", min_length=1, description="owning team or address"
-    )
-    cost_center: TagValue = Field(
-        alias="modelfleet:cost_center", min_length=1, description="billing code"
-    )
+    tier: Tier = Field(alias="modelfleet:tier", description="dev, staging or prod: picks the defaults")
+    owner: TagValue = Field(alias="modelfleet:owner", min_length=1, description="owning team or address")
+    cost_center: TagValue = Field(alias="modelfleet:cost_center", min_length=1, description="billing code")
     tags: dict[TagKey, TagValue] = Field(
         default_factory=dict, alias="modelfleet:tags", description="extra tags on every resource"
     )
@@ -318,12 +235,22 @@ class PlatformSettings(_Strict):
         description="protect and retain stateful resources (keys, logs, buckets) on delete",
     )
     network: NetworkSettings = Field(alias="modelfleet:network")
+    alerts: AlertSettings = Field(default_factory=AlertSettings, alias="modelfleet:alerts")
+    retention: RetentionSettings = Field(default_factory=RetentionSettings, alias="modelfleet:retention")
+    models: list[ModelSettings] = Field(
+        default_factory=list, alias="modelfleet:models", description="the model catalog"
+    )
+
+    @property
+    def sagemaker_models(self) -> list[ModelSettings]:
+        return [m for m in self.models if m.backend is Backend.SAGEMAKER]
 
 
 # Tier defaults, keyed like the stack file, so a stack names only what differs.
 TIER_DEFAULTS: dict[Tier, dict[str, Any]] = {
     Tier.DEV: {
         "modelfleet:protect_stateful": False,
+        "modelfleet:retention": {"log_days": 14, "data_capture_days": 7},
         "modelfleet:network": {
             "az_count": 2,
             "nat_strategy": "single",
@@ -333,6 +260,7 @@ TIER_DEFAULTS: dict[Tier, dict[str, Any]] = {
     },
     Tier.STAGING: {
         "modelfleet:protect_stateful": False,
+        "modelfleet:retention": {"log_days": 30, "data_capture_days": 30},
         "modelfleet:network": {
             "az_count": 3,
             "nat_strategy": "per_az",
@@ -342,6 +270,7 @@ TIER_DEFAULTS: dict[Tier, dict[str, Any]] = {
     },
     Tier.PROD: {
         "modelfleet:protect_stateful": True,
+        "modelfleet:retention": {"log_days": 365, "data_capture_days": 90},
         "modelfleet:network": {
             "az_count": 3,
             "nat_strategy": "per_az",
@@ -350,6 +279,28 @@ TIER_DEFAULTS: dict[Tier, dict[str, Any]] = {
         },
     },
 }
+
+
+# Per-tier defaults for every model entry: guardrails and capture grow with the tier.
+TIER_MODEL_DEFAULTS: dict[Tier, dict[str, Any]] = {
+    Tier.DEV: {
+        "data_capture": {"sampling_percent": 0},
+        "deployment": {"strategy": "all_at_once", "wait_seconds": 0, "termination_wait_seconds": 0},
+        "alarms": {"error_4xx_rate_percent": 20},
+    },
+    Tier.STAGING: {
+        "data_capture": {"sampling_percent": 10},
+        "deployment": {"strategy": "linear", "step_percent": 25, "wait_seconds": 300,
+                       "termination_wait_seconds": 300},
+        "alarms": {"error_4xx_rate_percent": 10},
+    },
+    Tier.PROD: {
+        "data_capture": {"sampling_percent": 20},
+        "deployment": {"strategy": "canary", "step_percent": 10, "wait_seconds": 600,
+                       "termination_wait_seconds": 900},
+        "alarms": {"error_4xx_rate_percent": 5, "no_invocations_minutes": 30},
+    },
+}  # fmt: skip
 
 
 def _decode(value: Any) -> Any:
@@ -373,8 +324,16 @@ def _merge(defaults: Any, override: Any) -> Any:
 def with_tier_defaults(config: Mapping[str, Any]) -> dict[str, Any]:
     """The stack's own keys on top of its tier's defaults (unknown tiers add none)."""
     tier = config.get("modelfleet:tier")
-    defaults = TIER_DEFAULTS.get(tier, {}) if isinstance(tier, str) else {}
-    return _merge(json.loads(json.dumps(defaults)), dict(config))
+    known = isinstance(tier, str) and tier in TIER_DEFAULTS
+    merged = _merge(json.loads(json.dumps(TIER_DEFAULTS[tier])) if known else {}, dict(config))
+    models = merged.get("modelfleet:models")
+    if known and isinstance(models, list):
+        merged["modelfleet:models"] = [
+            _merge(json.loads(json.dumps(TIER_MODEL_DEFAULTS[tier])), entry)
+            if isinstance(entry, dict) else entry
+            for entry in models
+        ]  # fmt: skip
+    return merged
 
 
 def load_settings(stack: str, config: Mapping[str, Any]) -> PlatformSettings:
@@ -389,7 +348,15 @@ def load_settings(stack: str, config: Mapping[str, Any]) -> PlatformSettings:
         if key.startswith("modelfleet:") or key == "aws:region"
     }
     data = {"environment": stack, **with_tier_defaults(ours)}
+    found = [
+        Problem(key_path(("modelfleet:models", *loc)), message)
+        for loc, message in catalog_problems(data.get("modelfleet:models"), data.get("modelfleet:tier"))
+    ]
+    region = data.get("aws:region")
     try:
-        return PlatformSettings.model_validate(data)
+        settings = PlatformSettings.model_validate(data, context={"region": region})
     except ValidationError as exc:
-        raise SettingsError(stack, problems_from(exc, PlatformSettings)) from None
+        found += problems_from(exc, PlatformSettings)
+    if found:
+        raise SettingsError(stack, sorted(set(found)))
+    return settings

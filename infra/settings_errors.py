@@ -81,11 +81,7 @@ def _locate(root: type[BaseModel], loc: tuple[str | int, ...]) -> tuple[Any, Fie
     for part in loc:
         annotation = _unwrap(annotation)
         origin = get_origin(annotation)
-        if (
-            isinstance(annotation, type)
-            and issubclass(annotation, BaseModel)
-            and isinstance(part, str)
-        ):
+        if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(part, str):
             field = _field_for(annotation, part)
             if field is None:
                 return None, None

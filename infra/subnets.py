@@ -58,8 +58,4 @@ def allocate(
 
 def overlapping_pairs(networks: Sequence[IPv4Network]) -> list[tuple[int, int]]:
     """Indexes ``(i, j)``, ``i < j``, of every pair of networks that overlap."""
-    return [
-        (i, j)
-        for i, j in combinations(range(len(networks)), 2)
-        if networks[i].overlaps(networks[j])
-    ]
+    return [(i, j) for i, j in combinations(range(len(networks)), 2) if networks[i].overlaps(networks[j])]

@@ -55,13 +55,9 @@ def test_three_mistakes_are_listed_together_without_a_traceback(tmp_path):
     assert run.returncode == EXIT_INVALID_CONFIG
     assert "Traceback" not in run.stderr + run.stdout
     assert "has 3 configuration problems" in run.stderr
-    assert (
-        "modelfleet:network.cidr: is not a valid IPv4 CIDR block (got '10.30.0.0/33')" in run.stderr
-    )
+    assert "modelfleet:network.cidr: is not a valid IPv4 CIDR block (got '10.30.0.0/33')" in run.stderr
     assert "modelfleet:network.az_count: must be between 2 and 6 (got 9)" in run.stderr
-    assert (
-        "modelfleet:network.nat_stratgy: unknown key (did you mean 'nat_strategy'?)" in run.stderr
-    )
+    assert "modelfleet:network.nat_stratgy: unknown key (did you mean 'nat_strategy'?)" in run.stderr
 
 
 def test_validate_all_checks_every_shipped_stack(capsys, monkeypatch):

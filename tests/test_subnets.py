@@ -18,9 +18,7 @@ def test_allocation_goes_around_subnets_already_taken():
 
 
 def test_too_much_address_space_is_refused_with_the_sizes():
-    with pytest.raises(
-        subnets.SubnetsDoNotFit, match="need 8192 addresses but 10.0.0.0/20 has 4096"
-    ):
+    with pytest.raises(subnets.SubnetsDoNotFit, match="need 8192 addresses but 10.0.0.0/20 has 4096"):
         subnets.allocate(Net("10.0.0.0/20"), [21, 21, 21, 21])
 
 

@@ -52,9 +52,7 @@ class FlowLogs(pulumi.ComponentResource):
                 tags=args.tags,
                 # CloudWatch Logs may use the key for this log group only.
                 service=f"logs.{args.region}.amazonaws.com",
-                service_condition={
-                    "ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}
-                },
+                service_condition={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
                 protect=args.protect,
             ),
             opts=child,
@@ -66,17 +64,13 @@ class FlowLogs(pulumi.ComponentResource):
             retention_in_days=args.retention_days,
             deletion_protection_enabled=args.protect,
             tags=dict(args.tags),
-            opts=pulumi.ResourceOptions(
-                parent=self, protect=args.protect, retain_on_delete=args.protect
-            ),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
         )
         role = aws.iam.Role(
             f"{name}-role",
             description="Delivers VPC flow logs to CloudWatch Logs",
             assume_role_policy=pulumi.Output.from_input(args.account_id).apply(
-                lambda account: json.dumps(
-                    iam.service_trust("vpc-flow-logs.amazonaws.com", account)
-                )
+                lambda account: json.dumps(iam.service_trust("vpc-flow-logs.amazonaws.com", account))
             ),
             tags=dict(args.tags),
             opts=child,

@@ -94,9 +94,7 @@ class Network(pulumi.ComponentResource):
                     cidr_block=public_cidr,
                     availability_zone=zone,
                     map_public_ip_on_launch=False,  # only NAT and load balancers live here
-                    tags=named(
-                        {**args.tags, **PUBLIC_ELB_TAG, "tier": "public"}, f"{label}-public-{az}"
-                    ),
+                    tags=named({**args.tags, **PUBLIC_ELB_TAG, "tier": "public"}, f"{label}-public-{az}"),
                     opts=child,
                 )
             )
@@ -143,9 +141,7 @@ class Network(pulumi.ComponentResource):
                 f"{name}-nat-{az}",
                 domain="vpc",
                 tags=named(args.tags, f"{label}-nat-{az}"),
-                opts=pulumi.ResourceOptions(
-                    parent=self, protect=args.protect, retain_on_delete=args.protect
-                ),
+                opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
             )
             self.nat_gateways.append(
                 aws.ec2.NatGateway(

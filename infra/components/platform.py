@@ -1,7 +1,7 @@
 """The whole stack as one component: maps validated settings onto the layers.
 
 This is the only component that sees ``PlatformSettings``; each layer below it
-receives plain, typed Args. Cluster, GPU pools and model endpoints join here.
+receives typed Args. The EKS cluster and GPU pools join here next.
 """
 
 from __future__ import annotations
@@ -10,9 +10,13 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import pulumi
+import pulumi_aws_native as aws_native
 
-from infra import tags
+from infra import naming, tags
+from infra.components.alerts_topic import AlertsTopic, AlertsTopicArgs
+from infra.components.data_capture_bucket import DataCaptureBucket, DataCaptureBucketArgs
 from infra.components.network import Network, NetworkArgs
+from infra.components.sagemaker_model_endpoint import SageMakerModelEndpoint, SageMakerModelEndpointArgs
 from infra.settings import PlatformSettings
 
 
@@ -47,10 +51,72 @@ def network_args(args: PlatformArgs) -> NetworkArgs:
 
 class Platform(pulumi.ComponentResource):
     network: Network
+    model_endpoints: dict[str, SageMakerModelEndpoint]
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("modelfleet:platform:Platform", name, None, opts)
-        self.network = Network(
-            f"{name}-network", network_args(args), pulumi.ResourceOptions(parent=self)
-        )
+        settings, child = args.settings, pulumi.ResourceOptions(parent=self)
+        env, stack_tags = settings.environment, tags.base(settings)
+        self.network = Network(f"{name}-network", network_args(args), child)
+        self.model_endpoints = {}
+        if settings.sagemaker_models:
+            self._sagemaker(name, args, env, stack_tags)
         self.register_outputs({"vpc_id": self.network.vpc_id})
+
+    def _sagemaker(self, name: str, args: PlatformArgs, env: str, stack_tags: dict[str, str]) -> None:
+        settings, child = args.settings, pulumi.ResourceOptions(parent=self)
+        # An explicit provider: the Endpoint needs aws-native, pinned to the stack's region.
+        native = aws_native.Provider(f"{name}-aws-native", region=settings.region, opts=child)
+        alerts = AlertsTopic(
+            f"{name}-alerts",
+            AlertsTopicArgs(
+                topic_name=naming.name(env, "alarms", max_length=256),
+                key_alias=naming.name(env, "alarms"),
+                region=settings.region,
+                account_id=args.account_id,
+                partition=args.partition,
+                tags=stack_tags,
+                emails=settings.alerts.emails,
+                protect=settings.protect_stateful,
+            ),
+            child,
+        )
+        capture = None
+        if any(m.data_capture.sampling_percent for m in settings.sagemaker_models):
+            capture = DataCaptureBucket(
+                f"{name}-data-capture",
+                DataCaptureBucketArgs(
+                    bucket_prefix=naming.name(env, "capture-", max_length=37),
+                    key_alias=naming.name(env, "data-capture"),
+                    account_id=args.account_id,
+                    partition=args.partition,
+                    tags=stack_tags,
+                    retention_days=settings.retention.data_capture_days,
+                    protect=settings.protect_stateful,
+                ),
+                child,
+            )
+        network = self.network
+        for model in settings.sagemaker_models:
+            self.model_endpoints[model.name] = SageMakerModelEndpoint(
+                f"{name}-{model.name}",
+                SageMakerModelEndpointArgs(
+                    model=model,
+                    environment=env,
+                    region=settings.region,
+                    account_id=args.account_id,
+                    partition=args.partition,
+                    vpc_id=network.vpc_id,
+                    vpc_cidr=str(settings.network.cidr),
+                    subnet_ids=[s.id for s in network.private_subnets],
+                    s3_prefix_list_id=network.endpoints.endpoints["s3"].prefix_list_id,
+                    alerts_topic_arn=alerts.arn,
+                    native_provider=native,
+                    tags=stack_tags,
+                    capture_bucket=capture.bucket.bucket if capture else None,
+                    capture_key_arn=capture.key.arn if capture else None,
+                    log_retention_days=settings.retention.log_days,
+                    protect=settings.protect_stateful,
+                ),
+                child,
+            )

@@ -31,9 +31,7 @@ class VpcEndpoints(pulumi.ComponentResource):
     security_group: aws.ec2.SecurityGroup
     endpoints: dict[str, aws.ec2.VpcEndpoint]
 
-    def __init__(
-        self, name: str, args: VpcEndpointsArgs, opts: pulumi.ResourceOptions | None = None
-    ):
+    def __init__(self, name: str, args: VpcEndpointsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("modelfleet:network:VpcEndpoints", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         self.security_group = aws.ec2.SecurityGroup(

@@ -13,6 +13,7 @@ from typing import Any
 
 import pulumi
 
+from infra import iam
 from infra.plan.model import PlannedInvoke
 
 ACCOUNT_ID = "123456789012"
@@ -56,6 +57,12 @@ ARN_FORMAT = {
     "aws:kms/alias:Alias": "arn:{partition}:kms:{region}:{account}:{name}",
     "aws:s3/bucket:Bucket": "arn:{partition}:s3:::{name}",
     "aws:s3/bucketV2:BucketV2": "arn:{partition}:s3:::{name}",
+    "aws:sns/topic:Topic": "arn:{partition}:sns:{region}:{account}:{name}",
+    "aws:cloudwatch/metricAlarm:MetricAlarm": "arn:{partition}:cloudwatch:{region}:{account}:alarm:{name}",
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": (
+        "arn:{partition}:sagemaker:{region}:{account}:endpoint-config/{name}"
+    ),
+    "aws:sagemaker/model:Model": "arn:{partition}:sagemaker:{region}:{account}:model/{name}",
 }
 
 
@@ -69,16 +76,10 @@ AUTO_NAMED = frozenset(
         "aws:cloudwatch/logGroup:LogGroup",
         "aws:s3/bucket:Bucket",
         "aws:s3/bucketV2:BucketV2",
+        "aws:sns/topic:Topic",
+        "aws:sagemaker/model:Model",
     }
 )
-
-
-def partition_of(region: str) -> str:
-    if region.startswith("cn-"):
-        return "aws-cn"
-    if region.startswith("us-gov-"):
-        return "aws-us-gov"
-    return "aws"
 
 
 def zone_names(region: str) -> list[str]:
@@ -100,7 +101,7 @@ class CloudMocks(pulumi.runtime.Mocks):
 
     def __init__(self, stack: str, region: str):
         self.stack, self.region = stack, region
-        self.partition = partition_of(region)
+        self.partition = iam.partition_for(region)
         self.invokes: list[PlannedInvoke] = []
         self._lock = threading.Lock()  # the SDK calls mocks from a thread pool
 
@@ -109,17 +110,20 @@ class CloudMocks(pulumi.runtime.Mocks):
 
     def new_resource(self, args: pulumi.runtime.MockResourceArgs) -> tuple[str, dict[str, Any]]:
         state = dict(args.inputs)
-        if not args.custom:
-            return "", state
+        if not args.custom or args.typ.startswith("pulumi:providers:"):
+            return (f"{args.name}-provider" if args.custom else ""), state
         digest = self._digest(args.typ, args.name)
-        name = state.get("name") or f"{args.name}-{digest[:7]}"  # Pulumi's auto-name shape
+        # AWS and Terraform complete a prefix with 26 characters; Pulumi auto-names with 7.
+        if state.get("namePrefix"):
+            state["name"] = f"{state['namePrefix']}{digest[:26]}"
+        if state.get("bucketPrefix"):
+            state["bucket"] = f"{state['bucketPrefix']}{digest[:26]}"
+        name = state.get("name") or state.get("bucket") or f"{args.name}-{digest[:7]}"
         if "name" in state or args.typ in AUTO_NAMED:
             state["name"] = name
         if args.typ == "aws:kms/key:Key":
-            resource_id = (
-                f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
-            )
-            state["key_id"] = resource_id
+            resource_id = f"{digest[:8]}-{digest[8:12]}-{digest[12:16]}-{digest[16:20]}-{digest[20:32]}"
+            state["keyId"] = resource_id
         elif args.typ in (
             "aws:iam/role:Role",
             "aws:cloudwatch/logGroup:LogGroup",
@@ -132,11 +136,13 @@ class CloudMocks(pulumi.runtime.Mocks):
             resource_id = f"{args.name}-{digest[:8]}"
         state["arn"] = self._arn(args.typ, resource_id, name)
         if args.typ == "aws:ec2/vpc:Vpc":
-            state["default_security_group_id"] = f"sg-{digest[17:34]}"
-            state["main_route_table_id"] = f"rtb-{digest[17:34]}"
+            state["defaultSecurityGroupId"] = f"sg-{digest[17:34]}"
+            state["mainRouteTableId"] = f"rtb-{digest[17:34]}"
+        if args.typ == "aws:ec2/vpcEndpoint:VpcEndpoint" and state.get("vpcEndpointType") == "Gateway":
+            state["prefixListId"] = f"pl-{digest[17:25]}"
         if args.typ in ("aws:ec2/eip:Eip", "aws:ec2/natGateway:NatGateway"):
-            state["allocation_id"] = state.get("allocation_id", resource_id)
-            state["public_ip"] = f"203.0.113.{int(digest[:2], 16) % 254 + 1}"
+            state["allocationId"] = state.get("allocationId", resource_id)
+            state["publicIp"] = f"203.0.113.{int(digest[:2], 16) % 254 + 1}"
         return resource_id, state
 
     def _arn(self, type_token: str, resource_id: str, name: str) -> str:
@@ -175,9 +181,7 @@ class CloudMocks(pulumi.runtime.Mocks):
                 "id": self.partition,
                 "partition": self.partition,
                 "dnsSuffix": "amazonaws.com.cn" if self.partition == "aws-cn" else "amazonaws.com",
-                "reverseDnsPrefix": "cn.com.amazonaws"
-                if self.partition == "aws-cn"
-                else "com.amazonaws",
+                "reverseDnsPrefix": "cn.com.amazonaws" if self.partition == "aws-cn" else "com.amazonaws",
             },
             "aws:index/getRegion:getRegion": lambda: {
                 "id": region,

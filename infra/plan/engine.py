@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
+from pulumi.output import Unknown
 from pulumi.runtime import mocks, rpc
 from pulumi.runtime import settings as runtime_settings
 from pulumi.runtime.config import set_all_config
@@ -46,7 +47,7 @@ def _plain(value: Any) -> Any:
         return {k: _plain(v) for k, v in value.items() if not k.startswith("__")}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
-    if value == rpc.UNKNOWN:
+    if isinstance(value, Unknown) or value == rpc.UNKNOWN:
         return COMPUTED
     if isinstance(value, pulumi.Resource):
         return f"<resource {type(value).__name__}>"
@@ -133,12 +134,8 @@ def record(
     runtime_settings.SETTINGS.outputs.clear()
     set_all_config({"aws:region": region, **(config or {})}, secret_keys or [])
     runtime_settings.set_root_resource(None)
-    mocks.set_mocks(
-        cloud, project=project, stack=stack, preview=True, logger=logger, monitor=monitor
-    )
-    runtime_settings.set_root_resource(
-        None
-    )  # run_in_stack makes the real root, as `pulumi up` does
+    mocks.set_mocks(cloud, project=project, stack=stack, preview=True, logger=logger, monitor=monitor)
+    runtime_settings.set_root_resource(None)  # run_in_stack makes the real root, as `pulumi up` does
     try:
         _sync_await(run_in_stack(program))
     except pulumi.RunError as error:

@@ -45,7 +45,11 @@ class PlannedResource:
 
     @property
     def tags(self) -> dict[str, str]:
-        return dict(self.inputs.get("tags") or {})
+        """Tags as a mapping, whether the provider takes a map (aws) or a key/value list (aws-native)."""
+        tags = self.inputs.get("tags") or {}
+        if isinstance(tags, list):
+            return {t["key"]: t["value"] for t in tags if isinstance(t, dict) and "key" in t}
+        return dict(tags)
 
 
 @dataclass(frozen=True)

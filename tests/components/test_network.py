@@ -94,10 +94,7 @@ def test_no_nat_means_no_default_route_from_private_subnets():
 
 def test_public_route_goes_to_the_internet_gateway(plan):
     route = plan.get(ROUTE, "net-public-default")
-    assert (
-        route.inputs["gatewayId"]
-        == plan.get("aws:ec2/internetGateway:InternetGateway", "net-igw").id
-    )
+    assert route.inputs["gatewayId"] == plan.get("aws:ec2/internetGateway:InternetGateway", "net-igw").id
     assert route.inputs["destinationCidrBlock"] == "0.0.0.0/0"
 
 
@@ -162,16 +159,12 @@ def test_logs_may_use_the_key_for_this_log_group_only(plan):
 
 
 def test_flow_log_role_writes_to_its_log_group_only(plan):
-    policy = json.loads(
-        plan.get("aws:iam/rolePolicy:RolePolicy", "net-flow-logs-delivery").inputs["policy"]
-    )
+    policy = json.loads(plan.get("aws:iam/rolePolicy:RolePolicy", "net-flow-logs-delivery").inputs["policy"])
     (statement,) = policy["Statement"]
     arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/modelfleet/test/vpc-flow-logs"
     assert statement["Resource"] == [arn, f"{arn}:*"]
     assert all("*" not in action for action in statement["Action"])
-    trust = json.loads(
-        plan.get("aws:iam/role:Role", "net-flow-logs-role").inputs["assumeRolePolicy"]
-    )
+    trust = json.loads(plan.get("aws:iam/role:Role", "net-flow-logs-role").inputs["assumeRolePolicy"])
     assert trust["Statement"][0]["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
 
 

@@ -26,9 +26,7 @@ def write_stack(tmp_path: Path, body: str) -> Path:
     return path
 
 
-@pytest.mark.parametrize(
-    ("stack", "azs", "nats"), [("dev", 2, 1), ("staging", 3, 3), ("prod", 3, 3)]
-)
+@pytest.mark.parametrize(("stack", "azs", "nats"), [("dev", 2, 1), ("staging", 3, 3), ("prod", 3, 3)])
 def test_shipped_stacks_plan_with_their_shape(shipped_plans, stack, azs, nats):
     plan = shipped_plans[stack]
     assert plan.stack == stack
@@ -46,14 +44,17 @@ def test_prod_protects_stateful_resources_and_dev_does_not(shipped_plans):
         "aws:kms/key:Key",
         "aws:cloudwatch/logGroup:LogGroup",
         "aws:ec2/eip:Eip",
+        "aws:s3/bucket:Bucket",
     }
     assert protected(shipped_plans["dev"]) == set()
 
 
 def _taggable(type_token: str) -> bool:
-    """Whether the pulumi-aws resource class for ``type_token`` takes ``tags``."""
+    """Whether the provider's resource class for ``type_token`` takes ``tags``."""
+    if type_token.startswith("pulumi:providers:"):
+        return False
     package, module_path, class_name = type_token.split(":")
-    module = importlib.import_module(f"pulumi_{package}.{module_path.split('/')[0]}")
+    module = importlib.import_module(f"pulumi_{package.replace('-', '_')}.{module_path.split('/')[0]}")
     init = getattr(module, class_name)._internal_init
     return "tags" in inspect.signature(init).parameters
 
@@ -159,9 +160,7 @@ def test_the_program_reads_config_the_way_the_pulumi_cli_passes_it(monkeypatch):
         "modelfleet:network": json.dumps({"cidr": "10.50.0.0/16"}),
     }
     monkeypatch.setenv("PULUMI_CONFIG", json.dumps(config))
-    plan = record(
-        lambda: runpy.run_path(str(ROOT / "infra/__main__.py"), run_name="__main__"), stack="env"
-    )
+    plan = record(lambda: runpy.run_path(str(ROOT / "infra/__main__.py"), run_name="__main__"), stack="env")
     assert plan.get("aws:ec2/vpc:Vpc", "platform-network-vpc").inputs["cidrBlock"] == "10.50.0.0/16"
 
 

@@ -1,0 +1,321 @@
+"""The model catalog (``modelfleet:models``): what each served model needs.
+
+One entry per model: where its image and artifacts come from, what it runs on,
+its variants (stable and an optional canary with traffic weights), autoscaling
+bounds, SLOs, data capture, the deployment guardrail and an off-hours schedule.
+Checks that span fields live here too, each reporting its own key path.
+"""
+
+from __future__ import annotations
+
+import re
+import zoneinfo
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from infra import images, instances
+from infra.settings_types import Strict, TagValue
+
+SERVERLESS_LIMITS = "serverless endpoints take no canary, data capture, autoscaling or instance type"
+
+
+class Backend(StrEnum):
+    SAGEMAKER = "sagemaker"
+    EKS = "eks"
+
+
+def _custom(kind: str, message: str, **context: Any) -> PydanticCustomError:
+    return PydanticCustomError(kind, message, context)
+
+
+def _s3_uri(value: str) -> str:
+    if not re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S+", value):
+        raise _custom("s3", "must be an S3 URI like s3://bucket/path/model.tar.gz (got '{got}')", got=value)
+    return value
+
+
+def _ecr_digest(value: str) -> str:
+    image = images.parse_ecr(value)
+    if image is None or image.digest is None:
+        raise _custom(
+            "image",
+            "must be an ECR image by digest, <account>.dkr.ecr.<region>.amazonaws.com/<repo>"
+            "@sha256:<64 hex>, so a deploy is reproducible (got '{got}')",
+            got=value,
+        )
+    return value
+
+
+def _package_arn(value: str) -> str:
+    pattern = r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[A-Za-z0-9-]{1,63}/\d+"
+    if not re.fullmatch(pattern, value):
+        raise _custom(
+            "package",
+            "must be a versioned model package ARN, arn:aws:sagemaker:<region>:<account>:"
+            "model-package/<group>/<version> (got '{got}')",
+            got=value,
+        )
+    return value
+
+
+def _instance_type(value: str) -> str:
+    if instances.lookup(value) is None:
+        raise _custom("instance", "'{got}' {why}", got=value, why=instances.explain_unknown(value))
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise _custom(
+            "tz", "must be an IANA time zone such as Europe/Dublin (got '{got}')", got=value
+        ) from None
+    return value
+
+
+def _env_name(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,1023}", value):
+        raise _custom("env", "environment variable names are letters, digits and _ (got '{got}')", got=value)
+    return value
+
+
+S3Uri = Annotated[str, AfterValidator(_s3_uri)]
+EcrDigestUri = Annotated[str, AfterValidator(_ecr_digest)]
+ModelPackageArn = Annotated[str, AfterValidator(_package_arn)]
+InstanceTypeName = Annotated[str, AfterValidator(_instance_type)]
+HourMinute = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM, 24-hour")]
+
+
+class FrameworkSettings(Strict):
+    name: Literal[
+        "pytorch", "tensorflow", "xgboost", "sklearn", "huggingface-llm", "huggingface-tei",
+        "djl-lmi", "sagemaker-tritonserver", "vllm",
+    ] = Field(description="AWS Deep Learning Container framework")  # fmt: skip
+    version: str = Field(min_length=1, description="framework version, e.g. 2.3 or 1.7-1")
+    py_version: str | None = Field(None, description="e.g. py311, where the framework needs one")
+
+
+class VariantSettings(Strict):
+    model_data: S3Uri | None = Field(None, description="the model artifact (model.tar.gz) in S3")
+    model_package_arn: ModelPackageArn | None = Field(None, description="a Model Registry version")
+    image: EcrDigestUri | None = Field(None, description="this variant's image, if not the model's")
+    instance_count: int = Field(1, ge=1, le=100, description="instances at deploy time")
+    weight: int = Field(100, ge=0, le=100, description="share of traffic, in percent")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> VariantSettings:
+        if (self.model_data is None) == (self.model_package_arn is None):
+            raise _custom("variant", "set exactly one of model_data or model_package_arn")
+        return self
+
+
+class VariantsSettings(Strict):
+    stable: VariantSettings
+    canary: VariantSettings | None = None
+
+    @model_validator(mode="after")
+    def _weights(self) -> VariantsSettings:
+        canary = self.canary.weight if self.canary else 0
+        if self.stable.weight + canary != 100:
+            shown = f"{self.stable.weight} + {canary}" if self.canary else str(self.stable.weight)
+            raise _custom(
+                "weights",
+                "variant weights are percentages that add up to 100 (got {got})",
+                got=shown,
+            )
+        return self
+
+    def items(self) -> list[tuple[str, VariantSettings]]:
+        return [("stable", self.stable)] + ([("canary", self.canary)] if self.canary else [])
+
+
+class AutoscalingSettings(Strict):
+    min_instances: int = Field(ge=1, le=100, description="fewest instances of the stable variant")
+    max_instances: int = Field(ge=1, le=100, description="most instances of each variant")
+    target_invocations_per_instance_per_minute: int = Field(ge=1, le=1_000_000)
+    concurrency_target: float | None = Field(
+        None, ge=0.5, le=10_000, description="optional second policy: concurrent requests per model"
+    )
+    scale_in_cooldown_seconds: int = Field(300, ge=0, le=3600)
+    scale_out_cooldown_seconds: int = Field(60, ge=0, le=3600)
+
+    @model_validator(mode="after")
+    def _bounds(self) -> AutoscalingSettings:
+        if self.min_instances > self.max_instances:
+            raise _custom("bounds", "min_instances ({low}) is above max_instances ({high})",
+                          low=self.min_instances, high=self.max_instances)  # fmt: skip
+        return self
+
+
+class SloSettings(Strict):
+    p99_latency_ms: int = Field(ge=1, le=60_000, description="p99 model latency objective")
+    error_rate_percent: float = Field(gt=0, le=100, description="5XX share of invocations")
+
+
+class DataCaptureSettings(Strict):
+    sampling_percent: int = Field(0, ge=0, le=100, description="share of requests captured; 0 is off")
+
+
+class ServerlessSettings(Strict):
+    memory_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = Field(2048)
+    max_concurrency: int = Field(5, ge=1, le=200)
+
+
+class DeploymentSettings(Strict):
+    strategy: Literal["canary", "linear", "all_at_once"] = Field(
+        "canary", description="blue/green traffic shift"
+    )
+    step_percent: int = Field(10, ge=1, le=100, description="canary size or linear step, % of capacity")
+    wait_seconds: int = Field(600, ge=0, le=3600, description="bake time between shifts")
+    termination_wait_seconds: int = Field(600, ge=0, le=3600, description="old fleet kept for rollback")
+    max_execution_timeout_seconds: int = Field(3600, ge=600, le=14400)
+
+
+class OffHoursSettings(Strict):
+    timezone: Annotated[str, AfterValidator(_timezone)] = Field("UTC")
+    start: HourMinute = Field("08:00", description="working hours start")
+    end: HourMinute = Field("20:00", description="working hours end")
+    days: Literal["MON-FRI", "MON-SAT", "MON-SUN"] = Field("MON-FRI")
+    instances: int = Field(1, ge=1, le=100, description="min and max outside working hours")
+
+    @model_validator(mode="after")
+    def _order(self) -> OffHoursSettings:
+        if self.start >= self.end:
+            raise _custom(
+                "hours",
+                "start ({start}) must be before end ({end})",
+                start=self.start,
+                end=self.end,
+            )
+        return self
+
+
+class AlarmSettings(Strict):
+    error_4xx_rate_percent: float = Field(5, gt=0, le=100)
+    cpu_utilization_percent: int = Field(80, ge=1, le=100, description="of all vCPUs")
+    gpu_utilization_percent: int = Field(90, ge=1, le=100, description="of all GPUs")
+    gpu_memory_utilization_percent: int = Field(90, ge=1, le=100)
+    disk_utilization_percent: int = Field(80, ge=1, le=100)
+    no_invocations_minutes: int | None = Field(None, ge=5, le=1440, description="alarm on silence")
+
+
+class RegistryAccessSettings(Strict):
+    artifact_s3_prefix: S3Uri = Field(description="where the packages' artifacts live")
+    image_repository: str = Field(description="ECR image URI (tag or digest) the packages use")
+
+
+class ModelSettings(Strict):
+    name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$", description="lowercase, digits, '-'")
+    team: TagValue = Field(min_length=1, description="owning team, tagged on its resources")
+    backend: Backend
+    image: EcrDigestUri | None = Field(None, description="serving image by digest")
+    framework: FrameworkSettings | None = Field(None, description="or a Deep Learning Container")
+    instance_type: InstanceTypeName | None = Field(None, description="e.g. ml.g5.xlarge")
+    environment: dict[Annotated[str, AfterValidator(_env_name)], str] = Field(default_factory=dict)
+    network_isolation: bool = Field(True, description="no network access from the container")
+    variants: VariantsSettings
+    autoscaling: AutoscalingSettings | None = None
+    slo: SloSettings
+    data_capture: DataCaptureSettings = Field(default_factory=DataCaptureSettings)
+    deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)
+    alarms: AlarmSettings = Field(default_factory=AlarmSettings)
+    serverless: ServerlessSettings | None = None
+    off_hours: OffHoursSettings | None = None
+    registry_access: RegistryAccessSettings | None = None
+    _image_uri: str | None = PrivateAttr(None)
+
+    @property
+    def image_uri(self) -> str | None:
+        """The serving image: the configured digest, or the resolved DLC image."""
+        return self.image or self._image_uri
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> ModelSettings:
+        found = [*self._source_problems(), *self._capacity_problems()]
+        region = (info.context or {}).get("region")
+        if self.framework and region and not found:
+            try:
+                self._image_uri = images.deep_learning_container(
+                    self.framework.name,
+                    self.framework.version,
+                    region,
+                    self.instance_type or "ml.m5.large",
+                    self.framework.py_version,
+                )
+            except images.UnresolvableImage as exc:
+                found.append((("framework", "version"), f"the SageMaker SDK has no image: {exc}"))
+        if found:
+            raise ValidationError.from_exception_data(
+                "ModelSettings",
+                [InitErrorDetails(type=_custom("model", m), loc=loc, input=None) for loc, m in found],
+            )
+        return self
+
+    def _source_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        found = []
+        if (self.image is None) == (self.framework is None):
+            found.append((("image",), "set exactly one of image or framework"))
+        uses_packages = any(v.model_package_arn for _, v in self.variants.items())
+        if uses_packages and self.registry_access is None:
+            found.append((("registry_access",), "is required with model_package_arn (keeps IAM tight)"))
+        return found
+
+    def _capacity_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        if self.serverless is not None:
+            misfits = {
+                "variants": self.variants.canary is not None,
+                "data_capture": self.data_capture.sampling_percent > 0,
+                "autoscaling": self.autoscaling is not None,
+                "instance_type": self.instance_type is not None,
+            }
+            return [((key,), SERVERLESS_LIMITS) for key, wrong in misfits.items() if wrong]
+        if self.instance_type is None:
+            return [(("instance_type",), "is required unless the model is serverless")]
+        if self.autoscaling is None:
+            return [(("autoscaling",), "is required for instance-based endpoints")]
+        found = []
+        low, high = self.autoscaling.min_instances, self.autoscaling.max_instances
+        stable = self.variants.stable.instance_count
+        if not low <= stable <= high:
+            where = ("variants", "stable", "instance_count")
+            found.append((where, f"must be within autoscaling bounds {low}-{high} (got {stable})"))
+        canary = self.variants.canary
+        if canary and canary.instance_count > high:
+            where = ("variants", "canary", "instance_count")
+            found.append((where, f"must not exceed autoscaling.max_instances {high}"))
+        return found
+
+
+def catalog_problems(models: Any, tier: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """Checks across entries, on the raw list, so they report even when an entry is invalid."""
+    if not isinstance(models, list):
+        return []
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    first_seen: dict[str, int] = {}
+    for index, entry in enumerate(models):
+        if not isinstance(entry, dict):
+            continue
+        name = entry.get("name")
+        if isinstance(name, str) and name in first_seen:
+            found.append(
+                (
+                    (index, "name"),
+                    f"duplicate model name '{name}' (also models[{first_seen[name]}])",
+                )
+            )
+        elif isinstance(name, str):
+            first_seen[name] = index
+        if tier == "prod" and entry.get("off_hours") is not None:
+            found.append(((index, "off_hours"), "prod endpoints are not scaled down off-hours"))
+    return found
