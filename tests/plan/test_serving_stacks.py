@@ -1,0 +1,104 @@
+"""The shipped stacks' serving layer, per tier."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+ENDPOINT = "aws-native:sagemaker:Endpoint"
+CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+SCHEDULED = "aws:appautoscaling/scheduledAction:ScheduledAction"
+
+
+def routing_types(plan) -> set[str]:
+    return {
+        e.inputs["deploymentConfig"]["blueGreenUpdatePolicy"]["trafficRoutingConfiguration"]["type"]
+        for e in plan.of_type(ENDPOINT)
+        if "deploymentConfig" in e.inputs
+    }
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_each_stack_serves_two_models_one_with_a_live_canary(shipped_plans, stack):
+    plan = shipped_plans[stack]
+    assert len(plan.of_type(ENDPOINT)) >= 2
+    variants = [{v["variantName"]: v["initialVariantWeight"] for v in c.inputs["productionVariants"]}
+                for c in plan.of_type(CONFIG)]  # fmt: skip
+    assert any(v.get("canary", 0) > 0 for v in variants)
+    outputs = plan.outputs["models"]
+    for entry in outputs.values():
+        assert entry["endpoint_name"].startswith(f"modelfleet-{stack}-")
+        assert entry["dashboard_url"].startswith("https://eu-west-1.console.aws.amazon.com/cloudwatch/")
+        assert entry["alarm_names"] and "stable" in entry["variant_names"]
+
+
+def test_prod_runs_at_least_two_instances_per_variant(shipped_plans):
+    for config in shipped_plans["prod"].of_type(CONFIG):
+        for variant in config.inputs["productionVariants"]:
+            assert variant["initialInstanceCount"] >= 2, (config.name, variant["variantName"])
+
+
+def test_guardrails_tighten_with_the_tier(shipped_plans):
+    assert routing_types(shipped_plans["dev"]) == {"ALL_AT_ONCE"}
+    assert routing_types(shipped_plans["staging"]) == {"LINEAR"}
+    assert routing_types(shipped_plans["prod"]) == {"CANARY"}
+
+
+def test_prod_captures_data_and_is_never_scaled_down_off_hours(shipped_plans):
+    prod = shipped_plans["prod"]
+    assert all(c.inputs["dataCaptureConfig"]["enableCapture"] for c in prod.of_type(CONFIG))
+    assert prod.of_type(SCHEDULED) == []
+    assert shipped_plans["dev"].of_type(SCHEDULED)  # dev sleeps at night
+    assert shipped_plans["staging"].of_type(SCHEDULED)
+
+
+def test_capture_bucket_is_private_versioned_encrypted_and_tls_only(shipped_plans):
+    prod = shipped_plans["prod"]
+    (bucket,) = prod.of_type("aws:s3/bucket:Bucket")
+    assert bucket.protect and bucket.inputs["forceDestroy"] is False
+    (block,) = prod.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
+    assert all(
+        block.inputs[k]
+        for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+    )
+    (versioning,) = prod.of_type("aws:s3/bucketVersioning:BucketVersioning")
+    assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
+    (sse,) = prod.of_type(
+        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
+    )
+    rule = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
+    assert rule["sseAlgorithm"] == "aws:kms" and rule["kmsMasterKeyId"].startswith("arn:aws:kms:")
+    (policy,) = prod.of_type("aws:s3/bucketPolicy:BucketPolicy")
+    assert json.loads(policy.inputs["policy"])["Statement"][0]["Condition"] == {
+        "Bool": {"aws:SecureTransport": "false"}
+    }
+
+
+def test_alarm_topic_is_encrypted_and_only_this_accounts_alarms_may_publish(shipped_plans):
+    prod = shipped_plans["prod"]
+    (topic,) = prod.of_type("aws:sns/topic:Topic")
+    assert topic.inputs["kmsMasterKeyId"].startswith("arn:aws:kms:")
+    (policy,) = prod.of_type("aws:sns/topicPolicy:TopicPolicy")
+    statement = json.loads(policy.inputs["policy"])["Statement"][0]
+    assert statement["Principal"] == {"Service": "cloudwatch.amazonaws.com"}
+    assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "123456789012"}
+    (subscription,) = prod.of_type("aws:sns/topicSubscription:TopicSubscription")
+    assert subscription.inputs["endpoint"] == "ml-platform-oncall@example.com"
+    key = next(k for k in prod.of_type("aws:kms/key:Key") if k.name == "platform-alerts-kms-key")
+    service = json.loads(key.inputs["policy"])["Statement"][1]
+    assert service["Action"] == ["kms:Decrypt", "kms:GenerateDataKey"]
+
+
+def test_every_alarm_in_every_stack_has_an_action(shipped_plans):
+    for plan in shipped_plans.values():
+        for alarm in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm"):
+            assert alarm.inputs["alarmActions"], alarm.name
+
+
+def test_dev_serverless_model_has_no_autoscaling(shipped_plans):
+    dev = shipped_plans["dev"]
+    targets = [t.inputs["resourceId"] for t in dev.of_type("aws:appautoscaling/target:Target")]
+    assert targets and not any("churn-predictor" in t for t in targets)
+    churn = next(c for c in dev.of_type(CONFIG) if c.name == "platform-churn-predictor-config")
+    assert churn.inputs["productionVariants"][0]["serverlessConfig"]["memorySizeInMb"] == 2048
