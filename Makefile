@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 STACK  ?= dev
 OUT    ?=
 
-.PHONY: venv plan validate test lint fmt clean
+.PHONY: venv plan validate test lint fmt clean bench-plan
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -33,6 +33,10 @@ test: $(STAMP)
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+
+## bench-plan: offline plan time for a prod stack with 10, 50 and 100 generated models
+bench-plan: $(STAMP)
+	$(BIN)/python -m infra.plan.bench --models 10 50 100
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix .

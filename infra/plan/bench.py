@@ -1,0 +1,85 @@
+"""``make bench-plan``: offline plan time of a prod stack as its model catalog grows.
+
+Generates copies of ``stacks/Pulumi.prod.yaml`` with N models (half with a live
+canary, a mix of framework and digest images, CPU and GPU instances) and plans
+each in this process after a warm-up, so imports are not counted. Prints the
+time, resources and time per model for each N; the goal is linear growth.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import tempfile
+import time
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+from ruamel.yaml import YAML
+
+from infra.plan.engine import plan_stack
+from infra.plan.stackfile import find_root
+
+DIGEST = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/bench-{i}@sha256:" + "0" * 64
+
+
+def generated_model(index: int) -> dict:
+    name = f"bench-model-{index:03d}"
+    artifact = f"s3://bench-artifacts/{name}/v{{}}/model.tar.gz"
+    entry: dict = {
+        "name": name,
+        "team": f"team-{index % 7}",
+        "backend": "sagemaker",
+        "instance_type": "ml.g5.xlarge" if index % 4 == 0 else "ml.c5.xlarge",
+        "variants": {"stable": {"model_data": artifact.format(1), "instance_count": 2, "weight": 100}},
+        "autoscaling": {
+            "min_instances": 2,
+            "max_instances": 8,
+            "target_invocations_per_instance_per_minute": 600,
+        },
+        "slo": {"p99_latency_ms": 150, "error_rate_percent": 1},
+    }
+    if index % 2:
+        entry["framework"] = {"name": "xgboost", "version": "1.7-1"}
+    else:
+        entry["image"] = DIGEST.format(i=index)
+    if index % 2 == 0:
+        entry["variants"]["stable"]["weight"] = 90
+        entry["variants"]["canary"] = {"model_data": artifact.format(2), "instance_count": 2, "weight": 10}
+    return entry
+
+
+def stack_with(models: int, template: dict, folder: Path) -> Path:
+    data = copy.deepcopy(template)
+    data["config"]["modelfleet:models"] = [generated_model(i) for i in range(models)]
+    path = folder / f"Pulumi.bench-{models}.yaml"
+    with path.open("w") as handle:
+        YAML().dump(data, handle)
+    return path
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--models", type=int, nargs="+", default=[10, 50, 100])
+    args = parser.parse_args(argv)
+    root = find_root(Path.cwd())
+    template = YAML(typ="safe").load((root / "stacks/Pulumi.prod.yaml").read_text())
+    table = Table(title="Offline plan time, prod stack (after a warm-up run)")
+    for column in ("models", "resources", "seconds", "ms per model"):
+        table.add_column(column, justify="right")
+    with tempfile.TemporaryDirectory() as folder:
+        plan_stack("prod", root=root, stack_file=stack_with(1, template, Path(folder)))  # warm-up
+        for count in args.models:
+            path = stack_with(count, template, Path(folder))
+            started = time.perf_counter()
+            plan = plan_stack("prod", root=root, stack_file=path)
+            elapsed = time.perf_counter() - started
+            table.add_row(
+                str(count), str(len(plan.custom_resources)), f"{elapsed:.2f}", f"{1000 * elapsed / count:.0f}"
+            )
+    Console().print(table)
+
+
+if __name__ == "__main__":
+    main()
