@@ -6,10 +6,10 @@
 import sys
 from pathlib import Path
 
-if __package__ in (None, ""):
+if __package__ in (None, "") and (root := str(Path(__file__).resolve().parents[1])) not in sys.path:
     # Pulumi runs this file by path (Pulumi.yaml `main: infra/`), so the project
     # root is not on sys.path yet; the offline plan engine runs it the same way.
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+    sys.path.insert(0, root)
 
 import pulumi
 import pulumi_aws as aws
@@ -25,10 +25,13 @@ try:
 except SettingsError as error:
     raise pulumi.RunError(str(error)) from None  # a clean message, no traceback
 
-zones = aws.get_availability_zones(
-    state="available",
-    filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],  # no Local Zones
-).names
+# Every standard zone, whatever its state today: filtering by "available" would
+# shift the list, and so the subnets, whenever a zone is impaired.
+zones = settings.network.availability_zones or sorted(
+    aws.get_availability_zones(
+        filters=[{"name": "opt-in-status", "values": ["opt-in-not-required"]}],  # no Local Zones
+    ).names
+)
 if len(zones) < settings.network.az_count:
     raise pulumi.RunError(
         f"modelfleet:network.az_count is {settings.network.az_count} but {settings.region} "

@@ -33,6 +33,12 @@ def partition_for(region: str) -> str:
     return "aws"
 
 
+def regional_service(service: str, region: str) -> str:
+    """A regional service principal, e.g. ``logs.eu-west-1.amazonaws.com`` (``.com.cn`` in China)."""
+    suffix = "amazonaws.com.cn" if partition_for(region) == "aws-cn" else "amazonaws.com"
+    return f"{service}.{region}.{suffix}"
+
+
 def document(*statements: Mapping[str, Any]) -> dict[str, Any]:
     return {"Version": VERSION, "Statement": [dict(s) for s in statements]}
 

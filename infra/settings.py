@@ -23,6 +23,8 @@ from pydantic import (
     AfterValidator,
     Field,
     ValidationError,
+    ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -30,7 +32,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from infra import subnets
 from infra.catalog import Backend, ModelSettings, catalog_problems
 from infra.settings_errors import Problem, SettingsError, key_path, problems_from
-from infra.settings_types import Cidr, Strict, TagKey, TagValue
+from infra.settings_types import Cidr, Strict, TagKey, TagValue, VpcCidr
 
 __all__ = [
     "FlowLogSettings",
@@ -107,8 +109,11 @@ class FlowLogSettings(Strict):
 
 
 class NetworkSettings(Strict):
-    cidr: Cidr = Field(description="the VPC's IPv4 CIDR block, e.g. 10.20.0.0/16")
+    cidr: VpcCidr = Field(description="the VPC's IPv4 CIDR block, RFC 1918, /16 to /24")
     az_count: int = Field(3, ge=2, le=6, description="availability zones to spread subnets over")
+    availability_zones: list[str] | None = Field(
+        None, description="pin the zones by name (default: the region's first az_count zones)"
+    )
     nat_strategy: NatStrategy = Field(NatStrategy.PER_AZ, description="NAT gateways for egress")
     public_subnet_prefix: int = Field(24, ge=20, le=28, description="prefix length of public subnets")
     private_subnet_prefix: int = Field(
@@ -122,73 +127,86 @@ class NetworkSettings(Strict):
     )
     flow_logs: FlowLogSettings = Field(default_factory=FlowLogSettings)
 
+    @field_validator("interface_endpoints")
+    @classmethod
+    def _endpoints(cls, services: list[str], info: ValidationInfo) -> list[str]:
+        repeated = sorted({s for s in services if services.count(s) > 1})
+        if repeated:
+            raise PydanticCustomError("endpoints", "lists '{name}' twice", {"name": repeated[0]})
+        missing = [s for s in REQUIRED_INTERFACE_ENDPOINTS if s not in services]
+        if info.data.get("nat_strategy") == NatStrategy.NONE and missing:
+            raise PydanticCustomError(
+                "endpoints",
+                "without NAT the VPC needs endpoints for {missing}: add them or choose a NAT strategy",
+                {"missing": ", ".join(missing)},
+            )
+        return services
+
+    @field_validator("availability_zones")
+    @classmethod
+    def _zones(cls, zones: list[str] | None, info: ValidationInfo) -> list[str] | None:
+        region = (info.context or {}).get("region") or ""
+        if zones is None:
+            return zones
+        if len(set(zones)) != len(zones) or len(zones) != info.data.get("az_count", len(zones)):
+            raise PydanticCustomError(
+                "zones", "needs az_count distinct zones (got {got})", {"got": len(zones)}
+            )
+        strangers = [z for z in zones if not re.fullmatch(rf"{re.escape(region)}[a-z]", z)]
+        if region and strangers:
+            raise PydanticCustomError(
+                "zones", "{zones} not in {region}", {"zones": ", ".join(strangers), "region": region}
+            )
+        return zones
+
     @model_validator(mode="after")
     def _layout(self) -> NetworkSettings:
-        """Check the subnet layout and fill in derived subnets, reporting every conflict."""
+        """Check explicit subnets, derive the others, and report every conflict."""
         errors: list[InitErrorDetails] = []
 
-        def error(loc: tuple[str | int, ...], message: str, got: Any) -> None:
-            errors.append(
-                InitErrorDetails(type=PydanticCustomError("network", message), loc=loc, input=str(got))
-            )
-
-        if not 16 <= self.cidr.prefixlen <= 24:
-            error(
-                ("cidr",),
-                f"prefix must be between /16 and /24 (got /{self.cidr.prefixlen})",
-                self.cidr,
-            )
-        if not subnets.is_rfc1918(self.cidr):
-            error(("cidr",), "must be inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16", self.cidr)
-        if errors:
-            raise ValidationError.from_exception_data("NetworkSettings", errors)
+        def error(loc: tuple[str | int, ...], message: str) -> None:
+            errors.append(InitErrorDetails(type=PydanticCustomError("network", message), loc=loc, input=None))
 
         layout: dict[str, list[IPv4Network]] = {}
+        derived: list[str] = []
         for kind in ("private", "public"):
-            key = f"{kind}_subnet_cidrs"
+            key, prefix = f"{kind}_subnet_cidrs", getattr(self, f"{kind}_subnet_prefix")
             explicit = getattr(self, key)
             if explicit is None:
+                try:
+                    layout[kind] = subnets.per_az_slots(
+                        self.cidr, prefix, self.az_count, from_top=kind == "public"
+                    )
+                    derived.append(kind)
+                except subnets.SubnetsDoNotFit as exc:
+                    error((f"{kind}_subnet_prefix",), f"{exc}; use a larger VPC or a longer prefix")
                 continue
             if len(explicit) != self.az_count:
-                error(
-                    (key,),
-                    f"needs one subnet per AZ: {self.az_count} (got {len(explicit)})",
-                    explicit,
-                )
+                error((key,), f"needs one subnet per AZ: {self.az_count} (got {len(explicit)})")
             for index, net in enumerate(explicit):
                 if not net.subnet_of(self.cidr):
-                    error((key, index), f"{net} is outside the VPC CIDR {self.cidr}", net)
+                    error((key, index), f"{net} is outside the VPC CIDR {self.cidr}")
                 elif net.prefixlen > 28:
-                    error((key, index), f"{net} is smaller than /28, the smallest AWS subnet", net)
+                    error((key, index), f"{net} is smaller than /28, the smallest AWS subnet")
             layout[kind] = list(explicit)
-
-        missing = [k for k in ("private", "public") if k not in layout]
-        if missing:
-            taken = [n for nets in layout.values() for n in nets]
-            wanted = [getattr(self, f"{k}_subnet_prefix") for k in missing for _ in range(self.az_count)]
-            try:
-                derived = subnets.allocate(self.cidr, wanted, taken=taken)
-            except subnets.SubnetsDoNotFit as exc:
-                sizes = ", ".join(
-                    f"{self.az_count} {k} /{getattr(self, f'{k}_subnet_prefix')}" for k in missing
-                )
-                error(
-                    ("cidr",),
-                    f"cannot hold {sizes} subnets: {exc}; use a larger VPC or longer prefixes",
-                    self.cidr,
-                )
-            else:
-                for offset, kind in enumerate(missing):
-                    layout[kind] = derived[offset * self.az_count : (offset + 1) * self.az_count]
 
         everything = [(k, i, n) for k in layout for i, n in enumerate(layout[k])]
         for a, b in subnets.overlapping_pairs([n for _, _, n in everything]):
             (kind_a, index_a, net_a), (kind_b, index_b, net_b) = everything[a], everything[b]
-            error(
-                (f"{kind_b}_subnet_cidrs", index_b),
-                f"{net_b} overlaps {kind_a}_subnet_cidrs[{index_a}] ({net_a})",
-                net_b,
+            if kind_a in derived and kind_b in derived:
+                count, private, public = self.az_count, self.private_subnet_prefix, self.public_subnet_prefix
+                error(
+                    ("cidr",),
+                    f"{self.cidr} cannot hold {count} private /{private} and {count} public /{public} "
+                    "subnets; use a larger VPC or longer private_subnet_prefix / public_subnet_prefix",
+                )
+                break
+            where = (
+                (f"{kind_b}_subnet_cidrs", index_b)
+                if kind_b not in derived
+                else (f"{kind_a}_subnet_cidrs", index_a)
             )
+            error(where, f"{net_b} overlaps {kind_a} subnet {index_a} ({net_a})")
         if errors:
             raise ValidationError.from_exception_data("NetworkSettings", errors)
         # The resolved layout is what the Network component builds and the plan shows.

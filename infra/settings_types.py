@@ -40,7 +40,7 @@ def _parse_cidr(value: Any) -> IPv4Network:
 
 Cidr = Annotated[IPv4Network, PlainValidator(_parse_cidr), PlainSerializer(str)]
 
-_TAG_TEXT = re.compile(r"^[\w\s.:/=+\-@]*$")
+_TAG_TEXT = re.compile(r"^[\w .:/=+\-@]*$")
 # Tags modelfleet sets itself on every resource; a stack may not override them.
 RESERVED_TAG_KEYS = frozenset({"environment", "project", "owner", "cost-center", "managed-by"})
 
@@ -54,7 +54,7 @@ def _tag_key(key: str) -> str:
         )
     if key.lower().startswith("aws:"):
         raise PydanticCustomError("tag", "tag keys starting with 'aws:' are reserved by AWS", {})
-    if key in RESERVED_TAG_KEYS:
+    if key.lower() in RESERVED_TAG_KEYS:
         setting = "the stack name" if key == "environment" else f"modelfleet:{key.replace('-', '_')}"
         raise PydanticCustomError(
             "tag",
@@ -82,3 +82,22 @@ class Strict(BaseModel):
     """Base for every settings model: unknown keys are typos, so they are errors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+def _vpc_cidr(network: IPv4Network) -> IPv4Network:
+    from infra.subnets import is_rfc1918  # noqa: PLC0415 - keeps this module free of layout code
+
+    if not 16 <= network.prefixlen <= 24:
+        raise PydanticCustomError(
+            "cidr", "prefix must be between /16 and /24 (got /{got})", {"got": network.prefixlen}
+        )
+    if not is_rfc1918(network):
+        raise PydanticCustomError(
+            "cidr",
+            "must be inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (got '{got}')",
+            {"got": str(network)},
+        )
+    return network
+
+
+VpcCidr = Annotated[Cidr, AfterValidator(_vpc_cidr)]

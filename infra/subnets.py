@@ -27,33 +27,23 @@ def is_rfc1918(network: IPv4Network) -> bool:
     return any(network.subnet_of(private) for private in PRIVATE_RANGES)
 
 
-def allocate(
-    vpc: IPv4Network, prefixes: Sequence[int], taken: Sequence[IPv4Network] = ()
-) -> list[IPv4Network]:
-    """Place subnets of the given prefix lengths in ``vpc`` around those already ``taken``.
+def per_az_slots(vpc: IPv4Network, prefix: int, count: int, *, from_top: bool = False) -> list[IPv4Network]:
+    """Subnet ``i`` sits in slot ``i`` of its size, from the bottom (or top) of the VPC.
 
-    First fit in address order, largest subnets first, so every block is
-    naturally aligned and little space is lost; the result keeps the input
-    order. The layout is deterministic, so re-planning never moves a subnet.
+    Each AZ's subnet has a fixed place, so adding an AZ adds a subnet and never
+    moves one (moving a subnet means replacing it, and everything in it).
+    Private subnets count from the bottom and public ones from the top, so the
+    two groups grow towards each other.
     """
-    placed = list(taken)
-    result: list[IPv4Network] = [vpc] * len(prefixes)
-    for index in sorted(range(len(prefixes)), key=lambda i: prefixes[i]):
-        prefix = prefixes[index]
-        if prefix < vpc.prefixlen:
-            raise SubnetsDoNotFit(f"a /{prefix} subnet is larger than the /{vpc.prefixlen} VPC")
-        free = (c for c in vpc.subnets(new_prefix=prefix) if not any(c.overlaps(p) for p in placed))
-        chosen = next(free, None)
-        if chosen is None:
-            wanted = sum(1 << (32 - p) for p in prefixes) + sum(t.num_addresses for t in taken)
-            raise SubnetsDoNotFit(
-                f"the subnets need {wanted} addresses but {vpc} has {vpc.num_addresses}"
-                if wanted > vpc.num_addresses
-                else f"no free /{prefix} block is left in {vpc}"
-            )
-        result[index] = chosen
-        placed.append(chosen)
-    return result
+    if prefix < vpc.prefixlen:
+        raise SubnetsDoNotFit(f"a /{prefix} subnet is larger than the /{vpc.prefixlen} VPC")
+    size = 1 << (32 - prefix)
+    slots = vpc.num_addresses // size
+    if count > slots:
+        raise SubnetsDoNotFit(f"{vpc} has room for {slots} /{prefix} subnets, not {count}")
+    base = int(vpc.network_address)
+    indexes = [slots - 1 - i for i in range(count)] if from_top else list(range(count))
+    return [IPv4Network((base + index * size, prefix)) for index in indexes]
 
 
 def overlapping_pairs(networks: Sequence[IPv4Network]) -> list[tuple[int, int]]:

@@ -69,22 +69,23 @@ def test_config_as_the_pulumi_cli_passes_it_is_the_same_as_decoded():
 
 def test_derived_subnets_are_packed_without_overlap_and_stable():
     net = load_settings("prod", valid_config()).network
-    assert [str(c) for c in net.private_subnet_cidrs] == [
-        "10.30.0.0/19",
-        "10.30.32.0/19",
-        "10.30.64.0/19",
-    ]
-    assert [str(c) for c in net.public_subnet_cidrs] == [
-        "10.30.96.0/24",
-        "10.30.97.0/24",
-        "10.30.98.0/24",
-    ]
+    assert [str(c) for c in net.private_subnet_cidrs] == ["10.30.0.0/19", "10.30.32.0/19", "10.30.64.0/19"]
+    assert [str(c) for c in net.public_subnet_cidrs] == ["10.30.255.0/24", "10.30.254.0/24", "10.30.253.0/24"]
+
+
+def test_adding_an_az_adds_subnets_and_moves_none():
+    layouts = []
+    for az_count in (2, 3, 6):
+        net = load_settings("prod", with_network(az_count=az_count)).network
+        layouts.append([*net.private_subnet_cidrs, *net.public_subnet_cidrs])
+    two, three, six = ({str(n) for n in layout} for layout in layouts)
+    assert two < three < six
 
 
 def test_explicit_subnets_are_kept_and_the_others_derived_around_them():
-    config = with_network(public_subnet_cidrs=["10.30.0.0/24", "10.30.1.0/24", "10.30.2.0/24"])
+    config = with_network(public_subnet_cidrs=["10.30.200.0/24", "10.30.201.0/24", "10.30.202.0/24"])
     net = load_settings("prod", config).network
-    assert str(net.public_subnet_cidrs[0]) == "10.30.0.0/24"
+    assert str(net.public_subnet_cidrs[0]) == "10.30.200.0/24"
     taken = [*net.public_subnet_cidrs, *net.private_subnet_cidrs]
     assert all(not a.overlaps(b) for i, a in enumerate(taken) for b in taken[i + 1 :])
 
@@ -120,22 +121,38 @@ BAD_CONFIGS = [
     ("typo at the top", {"netwrk": {}}, "modelfleet:netwrk",
      "unknown key (did you mean 'modelfleet:network'?)"),
     ("typo inside", {"network": {"az_cuont": 3}}, "modelfleet:network.az_cuont",
-     "unknown key (did you mean 'az_count'?); allowed keys: az_count, cidr,"),
+     "unknown key (did you mean 'az_count'?); allowed keys: availability_zones, az_count, cidr,"),
     ("missing owner", {"owner": None}, "modelfleet:owner", "is required (owning team or address)"),
     ("missing region", {"aws:region": None}, "aws:region", "is required"),
     ("missing cidr", {"network": {"cidr": None}}, "modelfleet:network.cidr", "is required"),
     ("region", {"aws:region": "europe"}, "aws:region", "must be an AWS region code"),
+    ("zone of another region", {"network": {"availability_zones": ["eu-west-1a", "eu-west-1b", "us-east-1a"]}},
+     "modelfleet:network.availability_zones", "us-east-1a not in eu-west-1"),
+    ("zones fewer than az_count", {"network": {"availability_zones": ["eu-west-1a", "eu-west-1b"]}},
+     "modelfleet:network.availability_zones", "needs az_count distinct zones (got 2)"),
+    ("reserved tag in capitals", {"tags": {"Owner": "x"}}, "modelfleet:tags.Owner", "is set by modelfleet"),
     ("subnet outside vpc",
      {"network": {"public_subnet_cidrs": ["10.31.0.0/24", "10.30.1.0/24", "10.30.2.0/24"]}},
      "modelfleet:network.public_subnet_cidrs[0]", "10.31.0.0/24 is outside the VPC CIDR 10.30.0.0/16"),
     ("subnets overlap",
-     {"network": {"public_subnet_cidrs": ["10.30.0.0/24", "10.30.0.0/25", "10.30.2.0/24"]}},
+     {"network": {"public_subnet_cidrs": ["10.30.200.0/24", "10.30.200.0/25", "10.30.202.0/24"]}},
      "modelfleet:network.public_subnet_cidrs[1]",
-     "10.30.0.0/25 overlaps public_subnet_cidrs[0] (10.30.0.0/24)"),
+     "10.30.200.0/25 overlaps public subnet 0 (10.30.200.0/24)"),
+    ("explicit subnet in a derived slot",
+     {"network": {"public_subnet_cidrs": ["10.30.0.0/24", "10.30.201.0/24", "10.30.202.0/24"]}},
+     "modelfleet:network.public_subnet_cidrs[0]", "10.30.0.0/24 overlaps private subnet 0 (10.30.0.0/19)"),
     ("one subnet per az", {"network": {"private_subnet_cidrs": ["10.30.0.0/19"]}},
      "modelfleet:network.private_subnet_cidrs", "needs one subnet per AZ: 3 (got 1)"),
-    ("subnets do not fit", {"network": {"cidr": "10.30.0.0/20"}}, "modelfleet:network.cidr",
-     "cannot hold 3 private /19, 3 public /24 subnets"),
+    ("subnet larger than vpc", {"network": {"cidr": "10.30.0.0/20"}}, "modelfleet:network.private_subnet_prefix",
+     "a /19 subnet is larger than the /20 VPC; use a larger VPC or a longer prefix"),
+    ("too few slots", {"network": {"cidr": "10.30.0.0/18"}}, "modelfleet:network.private_subnet_prefix",
+     "10.30.0.0/18 has room for 2 /19 subnets, not 3"),
+    ("subnets do not fit", {"network": {"cidr": "10.30.0.0/18", "az_count": 2}},
+     "modelfleet:network.cidr", "10.30.0.0/18 cannot hold 2 private /19 and 2 public /24 subnets"),
+    ("duplicate endpoint", {"network": {"interface_endpoints": ["logs", "sts", "logs"]}},
+     "modelfleet:network.interface_endpoints", "lists 'logs' twice"),
+    ("no nat and no endpoints", {"network": {"nat_strategy": "none", "interface_endpoints": ["sts"]}},
+     "modelfleet:network.interface_endpoints", "without NAT the VPC needs endpoints for sagemaker.api, sagemaker.runtime, ecr.api"),
     ("subnet prefix range", {"network": {"private_subnet_prefix": 30}},
      "modelfleet:network.private_subnet_prefix", "must be between 16 and 27 (got 30)"),
     ("retention not allowed", {"network": {"flow_logs": {"retention_days": 10}}},
@@ -209,8 +226,16 @@ def test_section_problems_and_cross_field_problems_come_together():
         }
     )
     assert problems(config) == [
-        "modelfleet:network.private_subnet_cidrs[1]: "
-        "10.30.16.0/20 overlaps private_subnet_cidrs[0] (10.30.0.0/19)",
+        "modelfleet:network.private_subnet_cidrs[1]: 10.30.16.0/20 overlaps private subnet 0 (10.30.0.0/19)",
         "modelfleet:network.private_subnet_cidrs[2]: 10.29.0.0/19 is outside the VPC CIDR 10.30.0.0/16",
         "modelfleet:owner: is required (owning team or address)",
+    ]
+
+
+def test_a_bad_cidr_is_reported_beside_other_network_problems():
+    config = _apply({"network": {"cidr": "100.64.0.0/16", "az_count": 7, "nat_stratgy": "x"}})
+    assert [p.split(": ")[0] for p in problems(config)] == [
+        "modelfleet:network.az_count",
+        "modelfleet:network.cidr",
+        "modelfleet:network.nat_stratgy",
     ]

@@ -5,32 +5,30 @@ import pytest
 from infra import subnets
 
 
-def test_largest_first_packing_keeps_input_order_and_alignment():
-    got = subnets.allocate(Net("10.0.0.0/16"), [24, 19, 24, 19])
-    assert [str(n) for n in got] == ["10.0.64.0/24", "10.0.0.0/19", "10.0.65.0/24", "10.0.32.0/19"]
-    assert not subnets.overlapping_pairs(got)
+def test_private_slots_count_up_from_the_bottom():
+    got = subnets.per_az_slots(Net("10.0.0.0/16"), 19, 3)
+    assert [str(n) for n in got] == ["10.0.0.0/19", "10.0.32.0/19", "10.0.64.0/19"]
 
 
-def test_allocation_goes_around_subnets_already_taken():
-    taken = [Net("10.0.0.0/24"), Net("10.0.1.0/24")]
-    got = subnets.allocate(Net("10.0.0.0/16"), [20, 20], taken=taken)
-    assert [str(n) for n in got] == ["10.0.16.0/20", "10.0.32.0/20"]
+def test_public_slots_count_down_from_the_top():
+    got = subnets.per_az_slots(Net("10.0.0.0/16"), 24, 2, from_top=True)
+    assert [str(n) for n in got] == ["10.0.255.0/24", "10.0.254.0/24"]
 
 
-def test_too_much_address_space_is_refused_with_the_sizes():
-    with pytest.raises(subnets.SubnetsDoNotFit, match="need 8192 addresses but 10.0.0.0/20 has 4096"):
-        subnets.allocate(Net("10.0.0.0/20"), [21, 21, 21, 21])
+def test_a_slot_never_moves_when_more_are_asked_for():
+    assert subnets.per_az_slots(Net("10.0.0.0/16"), 20, 6)[:2] == subnets.per_az_slots(
+        Net("10.0.0.0/16"), 20, 2
+    )
 
 
-def test_fragmented_space_is_refused_even_when_the_total_fits():
-    taken = [Net("10.0.0.64/26"), Net("10.0.0.192/26")]  # half the /24 free, but no /25
-    with pytest.raises(subnets.SubnetsDoNotFit, match="no free /25 block"):
-        subnets.allocate(Net("10.0.0.0/24"), [25], taken=taken)
+def test_more_subnets_than_slots_is_refused():
+    with pytest.raises(subnets.SubnetsDoNotFit, match="10.0.0.0/20 has room for 2 /21 subnets, not 3"):
+        subnets.per_az_slots(Net("10.0.0.0/20"), 21, 3)
 
 
 def test_a_subnet_larger_than_the_vpc_is_refused():
     with pytest.raises(subnets.SubnetsDoNotFit, match="larger than the /20 VPC"):
-        subnets.allocate(Net("10.0.0.0/20"), [19])
+        subnets.per_az_slots(Net("10.0.0.0/20"), 19, 1)
 
 
 def test_overlapping_pairs_lists_every_pair():

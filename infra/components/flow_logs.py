@@ -51,7 +51,7 @@ class FlowLogs(pulumi.ComponentResource):
                 partition=args.partition,
                 tags=args.tags,
                 # CloudWatch Logs may use the key for this log group only.
-                service=f"logs.{args.region}.amazonaws.com",
+                service=iam.regional_service("logs", args.region),
                 service_condition={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
                 protect=args.protect,
             ),
@@ -69,26 +69,28 @@ class FlowLogs(pulumi.ComponentResource):
         role = aws.iam.Role(
             f"{name}-role",
             description="Delivers VPC flow logs to CloudWatch Logs",
-            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(
-                lambda account: json.dumps(iam.service_trust("vpc-flow-logs.amazonaws.com", account))
+            assume_role_policy=pulumi.Output.all(args.partition, args.account_id).apply(
+                lambda v: json.dumps(
+                    iam.service_trust(
+                        "vpc-flow-logs.amazonaws.com",
+                        v[1],
+                        source_arn=f"arn:{v[0]}:ec2:{args.region}:{v[1]}:vpc-flow-log/*",
+                    )
+                )
             ),
             tags=dict(args.tags),
             opts=child,
         )
-        aws.iam.RolePolicy(
+        writes = ["logs:CreateLogStream", "logs:DescribeLogStreams", "logs:PutLogEvents"]
+        delivery = aws.iam.RolePolicy(
             f"{name}-delivery",
             role=role.id,
             policy=log_group_arn.apply(
                 lambda arn: json.dumps(
                     iam.document(
-                        iam.allow(
-                            [
-                                "logs:CreateLogStream",
-                                "logs:DescribeLogStreams",
-                                "logs:PutLogEvents",
-                            ],
-                            [arn, f"{arn}:*"],
-                        )
+                        iam.allow(writes, [arn, f"{arn}:*"]),
+                        # The service looks its group up before writing; this reveals names only.
+                        iam.allow(["logs:DescribeLogGroups"], [arn.rsplit(":", 1)[0] + ":*"]),
                     )
                 )
             ),
@@ -103,6 +105,6 @@ class FlowLogs(pulumi.ComponentResource):
             iam_role_arn=role.arn,
             max_aggregation_interval=args.max_aggregation_interval_seconds,
             tags=dict(args.tags),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, depends_on=[delivery]),  # permissions first
         )
         self.register_outputs({"log_group_name": self.log_group.name})

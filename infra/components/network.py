@@ -78,8 +78,13 @@ class Network(pulumi.ComponentResource):
             tags=named(args.tags, f"{label}-default-deny"),
             opts=child,
         )
-        igw = aws.ec2.InternetGateway(
-            f"{name}-igw", vpc_id=self.vpc.id, tags=named(args.tags, label), opts=child
+        # No NAT means no internet at all: then there is no internet gateway either.
+        igw = (
+            aws.ec2.InternetGateway(
+                f"{name}-igw", vpc_id=self.vpc.id, tags=named(args.tags, label), opts=child
+            )
+            if args.nat_gateway_count
+            else None
         )
 
         self.public_subnets, self.private_subnets = [], []
@@ -118,13 +123,14 @@ class Network(pulumi.ComponentResource):
             tags=named(args.tags, f"{label}-public"),
             opts=child,
         )
-        aws.ec2.Route(
-            f"{name}-public-default",
-            route_table_id=public_routes.id,
-            destination_cidr_block="0.0.0.0/0",
-            gateway_id=igw.id,
-            opts=child,
-        )
+        if igw is not None:
+            aws.ec2.Route(
+                f"{name}-public-default",
+                route_table_id=public_routes.id,
+                destination_cidr_block="0.0.0.0/0",
+                gateway_id=igw.id,
+                opts=child,
+            )
         for zone, subnet in zip(zones, self.public_subnets, strict=True):
             aws.ec2.RouteTableAssociation(
                 f"{name}-public-{naming.az_suffix(zone)}",
@@ -150,7 +156,7 @@ class Network(pulumi.ComponentResource):
                     subnet_id=subnet.id,
                     connectivity_type="public",
                     tags=named(args.tags, f"{label}-nat-{az}"),
-                    opts=pulumi.ResourceOptions(parent=self, depends_on=[igw]),
+                    opts=pulumi.ResourceOptions(parent=self, depends_on=[igw] if igw else []),
                 )
             )
 
@@ -184,6 +190,7 @@ class Network(pulumi.ComponentResource):
                 vpc_id=self.vpc.id,
                 vpc_cidr=args.cidr,
                 region=args.region,
+                account_id=args.account_id,
                 subnet_ids=[s.id for s in self.private_subnets],
                 route_table_ids=[t.id for t in self.private_route_tables],
                 services=args.interface_endpoints,

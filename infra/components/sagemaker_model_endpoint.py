@@ -118,7 +118,7 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
                 account_id=args.account_id,
                 partition=args.partition,
                 tags=tags,
-                service=f"logs.{args.region}.amazonaws.com",
+                service=iam.regional_service("logs", args.region),
                 service_condition={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
                 protect=args.protect,
             ),

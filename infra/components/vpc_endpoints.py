@@ -6,6 +6,7 @@ through NAT: cheaper per GB, and it keeps working in a stack with no NAT at all.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
@@ -20,11 +21,34 @@ class VpcEndpointsArgs:
     vpc_id: pulumi.Input[str]
     vpc_cidr: str
     region: str
+    account_id: pulumi.Input[str]
     subnet_ids: Sequence[pulumi.Input[str]]  # private subnets, one per AZ
     route_table_ids: Sequence[pulumi.Input[str]]  # private route tables, for the S3 gateway
     services: Sequence[str]  # e.g. "sagemaker.runtime", "ecr.dkr"
     name_prefix: str
     tags: Mapping[str, str]
+
+
+def own_principals_only(service: str, account_id: str) -> dict:
+    """Endpoint policy: only this account's principals may use the endpoint.
+
+    Without it, credentials from any account could move data out through it.
+    Buckets owned by AWS (ECR image layers, DLC artifacts) stay reachable,
+    because the caller is still one of ours.
+    """
+    return {
+        "Version": "2012-10-17",
+        "Statement": [
+            {
+                "Sid": "OnlyThisAccountsPrincipals",
+                "Effect": "Allow",
+                "Principal": "*",
+                "Action": f"{service}:*",
+                "Resource": "*",
+                "Condition": {"StringEquals": {"aws:PrincipalAccount": account_id}},
+            }
+        ],
+    }
 
 
 class VpcEndpoints(pulumi.ComponentResource):
@@ -61,6 +85,9 @@ class VpcEndpoints(pulumi.ComponentResource):
                 service_name=f"com.amazonaws.{args.region}.s3",
                 vpc_endpoint_type="Gateway",
                 route_table_ids=list(args.route_table_ids),
+                policy=pulumi.Output.from_input(args.account_id).apply(
+                    lambda account: json.dumps(own_principals_only("s3", account))
+                ),
                 tags=named(args.tags, f"{args.name_prefix}-s3"),
                 opts=child,
             )

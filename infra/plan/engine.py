@@ -33,6 +33,7 @@ from infra.plan.stackfile import find_root, read_project, read_stack_config
 from infra.settings import load_settings
 
 STACK_TYPE = "pulumi:pulumi:Stack"
+_ONE_AT_A_TIME = threading.Lock()
 
 
 class PlanError(Exception):
@@ -70,6 +71,7 @@ class _RecordingMonitor(mocks.MockMonitor):
         super().__init__(cloud)
         self.recorded: list[PlannedResource] = []
         self.stack_outputs: dict[str, Any] = {}
+        self._seen: set[str] = set()
         self._lock = threading.Lock()
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
@@ -92,6 +94,10 @@ class _RecordingMonitor(mocks.MockMonitor):
             depends_on=sorted(request.dependencies),
         )
         with self._lock:
+            if response.urn in self._seen:
+                # The real engine refuses this too: two resources with one name and type.
+                raise PlanError(f"duplicate resource {request.type} named {request.name!r}")
+            self._seen.add(response.urn)
             self.recorded.append(resource)
         return response
 
@@ -121,7 +127,23 @@ def record(
     config: Mapping[str, str] | None = None,
     secret_keys: list[str] | None = None,
 ) -> Plan:
-    """Run ``program`` as a Pulumi program under mocks and return what it declared."""
+    """Run ``program`` as a Pulumi program under mocks and return what it declared.
+
+    Pulumi's runtime is process-global, so plans run one at a time: concurrent
+    callers wait here (use processes to plan stacks in parallel).
+    """
+    with _ONE_AT_A_TIME:
+        return _record(program, project, stack, region, config or {}, secret_keys or [])
+
+
+def _record(
+    program: Callable[[], Any],
+    project: str,
+    stack: str,
+    region: str,
+    config: Mapping[str, str],
+    secret_keys: list[str],
+) -> Plan:
     cloud = CloudMocks(stack, region)
     monitor = _RecordingMonitor(cloud)
     diagnostics = _Diagnostics()
@@ -132,7 +154,7 @@ def record(
     # A fresh runtime each time, so several plans can run in one process.
     runtime_settings.SETTINGS.rpc_manager.clear()
     runtime_settings.SETTINGS.outputs.clear()
-    set_all_config({"aws:region": region, **(config or {})}, secret_keys or [])
+    set_all_config({"aws:region": region, **config}, secret_keys)
     runtime_settings.set_root_resource(None)
     mocks.set_mocks(cloud, project=project, stack=stack, preview=True, logger=logger, monitor=monitor)
     runtime_settings.set_root_resource(None)  # run_in_stack makes the real root, as `pulumi up` does

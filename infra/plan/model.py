@@ -20,13 +20,18 @@ from __future__ import annotations
 
 import json
 from collections import Counter
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 1
 SECRET = "[secret]"  # what a secret value looks like in a plan
 COMPUTED = "<computed>"  # a value only known after a real deployment
+
+
+def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
+    """Fields ``cls`` knows: a newer plan of the same version only adds fields."""
+    return {k: v for k, v in data.items() if k in {f.name for f in fields(cls)}}
 
 
 @dataclass(frozen=True)
@@ -130,7 +135,7 @@ class Plan:
             project=data["project"],
             stack=data["stack"],
             region=data["region"],
-            resources=[PlannedResource(**r) for r in data["resources"]],
+            resources=[PlannedResource(**_known(PlannedResource, r)) for r in data["resources"]],
             invokes=[PlannedInvoke(**i) for i in data.get("invokes", [])],
             outputs=data.get("outputs", {}),
             diagnostics=[Diagnostic(**d) for d in data.get("diagnostics", [])],

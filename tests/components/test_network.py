@@ -87,6 +87,8 @@ def test_single_nat_is_shared_by_every_private_route_table():
 def test_no_nat_means_no_default_route_from_private_subnets():
     plan = build(args(nat_gateway_count=0))
     assert plan.of_type(NAT) == []
+    assert plan.of_type("aws:ec2/internetGateway:InternetGateway") == []
+    assert [r.name for r in plan.of_type(ROUTE)] == []
     defaults = [r for r in plan.of_type(ROUTE) if r.name.startswith("net-private-")]
     assert defaults == []
     assert len(plan.of_type("aws:ec2/routeTable:RouteTable")) == 4  # shape kept
@@ -117,6 +119,8 @@ def test_s3_gateway_endpoint_serves_the_private_route_tables(plan):
     assert s3.inputs["vpcEndpointType"] == "Gateway"
     tables = sorted(plan.get("aws:ec2/routeTable:RouteTable", f"net-private-{x}").id for x in "abc")
     assert sorted(s3.inputs["routeTableIds"]) == tables
+    (statement,) = json.loads(s3.inputs["policy"])["Statement"]
+    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}
 
 
 def test_endpoint_security_group_allows_https_from_the_vpc_only(plan):
@@ -160,12 +164,19 @@ def test_logs_may_use_the_key_for_this_log_group_only(plan):
 
 def test_flow_log_role_writes_to_its_log_group_only(plan):
     policy = json.loads(plan.get("aws:iam/rolePolicy:RolePolicy", "net-flow-logs-delivery").inputs["policy"])
-    (statement,) = policy["Statement"]
+    writes, describe = policy["Statement"]
     arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/modelfleet/test/vpc-flow-logs"
-    assert statement["Resource"] == [arn, f"{arn}:*"]
-    assert all("*" not in action for action in statement["Action"])
+    assert writes["Resource"] == [arn, f"{arn}:*"]
+    assert describe == {"Effect": "Allow", "Action": ["logs:DescribeLogGroups"],
+                        "Resource": ["arn:aws:logs:eu-west-1:111122223333:log-group:*"]}  # fmt: skip
+    assert all("*" not in action for s in policy["Statement"] for action in s["Action"])
     trust = json.loads(plan.get("aws:iam/role:Role", "net-flow-logs-role").inputs["assumeRolePolicy"])
     assert trust["Statement"][0]["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
+    assert trust["Statement"][0]["Condition"]["ArnLike"] == {
+        "aws:SourceArn": "arn:aws:ec2:eu-west-1:111122223333:vpc-flow-log/*"
+    }
+    flow = plan.get("aws:ec2/flowLog:FlowLog", "net-flow-logs-vpc")
+    assert plan.get("aws:iam/rolePolicy:RolePolicy", "net-flow-logs-delivery").urn in flow.depends_on
 
 
 def test_nothing_is_protected_unless_asked(plan):

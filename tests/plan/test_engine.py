@@ -167,3 +167,33 @@ def test_the_program_reads_config_the_way_the_pulumi_cli_passes_it(monkeypatch):
 def test_zone_ids_follow_the_aws_pattern():
     assert zone_ids("eu-west-1") == ["euw1-az1", "euw1-az2", "euw1-az3"]
     assert zone_ids("ap-southeast-2")[0] == "apse2-az1"
+
+
+def test_two_resources_with_one_name_fail_as_pulumi_up_would():
+    import pulumi_aws as aws
+
+    def program():
+        aws.sns.Topic("same")
+        aws.sns.Topic("same")
+
+    with pytest.raises(Exception, match="duplicate resource aws:sns/topic:Topic named 'same'"):
+        record(program)
+
+
+def test_a_plan_with_fields_from_a_newer_release_still_loads(shipped_plans):
+    data = shipped_plans["dev"].to_dict()
+    data["resources"][0]["added_later"] = True
+    assert Plan.from_dict(data).resources[0] == shipped_plans["dev"].resources[0]
+
+
+def test_pinned_zones_are_used_without_a_lookup(tmp_path):
+    path = write_stack(
+        tmp_path,
+        "config:\n  aws:region: eu-west-1\n  modelfleet:tier: dev\n  modelfleet:owner: o\n"
+        "  modelfleet:cost_center: c\n  modelfleet:network:\n    cidr: 10.0.0.0/16\n"
+        "    availability_zones: [eu-west-1c, eu-west-1a]\n",
+    )
+    plan = plan_stack("custom", root=ROOT, stack_file=path)
+    zones = sorted(s.inputs["availabilityZone"] for s in plan.of_type("aws:ec2/subnet:Subnet"))
+    assert zones == ["eu-west-1a", "eu-west-1a", "eu-west-1c", "eu-west-1c"]
+    assert "aws:index/getAvailabilityZones:getAvailabilityZones" not in {i.token for i in plan.invokes}
