@@ -39,6 +39,10 @@ def regional_service(service: str, region: str) -> str:
     return f"{service}.{region}.{suffix}"
 
 
+def log_group_arn(partition: str, region: str, account_id: str, name: str) -> str:
+    return f"arn:{partition}:logs:{region}:{account_id}:log-group:{name}"
+
+
 def document(*statements: Mapping[str, Any]) -> dict[str, Any]:
     return {"Version": VERSION, "Statement": [dict(s) for s in statements]}
 

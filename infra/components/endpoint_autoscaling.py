@@ -65,29 +65,18 @@ class EndpointAutoscaling(pulumi.ComponentResource):
                 "scalable_dimension": target.scalable_dimension,
                 "resource_id": target.resource_id,
             }
-            cooldowns = {
-                "scale_in_cooldown": args.scale_in_cooldown_seconds,
-                "scale_out_cooldown": args.scale_out_cooldown_seconds,
-            }
-            aws.appautoscaling.Policy(
-                f"{name}-{variant}-invocations",
-                policy_type="TargetTrackingScaling",
-                target_tracking_scaling_policy_configuration={
-                    "target_value": args.invocations_per_instance_per_minute,
-                    "predefined_metric_specification": {"predefined_metric_type": INVOCATIONS_METRIC},
-                    **cooldowns,
-                },
-                opts=child,
-                **scoped,
-            )
+            trackers = [("invocations", INVOCATIONS_METRIC, args.invocations_per_instance_per_minute)]
             if args.concurrency_target is not None:
+                trackers.append(("concurrency", CONCURRENCY_METRIC, args.concurrency_target))
+            for suffix, metric, target_value in trackers:
                 aws.appautoscaling.Policy(
-                    f"{name}-{variant}-concurrency",
-                    policy_type="TargetTrackingScaling",
+                    f"{name}-{variant}-{suffix}",
+                    policy_type="TargetTrackingScaling",  # explicit: the provider's default is step scaling
                     target_tracking_scaling_policy_configuration={
-                        "target_value": args.concurrency_target,
-                        "predefined_metric_specification": {"predefined_metric_type": CONCURRENCY_METRIC},
-                        **cooldowns,
+                        "target_value": target_value,
+                        "predefined_metric_specification": {"predefined_metric_type": metric},
+                        "scale_in_cooldown": args.scale_in_cooldown_seconds,
+                        "scale_out_cooldown": args.scale_out_cooldown_seconds,
                     },
                     opts=child,
                     **scoped,

@@ -40,7 +40,7 @@ class FlowLogs(pulumi.ComponentResource):
         super().__init__("modelfleet:network:FlowLogs", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
         log_group_arn = pulumi.Output.all(args.partition, args.account_id).apply(
-            lambda v: f"arn:{v[0]}:logs:{args.region}:{v[1]}:log-group:{args.log_group_name}"
+            lambda v: iam.log_group_arn(v[0], args.region, v[1], args.log_group_name)
         )
         key = EncryptionKey(
             f"{name}-kms",

@@ -107,7 +107,7 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
         self.endpoint_name = naming.name(args.environment, model.name)
         log_group_name = f"/aws/sagemaker/Endpoints/{self.endpoint_name}"
         log_group_arn = pulumi.Output.all(args.partition, args.account_id).apply(
-            lambda v: f"arn:{v[0]}:logs:{args.region}:{v[1]}:log-group:{log_group_name}"
+            lambda v: iam.log_group_arn(v[0], args.region, v[1], log_group_name)
         )
 
         key = EncryptionKey(
