@@ -69,3 +69,12 @@ pulumi.export(
         for name, endpoint in platform.model_endpoints.items()
     },
 )
+pulumi.export(
+    "eks_models",
+    {
+        name: {"load_balancer_dns": balancer.load_balancer.dns_name, "alarm_names": balancer.alarm_names}
+        for name, balancer in platform.eks_services.items()
+    },
+)
+if platform.cluster is not None:
+    pulumi.export("cluster_name", platform.cluster.cluster_name)

@@ -17,6 +17,7 @@ from infra.instances import InstanceType
 
 INVOCATION_NAMESPACE = "AWS/SageMaker"
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
+ALB_NAMESPACE = "AWS/ApplicationELB"
 
 
 @dataclass(frozen=True)
@@ -99,4 +100,22 @@ def serving_alarms(
                      datapoints_to_alarm=max(1, limits.no_invocations_minutes // 5),
                      treat_missing_data="breaching"),
             )  # fmt: skip
+    return specs
+
+
+def load_balancer_alarms(environment: str, model: ModelSettings, lb_label: str) -> list[AlarmSpec]:
+    """Alarms for an EKS-served model, per variant's target group behind the stack's ALB."""
+    specs: list[AlarmSpec] = []
+    for variant, _ in model.variants.items():
+        spec = functools.partial(_spec, environment, model.name, lb_label, variant)
+        specs += [
+            spec("target-5xx-rate", f"target 5XX above {model.slo.error_rate_percent} % of requests",
+                 namespace=ALB_NAMESPACE, threshold=model.slo.error_rate_percent,
+                 rate_of=("HTTPCode_Target_5XX_Count", "RequestCount")),
+            spec("p99-response-time", f"p99 target response time above the {model.slo.p99_latency_ms} ms SLO",
+                 namespace=ALB_NAMESPACE, metric_name="TargetResponseTime", extended_statistic="p99",
+                 threshold=model.slo.p99_latency_ms / 1000),
+            spec("unhealthy-hosts", "a target is failing health checks", namespace=ALB_NAMESPACE,
+                 metric_name="UnHealthyHostCount", statistic="Maximum", threshold=0),
+        ]  # fmt: skip
     return specs

@@ -143,7 +143,9 @@ class VariantsSettings(Strict):
 class AutoscalingSettings(Strict):
     min_instances: int = Field(ge=1, le=100, description="fewest instances of the stable variant")
     max_instances: int = Field(ge=1, le=100, description="most instances of each variant")
-    target_invocations_per_instance_per_minute: int = Field(ge=1, le=1_000_000)
+    target_invocations_per_instance_per_minute: int | None = Field(
+        None, ge=1, le=1_000_000, description="SageMaker target tracking (required there)"
+    )
     concurrency_target: float | None = Field(
         None, ge=0.5, le=10_000, description="optional second policy: concurrent requests per model"
     )
@@ -215,6 +217,43 @@ class RegistryAccessSettings(Strict):
     image_repository: str = Field(description="ECR image URI (tag or digest) the packages use")
 
 
+def _acm_arn(value: str) -> str:
+    if not re.fullmatch(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}", value):
+        raise _custom("acm", "must be an ACM certificate ARN (got '{got}')", got=value)
+    return value
+
+
+def _waf_arn(value: str) -> str:
+    if not re.fullmatch(
+        r"arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[\w-]+/[0-9a-f-]{36}", value
+    ):
+        raise _custom("waf", "must be a regional WAFv2 web ACL ARN (got '{got}')", got=value)
+    return value
+
+
+class EksServingSettings(Strict):
+    """How an ``eks`` model runs: its pool, what one replica needs, how it is exposed."""
+
+    pool: str = Field(description="the GPU pool (modelfleet:gpu_pools[].name) it runs on")
+    gpus: int = Field(1, ge=1, le=8, description="GPUs per replica")
+    cpu: float = Field(2, gt=0, le=192, description="vCPUs requested per replica")
+    memory_gib: float = Field(8, gt=0, le=2048, description="memory requested per replica")
+    drain_seconds: int = Field(30, ge=1, le=600, description="how long the server drains after SIGTERM")
+    max_inflight_per_replica: int = Field(8, ge=1, le=10_000, description="HPA target on in-flight requests")
+    cpu_target_percent: int = Field(70, ge=10, le=100, description="HPA target on CPU")
+    pdb_min_available: int = Field(1, ge=0, le=100, description="replicas kept through voluntary disruptions")
+    certificate_arn: Annotated[str, AfterValidator(_acm_arn)] | None = Field(
+        None, description="ACM certificate: makes the load balancer internet-facing, HTTPS only"
+    )
+    waf_acl_arn: Annotated[str, AfterValidator(_waf_arn)] | None = Field(None, description="WAFv2 web ACL")
+
+    @model_validator(mode="after")
+    def _exposure(self) -> EksServingSettings:
+        if self.waf_acl_arn and not self.certificate_arn:
+            raise _custom("waf", "a web ACL protects internet-facing load balancers: set certificate_arn too")
+        return self
+
+
 class ModelSettings(Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,30}[a-z0-9]$", description="lowercase, digits, '-'")
     team: TagValue = Field(min_length=1, description="owning team, tagged on its resources")
@@ -233,6 +272,7 @@ class ModelSettings(Strict):
     serverless: ServerlessSettings | None = None
     off_hours: OffHoursSettings | None = None
     registry_access: RegistryAccessSettings | None = None
+    eks: EksServingSettings | None = Field(None, description="required with backend eks")
     _image_uri: str | None = PrivateAttr(None)
 
     @property
@@ -272,6 +312,10 @@ class ModelSettings(Strict):
         return found
 
     def _capacity_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        if self.backend is Backend.EKS:
+            return self._eks_problems()
+        if self.eks is not None:
+            return [(("eks",), "applies to backend eks only")]
         if self.serverless is not None:
             misfits = {
                 "variants": self.variants.canary is not None,
@@ -284,8 +328,36 @@ class ModelSettings(Strict):
             return [(("instance_type",), "is required unless the model is serverless")]
         if self.autoscaling is None:
             return [(("autoscaling",), "is required for instance-based endpoints")]
+        found = self._bounds_problems(self.autoscaling)
+        if self.autoscaling.target_invocations_per_instance_per_minute is None:
+            reason = "is required for SageMaker target tracking"
+            found.append((("autoscaling", "target_invocations_per_instance_per_minute"), reason))
+        return found
+
+    def _eks_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        sagemaker_only = ("instance_type", "serverless", "framework")
+        found = [
+            ((key,), "does not apply to backend eks")
+            for key in sagemaker_only
+            if getattr(self, key) is not None
+        ]
+        if self.eks is None:
+            found.append((("eks",), "is required with backend eks (pool, gpus, ...)"))
+        if self.image is None:
+            found.append((("image",), "is required with backend eks: the serving image by digest"))
+        if self.autoscaling is None:
+            found.append((("autoscaling",), "is required: min and max replicas"))
+        else:
+            found += self._bounds_problems(self.autoscaling)
+        for variant_name, variant in self.variants.items():
+            if variant.model_package_arn:
+                where = ("variants", variant_name, "model_package_arn")
+                found.append((where, "backend eks loads model_data from S3; packages need SageMaker"))
+        return found
+
+    def _bounds_problems(self, scaling: AutoscalingSettings) -> list[tuple[tuple[str, ...], str]]:
         found = []
-        low, high = self.autoscaling.min_instances, self.autoscaling.max_instances
+        low, high = scaling.min_instances, scaling.max_instances
         stable = self.variants.stable.instance_count
         if not low <= stable <= high:
             where = ("variants", "stable", "instance_count")

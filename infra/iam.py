@@ -170,3 +170,93 @@ def model_execution_policy(
             )
         )
     return document(*statements)
+
+
+def pod_identity_trust(account_id: str) -> dict[str, Any]:
+    """Trust for EKS Pod Identity roles, pinned to this account's clusters."""
+    return document(
+        {
+            "Effect": "Allow",
+            "Principal": {"Service": "pods.eks.amazonaws.com"},
+            "Action": ["sts:AssumeRole", "sts:TagSession"],
+            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+        }
+    )
+
+
+def cluster_autoscaler_policy(cluster_name: str) -> dict[str, Any]:
+    """Read node groups anywhere; resize only this cluster's (by the tag EKS puts on its ASGs)."""
+    owned = {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}}
+    return document(
+        allow(
+            [
+                "autoscaling:DescribeAutoScalingGroups",
+                "autoscaling:DescribeAutoScalingInstances",
+                "autoscaling:DescribeLaunchConfigurations",
+                "autoscaling:DescribeScalingActivities",
+                "autoscaling:DescribeTags",
+                "ec2:DescribeImages",
+                "ec2:DescribeInstanceTypes",
+                "ec2:DescribeLaunchTemplateVersions",
+                "ec2:GetInstanceTypesFromInstanceRequirements",
+                "eks:DescribeNodegroup",
+            ],
+            ["*"],
+            sid="DiscoverNodeGroups",
+        ),
+        allow(
+            ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
+            ["*"],
+            sid="ResizeOwnNodeGroups",
+            condition=owned,
+        ),
+    )
+
+
+def s3_read_policy(object_arns: Sequence[str]) -> dict[str, Any]:
+    return document(allow(["s3:GetObject"], sorted(set(object_arns)), sid="ReadArtifacts"))
+
+
+def target_group_binding_policy(partition: str, region: str, account_id: str, vpc_arn: str) -> dict[str, Any]:
+    """What the AWS Load Balancer Controller needs when the stack owns the load balancers.
+
+    The controller only binds pods to target groups the stack created
+    (TargetGroupBinding), so it may read load-balancing state, register and
+    deregister targets in this account's target groups, and open the pods'
+    security groups to the load balancer inside this VPC: no create or delete.
+    """
+    return document(
+        allow(
+            [
+                "ec2:DescribeAccountAttributes",
+                "ec2:DescribeAvailabilityZones",
+                "ec2:DescribeInstances",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeTags",
+                "ec2:DescribeVpcs",
+                "elasticloadbalancing:DescribeListeners",
+                "elasticloadbalancing:DescribeLoadBalancerAttributes",
+                "elasticloadbalancing:DescribeLoadBalancers",
+                "elasticloadbalancing:DescribeRules",
+                "elasticloadbalancing:DescribeTags",
+                "elasticloadbalancing:DescribeTargetGroupAttributes",
+                "elasticloadbalancing:DescribeTargetGroups",
+                "elasticloadbalancing:DescribeTargetHealth",
+            ],
+            ["*"],
+            sid="ReadLoadBalancingState",
+        ),
+        allow(
+            ["elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"],
+            [f"arn:{partition}:elasticloadbalancing:{region}:{account_id}:targetgroup/*/*"],
+            sid="RegisterPods",
+        ),
+        allow(
+            ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],
+            [f"arn:{partition}:ec2:{region}:{account_id}:security-group/*"],
+            sid="OpenPodsToTheLoadBalancer",
+            condition={"ArnEquals": {"ec2:Vpc": vpc_arn}},
+        ),
+    )

@@ -31,6 +31,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from infra import subnets
 from infra.catalog import Backend, ModelSettings, catalog_problems
+from infra.cluster_settings import ClusterSettings, GpuPoolSettings
 from infra.settings_errors import Problem, SettingsError, key_path, problems_from
 from infra.settings_types import Cidr, Strict, TagKey, TagValue, VpcCidr
 
@@ -258,10 +259,52 @@ class PlatformSettings(Strict):
     models: list[ModelSettings] = Field(
         default_factory=list, alias="modelfleet:models", description="the model catalog"
     )
+    cluster: ClusterSettings | None = Field(None, alias="modelfleet:cluster", description="the EKS cluster")
+    gpu_pools: list[GpuPoolSettings] = Field(
+        default_factory=list, alias="modelfleet:gpu_pools", description="GPU node pools of the cluster"
+    )
 
     @property
     def sagemaker_models(self) -> list[ModelSettings]:
         return [m for m in self.models if m.backend is Backend.SAGEMAKER]
+
+    @property
+    def eks_models(self) -> list[ModelSettings]:
+        return [m for m in self.models if m.backend is Backend.EKS]
+
+    def pool(self, name: str) -> GpuPoolSettings:
+        return next(p for p in self.gpu_pools if p.name == name)
+
+    @model_validator(mode="after")
+    def _cluster_references(self) -> PlatformSettings:
+        """Pools and EKS models need a cluster; each EKS model needs a pool that fits it."""
+        found: list[tuple[tuple[str | int, ...], str]] = []
+        if self.cluster is None and (self.eks_models or self.gpu_pools):
+            found.append((("modelfleet:cluster",), "is required when there are GPU pools or eks models"))
+        if self.cluster and self.tier is Tier.PROD and self.cluster.endpoint_public_access_cidrs:
+            where = ("modelfleet:cluster", "endpoint_public_access_cidrs")
+            found.append((where, "prod API endpoints are private only: leave this empty"))
+        pools = {p.name: p for p in self.gpu_pools}
+        if len(pools) != len(self.gpu_pools):
+            found.append((("modelfleet:gpu_pools",), "pool names must be unique"))
+        for index, model in enumerate(self.models):
+            if model.eks is None or model.backend is not Backend.EKS:
+                continue
+            pool = pools.get(model.eks.pool)
+            where = ("modelfleet:models", index, "eks")
+            if pool is None:
+                known = ", ".join(pools) or "none"
+                found.append(((*where, "pool"), f"no GPU pool named '{model.eks.pool}' (pools: {known})"))
+            elif model.eks.gpus > pool.gpus_per_node:
+                has = f"pool '{pool.name}' instances have {pool.gpus_per_node} GPU(s)"
+                reason = f"{has}; a replica cannot use more"
+                found.append(((*where, "gpus"), reason))
+        if found:
+            raise ValidationError.from_exception_data(
+                "PlatformSettings",
+                [InitErrorDetails(type=PydanticCustomError("ref", m), loc=at, input=None) for at, m in found],
+            )
+        return self
 
 
 # Tier defaults, keyed like the stack file, so a stack names only what differs.
@@ -321,6 +364,14 @@ TIER_MODEL_DEFAULTS: dict[Tier, dict[str, Any]] = {
 }  # fmt: skip
 
 
+# Per-tier defaults for every GPU pool: dev takes spot capacity, the rest on-demand.
+TIER_POOL_DEFAULTS: dict[Tier, dict[str, Any]] = {
+    Tier.DEV: {"capacity": "spot", "max_unavailable_percent": 100},
+    Tier.STAGING: {"capacity": "on_demand"},
+    Tier.PROD: {"capacity": "on_demand", "max_unavailable_percent": 25},
+}
+
+
 def _decode(value: Any) -> Any:
     """Pulumi hands structured config to programs as JSON text; scalars stay strings."""
     if isinstance(value, str) and value[:1] in "{[":
@@ -344,13 +395,16 @@ def with_tier_defaults(config: Mapping[str, Any]) -> dict[str, Any]:
     tier = config.get("modelfleet:tier")
     known = isinstance(tier, str) and tier in TIER_DEFAULTS
     merged = _merge(json.loads(json.dumps(TIER_DEFAULTS[tier])) if known else {}, dict(config))
-    models = merged.get("modelfleet:models")
-    if known and isinstance(models, list):
-        merged["modelfleet:models"] = [
-            _merge(json.loads(json.dumps(TIER_MODEL_DEFAULTS[tier])), entry)
-            if isinstance(entry, dict) else entry
-            for entry in models
-        ]  # fmt: skip
+    for key, defaults in (
+        ("modelfleet:models", TIER_MODEL_DEFAULTS),
+        ("modelfleet:gpu_pools", TIER_POOL_DEFAULTS),
+    ):
+        entries = merged.get(key)
+        if known and isinstance(entries, list):
+            merged[key] = [
+                _merge(json.loads(json.dumps(defaults[tier])), entry) if isinstance(entry, dict) else entry
+                for entry in entries
+            ]
     return merged
 
 

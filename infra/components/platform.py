@@ -12,9 +12,15 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws_native as aws_native
 
-from infra import naming, tags
+from infra import alarm_specs, iam, naming, tags
+from infra.catalog import ModelSettings
 from infra.components.alerts_topic import AlertsTopic, AlertsTopicArgs
+from infra.components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from infra.components.data_capture_bucket import DataCaptureBucket, DataCaptureBucketArgs
+from infra.components.eks_cluster import EksCluster, EksClusterArgs
+from infra.components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
+from infra.components.k8s_model_service import K8sModelService, K8sModelServiceArgs
+from infra.components.model_load_balancer import ModelLoadBalancer, ModelLoadBalancerArgs
 from infra.components.network import Network, NetworkArgs
 from infra.components.sagemaker_model_endpoint import SageMakerModelEndpoint, SageMakerModelEndpointArgs
 from infra.settings import PlatformSettings
@@ -59,15 +65,20 @@ class Platform(pulumi.ComponentResource):
         env, stack_tags = settings.environment, tags.base(settings)
         self.network = Network(f"{name}-network", network_args(args), child)
         self.model_endpoints = {}
+        self.alerts: AlertsTopic | None = None
+        if settings.models:
+            self.alerts = self._alerts(name, args, env, stack_tags)
         if settings.sagemaker_models:
             self._sagemaker(name, args, env, stack_tags)
+        self.eks_services: dict[str, ModelLoadBalancer] = {}
+        self.cluster: EksCluster | None = None
+        if settings.cluster:
+            self._eks(name, args, env, stack_tags)
         self.register_outputs({"vpc_id": self.network.vpc_id})
 
-    def _sagemaker(self, name: str, args: PlatformArgs, env: str, stack_tags: dict[str, str]) -> None:
-        settings, child = args.settings, pulumi.ResourceOptions(parent=self)
-        # An explicit provider: the Endpoint needs aws-native, pinned to the stack's region.
-        native = aws_native.Provider(f"{name}-aws-native", region=settings.region, opts=child)
-        alerts = AlertsTopic(
+    def _alerts(self, name: str, args: PlatformArgs, env: str, stack_tags: dict[str, str]) -> AlertsTopic:
+        settings = args.settings
+        return AlertsTopic(
             f"{name}-alerts",
             AlertsTopicArgs(
                 topic_name=naming.name(env, "alarms", max_length=256),
@@ -79,8 +90,129 @@ class Platform(pulumi.ComponentResource):
                 emails=settings.alerts.emails,
                 protect=settings.protect_stateful,
             ),
+            pulumi.ResourceOptions(parent=self),
+        )
+
+    def _eks(self, name: str, args: PlatformArgs, env: str, stack_tags: dict[str, str]) -> None:
+        settings, child, network = args.settings, pulumi.ResourceOptions(parent=self), self.network
+        cluster_settings = settings.cluster
+        assert cluster_settings is not None
+        partition = iam.partition_for(settings.region)
+        private = [s.id for s in network.private_subnets]
+        self.cluster = cluster = EksCluster(
+            f"{name}-eks",
+            EksClusterArgs(
+                cluster_name=naming.name(env, max_length=100),
+                key_alias=naming.name(env, "eks"),
+                region=settings.region,
+                account_id=args.account_id,
+                partition=partition,
+                version=cluster_settings.version,
+                subnet_ids=private,
+                public_access_cidrs=[str(c) for c in cluster_settings.endpoint_public_access_cidrs],
+                admin_role_arns=cluster_settings.admin_role_arns,
+                log_types=cluster_settings.log_types,
+                log_retention_days=settings.retention.log_days,
+                system_instance_type=cluster_settings.system_nodes.instance_type,
+                system_min_size=cluster_settings.system_nodes.min_size,
+                system_max_size=cluster_settings.system_nodes.max_size,
+                tags=stack_tags,
+                protect=settings.protect_stateful,
+            ),
             child,
         )
+        for pool in settings.gpu_pools:
+            GpuNodePool(
+                f"{name}-gpu-{pool.name}",
+                GpuNodePoolArgs(
+                    pool=pool.name,
+                    cluster_name=cluster.cluster_name,
+                    node_role_arn=cluster.node_role.arn,
+                    subnet_ids=private,
+                    instance_types=pool.instance_types,
+                    gpu_model=pool.gpu_model,
+                    ami=pool.ami,
+                    capacity=pool.capacity,
+                    min_size=pool.min_size,
+                    max_size=pool.max_size,
+                    root_volume_gib=pool.root_volume_gib,
+                    max_unavailable_percent=pool.max_unavailable_percent,
+                    tags=stack_tags,
+                ),
+                child,
+            )
+        addons = ClusterAddons(
+            f"{name}-addons",
+            ClusterAddonsArgs(
+                cluster_name=cluster.cluster_name,
+                kubernetes_version=cluster_settings.version,
+                region=settings.region,
+                partition=partition,
+                account_id=args.account_id,
+                vpc_id=network.vpc_id,
+                vpc_arn=network.vpc.arn,
+                provider=cluster.provider,
+                tags=stack_tags,
+            ),
+            child,
+        )
+        for model in settings.eks_models:
+            self._eks_model(name, args, model, addons, stack_tags)
+
+    def _eks_model(
+        self,
+        name: str,
+        args: PlatformArgs,
+        model: ModelSettings,
+        addons: ClusterAddons,
+        stack_tags: dict[str, str],
+    ) -> None:
+        settings, child, network = args.settings, pulumi.ResourceOptions(parent=self), self.network
+        assert model.eks is not None and self.cluster is not None and self.alerts is not None
+        label = naming.name(settings.environment, model.name)
+        public = model.eks.certificate_arn is not None
+        balancer = ModelLoadBalancer(
+            f"{name}-{model.name}-lb",
+            ModelLoadBalancerArgs(
+                label=label,
+                vpc_id=network.vpc_id,
+                vpc_cidr=str(settings.network.cidr),
+                private_subnet_ids=[s.id for s in network.private_subnets],
+                public_subnet_ids=[s.id for s in network.public_subnets],
+                weights={v: s.weight for v, s in model.variants.items()},
+                alarm_specs=alarm_specs.load_balancer_alarms(settings.environment, model, label),
+                topic_arn=self.alerts.arn,
+                tags={**stack_tags, "team": model.team, "model": model.name},
+                certificate_arn=model.eks.certificate_arn,
+                waf_acl_arn=model.eks.waf_acl_arn,
+                deletion_protection=settings.protect_stateful,
+            ),
+            child,
+        )
+        subnets = settings.network.public_subnet_cidrs if public else settings.network.private_subnet_cidrs
+        K8sModelService(
+            f"{name}-{model.name}",
+            K8sModelServiceArgs(
+                model=model,
+                cluster_name=self.cluster.cluster_name,
+                account_id=args.account_id,
+                partition=iam.partition_for(settings.region),
+                provider=self.cluster.provider,
+                target_group_arns={v: g.arn for v, g in balancer.target_groups.items()},
+                load_balancer_security_group_id=balancer.security_group.id,
+                load_balancer_subnet_cidrs=[str(c) for c in subnets or []],
+                tags=stack_tags,
+                depends_on=list(addons.releases.values()),
+            ),
+            child,
+        )
+        self.eks_services[model.name] = balancer
+
+    def _sagemaker(self, name: str, args: PlatformArgs, env: str, stack_tags: dict[str, str]) -> None:
+        settings, child, alerts = args.settings, pulumi.ResourceOptions(parent=self), self.alerts
+        assert alerts is not None
+        # An explicit provider: the Endpoint needs aws-native, pinned to the stack's region.
+        native = aws_native.Provider(f"{name}-aws-native", region=settings.region, opts=child)
         capture = None
         if any(m.data_capture.sampling_percent for m in settings.sagemaker_models):
             capture = DataCaptureBucket(

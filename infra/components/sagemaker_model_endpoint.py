@@ -214,7 +214,15 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
         specs = alarm_specs.serving_alarms(args.environment, model, self.endpoint_name, instance)
         alarms = ServingAlarms(
             f"{name}-alarms",
-            ServingAlarmsArgs(self.endpoint_name, specs, args.alerts_topic_arn, tags),
+            ServingAlarmsArgs(
+                dimensions={
+                    v: {"EndpointName": self.endpoint_name, "VariantName": v}
+                    for v, _ in model.variants.items()
+                },
+                specs=specs,
+                topic_arn=args.alerts_topic_arn,
+                tags=tags,
+            ),
             opts=child,
         )
         self.endpoint = aws_native.sagemaker.Endpoint(

@@ -1,8 +1,8 @@
 """CloudWatch alarms for one endpoint, declared from ``alarm_specs``.
 
-Dimensions are the endpoint and variant names as plain values, known when the
-program runs, never computed inside ``apply()``: previews and policy checks
-then see exactly what each alarm watches.
+Dimensions are given per variant, as plain values or as Outputs of the
+resources they watch, never computed inside ``apply()``: previews and policy
+checks then see exactly what each alarm watches.
 """
 
 from __future__ import annotations
@@ -18,13 +18,15 @@ from infra.alarm_specs import AlarmSpec
 
 @dataclass
 class ServingAlarmsArgs:
-    endpoint_name: str
+    # Per variant, the metric dimensions: e.g. EndpointName/VariantName for SageMaker,
+    # LoadBalancer/TargetGroup (Outputs of the stack's own resources) for an ALB.
+    dimensions: Mapping[str, Mapping[str, pulumi.Input[str]]]
     specs: Sequence[AlarmSpec]
     topic_arn: pulumi.Input[str]
     tags: Mapping[str, str]
 
 
-def _rate_queries(spec: AlarmSpec, dimensions: dict[str, str]) -> list[dict]:
+def _rate_queries(spec: AlarmSpec, dimensions: dict[str, pulumi.Input[str]]) -> list[dict]:
     errors, invocations = spec.rate_of or ("", "")
 
     def metric(query_id: str, metric_name: str) -> dict:
@@ -59,7 +61,7 @@ class ServingAlarms(pulumi.ComponentResource):
         super().__init__("modelfleet:observability:ServingAlarms", name, None, opts)
         self.alarms = {}
         for spec in args.specs:
-            dimensions = {"EndpointName": args.endpoint_name, "VariantName": spec.variant}
+            dimensions = dict(args.dimensions[spec.variant])
             metric: dict = (
                 {"metric_queries": _rate_queries(spec, dimensions)}
                 if spec.rate_of

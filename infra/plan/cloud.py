@@ -47,7 +47,9 @@ ID_PREFIX = {
     "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": "sgr",
     "aws:ec2/vpcEndpoint:VpcEndpoint": "vpce",
     "aws:ec2/flowLog:FlowLog": "fl",
+    "aws:ec2/launchTemplate:LaunchTemplate": "lt",
 }
+_ELB = "arn:{partition}:elasticloadbalancing:{region}:{account}"
 # ARN formats where the generic "<service>:<region>:<account>:<kind>/<id>" is wrong.
 ARN_FORMAT = {
     "aws:iam/role:Role": "arn:{partition}:iam::{account}:role/{name}",
@@ -63,6 +65,9 @@ ARN_FORMAT = {
         "arn:{partition}:sagemaker:{region}:{account}:endpoint-config/{name}"
     ),
     "aws:sagemaker/model:Model": "arn:{partition}:sagemaker:{region}:{account}:model/{name}",
+    "aws:lb/loadBalancer:LoadBalancer": _ELB + ":loadbalancer/{id}",
+    "aws:lb/targetGroup:TargetGroup": _ELB + ":{id}",
+    "aws:eks/cluster:Cluster": "arn:{partition}:eks:{region}:{account}:cluster/{name}",
 }
 
 
@@ -138,6 +143,17 @@ class CloudMocks(pulumi.runtime.Mocks):
         if args.typ == "aws:ec2/vpc:Vpc":
             state["defaultSecurityGroupId"] = f"sg-{digest[17:34]}"
             state["mainRouteTableId"] = f"rtb-{digest[17:34]}"
+        if args.typ in ("aws:lb/loadBalancer:LoadBalancer", "aws:lb/targetGroup:TargetGroup"):
+            kind = "app" if args.typ.endswith("LoadBalancer") else "targetgroup"
+            state["arnSuffix"] = f"{kind}/{name}/{digest[:16]}"
+            state["arn"] = self._arn(args.typ, state["arnSuffix"], name)
+            state["dnsName"] = f"internal-{name}-{digest[:10]}.{self.region}.elb.amazonaws.com"
+            return state["arn"], state
+        if args.typ == "aws:ec2/launchTemplate:LaunchTemplate":
+            state["latestVersion"] = state["defaultVersion"] = 1
+        if args.typ == "aws:eks/cluster:Cluster":
+            state["endpoint"] = f"https://{digest[:32].upper()}.gr7.{self.region}.eks.amazonaws.com"
+            state["certificateAuthority"] = {"data": "LS0tLS1CRUdJTiBDRVJUSUZJQ0FURS0tLS0tCm9mZmxpbmUK"}
         if args.typ == "aws:ec2/vpcEndpoint:VpcEndpoint" and state.get("vpcEndpointType") == "Gateway":
             state["prefixListId"] = f"pl-{digest[17:25]}"
         if args.typ in ("aws:ec2/eip:Eip", "aws:ec2/natGateway:NatGateway"):

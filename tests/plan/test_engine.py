@@ -51,8 +51,8 @@ def test_prod_protects_stateful_resources_and_dev_does_not(shipped_plans):
 
 def _taggable(type_token: str) -> bool:
     """Whether the provider's resource class for ``type_token`` takes ``tags``."""
-    if type_token.startswith("pulumi:providers:"):
-        return False
+    if type_token.startswith(("pulumi:providers:", "kubernetes:")):
+        return False  # providers have no tags; Kubernetes objects carry labels
     package, module_path, class_name = type_token.split(":")
     module = importlib.import_module(f"pulumi_{package.replace('-', '_')}.{module_path.split('/')[0]}")
     init = getattr(module, class_name)._internal_init
