@@ -1,0 +1,170 @@
+"""The EKS layer of the shipped stacks under the mock engine, per tier."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra import eks_versions
+
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+DEPLOYMENT = "kubernetes:apps/v1:Deployment"
+HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+
+
+def gpu_groups(plan):
+    return [g for g in plan.of_type(NODE_GROUP) if g.inputs["amiType"].endswith("NVIDIA")]
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_every_stack_serves_an_eks_model_on_a_tainted_gpu_pool(shipped_plans, stack):
+    plan = shipped_plans[stack]
+    (pool,) = gpu_groups(plan)
+    assert pool.inputs["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
+    assert pool.inputs["labels"]["nvidia.com/gpu.present"] == "true"
+    deployments = plan.of_type(DEPLOYMENT)
+    assert {d.inputs["metadata"]["labels"]["variant"] for d in deployments} == {"stable", "canary"}
+    for deployment in deployments:
+        spec = deployment.inputs["spec"]["template"]["spec"]
+        # Every taint on the pool is tolerated, and the pod selects exactly that pool.
+        for taint in pool.inputs["taints"]:
+            assert {"key": taint["key"], "operator": "Exists", "effect": "NoSchedule"} in spec["tolerations"]
+        assert spec["nodeSelector"] == {"modelfleet.io/pool": pool.inputs["labels"]["modelfleet.io/pool"]}
+        server = spec["containers"][0]
+        assert (
+            server["resources"]["limits"]["nvidia.com/gpu"]
+            == server["resources"]["requests"]["nvidia.com/gpu"]
+            == "1"
+        )
+        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
+            assert server[probe]["httpGet"]["path"] == "/ping"
+        assert spec["terminationGracePeriodSeconds"] >= 30
+        assert spec["topologySpreadConstraints"][0]["topologyKey"] == "topology.kubernetes.io/zone"
+        assert server["securityContext"]["runAsNonRoot"] is True
+
+
+def test_dev_uses_spot_gpus_and_prod_on_demand(shipped_plans):
+    assert gpu_groups(shipped_plans["dev"])[0].inputs["capacityType"] == "SPOT"
+    assert gpu_groups(shipped_plans["prod"])[0].inputs["capacityType"] == "ON_DEMAND"
+    assert gpu_groups(shipped_plans["prod"])[0].inputs["scalingConfig"]["minSize"] >= 2
+
+
+def test_prod_runs_two_or_more_replicas_and_keeps_them_through_disruptions(shipped_plans):
+    prod = shipped_plans["prod"]
+    assert all(d.inputs["spec"]["replicas"] >= 2 for d in prod.of_type(DEPLOYMENT))
+    (pdb,) = prod.of_type("kubernetes:policy/v1:PodDisruptionBudget")
+    assert pdb.inputs["spec"]["minAvailable"] >= 1
+
+
+def test_hpas_scale_each_variant_on_cpu_and_in_flight_requests(shipped_plans):
+    hpas = {h.inputs["metadata"]["name"]: h.inputs["spec"] for h in shipped_plans["prod"].of_type(HPA)}
+    stable, canary = hpas["doc-embedder-stable"], hpas["doc-embedder-canary"]
+    assert (stable["minReplicas"], stable["maxReplicas"]) == (3, 10)
+    assert (canary["minReplicas"], canary["maxReplicas"]) == (2, 10)
+    kinds = {m["type"]: m for m in stable["metrics"]}
+    assert kinds["Resource"]["resource"]["target"] == {"type": "Utilization", "averageUtilization": 70}
+    assert kinds["Pods"]["pods"]["metric"]["name"] == "modelfleet_inflight_requests"
+    assert kinds["Pods"]["pods"]["target"]["averageValue"] == "16"
+
+
+def test_the_alb_splits_traffic_by_the_configured_weights(shipped_plans):
+    prod = shipped_plans["prod"]
+    (listener,) = prod.of_type("aws:lb/listener:Listener")
+    groups = {g.id: g.inputs["tags"]["variant"] for g in prod.of_type("aws:lb/targetGroup:TargetGroup")}
+    split = {
+        groups[t["arn"]]: t["weight"] for t in listener.inputs["defaultActions"][0]["forward"]["targetGroups"]
+    }
+    assert split == {"stable": 90, "canary": 10}
+    (alb,) = prod.of_type("aws:lb/loadBalancer:LoadBalancer")
+    assert alb.inputs["internal"] is True and alb.inputs["dropInvalidHeaderFields"] is True
+    bindings = prod.of_type("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
+    assert {b.inputs["spec"]["targetGroupARN"] for b in bindings} == set(groups)
+
+
+def test_alb_alarms_use_the_load_balancers_own_dimensions(shipped_plans):
+    prod = shipped_plans["prod"]
+    (alb,) = prod.of_type("aws:lb/loadBalancer:LoadBalancer")
+    alarms = [a for a in prod.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if "doc-embedder" in a.name]
+    assert len(alarms) == 6
+    for alarm in alarms:
+        dims = alarm.inputs.get("dimensions") or alarm.inputs["metricQueries"][0]["metric"]["dimensions"]
+        assert dims["LoadBalancer"] == alb.outputs["arnSuffix"]
+        assert dims["TargetGroup"].startswith("targetgroup/")
+    latency = next(a for a in alarms if a.inputs["name"].endswith("stable-p99-response-time"))
+    assert latency.inputs["threshold"] == 0.3  # seconds, as the ALB reports it
+
+
+def test_every_launch_template_requires_imdsv2_and_encrypts_gp3(shipped_plans):
+    for plan in shipped_plans.values():
+        templates = plan.of_type("aws:ec2/launchTemplate:LaunchTemplate")
+        assert len(templates) == 2  # system + one GPU pool
+        for template in templates:
+            assert template.inputs["metadataOptions"]["httpTokens"] == "required"
+            assert template.inputs["metadataOptions"]["httpPutResponseHopLimit"] == 1
+            ebs = template.inputs["blockDeviceMappings"][0]["ebs"]
+            assert (ebs["volumeType"], ebs["encrypted"]) == ("gp3", "true")
+
+
+def test_secrets_are_encrypted_and_prod_endpoint_is_private(shipped_plans):
+    for stack, plan in shipped_plans.items():
+        (cluster,) = plan.of_type("aws:eks/cluster:Cluster")
+        (encryption,) = [cluster.inputs["encryptionConfig"]]
+        assert encryption["resources"] == ["secrets"]
+        assert encryption["provider"]["keyArn"].startswith("arn:aws:kms:")
+        assert cluster.inputs["accessConfig"]["authenticationMode"] == "API"
+        assert cluster.inputs["vpcConfig"]["endpointPrivateAccess"] is True
+        assert cluster.inputs["vpcConfig"]["endpointPublicAccess"] is (stack != "prod")
+    (prod_cluster,) = shipped_plans["prod"].of_type("aws:eks/cluster:Cluster")
+    assert prod_cluster.inputs["deletionProtection"] is True and prod_cluster.protect
+
+
+def test_helm_charts_and_addons_are_pinned(shipped_plans):
+    plan = shipped_plans["staging"]
+    releases = {r.inputs["name"]: r.inputs for r in plan.of_type("kubernetes:helm.sh/v3:Release")}
+    assert set(releases) == set(eks_versions.CHARTS)
+    for chart_key, release in releases.items():
+        assert release["version"] == eks_versions.CHARTS[chart_key].version
+        assert release["repositoryOpts"]["repo"] == eks_versions.CHARTS[chart_key].repository
+    addons = {a.inputs["addonName"]: a.inputs["addonVersion"] for a in plan.of_type("aws:eks/addon:Addon")}
+    assert addons == eks_versions.ADDONS["1.32"]
+    cni = next(a for a in plan.of_type("aws:eks/addon:Addon") if a.inputs["addonName"] == "vpc-cni")
+    assert json.loads(cni.inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}
+
+
+def test_network_policy_admits_only_the_load_balancer_and_monitoring(shipped_plans):
+    (policy,) = shipped_plans["prod"].of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    sources = [rule["from"] for rule in policy.inputs["spec"]["ingress"]]
+    assert [s["ipBlock"]["cidr"] for s in sources[0]] == ["10.30.0.0/19", "10.30.32.0/19", "10.30.64.0/19"]
+    assert sources[1] == [
+        {"namespaceSelector": {"matchLabels": {"kubernetes.io/metadata.name": "monitoring"}}}
+    ]
+
+
+def test_pods_read_only_their_artifacts_through_pod_identity(shipped_plans):
+    prod = shipped_plans["prod"]
+    association = next(a for a in prod.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+                       if a.inputs["namespace"] == "doc-embedder")  # fmt: skip
+    assert association.inputs["serviceAccount"] == "model-server"
+    policy = next(
+        p
+        for p in prod.of_type("aws:iam/rolePolicy:RolePolicy")
+        if p.name.startswith("platform-doc-embedder-identity")
+    )
+    (statement,) = json.loads(policy.inputs["policy"])["Statement"]
+    assert statement["Action"] == ["s3:GetObject"]
+    assert statement["Resource"] == ["arn:aws:s3:::acme-ml-artifacts-prod/doc-embedder/v4/*",
+                                     "arn:aws:s3:::acme-ml-artifacts-prod/doc-embedder/v5/*"]  # fmt: skip
+
+
+def test_load_balancer_controller_may_not_create_or_delete(shipped_plans):
+    prod = shipped_plans["prod"]
+    policy = next(
+        p
+        for p in prod.of_type("aws:iam/rolePolicy:RolePolicy")
+        if p.name.startswith("platform-addons-lb-controller")
+    )
+    actions = {a for s in json.loads(policy.inputs["policy"])["Statement"] for a in s["Action"]}
+    assert "elasticloadbalancing:RegisterTargets" in actions
+    assert not any(a.split(":")[1].startswith(("Create", "Delete")) for a in actions)
+    assert all("*" not in a for a in actions)

@@ -1,0 +1,80 @@
+"""Bad cluster, pool and EKS model config, each named by its key path."""
+
+from __future__ import annotations
+
+import copy
+
+import pytest
+
+from infra.settings import SettingsError, load_settings
+from tests.conftest import valid_config
+from tests.test_catalog import DIGEST, model
+
+
+def eks_model(**eks) -> dict:
+    entry = model(name="embedder", backend="eks", instance_type=None,
+                  autoscaling={"min_instances": 2, "max_instances": 4}, eks={"pool": "g5", **eks})  # fmt: skip
+    return entry
+
+
+def config(tier="dev", cluster=None, pools=None, models=None) -> dict:
+    base = valid_config() | {"modelfleet:tier": tier}
+    base["modelfleet:cluster"] = copy.deepcopy(cluster or {"version": "1.32"})
+    base["modelfleet:gpu_pools"] = copy.deepcopy(
+        pools if pools is not None else [{"name": "g5", "instance_types": ["g5.xlarge"]}]
+    )
+    base["modelfleet:models"] = models if models is not None else [eks_model()]
+    return base
+
+
+def problems(cfg) -> list[str]:
+    with pytest.raises(SettingsError) as caught:
+        load_settings("dev", cfg)
+    return [str(p) for p in caught.value.problems]
+
+
+def test_a_valid_cluster_with_an_eks_model():
+    settings = load_settings("dev", config())
+    assert settings.gpu_pools[0].capacity == "spot"  # dev tier default
+    assert settings.pool("g5").gpus_per_node == 1
+    assert settings.eks_models[0].image == DIGEST
+
+
+BAD = [
+    ("cpu type in a gpu pool", config(pools=[{"name": "g5", "instance_types": ["m5.xlarge"]}]),
+     "modelfleet:gpu_pools[0].instance_types[0]", "'m5.xlarge' has no GPU; GPU pools take g4dn, g5, g6, g6e, p4d, p5"),
+    ("unknown instance", config(pools=[{"name": "g5", "instance_types": ["g9.xlarge"]}]),
+     "modelfleet:gpu_pools[0].instance_types[0]", "'g9.xlarge' is not a known instance type"),
+    ("more gpus than the pool has", config(models=[eks_model(gpus=4)]),
+     "modelfleet:models[0].eks.gpus", "pool 'g5' instances have 1 GPU(s); a replica cannot use more"),
+    ("pool that does not exist", config(models=[eks_model(pool="h100")]),
+     "modelfleet:models[0].eks.pool", "no GPU pool named 'h100' (pools: g5)"),
+    ("unsupported version", config(cluster={"version": "1.27"}), "modelfleet:cluster.version",
+     "Kubernetes 1.27 is not supported by the pinned add-ons; use one of 1.31, 1.32, 1.33"),
+    ("unquoted version", config(cluster={"version": 1.3}), "modelfleet:cluster.version",
+     'write the version in quotes, e.g. "1.32"'),
+    ("public prod endpoint", config(tier="prod", cluster={"version": "1.32", "endpoint_public_access_cidrs": ["0.0.0.0/0"]}),
+     "modelfleet:cluster.endpoint_public_access_cidrs", "prod API endpoints are private only"),
+    ("pool bounds", config(pools=[{"name": "g5", "instance_types": ["g5.xlarge"], "min_size": 3, "max_size": 1}]),
+     "modelfleet:gpu_pools[0]", "min_size (3) is above max_size (1)"),
+    ("eks model without eks block", config(models=[model(name="embedder", backend="eks", instance_type=None)]),
+     "modelfleet:models[0].eks", "is required with backend eks"),
+    ("instance type on eks", config(models=[{**eks_model(), "instance_type": "ml.g5.xlarge"}]),
+     "modelfleet:models[0].instance_type", "does not apply to backend eks"),
+    ("waf without certificate", config(models=[eks_model(waf_acl_arn="arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/edge/12345678-1234-1234-1234-123456789012")]),
+     "modelfleet:models[0].eks", "set certificate_arn too"),
+    ("admin not a role", config(cluster={"version": "1.32", "admin_role_arns": ["arn:aws:iam::123456789012:user/bob"]}),
+     "modelfleet:cluster.admin_role_arns[0]", "must be an IAM role ARN"),
+]  # fmt: skip
+
+
+@pytest.mark.parametrize(("cfg", "path", "text"), [c[1:] for c in BAD], ids=[c[0] for c in BAD])
+def test_bad_cluster_config_names_its_key_path(cfg, path, text):
+    found = problems(cfg)
+    assert any(p.startswith(f"{path}: ") and text in p for p in found), found
+
+
+def test_eks_models_need_a_cluster():
+    cfg = config()
+    del cfg["modelfleet:cluster"]
+    assert "modelfleet:cluster: is required when there are GPU pools or eks models" in problems(cfg)
