@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 STACK  ?= dev
 OUT    ?=
 
-.PHONY: venv plan validate test lint fmt clean bench-plan
+.PHONY: venv plan validate test lint fmt clean bench-plan serve examples
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -29,10 +29,24 @@ validate: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest
 
-## lint: ruff lint and format check
+## lint: ruff lint and format check, hadolint on the serving images
 lint: $(STAMP)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
+	$(BIN)/hadolint model_containers/Dockerfile.cpu model_containers/Dockerfile.gpu
+
+EXAMPLES := .examples
+MODEL    ?= sklearn
+PORT     ?= 8080
+
+## examples: generate the example model artifacts (no downloads)
+examples: $(STAMP)
+	PYTHONPATH=model_containers $(BIN)/python -m modelfleet_serving.make_examples $(EXAMPLES)
+
+## serve: run the model server on 127.0.0.1:$(PORT) with an example model (MODEL=sklearn|mlp)
+serve: examples
+	PYTHONPATH=model_containers SM_MODEL_DIR=$(EXAMPLES)/$(MODEL) MODELFLEET_HOST=127.0.0.1 \
+		SAGEMAKER_BIND_TO_PORT=$(PORT) $(BIN)/python -m modelfleet_serving.serve
 
 ## bench-plan: offline plan time for a prod stack with 10, 50 and 100 generated models
 bench-plan: $(STAMP)

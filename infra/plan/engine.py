@@ -12,6 +12,7 @@ outputs. Two entry points share one loop:
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import runpy
 import threading
@@ -151,7 +152,9 @@ def _record(
     logger.handlers = [diagnostics]
     logger.propagate = False
 
-    # A fresh runtime each time, so several plans can run in one process.
+    # A fresh runtime each time, so several plans can run in one process, and an
+    # event loop of its own: code that ran asyncio.run() before leaves none behind.
+    asyncio.set_event_loop(asyncio.new_event_loop())
     runtime_settings.SETTINGS.rpc_manager.clear()
     runtime_settings.SETTINGS.outputs.clear()
     set_all_config({"aws:region": region, **config}, secret_keys)

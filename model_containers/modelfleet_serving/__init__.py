@@ -1,0 +1,1 @@
+"""modelfleet's model server: the SageMaker inference contract, batched and hardened."""

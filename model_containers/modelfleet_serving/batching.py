@@ -1,0 +1,94 @@
+"""Dynamic batching inside one worker.
+
+Requests that arrive while a batch is running wait and go together in the
+next one, up to ``max_batch_size`` rows; ``max_delay_ms`` may add a short wait
+to fill a batch (0, the default, adds none). The model runs in a thread, so the
+event loop keeps answering ``/ping`` and accepting requests meanwhile.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from concurrent.futures import Executor
+
+import numpy as np
+
+
+class QueueFull(RuntimeError):
+    """More rows are waiting than the worker accepts: shed load now, fast."""
+
+
+class ModelError(RuntimeError):
+    """The model raised while predicting a batch."""
+
+
+class Batcher:
+    def __init__(
+        self,
+        predict: Callable[[np.ndarray], np.ndarray],
+        executor: Executor,
+        max_batch_size: int = 32,
+        max_delay_ms: float = 0.0,
+        max_queue_rows: int = 256,
+    ):
+        self.predict, self.executor = predict, executor
+        self.max_batch_size, self.max_delay = max_batch_size, max_delay_ms / 1000
+        self.max_queue_rows = max_queue_rows
+        self._waiting: deque[tuple[np.ndarray, asyncio.Future]] = deque()
+        self.queued_rows = 0
+        self._running = False
+        self.on_batch: Callable[[int], None] = lambda rows: None
+
+    async def submit(self, rows: np.ndarray) -> np.ndarray:
+        if self.queued_rows + len(rows) > self.max_queue_rows:
+            raise QueueFull(f"{self.queued_rows} rows already queued")
+        future = asyncio.get_running_loop().create_future()
+        self._waiting.append((rows, future))
+        self.queued_rows += len(rows)
+        if not self._running:
+            self._running = True
+            asyncio.get_running_loop().create_task(self._drain())
+        return await future
+
+    def _take(self) -> list[tuple[np.ndarray, asyncio.Future]]:
+        taken, rows = [], 0
+        while self._waiting and (not taken or rows + len(self._waiting[0][0]) <= self.max_batch_size):
+            item = self._waiting.popleft()
+            if item[1].cancelled():  # the client went away or timed out
+                self.queued_rows -= len(item[0])
+                continue
+            taken.append(item)
+            rows += len(item[0])
+        return taken
+
+    async def _drain(self) -> None:
+        loop = asyncio.get_running_loop()
+        try:
+            while self._waiting:
+                if self.max_delay and self.queued_rows < self.max_batch_size:
+                    await asyncio.sleep(self.max_delay)
+                taken = self._take()
+                if not taken:
+                    continue
+                batch = np.concatenate([rows for rows, _ in taken]) if len(taken) > 1 else taken[0][0]
+                self.queued_rows -= len(batch)
+                self.on_batch(len(batch))
+                try:
+                    output = await loop.run_in_executor(self.executor, self.predict, batch)
+                    if len(output) != len(batch):
+                        raise ModelError(f"model returned {len(output)} rows for {len(batch)}")
+                except Exception as exc:
+                    error = exc if isinstance(exc, ModelError) else ModelError(f"{type(exc).__name__}: {exc}")
+                    for _, future in taken:
+                        if not future.done():
+                            future.set_exception(error)
+                    continue
+                start = 0
+                for rows, future in taken:
+                    if not future.done():
+                        future.set_result(output[start : start + len(rows)])
+                    start += len(rows)
+        finally:
+            self._running = False
