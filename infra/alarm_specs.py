@@ -117,5 +117,10 @@ def load_balancer_alarms(environment: str, model: ModelSettings, lb_label: str) 
                  threshold=model.slo.p99_latency_ms / 1000),
             spec("unhealthy-hosts", "a target is failing health checks", namespace=ALB_NAMESPACE,
                  metric_name="UnHealthyHostCount", statistic="Maximum", threshold=0),
+            # With nothing registered, UnHealthyHostCount stays 0: watch for no healthy target too.
+            spec("no-healthy-hosts", "no healthy target is serving", namespace=ALB_NAMESPACE,
+                 metric_name="HealthyHostCount", statistic="Minimum", threshold=1,
+                 comparison="LessThanThreshold",
+                 treat_missing_data="breaching"),
         ]  # fmt: skip
     return specs

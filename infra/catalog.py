@@ -183,6 +183,28 @@ class DeploymentSettings(Strict):
     termination_wait_seconds: int = Field(600, ge=0, le=3600, description="old fleet kept for rollback")
     max_execution_timeout_seconds: int = Field(3600, ge=600, le=14400)
 
+    @model_validator(mode="after")
+    def _within_aws_limits(self) -> DeploymentSettings:
+        """SageMaker's own limits, so a bad guardrail fails here and not mid-deploy."""
+        if self.strategy == "canary" and self.step_percent > 50:
+            raise _custom(
+                "step", "a canary may take at most 50 % of capacity (got {got})", got=self.step_percent
+            )
+        if self.strategy == "linear" and not 10 <= self.step_percent <= 50:
+            raise _custom(
+                "step", "linear steps must be 10-50 % of capacity (got {got})", got=self.step_percent
+            )
+        steps = 1 if self.strategy != "linear" else -(-100 // self.step_percent)
+        waiting = steps * self.wait_seconds + self.termination_wait_seconds
+        if self.strategy != "all_at_once" and self.max_execution_timeout_seconds <= waiting:
+            raise _custom(
+                "timeout",
+                "max_execution_timeout_seconds ({timeout}) must exceed the waits it covers ({waiting} s)",
+                timeout=self.max_execution_timeout_seconds,
+                waiting=waiting,
+            )
+        return self
+
 
 class OffHoursSettings(Strict):
     timezone: Annotated[str, AfterValidator(_timezone)] = Field("UTC")

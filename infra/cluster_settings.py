@@ -88,6 +88,10 @@ class ClusterSettings(Strict):
     endpoint_public_access_cidrs: list[Cidr] = Field(
         default_factory=list, description="who may reach the public API endpoint; empty = private only"
     )
+    private_access_cidrs: list[Cidr] = Field(
+        default_factory=list,
+        description="networks (deploy runners, VPN) that may reach the private API endpoint on 443",
+    )
     admin_role_arns: list[Annotated[str, AfterValidator(_role_arn)]] = Field(
         default_factory=list, description="IAM roles given cluster-admin through access entries"
     )
@@ -120,6 +124,12 @@ class GpuPoolSettings(Strict):
     @property
     def gpus_per_node(self) -> int:
         return max_gpus(self.instance_types)
+
+    @property
+    def smallest_node(self) -> instances.InstanceType | None:
+        """The pool's least capable instance type: what a replica must fit on."""
+        shapes = [s for s in (instances.lookup(f"ml.{t}") for t in self.instance_types) if s]
+        return min(shapes, key=lambda s: (s.gpus, s.vcpus, s.memory_gib), default=None)
 
     @property
     def gpu_model(self) -> str:

@@ -172,14 +172,17 @@ def model_execution_policy(
     return document(*statements)
 
 
-def pod_identity_trust(account_id: str) -> dict[str, Any]:
-    """Trust for EKS Pod Identity roles, pinned to this account's clusters."""
+def pod_identity_trust(account_id: str, cluster_arn: str) -> dict[str, Any]:
+    """Trust for EKS Pod Identity roles, pinned to one cluster of this account."""
     return document(
         {
             "Effect": "Allow",
             "Principal": {"Service": "pods.eks.amazonaws.com"},
             "Action": ["sts:AssumeRole", "sts:TagSession"],
-            "Condition": {"StringEquals": {"aws:SourceAccount": account_id}},
+            "Condition": {
+                "StringEquals": {"aws:SourceAccount": account_id},
+                "ArnEquals": {"aws:SourceArn": cluster_arn},
+            },
         }
     )
 

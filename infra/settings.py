@@ -233,6 +233,31 @@ class AlertSettings(Strict):
     )
 
 
+def _fit_problems(model: ModelSettings, pool: GpuPoolSettings) -> list[tuple[str, str]]:
+    """Whether one replica fits on the pool's smallest node, and the PDB leaves room to drain."""
+    eks, scaling, node = model.eks, model.autoscaling, pool.smallest_node
+    found = []
+    if eks is None or node is None:
+        return found
+    if eks.gpus > node.gpus:
+        found.append(
+            ("gpus", f"pool '{pool.name}' instances have {node.gpus} GPU(s); a replica cannot use more")
+        )
+    # Leave a vCPU and a tenth of memory for the kubelet, the OS and daemon sets.
+    if eks.cpu > node.vcpus - 1:
+        found.append(
+            ("cpu", f"pool '{pool.name}' nodes offer {node.vcpus - 1} vCPU(s) to pods (got {eks.cpu:g})")
+        )
+    if eks.memory_gib > node.memory_gib * 0.9:
+        found.append(("memory_gib", f"pool '{pool.name}' nodes offer {node.memory_gib * 0.9:g} GiB to pods"))
+    if scaling and eks.pdb_min_available >= scaling.min_instances and eks.pdb_min_available > 0:
+        reason = (
+            f"must be below autoscaling.min_instances ({scaling.min_instances}) or nodes can never be drained"
+        )
+        found.append(("pdb_min_available", reason))
+    return found
+
+
 class PlatformSettings(Strict):
     """The whole stack. Field aliases are the config keys as written in the stack file."""
 
@@ -295,10 +320,8 @@ class PlatformSettings(Strict):
             if pool is None:
                 known = ", ".join(pools) or "none"
                 found.append(((*where, "pool"), f"no GPU pool named '{model.eks.pool}' (pools: {known})"))
-            elif model.eks.gpus > pool.gpus_per_node:
-                has = f"pool '{pool.name}' instances have {pool.gpus_per_node} GPU(s)"
-                reason = f"{has}; a replica cannot use more"
-                found.append(((*where, "gpus"), reason))
+            else:
+                found += [((*where, key), reason) for key, reason in _fit_problems(model, pool)]
         if found:
             raise ValidationError.from_exception_data(
                 "PlatformSettings",
@@ -402,10 +425,18 @@ def with_tier_defaults(config: Mapping[str, Any]) -> dict[str, Any]:
         entries = merged.get(key)
         if known and isinstance(entries, list):
             merged[key] = [
-                _merge(json.loads(json.dumps(defaults[tier])), entry) if isinstance(entry, dict) else entry
+                _merge(_entry_defaults(defaults[tier], entry), entry) if isinstance(entry, dict) else entry
                 for entry in entries
             ]
     return merged
+
+
+def _entry_defaults(defaults: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
+    """A tier's defaults for one entry, minus those that cannot apply to it."""
+    chosen = json.loads(json.dumps(defaults))
+    if entry.get("serverless") is not None:
+        chosen.pop("data_capture", None)  # serverless endpoints cannot capture data
+    return chosen
 
 
 def load_settings(stack: str, config: Mapping[str, Any]) -> PlatformSettings:

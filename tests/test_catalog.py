@@ -122,6 +122,13 @@ BAD_MODELS = [
     ("typo", {"slos": {}}, "modelfleet:models[0].slos", "unknown key (did you mean 'slo'?)"),
     ("off hours in prod", {"off_hours": {"timezone": "Europe/Dublin"}}, "modelfleet:models[0].off_hours",
      "prod endpoints are not scaled down off-hours"),
+    ("canary step over half", {"deployment": {"strategy": "canary", "step_percent": 60}},
+     "modelfleet:models[0].deployment", "a canary may take at most 50 % of capacity (got 60)"),
+    ("linear step too small", {"deployment": {"strategy": "linear", "step_percent": 5}},
+     "modelfleet:models[0].deployment", "linear steps must be 10-50 % of capacity (got 5)"),
+    ("timeout shorter than waits", {"deployment": {"strategy": "linear", "step_percent": 25, "wait_seconds": 900,
+                                                   "max_execution_timeout_seconds": 3600}},
+     "modelfleet:models[0].deployment", "max_execution_timeout_seconds (3600) must exceed the waits it covers (4500 s)"),
     ("bad time zone", {"off_hours": {"timezone": "Mars/Olympus"}}, "modelfleet:models[0].off_hours.timezone",
      "must be an IANA time zone"),
 ]  # fmt: skip
@@ -162,3 +169,10 @@ def test_every_model_problem_comes_at_once():
         "models[0].slo.p99_latency_ms",
         "models[1].backend",
     ]
+
+
+def test_a_serverless_model_in_prod_does_not_inherit_data_capture():
+    entry = model(instance_type=None, autoscaling=None, serverless={"memory_mb": 2048},
+                  variants={"stable": {"model_data": "s3://art/churn/v1/model.tar.gz"}})  # fmt: skip
+    (resolved,) = load_settings("prod", valid_config() | {"modelfleet:models": [entry]}).models
+    assert resolved.data_capture.sampling_percent == 0

@@ -63,6 +63,12 @@ BAD = [
      "modelfleet:models[0].instance_type", "does not apply to backend eks"),
     ("waf without certificate", config(models=[eks_model(waf_acl_arn="arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/edge/12345678-1234-1234-1234-123456789012")]),
      "modelfleet:models[0].eks", "set certificate_arn too"),
+    ("replica cpu too big", config(models=[eks_model(cpu=4)]), "modelfleet:models[0].eks.cpu",
+     "pool 'g5' nodes offer 3 vCPU(s) to pods (got 4)"),
+    ("replica memory too big", config(models=[eks_model(memory_gib=15)]), "modelfleet:models[0].eks.memory_gib",
+     "pool 'g5' nodes offer 14.4 GiB to pods"),
+    ("pdb blocks drains", config(models=[eks_model(pdb_min_available=2)]), "modelfleet:models[0].eks.pdb_min_available",
+     "must be below autoscaling.min_instances (2) or nodes can never be drained"),
     ("admin not a role", config(cluster={"version": "1.32", "admin_role_arns": ["arn:aws:iam::123456789012:user/bob"]}),
      "modelfleet:cluster.admin_role_arns[0]", "must be an IAM role ARN"),
 ]  # fmt: skip

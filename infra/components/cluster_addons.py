@@ -20,6 +20,7 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import eks_versions, iam
+from infra.components.gpu_node_pool import AMI_LABEL
 from infra.components.pod_identity import PodIdentity, PodIdentityArgs
 from infra.grafana import serving_dashboard
 
@@ -50,6 +51,7 @@ def adapter_rules() -> dict[str, Any]:
 @dataclass
 class ClusterAddonsArgs:
     cluster_name: pulumi.Input[str]
+    cluster_arn: pulumi.Input[str]
     kubernetes_version: str
     region: str
     partition: str
@@ -74,6 +76,7 @@ class ClusterAddons(pulumi.ComponentResource):
             f"{name}-lb-controller",
             PodIdentityArgs(
                 cluster_name=args.cluster_name,
+                cluster_arn=args.cluster_arn,
                 namespace=SYSTEM,
                 service_account="aws-load-balancer-controller",
                 policy=pulumi.Output.all(args.account_id, args.vpc_arn).apply(
@@ -88,6 +91,7 @@ class ClusterAddons(pulumi.ComponentResource):
             f"{name}-cluster-autoscaler",
             PodIdentityArgs(
                 cluster_name=args.cluster_name,
+                cluster_arn=args.cluster_arn,
                 namespace=SYSTEM,
                 service_account="cluster-autoscaler",
                 policy=pulumi.Output.from_input(args.cluster_name).apply(iam.cluster_autoscaler_policy),
@@ -97,7 +101,12 @@ class ClusterAddons(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         gpu_nodes = {"nodeSelector": {"nvidia.com/gpu.present": "true"}, "tolerations": [GPU_TOLERATION]}
-        self._release(name, "nvidia-device-plugin", SYSTEM, gpu_nodes, on_cluster)
+        # Bottlerocket's NVIDIA variant runs its own device plugin; only AL2023 nodes need this one.
+        al2023_gpu_nodes = {
+            **gpu_nodes,
+            "nodeSelector": {"nvidia.com/gpu.present": "true", AMI_LABEL: "al2023"},
+        }
+        self._release(name, "nvidia-device-plugin", SYSTEM, al2023_gpu_nodes, on_cluster)
         self._release(
             name,
             "aws-load-balancer-controller",

@@ -34,6 +34,7 @@ class EksClusterArgs:
     version: str
     subnet_ids: Sequence[pulumi.Input[str]]  # private subnets
     public_access_cidrs: Sequence[str]  # empty: the API endpoint is private only
+    private_access_cidrs: Sequence[str]  # may reach the private endpoint (e.g. deploy runners)
     admin_role_arns: Sequence[str]
     log_types: Sequence[str]
     log_retention_days: int
@@ -141,6 +142,19 @@ class EksCluster(pulumi.ComponentResource):
                 depends_on=[log_group, secrets_access],
             ),
         )
+        # The cluster security group admits only itself: `pulumi up` must come from these networks.
+        for index, cidr in enumerate(args.private_access_cidrs):
+            aws.vpc.SecurityGroupIngressRule(
+                f"{name}-api-{index}",
+                security_group_id=self.cluster.vpc_config.cluster_security_group_id,
+                description="Kubernetes API from a deploy network",
+                ip_protocol="tcp",
+                from_port=443,
+                to_port=443,
+                cidr_ipv4=cidr,
+                tags=dict(args.tags),
+                opts=child,
+            )
         for index, principal in enumerate(args.admin_role_arns):
             entry = aws.eks.AccessEntry(
                 f"{name}-admin-{index}",

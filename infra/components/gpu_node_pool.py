@@ -21,8 +21,11 @@ POOL_LABEL = "modelfleet.io/pool"
 GPU_LABEL = "modelfleet.io/gpu"
 
 
-def pool_labels(pool: str, gpu_model: str) -> dict[str, str]:
-    return {"nvidia.com/gpu.present": "true", POOL_LABEL: pool, GPU_LABEL: gpu_model}
+AMI_LABEL = "modelfleet.io/ami"
+
+
+def pool_labels(pool: str, gpu_model: str, ami: str) -> dict[str, str]:
+    return {"nvidia.com/gpu.present": "true", POOL_LABEL: pool, GPU_LABEL: gpu_model, AMI_LABEL: ami}
 
 
 @dataclass
@@ -63,7 +66,7 @@ class GpuNodePool(pulumi.ComponentResource):
                 "desired_size": args.min_size,
             },
             update_config={"max_unavailable_percentage": args.max_unavailable_percent},
-            labels=pool_labels(args.pool, args.gpu_model),
+            labels=pool_labels(args.pool, args.gpu_model, args.ami),
             taints=[GPU_TAINT],
             launch_template={"id": template.id, "version": template.latest_version.apply(str)},
             tags=tags,

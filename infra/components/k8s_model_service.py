@@ -27,11 +27,10 @@ from infra.components.model_load_balancer import SERVING_PORT
 from infra.components.pod_identity import PodIdentity, PodIdentityArgs
 
 SERVICE_ACCOUNT = "model-server"
+READINESS_GATES = "elbv2.k8s.aws/pod-readiness-gate-inject"
 NON_ROOT = 10001
-FETCH = (
-    'aws s3 cp "$MODEL_DATA" /tmp/model.tar.gz && tar -xzf /tmp/model.tar.gz -C /opt/ml/model '
-    "&& rm /tmp/model.tar.gz"
-)
+ARCHIVE = "/opt/ml/artifact/model.tar.gz"  # downloaded by the init container, unpacked by the server
+PRE_STOP_SECONDS = 10  # the ALB stops sending before the server starts draining
 
 
 def pod_spec(model: ModelSettings, variant: str, model_data: str, image: str) -> dict[str, Any]:
@@ -53,8 +52,8 @@ def pod_spec(model: ModelSettings, variant: str, model_data: str, image: str) ->
         "metadata": {"labels": labels},
         "spec": {
             "serviceAccountName": SERVICE_ACCOUNT,
-            # Long enough for the ALB to stop sending (preStop) and the server to drain.
-            "terminationGracePeriodSeconds": eks.drain_seconds + 15,
+            # Long enough for the ALB to stop sending (preStop), the server to drain, and a margin.
+            "terminationGracePeriodSeconds": PRE_STOP_SECONDS + eks.drain_seconds + 5,
             "securityContext": {"fsGroup": NON_ROOT, "seccompProfile": {"type": "RuntimeDefault"}},
             "tolerations": [GPU_TOLERATION],
             "nodeSelector": {POOL_LABEL: eks.pool},
@@ -70,10 +69,10 @@ def pod_spec(model: ModelSettings, variant: str, model_data: str, image: str) ->
                 {
                     "name": "fetch-model",
                     "image": eks_versions.ARTIFACT_FETCHER_IMAGE,
-                    "command": ["/bin/sh", "-c", FETCH],
-                    "env": [{"name": "MODEL_DATA", "value": model_data}, {"name": "HOME", "value": "/tmp"}],
+                    "command": ["aws", "s3", "cp", model_data, ARCHIVE, "--only-show-errors"],
+                    "env": [{"name": "HOME", "value": "/tmp"}],
                     "volumeMounts": [
-                        {"name": "model", "mountPath": "/opt/ml/model"},
+                        {"name": "artifact", "mountPath": "/opt/ml/artifact"},
                         {"name": "tmp", "mountPath": "/tmp"},
                     ],
                     "securityContext": hardened,
@@ -88,7 +87,11 @@ def pod_spec(model: ModelSettings, variant: str, model_data: str, image: str) ->
                     "name": "server",
                     "image": image,
                     "ports": [{"name": "http", "containerPort": SERVING_PORT}],
-                    "env": [{"name": "SAGEMAKER_BIND_TO_PORT", "value": str(SERVING_PORT)}]
+                    "env": [
+                        {"name": "SAGEMAKER_BIND_TO_PORT", "value": str(SERVING_PORT)},
+                        {"name": "MODELFLEET_MODEL_ARCHIVE", "value": ARCHIVE},
+                        {"name": "MODELFLEET_DRAIN_SECONDS", "value": str(eks.drain_seconds)},
+                    ]
                     + [{"name": k, "value": v} for k, v in sorted(model.environment.items())],
                     "resources": {
                         "requests": {"cpu": str(eks.cpu), "memory": f"{eks.memory_gib}Gi", **gpu},
@@ -97,15 +100,16 @@ def pod_spec(model: ModelSettings, variant: str, model_data: str, image: str) ->
                     "startupProbe": {**probe, "periodSeconds": 5, "failureThreshold": 120},
                     "readinessProbe": {**probe, "periodSeconds": 5, "failureThreshold": 2},
                     "livenessProbe": {**probe, "periodSeconds": 10, "failureThreshold": 3},
-                    "lifecycle": {"preStop": {"sleep": {"seconds": 10}}},
+                    "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SECONDS}}},
                     "volumeMounts": [
-                        {"name": "model", "mountPath": "/opt/ml/model", "readOnly": True},
+                        {"name": "artifact", "mountPath": "/opt/ml/artifact", "readOnly": True},
+                        {"name": "model", "mountPath": "/opt/ml/model"},
                         {"name": "tmp", "mountPath": "/tmp"},
                     ],
                     "securityContext": hardened,
                 }
             ],
-            "volumes": [{"name": "model", "emptyDir": {}}, {"name": "tmp", "emptyDir": {}}],
+            "volumes": [{"name": name, "emptyDir": {}} for name in ("artifact", "model", "tmp")],
         },
     }
 
@@ -114,6 +118,7 @@ def pod_spec(model: ModelSettings, variant: str, model_data: str, image: str) ->
 class K8sModelServiceArgs:
     model: ModelSettings
     cluster_name: pulumi.Input[str]
+    cluster_arn: pulumi.Input[str]
     account_id: pulumi.Input[str]
     partition: str
     provider: k8s.Provider
@@ -139,7 +144,10 @@ class K8sModelService(pulumi.ComponentResource):
             parent=self, provider=args.provider, depends_on=list(args.depends_on)
         )
         namespace = k8s.core.v1.Namespace(
-            f"{name}-ns", metadata={"name": model.name, "labels": {"team": model.team}}, opts=on_cluster
+            f"{name}-ns",
+            # The controller holds old pods until new ones are healthy in the ALB.
+            metadata={"name": model.name, "labels": {"team": model.team, READINESS_GATES: "enabled"}},
+            opts=on_cluster,
         )
         ns = namespace.metadata.name
         k8s.core.v1.ServiceAccount(
@@ -148,10 +156,17 @@ class K8sModelService(pulumi.ComponentResource):
         artifacts = [
             iam.s3_object_arn(v.model_data, args.partition) for _, v in model.variants.items() if v.model_data
         ]
-        PodIdentity(
+        identity = PodIdentity(
             f"{name}-identity",
-            PodIdentityArgs(args.cluster_name, model.name, SERVICE_ACCOUNT, iam.s3_read_policy(artifacts),
-                            {**args.tags, "model": model.name}, args.account_id),
+            PodIdentityArgs(
+                cluster_name=args.cluster_name,
+                cluster_arn=args.cluster_arn,
+                namespace=model.name,
+                service_account=SERVICE_ACCOUNT,
+                policy=iam.s3_read_policy(artifacts),
+                tags={**args.tags, "model": model.name},
+                account_id=args.account_id,
+            ),
             opts=pulumi.ResourceOptions(parent=self),
         )  # fmt: skip
         self.deployments = {}
@@ -167,9 +182,13 @@ class K8sModelService(pulumi.ComponentResource):
                     "strategy": {"rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
                     "template": template,
                 },
-                # The HPA owns the replica count after creation.
+                # The HPA owns the replica count after creation. Pods get AWS credentials only
+                # if their Pod Identity association exists when they start, and need GPU nodes.
                 opts=pulumi.ResourceOptions(
-                    parent=self, provider=args.provider, ignore_changes=["spec.replicas"]
+                    parent=self,
+                    provider=args.provider,
+                    ignore_changes=["spec.replicas"],
+                    depends_on=[identity, *args.depends_on],
                 ),
             )
             service = k8s.core.v1.Service(
@@ -195,7 +214,13 @@ class K8sModelService(pulumi.ComponentResource):
                         "ports": [{"protocol": "TCP", "port": SERVING_PORT}],
                     }]},
                 },
-                opts=after_addons,
+                # The controller refuses edits to targetGroupARN: a new target group means a new binding.
+                opts=pulumi.ResourceOptions.merge(
+                    after_addons,
+                    pulumi.ResourceOptions(
+                        replace_on_changes=["spec.targetGroupARN"], delete_before_replace=True
+                    ),
+                ),
             )  # fmt: skip
             low = scaling.min_instances if variant == "stable" else settings.instance_count
             autoscaling.HorizontalPodAutoscaler(

@@ -110,6 +110,7 @@ class Platform(pulumi.ComponentResource):
                 version=cluster_settings.version,
                 subnet_ids=private,
                 public_access_cidrs=[str(c) for c in cluster_settings.endpoint_public_access_cidrs],
+                private_access_cidrs=[str(c) for c in cluster_settings.private_access_cidrs],
                 admin_role_arns=cluster_settings.admin_role_arns,
                 log_types=cluster_settings.log_types,
                 log_retention_days=settings.retention.log_days,
@@ -121,8 +122,9 @@ class Platform(pulumi.ComponentResource):
             ),
             child,
         )
+        self.gpu_pools: dict[str, GpuNodePool] = {}
         for pool in settings.gpu_pools:
-            GpuNodePool(
+            self.gpu_pools[pool.name] = GpuNodePool(
                 f"{name}-gpu-{pool.name}",
                 GpuNodePoolArgs(
                     pool=pool.name,
@@ -145,6 +147,7 @@ class Platform(pulumi.ComponentResource):
             f"{name}-addons",
             ClusterAddonsArgs(
                 cluster_name=cluster.cluster_name,
+                cluster_arn=cluster.cluster.arn,
                 kubernetes_version=cluster_settings.version,
                 region=settings.region,
                 partition=partition,
@@ -195,6 +198,7 @@ class Platform(pulumi.ComponentResource):
             K8sModelServiceArgs(
                 model=model,
                 cluster_name=self.cluster.cluster_name,
+                cluster_arn=self.cluster.cluster.arn,
                 account_id=args.account_id,
                 partition=iam.partition_for(settings.region),
                 provider=self.cluster.provider,
@@ -202,7 +206,7 @@ class Platform(pulumi.ComponentResource):
                 load_balancer_security_group_id=balancer.security_group.id,
                 load_balancer_subnet_cidrs=[str(c) for c in subnets or []],
                 tags=stack_tags,
-                depends_on=list(addons.releases.values()),
+                depends_on=[*addons.releases.values(), self.gpu_pools[model.eks.pool]],
             ),
             child,
         )

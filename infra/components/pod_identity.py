@@ -21,6 +21,7 @@ from infra import iam
 @dataclass
 class PodIdentityArgs:
     cluster_name: pulumi.Input[str]
+    cluster_arn: pulumi.Input[str]
     namespace: str
     service_account: str
     policy: pulumi.Input[Mapping[str, Any]]  # an IAM policy document (may hold Outputs)
@@ -37,8 +38,8 @@ class PodIdentity(pulumi.ComponentResource):
         self.role = aws.iam.Role(
             f"{name}-role",
             description=f"Pod Identity for {args.namespace}/{args.service_account}",
-            assume_role_policy=pulumi.Output.from_input(args.account_id).apply(
-                lambda account: json.dumps(iam.pod_identity_trust(account))
+            assume_role_policy=pulumi.Output.all(args.account_id, args.cluster_arn).apply(
+                lambda v: json.dumps(iam.pod_identity_trust(v[0], v[1]))
             ),
             tags=dict(args.tags),
             opts=child,

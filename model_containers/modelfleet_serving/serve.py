@@ -80,11 +80,28 @@ def prepare_environment() -> None:
     Path(directory).mkdir(parents=True, exist_ok=True)
 
 
+def unpack_archive(archive: Path, model_dir: Path) -> None:
+    """Unpack ``model.tar.gz`` into the model directory once, before workers fork.
+
+    On EKS an init container only downloads the artifact; unpacking here needs no
+    tools in that image, and the ``data`` filter refuses links and paths that
+    would escape the model directory.
+    """
+    import tarfile  # noqa: PLC0415
+
+    model_dir.mkdir(parents=True, exist_ok=True)
+    with tarfile.open(archive) as bundle:
+        bundle.extractall(model_dir, filter="data")
+
+
 def main(sock: socket.socket | None = None) -> None:
     config = ServerConfig.from_env()
     sock = sock or listen(os.environ.get("MODELFLEET_HOST", "0.0.0.0"), config.port)
     prepare_environment()
     logging.config.dictConfig(LOGGING)
+    archive = os.environ.get("MODELFLEET_MODEL_ARCHIVE")
+    if archive and Path(archive).exists():
+        unpack_archive(Path(archive), config.model_dir)
     import uvicorn  # noqa: PLC0415 - after the environment is prepared
     from uvicorn.supervisors import Multiprocess  # noqa: PLC0415
 

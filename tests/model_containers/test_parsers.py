@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import os
 import tempfile
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -123,3 +124,24 @@ def test_batcher_refuses_rows_beyond_its_queue():
 
 def test_usable_cpus_respects_affinity():
     assert 1 <= usable_cpus() <= len(os.sched_getaffinity(0))
+
+
+def test_the_model_archive_unpacks_and_refuses_escaping_paths(tmp_path):
+    import io
+    import tarfile
+
+    from modelfleet_serving.serve import unpack_archive
+
+    def archive(name: str) -> Path:
+        path = tmp_path / f"{abs(hash(name))}.tar.gz"
+        with tarfile.open(path, "w:gz") as bundle:
+            info = tarfile.TarInfo(name)
+            info.size = 2
+            bundle.addfile(info, io.BytesIO(b"ok"))
+        return path
+
+    unpack_archive(archive("model.joblib"), tmp_path / "model")
+    assert (tmp_path / "model" / "model.joblib").read_bytes() == b"ok"
+    with pytest.raises(tarfile.FilterError):
+        unpack_archive(archive("../escape.txt"), tmp_path / "other")
+    assert not (tmp_path / "escape.txt").exists()
