@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 STACK  ?= dev
 OUT    ?=
 
-.PHONY: venv plan validate test lint fmt clean bench-plan serve examples
+.PHONY: venv plan validate test lint fmt clean bench-plan bench-serve serve examples
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -38,6 +38,18 @@ lint: $(STAMP)
 EXAMPLES := .examples
 MODEL    ?= sklearn
 PORT     ?= 8080
+
+BENCH_STAMP := .bench-venv/.installed
+$(BENCH_STAMP): model_containers/bench/requirements.txt
+	test -x .bench-venv/bin/python || $(PYTHON) -m venv .bench-venv
+	.bench-venv/bin/pip install --quiet --disable-pip-version-check -r model_containers/bench/requirements.txt
+	touch $(BENCH_STAMP)
+
+## bench-serve: ours vs the AWS reference stack (nginx+gunicorn+Flask) vs MLServer, one run on loopback
+bench-serve: $(STAMP) $(BENCH_STAMP)
+	command -v nginx >/dev/null && command -v wrk >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk)
+	$(BIN)/python model_containers/bench/bench_serve.py
 
 ## examples: generate the example model artifacts (no downloads)
 examples: $(STAMP)

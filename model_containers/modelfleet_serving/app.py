@@ -126,11 +126,13 @@ class ServingApp:
                 )
         except (codecs.NotAcceptable, codecs.UnsupportedMediaType) as exc:
             return await _error(send, exc.status, str(exc))
+        if self.handler is None or self.batcher is None:
+            return await _error(send, 503, "model is loading", retry_after=True)
+        if self.batcher.queued_rows >= self.config.max_queue_rows:  # shed before reading or parsing anything
+            return await _error(send, 503, "server is at capacity, retry shortly", retry_after=True)
         body = await _read_body(receive, limit)
         if body is None:
             return await _error(send, 413, f"payload over {limit // (1024 * 1024)} MiB")
-        if self.handler is None or self.batcher is None:
-            return await _error(send, 503, "model is loading", retry_after=True)
         cache_key = self.cache.key(content_type, accept, body) if self.cache else None
         if self.cache is not None and (hit := self.cache.get(cache_key)) is not None:
             return await _respond(send, 200, hit, [(b"content-type", accept.encode()), (b"x-cache", b"hit")])
@@ -144,7 +146,8 @@ class ServingApp:
             )
         metrics.QUEUE_DEPTH.set(self.batcher.queued_rows)
         try:
-            predictions = await asyncio.wait_for(self.batcher.submit(rows), self.config.timeout_seconds)
+            async with asyncio.timeout(self.config.timeout_seconds):  # no extra task, unlike wait_for
+                predictions = await self.batcher.submit(rows)
         except QueueFull:
             return await _error(send, 503, "server is at capacity, retry shortly", retry_after=True)
         except TimeoutError:
@@ -178,7 +181,8 @@ async def _read_body(receive, limit: int) -> bytes | None:
 
 
 async def _respond(send, status: int, body: bytes, headers=None) -> int:
-    await send({"type": "http.response.start", "status": status, "headers": headers or JSON_HEADERS})
+    headers = [*(headers or JSON_HEADERS), (b"content-length", str(len(body)).encode())]
+    await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
     return status
 

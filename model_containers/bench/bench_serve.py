@@ -1,0 +1,343 @@
+"""``make bench-serve``: our server against the AWS reference stack and MLServer, same model, one run.
+
+Servers are pinned to core 0 and the load to core 1. For each server:
+- saturation with ``wrk`` (bounded: a few seconds, fixed connections), while a
+  prober measures ``/ping`` latency (bounded count);
+- server CPU time per request, from ``/proc`` for every process of the server;
+- latency percentiles from an open-loop constant-rate generator at half of
+  saturation (bounded count and time), and for ours, at twice saturation.
+Then the compute-bound MLP: served rows/s against offline rows/s at batch 32.
+Nothing here is part of ``make test``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import re
+import resource
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+CONTAINERS = HERE.parent
+ROOT = CONTAINERS.parent
+BENCH_PYTHON = ROOT / ".bench-venv" / "bin"
+SERVER_CORE, LOAD_CORE = "0", "1"
+ROW = ",".join(str(v / 10) for v in range(16))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@dataclass
+class Target:
+    name: str
+    url: str  # the invocation URL
+    body: bytes
+    content_type: str
+    ping: str
+    process: subprocess.Popen
+    workdir: Path
+    results: dict = field(default_factory=dict)
+
+    def stop(self) -> None:
+        try:
+            os.killpg(self.process.pid, signal.SIGTERM)
+            self.process.wait(timeout=30)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            os.killpg(self.process.pid, signal.SIGKILL)
+        shutil.rmtree(self.workdir, ignore_errors=True)
+
+
+def launch(command: list[str], env: dict[str, str], cwd: Path) -> subprocess.Popen:
+    return subprocess.Popen(
+        ["taskset", "-c", SERVER_CORE, *command],
+        env={**os.environ, **env},
+        cwd=cwd,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        start_new_session=True,  # one process group: CPU accounting and a clean stop
+    )
+
+
+def start_ours(model_dir: Path, workers: int, **env: str) -> Target:
+    port, workdir = free_port(), Path(tempfile.mkdtemp(prefix="bench-ours-"))
+    process = launch(
+        [sys.executable, "-m", "modelfleet_serving.serve"],
+        {"PYTHONPATH": str(CONTAINERS), "SM_MODEL_DIR": str(model_dir), "MODELFLEET_HOST": "127.0.0.1",
+         "SAGEMAKER_BIND_TO_PORT": str(port), "SAGEMAKER_MODEL_SERVER_WORKERS": str(workers),
+         "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"), "MODELFLEET_LOG_LEVEL": "WARNING", **env},
+        workdir,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    return Target("ours", f"{base}/invocations", ROW.encode(), "text/csv", f"{base}/ping", process, workdir)
+
+
+def start_reference(model_dir: Path, workers: int) -> Target:
+    port, workdir = free_port(), Path(tempfile.mkdtemp(prefix="bench-ref-"))
+    template = (HERE / "nginx.conf.template").read_text()
+    # Run as root, nginx would hand its workers to "nobody", who cannot reach gunicorn's socket here.
+    user = "user root;\n" if os.geteuid() == 0 else ""
+    (workdir / "nginx.conf").write_text(template.format(dir=workdir, port=port, workers=workers, user=user))
+    script = (
+        f"{BENCH_PYTHON}/gunicorn --timeout 60 -k sync -w {workers} -b unix:{workdir}/gunicorn.sock "
+        f"--chdir {HERE} reference_app:app & exec nginx -c {workdir}/nginx.conf -p {workdir}"
+    )
+    process = launch(["sh", "-c", script], {"MODEL_DIR": str(model_dir)}, workdir)
+    base = f"http://127.0.0.1:{port}"
+    return Target(
+        "reference", f"{base}/invocations", ROW.encode(), "text/csv", f"{base}/ping", process, workdir
+    )
+
+
+def start_mlserver(model_dir: Path, workers: int) -> Target:
+    port, workdir = free_port(), Path(tempfile.mkdtemp(prefix="bench-mlserver-"))
+    # parallel_workers 0: inference in the server process (one process, as for the others). MLServer
+    # 1.7.1's separate inference pool dies at start on Python 3.11 ("no current event loop").
+    (workdir / "settings.json").write_text(json.dumps(
+        {"http_port": port, "grpc_port": free_port(), "metrics_port": free_port(), "parallel_workers": 0,
+         "debug": False}))  # fmt: skip
+    (workdir / "model-settings.json").write_text(json.dumps(
+        {"name": "sk", "implementation": "mlserver_sklearn.SKLearnModel",
+         "parameters": {"uri": str(model_dir / "model.joblib")}}))  # fmt: skip
+    process = launch([f"{BENCH_PYTHON}/mlserver", "start", str(workdir)], {}, workdir)
+    body = json.dumps({"inputs": [{"name": "input-0", "shape": [1, 16], "datatype": "FP64",
+                                   "data": [v / 10 for v in range(16)]}]}).encode()  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    return Target("mlserver", f"{base}/v2/models/sk/infer", body, "application/json", f"{base}/v2/health/ready",
+                  process, workdir)  # fmt: skip
+
+
+def wait_ready(target: Target, timeout: float = 60) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(target.ping, timeout=1).status_code == 200:
+                response = httpx.post(
+                    target.url, content=target.body, headers={"content-type": target.content_type}
+                )
+                if response.status_code == 200:
+                    return
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    raise TimeoutError(f"{target.name} did not become ready")
+
+
+def process_cpu_seconds(group: int) -> float:
+    """User + system CPU seconds of every process in a process group."""
+    total, tick = 0.0, os.sysconf("SC_CLK_TCK")
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        if int(fields[2]) == group:  # pgrp
+            total += (int(fields[11]) + int(fields[12])) / tick
+    return total
+
+
+def wrk(target: Target, seconds: int, connections: int) -> dict:
+    script = Path(target.workdir) / "post.lua"
+    body = target.body.decode().replace("\\", "\\\\").replace('"', '\\"')
+    script.write_text(
+        f'wrk.method = "POST"\nwrk.body = "{body}"\nwrk.headers["Content-Type"] = "{target.content_type}"\n'
+    )
+    output = subprocess.run(
+        ["taskset", "-c", LOAD_CORE, "wrk", "-t1", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s",
+         "-s", str(script), target.url],
+        capture_output=True, text=True, timeout=seconds + 30, check=True,
+    ).stdout  # fmt: skip
+
+    def latency(label: str) -> float:
+        match = re.search(rf"{label}%\s+([\d.]+)(us|ms|s)", output)
+        value, unit = float(match.group(1)), match.group(2)
+        return value / 1000 if unit == "us" else value * 1000 if unit == "s" else value
+
+    requests = int(re.search(r"(\d+) requests in", output).group(1))
+    errors = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    return {"rps": float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1)), "requests": requests,
+            "p50": latency("50"), "p99": latency("99"), "errors": int(errors.group(1)) if errors else 0}  # fmt: skip
+
+
+def probe_ping(target: Target, stop: threading.Event, results: list[float], limit: int = 400) -> None:
+    with httpx.Client(timeout=5) as client:
+        while not stop.is_set() and len(results) < limit:
+            started = time.perf_counter()
+            client.get(target.ping)
+            results.append((time.perf_counter() - started) * 1000)
+            time.sleep(0.02)
+
+
+async def read_body(reader: asyncio.StreamReader, head: bytes) -> None:
+    length = re.search(rb"(?i)content-length: *(\d+)", head)
+    if length:
+        await reader.readexactly(int(length.group(1)))
+        return
+    while True:  # chunked
+        size = int((await reader.readuntil(b"\r\n")).strip().split(b";")[0], 16)
+        await reader.readexactly(size + 2)
+        if size == 0:
+            return
+
+
+async def open_loop(target: Target, rate: float, seconds: float, connections: int = 128) -> dict:
+    """Send at a constant rate whatever the answers, timing each request from when it was due.
+
+    Raw HTTP/1.1 on persistent connections: a general-purpose async client cannot
+    keep thousands of requests a second on time from one core. Bounded by count.
+    """
+    count = int(rate * seconds)
+    host, port, path = re.match(r"http://([^:/]+):(\d+)(/.*)", target.url).groups()
+    request = (f"POST {path} HTTP/1.1\r\nHost: {host}\r\nContent-Type: {target.content_type}\r\n"
+               f"Content-Length: {len(target.body)}\r\n\r\n").encode() + target.body  # fmt: skip
+    statuses: dict[int, int] = {}
+    latencies: list[float] = []
+    due: asyncio.Queue[float] = asyncio.Queue()
+
+    async def connection() -> None:
+        reader, writer = await asyncio.open_connection(host, int(port))
+        try:
+            while True:
+                scheduled = await due.get()
+                if scheduled < 0:
+                    return
+                writer.write(request)
+                head = await reader.readuntil(b"\r\n\r\n")
+                status = int(head[9:12])
+                await read_body(reader, head)
+                statuses[status] = statuses.get(status, 0) + 1
+                if status == 200:
+                    latencies.append((time.perf_counter() - scheduled) * 1000)
+        except (OSError, asyncio.IncompleteReadError, AttributeError):
+            statuses[0] = statuses.get(0, 0) + 1
+        finally:
+            writer.close()
+
+    workers = [asyncio.create_task(connection()) for _ in range(connections)]
+    start = time.perf_counter()
+    for index in range(count):
+        scheduled = start + index / rate
+        await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+        due.put_nowait(scheduled)
+    for _ in workers:
+        due.put_nowait(-1.0)
+    await asyncio.wait_for(asyncio.gather(*workers, return_exceptions=True), timeout=seconds + 60)
+    values = np.array(latencies) if latencies else np.array([float("nan")])
+    return {"sent": count, "statuses": statuses, "p50": float(np.percentile(values, 50)),
+            "p99": float(np.percentile(values, 99))}  # fmt: skip
+
+
+def measure(target: Target, seconds: int, connections: int) -> dict:
+    wait_ready(target)
+    wrk(target, 2, connections)  # warm-up
+    pings: list[float] = []
+    stop = threading.Event()
+    prober = threading.Thread(target=probe_ping, args=(target, stop, pings))
+    cpu_before = process_cpu_seconds(target.process.pid)
+    prober.start()
+    result = wrk(target, seconds, connections)
+    stop.set()
+    prober.join()
+    cpu = process_cpu_seconds(target.process.pid) - cpu_before
+    result["cpu_us_per_request"] = cpu / max(1, result["requests"]) * 1e6
+    result["ping_p99"] = float(np.percentile(pings, 99)) if pings else float("nan")
+    os.sched_setaffinity(0, {int(LOAD_CORE)})
+    result["half_load"] = asyncio.run(open_loop(target, max(1.0, result["rps"] / 2), 4))
+    return result
+
+
+def offline_rows_per_second(model_dir: Path, batch: int = 32, seconds: float = 3) -> float:
+    sys.path.insert(0, str(CONTAINERS))
+    from modelfleet_serving.handlers import load_handler  # noqa: PLC0415
+
+    os.sched_setaffinity(0, {int(SERVER_CORE)})
+    handler = load_handler(model_dir)
+    rows = np.random.default_rng(0).standard_normal((batch, handler.n_features))
+    done, started = 0, time.perf_counter()
+    while time.perf_counter() - started < seconds:
+        handler.predict_batch(rows)
+        done += batch
+    return done / (time.perf_counter() - started)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=8, help="saturation run per server")
+    parser.add_argument("--connections", type=int, default=32)
+    args = parser.parse_args()
+    examples = Path(tempfile.mkdtemp(prefix="bench-models-"))
+    subprocess.run([sys.executable, "-m", "modelfleet_serving.make_examples", str(examples)], check=True,
+                   env={**os.environ, "PYTHONPATH": str(CONTAINERS)}, stdout=subprocess.DEVNULL)  # fmt: skip
+    rows = {}
+    for starter in (start_ours, start_reference, start_mlserver):
+        target = starter(examples / "sklearn", 1)
+        try:
+            rows[target.name] = measure(target, args.seconds, args.connections)
+            print(f"{target.name}: {rows[target.name]}", flush=True)
+            if target.name == "ours":
+                overload = max(1.0, rows["ours"]["rps"] * 2)
+                # More connections than the server queues rows, so the excess reaches the server.
+                resource.setrlimit(
+                    resource.RLIMIT_NOFILE, (4096, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+                )
+                rows["ours"]["overload"] = asyncio.run(open_loop(target, overload, 3, connections=1024))
+                rows["ours"]["alive_after_overload"] = httpx.get(target.ping, timeout=5).status_code == 200
+        finally:
+            target.stop()
+    print(json.dumps(rows, indent=1))
+    ours, ref, mls = rows["ours"], rows["reference"], rows["mlserver"]
+    print("\nOverhead-bound 1-row model (1 worker each, core 0; load on core 1)")
+    print(
+        f"{'server':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>11} {'/ping p99 ms':>13} {'errors':>7}"
+    )
+    for name, row in rows.items():
+        print(f"{name:<10} {row['rps']:>9.0f} {row['p50']:>8.2f} {row['p99']:>8.2f} "
+              f"{row['cpu_us_per_request']:>11.0f} {row['ping_p99']:>13.2f} {row['errors']:>7}")  # fmt: skip
+    print(
+        f"ratios: ours/reference {ours['rps'] / ref['rps']:.1f}x, ours/MLServer {ours['rps'] / mls['rps']:.1f}x"
+    )
+    for name, row in rows.items():
+        half = row["half_load"]
+        print(f"{name}: open loop at half saturation ({half['sent']} sent): p50 {half['p50']:.2f} ms, "
+              f"p99 {half['p99']:.2f} ms, statuses {half['statuses']}")  # fmt: skip
+    over = ours["overload"]
+    print(f"ours at 2x saturation ({over['sent']} sent): statuses {over['statuses']}, accepted p99 "
+          f"{over['p99']:.1f} ms, alive after: {ours['alive_after_overload']}")  # fmt: skip
+
+    os.sched_setaffinity(0, {0, 1})
+    offline = offline_rows_per_second(examples / "mlp")
+    target = start_ours(examples / "mlp", 1, MODELFLEET_MAX_BATCH_SIZE="32", MODELFLEET_MAX_DELAY_MS="2")
+    target.body = ",".join(["0.5"] * 64).encode()
+    try:
+        wait_ready(target)
+        wrk(target, 2, 64)
+        served = wrk(target, args.seconds, 64)
+    finally:
+        target.stop()
+    print(f"\nCompute-bound MLP: offline {offline:.0f} rows/s at batch 32; served {served['rps']:.0f} rows/s "
+          f"({served['rps'] / offline:.0%} of offline), p99 {served['p99']:.1f} ms, errors {served['errors']}")  # fmt: skip
+    shutil.rmtree(examples, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    main()
