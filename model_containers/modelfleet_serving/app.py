@@ -56,7 +56,7 @@ class ServingApp:
             self.config.max_delay_ms,
             self.config.max_queue_rows,
         )
-        self.batcher.on_batch = metrics.BATCH_SIZE.observe
+        self.batcher.on_batch = _observe_batch
         self.handler = handler
         metrics.READY.set(1)
         log.info("model loaded", extra={"n_features": handler.n_features, "pid": os.getpid()})
@@ -104,7 +104,7 @@ class ServingApp:
             status = await self._invoke(scope, receive, send)
         finally:
             metrics.INFLIGHT.dec()
-            metrics.REQUESTS.labels(str(status)).inc()
+            metrics.requests_with(status).inc()
             metrics.LATENCY.observe(time.perf_counter() - started)
 
     async def _invoke(self, scope, receive, send) -> int:
@@ -144,7 +144,6 @@ class ServingApp:
             return await _error(
                 send, 400, f"each row needs {self.handler.n_features} features, got {rows.shape[1]}"
             )
-        metrics.QUEUE_DEPTH.set(self.batcher.queued_rows)
         try:
             async with asyncio.timeout(self.config.timeout_seconds):  # no extra task, unlike wait_for
                 predictions = await self.batcher.submit(rows)
@@ -156,12 +155,15 @@ class ServingApp:
             request_id = uuid.uuid4().hex
             log.error("model failed", extra={"request_id": request_id, "error": str(exc)})
             return await _error(send, 500, "the model failed on this request", request_id=request_id)
-        finally:
-            metrics.QUEUE_DEPTH.set(self.batcher.queued_rows)
         payload = codecs.encode(predictions, accept)
         if self.cache is not None:
             self.cache.put(cache_key, payload)
         return await _respond(send, 200, payload, [(b"content-type", accept.encode())])
+
+
+def _observe_batch(rows: int, queued: int) -> None:
+    metrics.BATCH_SIZE.observe(rows)
+    metrics.QUEUE_DEPTH.set(queued)  # once per batch, not per request: cheap and current enough
 
 
 async def _read_body(receive, limit: int) -> bytes | None:

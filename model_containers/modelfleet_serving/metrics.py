@@ -24,6 +24,17 @@ QUEUE_DEPTH = Gauge("modelfleet_queue_depth", "Rows waiting for the model", mult
 READY = Gauge("modelfleet_model_loaded", "1 once the model is loaded", multiprocess_mode="liveall")
 
 
+_BY_STATUS: dict[int, object] = {}
+
+
+def requests_with(status: int):
+    """The counter child for one status, looked up once: ``labels()`` costs on the hot path."""
+    child = _BY_STATUS.get(status)
+    if child is None:
+        child = _BY_STATUS[status] = REQUESTS.labels(str(status))
+    return child
+
+
 def exposition() -> bytes:
     registry = CollectorRegistry()
     multiprocess.MultiProcessCollector(registry)
