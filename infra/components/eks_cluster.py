@@ -17,7 +17,7 @@ import pulumi_aws as aws
 import pulumi_kubernetes as k8s
 
 from infra import eks_versions, iam
-from infra.components.encryption_key import EncryptionKey, EncryptionKeyArgs
+from infra.components.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupArgs
 from infra.components.node_launch_template import node_launch_template
 
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonEKS_CNI_Policy")
@@ -78,34 +78,23 @@ class EksCluster(pulumi.ComponentResource):
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("modelfleet:eks:EksCluster", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
-        log_group_name = f"/aws/eks/{args.cluster_name}/cluster"
-        log_group_arn = pulumi.Output.from_input(args.account_id).apply(
-            lambda account: iam.log_group_arn(args.partition, args.region, account, log_group_name)
-        )
-        key = EncryptionKey(
-            f"{name}-kms",
-            EncryptionKeyArgs(
+        # One key for the control-plane logs and, through the cluster role, for secrets.
+        logs = EncryptedLogGroup(
+            f"{name}-logs",
+            EncryptedLogGroupArgs(
+                log_group_name=f"/aws/eks/{args.cluster_name}/cluster",
+                key_alias=args.key_alias,
                 description=f"EKS {args.cluster_name}: secrets and control-plane logs",
-                alias=args.key_alias,
+                region=args.region,
                 account_id=args.account_id,
                 partition=args.partition,
+                retention_days=args.log_retention_days,
                 tags=args.tags,
-                service=iam.regional_service("logs", args.region),
-                service_condition={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
                 protect=args.protect,
             ),
             opts=child,
         )
-        # EKS would create this group itself, unencrypted and kept forever.
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            name=log_group_name,
-            kms_key_id=key.arn,
-            retention_in_days=args.log_retention_days,
-            tags=dict(args.tags),
-            opts=stateful,
-        )
+        key, log_group = logs.key, logs.log_group
         role = self._role(f"{name}-cluster", "eks.amazonaws.com", ["AmazonEKSClusterPolicy"], args)
         secrets_access = aws.iam.RolePolicy(
             f"{name}-cluster-kms",

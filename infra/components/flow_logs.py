@@ -15,7 +15,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra import iam
-from infra.components.encryption_key import EncryptionKey, EncryptionKeyArgs
+from infra.components.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupArgs
 
 
 @dataclass
@@ -39,33 +39,23 @@ class FlowLogs(pulumi.ComponentResource):
     def __init__(self, name: str, args: FlowLogsArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("modelfleet:network:FlowLogs", name, None, opts)
         child = pulumi.ResourceOptions(parent=self)
-        log_group_arn = pulumi.Output.all(args.partition, args.account_id).apply(
-            lambda v: iam.log_group_arn(v[0], args.region, v[1], args.log_group_name)
-        )
-        key = EncryptionKey(
-            f"{name}-kms",
-            EncryptionKeyArgs(
+        logs = EncryptedLogGroup(
+            f"{name}-log",
+            EncryptedLogGroupArgs(
+                log_group_name=args.log_group_name,
+                key_alias=args.key_alias,
                 description=f"VPC flow logs in {args.log_group_name}",
-                alias=args.key_alias,
+                region=args.region,
                 account_id=args.account_id,
                 partition=args.partition,
+                retention_days=args.retention_days,
                 tags=args.tags,
-                # CloudWatch Logs may use the key for this log group only.
-                service=iam.regional_service("logs", args.region),
-                service_condition={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
                 protect=args.protect,
             ),
             opts=child,
         )
-        self.log_group = aws.cloudwatch.LogGroup(
-            f"{name}-log-group",
-            name=args.log_group_name,
-            kms_key_id=key.arn,
-            retention_in_days=args.retention_days,
-            deletion_protection_enabled=args.protect,
-            tags=dict(args.tags),
-            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
-        )
+        self.log_group = logs.log_group
+        log_group_arn = logs.arn
         role = aws.iam.Role(
             f"{name}-role",
             description="Delivers VPC flow logs to CloudWatch Logs",

@@ -22,7 +22,7 @@ import pulumi_aws_native as aws_native
 from infra import alarm_specs, iam, images, instances, naming
 from infra.catalog import DeploymentSettings, ModelSettings
 from infra.components.dashboards import ModelDashboard, ModelDashboardArgs
-from infra.components.encryption_key import EncryptionKey, EncryptionKeyArgs
+from infra.components.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupArgs
 from infra.components.endpoint_autoscaling import EndpointAutoscaling, EndpointAutoscalingArgs, VariantScaling
 from infra.components.model_execution_role import ModelExecutionRole, ModelExecutionRoleArgs
 from infra.components.serving_alarms import ServingAlarms, ServingAlarmsArgs
@@ -98,41 +98,28 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
     ):
         super().__init__("modelfleet:sagemaker:ModelEndpoint", name, None, opts)
         model, child = args.model, pulumi.ResourceOptions(parent=self)
-        stateful = pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect)
         tags = {**args.tags, "team": model.team, "model": model.name}
         instance = instances.lookup(model.instance_type) if model.instance_type else None
         partition = iam.partition_for(args.region)
         serverless = model.serverless is not None
         capture = model.data_capture.sampling_percent > 0 and args.capture_bucket is not None
         self.endpoint_name = naming.name(args.environment, model.name)
-        log_group_name = f"/aws/sagemaker/Endpoints/{self.endpoint_name}"
-        log_group_arn = pulumi.Output.all(args.partition, args.account_id).apply(
-            lambda v: iam.log_group_arn(v[0], args.region, v[1], log_group_name)
-        )
-
-        key = EncryptionKey(
-            f"{name}-kms",
-            EncryptionKeyArgs(
+        logs = EncryptedLogGroup(
+            f"{name}-logs",
+            EncryptedLogGroupArgs(
+                log_group_name=f"/aws/sagemaker/Endpoints/{self.endpoint_name}",
+                key_alias=naming.name(args.environment, model.name, "endpoint"),
                 description=f"SageMaker endpoint {self.endpoint_name}: volumes and logs",
-                alias=naming.name(args.environment, model.name, "endpoint"),
+                region=args.region,
                 account_id=args.account_id,
                 partition=args.partition,
+                retention_days=args.log_retention_days,
                 tags=tags,
-                service=iam.regional_service("logs", args.region),
-                service_condition={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": log_group_arn}},
                 protect=args.protect,
             ),
             opts=child,
         )
-        # SageMaker would create this group itself, unencrypted and kept forever.
-        log_group = aws.cloudwatch.LogGroup(
-            f"{name}-logs",
-            name=log_group_name,
-            kms_key_id=key.arn,
-            retention_in_days=args.log_retention_days,
-            tags=tags,
-            opts=stateful,
-        )
+        key, log_group = logs.key, logs.log_group
         role = ModelExecutionRole(
             f"{name}-execution",
             ModelExecutionRoleArgs(

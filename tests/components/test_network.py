@@ -139,7 +139,7 @@ def test_default_security_group_is_stripped(plan):
 
 
 def test_flow_logs_go_to_an_encrypted_log_group_with_retention(plan):
-    key = plan.get("aws:kms/key:Key", "net-flow-logs-kms-key")
+    key = plan.get("aws:kms/key:Key", "net-flow-logs-log-kms-key")
     group = plan.get("aws:cloudwatch/logGroup:LogGroup", "net-flow-logs-log-group")
     flow = plan.get("aws:ec2/flowLog:FlowLog", "net-flow-logs-vpc")
     assert key.inputs["enableKeyRotation"] is True
@@ -152,7 +152,7 @@ def test_flow_logs_go_to_an_encrypted_log_group_with_retention(plan):
 
 
 def test_logs_may_use_the_key_for_this_log_group_only(plan):
-    policy = json.loads(plan.get("aws:kms/key:Key", "net-flow-logs-kms-key").inputs["policy"])
+    policy = json.loads(plan.get("aws:kms/key:Key", "net-flow-logs-log-kms-key").inputs["policy"])
     service = next(s for s in policy["Statement"] if s.get("Sid") == "ServiceUsesKey")
     assert service["Principal"] == {"Service": "logs.eu-west-1.amazonaws.com"}
     assert service["Condition"]["ArnEquals"] == {
@@ -165,10 +165,11 @@ def test_logs_may_use_the_key_for_this_log_group_only(plan):
 def test_flow_log_role_writes_to_its_log_group_only(plan):
     policy = json.loads(plan.get("aws:iam/rolePolicy:RolePolicy", "net-flow-logs-delivery").inputs["policy"])
     writes, describe = policy["Statement"]
-    arn = "arn:aws:logs:eu-west-1:111122223333:log-group:/modelfleet/test/vpc-flow-logs"
+    arn = plan.get("aws:cloudwatch/logGroup:LogGroup", "net-flow-logs-log-group").outputs["arn"]
+    assert arn.endswith(":log-group:/modelfleet/test/vpc-flow-logs")
     assert writes["Resource"] == [arn, f"{arn}:*"]
     assert describe == {"Effect": "Allow", "Action": ["logs:DescribeLogGroups"],
-                        "Resource": ["arn:aws:logs:eu-west-1:111122223333:log-group:*"]}  # fmt: skip
+                        "Resource": [arn.rsplit(":", 1)[0] + ":*"]}  # fmt: skip
     assert all("*" not in action for s in policy["Statement"] for action in s["Action"])
     trust = json.loads(plan.get("aws:iam/role:Role", "net-flow-logs-role").inputs["assumeRolePolicy"])
     assert trust["Statement"][0]["Principal"] == {"Service": "vpc-flow-logs.amazonaws.com"}
@@ -191,7 +192,7 @@ def test_protect_covers_keys_logs_and_nat_addresses():
         ("aws:ec2/eip:Eip", "net-nat-a"),
         ("aws:ec2/eip:Eip", "net-nat-b"),
         ("aws:ec2/eip:Eip", "net-nat-c"),
-        ("aws:kms/key:Key", "net-flow-logs-kms-key"),
+        ("aws:kms/key:Key", "net-flow-logs-log-kms-key"),
     ]
     group = plan.get("aws:cloudwatch/logGroup:LogGroup", "net-flow-logs-log-group")
     assert group.inputs["deletionProtectionEnabled"] is True

@@ -75,7 +75,7 @@ def test_endpoint_config_carries_weights_routing_key_and_a_unique_prefix(plan):
     )
     assert config["namePrefix"] == "modelfleet-prod-fraud-scorer-"
     assert "name" not in config  # never a fixed name: a new config must coexist with the old one
-    key = plan.get("aws:kms/key:Key", "fraud-kms-key")
+    key = plan.get("aws:kms/key:Key", "fraud-logs-kms-key")
     assert config["kmsKeyArn"] == key.outputs["arn"]
 
 
@@ -194,7 +194,7 @@ def test_execution_role_reads_only_its_artifacts_and_writes_only_its_capture_pre
     ]
     assert statements["PullImages"]["Resource"] == ["arn:aws:ecr:eu-west-1:123456789012:repository/scorer"]
     assert statements["WriteDataCapture"]["Resource"] == ["arn:aws:s3:::capture-bucket/fraud-scorer/*"]
-    log_group = plan.get("aws:cloudwatch/logGroup:LogGroup", "fraud-logs")
+    log_group = plan.get("aws:cloudwatch/logGroup:LogGroup", "fraud-logs-group")
     assert statements["WriteOwnLogs"]["Resource"][0] == log_group.outputs["arn"]
     assert all("*" not in a for s in policy["Statement"] for a in s["Action"])
 
@@ -207,15 +207,15 @@ def test_model_security_group_allows_https_egress_to_the_vpc_and_s3_only(plan):
 
 
 def test_endpoint_log_group_is_encrypted_with_the_models_key(plan):
-    group = plan.get("aws:cloudwatch/logGroup:LogGroup", "fraud-logs").inputs
+    group = plan.get("aws:cloudwatch/logGroup:LogGroup", "fraud-logs-group").inputs
     assert group["name"] == "/aws/sagemaker/Endpoints/modelfleet-prod-fraud-scorer"
-    assert group["kmsKeyId"] == plan.get("aws:kms/key:Key", "fraud-kms-key").outputs["arn"]
+    assert group["kmsKeyId"] == plan.get("aws:kms/key:Key", "fraud-logs-kms-key").outputs["arn"]
 
 
 def test_protect_covers_the_key_and_the_log_group():
     plan = build(protect=True)
     protected = sorted(r.name for r in plan.resources if r.protect)
-    assert protected == ["fraud-kms-key", "fraud-logs"]
+    assert protected == ["fraud-logs-group", "fraud-logs-kms-key"]
 
 
 def test_serverless_model_has_no_vpc_autoscaling_guardrail_or_instance_alarms():
