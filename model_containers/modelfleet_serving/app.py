@@ -35,6 +35,7 @@ class ServingApp:
         self.load_error: str | None = None
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
         self.batcher: Batcher | None = None
+        self.inflight = 0  # published to the gauge per batch and per scrape, not per request
         self.cache = (
             ResponseCache(config.cache_entries, config.cache_bytes, config.cache_ttl_seconds)
             if config.cache_entries
@@ -56,7 +57,7 @@ class ServingApp:
             self.config.max_delay_ms,
             self.config.max_queue_rows,
         )
-        self.batcher.on_batch = _observe_batch
+        self.batcher.on_batch = self._observe_batch
         self.handler = handler
         metrics.READY.set(1)
         log.info("model loaded", extra={"n_features": handler.n_features, "pid": os.getpid()})
@@ -72,6 +73,12 @@ class ServingApp:
                 self.executor.shutdown(wait=True, cancel_futures=False)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
+
+    def _observe_batch(self, rows: int, queued: int) -> None:
+        """Gauges move once per batch, not per request: cheap, and current for a 15 s scrape."""
+        metrics.BATCH_SIZE.observe(rows)
+        metrics.QUEUE_DEPTH.set(queued)
+        metrics.INFLIGHT.set(self.inflight)
 
     # HTTP ------------------------------------------------------------------------
     async def __call__(self, scope, receive, send) -> None:
@@ -92,18 +99,19 @@ class ServingApp:
             else:
                 await self._invocations(scope, receive, send)
         elif path == "/metrics" and method == "GET":
+            metrics.INFLIGHT.set(self.inflight)
             await _respond(send, 200, metrics.exposition(), [(b"content-type", b"text/plain; version=0.0.4")])
         else:
             await _error(send, 404, f"no route for {method} {path}")
 
     async def _invocations(self, scope, receive, send) -> None:
         started = time.perf_counter()
-        metrics.INFLIGHT.inc()
+        self.inflight += 1
         status = 500
         try:
             status = await self._invoke(scope, receive, send)
         finally:
-            metrics.INFLIGHT.dec()
+            self.inflight -= 1
             metrics.requests_with(status).inc()
             metrics.LATENCY.observe(time.perf_counter() - started)
 
@@ -159,11 +167,6 @@ class ServingApp:
         if self.cache is not None:
             self.cache.put(cache_key, payload)
         return await _respond(send, 200, payload, [(b"content-type", accept.encode())])
-
-
-def _observe_batch(rows: int, queued: int) -> None:
-    metrics.BATCH_SIZE.observe(rows)
-    metrics.QUEUE_DEPTH.set(queued)  # once per batch, not per request: cheap and current enough
 
 
 async def _read_body(receive, limit: int) -> bytes | None:
