@@ -69,12 +69,6 @@ def gpu_families() -> list[str]:
     return sorted({t.family.removeprefix("ml.") for t in instances.INSTANCE_TYPES.values() if t.gpus})
 
 
-def max_gpus(instance_types: list[str]) -> int:
-    """GPUs on the smallest instance of a pool: what one replica may count on getting."""
-    shapes = [instances.lookup(f"ml.{t}") for t in instance_types]
-    return min((s.gpus for s in shapes if s), default=0)
-
-
 class SystemNodeSettings(Strict):
     instance_type: Annotated[str, AfterValidator(_cpu_instance)] = Field("m6i.large")
     min_size: int = Field(2, ge=1, le=20)
@@ -120,10 +114,6 @@ class GpuPoolSettings(Strict):
                 {"low": self.min_size, "high": self.max_size},
             )
         return self
-
-    @property
-    def gpus_per_node(self) -> int:
-        return max_gpus(self.instance_types)
 
     @property
     def smallest_node(self) -> instances.InstanceType | None:

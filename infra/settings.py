@@ -297,9 +297,6 @@ class PlatformSettings(Strict):
     def eks_models(self) -> list[ModelSettings]:
         return [m for m in self.models if m.backend is Backend.EKS]
 
-    def pool(self, name: str) -> GpuPoolSettings:
-        return next(p for p in self.gpu_pools if p.name == name)
-
     @model_validator(mode="after")
     def _cluster_references(self) -> PlatformSettings:
         """Pools and EKS models need a cluster; each EKS model needs a pool that fits it."""

@@ -36,7 +36,7 @@ def problems(cfg) -> list[str]:
 def test_a_valid_cluster_with_an_eks_model():
     settings = load_settings("dev", config())
     assert settings.gpu_pools[0].capacity == "spot"  # dev tier default
-    assert settings.pool("g5").gpus_per_node == 1
+    assert settings.gpu_pools[0].smallest_node.gpus == 1
     assert settings.eks_models[0].image == DIGEST
 
 

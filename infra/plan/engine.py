@@ -153,8 +153,10 @@ def _record(
     logger.propagate = False
 
     # A fresh runtime each time, so several plans can run in one process, and an
-    # event loop of its own: code that ran asyncio.run() before leaves none behind.
-    asyncio.set_event_loop(asyncio.new_event_loop())
+    # event loop of its own, closed afterwards: code that ran asyncio.run() before
+    # leaves none behind, and a loop per plan must not outlive it.
+    loop = asyncio.new_event_loop()
+    asyncio.set_event_loop(loop)
     runtime_settings.SETTINGS.rpc_manager.clear()
     runtime_settings.SETTINGS.outputs.clear()
     set_all_config({"aws:region": region, **config}, secret_keys)
@@ -167,6 +169,8 @@ def _record(
         raise PlanError(str(error)) from None
     finally:
         set_all_config({}, [])
+        asyncio.set_event_loop(None)
+        loop.close()
 
     return Plan(
         project=project,
