@@ -115,6 +115,11 @@ def s3_object_arn(uri: str, partition: str = "aws") -> str:
     return f"arn:{partition}:s3:::{bucket}/{prefix}*"
 
 
+def read_artifacts(object_arns: Sequence[str]) -> dict[str, Any]:
+    """Read model artifacts under the given object ARNs (prefix/*), nothing else in the bucket."""
+    return allow(["s3:GetObject"], sorted(set(object_arns)), sid="ReadArtifacts")
+
+
 def model_execution_policy(
     *,
     artifact_arns: Sequence[str],
@@ -133,7 +138,7 @@ def model_execution_policy(
     support resource scoping in IAM, so those name no resource.
     """
     statements = [
-        allow(["s3:GetObject"], sorted(set(artifact_arns)), sid="ReadArtifacts"),
+        read_artifacts(artifact_arns),
         allow(
             ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
             sorted(set(repository_arns)),
@@ -217,7 +222,7 @@ def cluster_autoscaler_policy(cluster_name: str) -> dict[str, Any]:
 
 
 def s3_read_policy(object_arns: Sequence[str]) -> dict[str, Any]:
-    return document(allow(["s3:GetObject"], sorted(set(object_arns)), sid="ReadArtifacts"))
+    return document(read_artifacts(object_arns))
 
 
 def target_group_binding_policy(partition: str, region: str, account_id: str, vpc_arn: str) -> dict[str, Any]:

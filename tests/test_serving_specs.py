@@ -9,7 +9,7 @@ from infra.alarm_specs import serving_alarms
 from infra.catalog import DeploymentSettings, ModelSettings, OffHoursSettings
 from infra.components.dashboards import dashboard_body, dashboard_url
 from infra.components.data_capture_bucket import tls_only_policy
-from infra.components.sagemaker_model_endpoint import deployment_config
+from infra.sagemaker_specs import deployment_config
 from infra.schedules import off_hours_schedule
 from tests.test_catalog import model
 

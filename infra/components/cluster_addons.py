@@ -20,13 +20,12 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra import eks_versions, iam
-from infra.components.gpu_node_pool import AMI_LABEL
 from infra.components.pod_identity import PodIdentity, PodIdentityArgs
 from infra.grafana import serving_dashboard
+from infra.k8s_pods import AMI_LABEL, GPU_TOLERATION
 
 MONITORING = "monitoring"
 SYSTEM = "kube-system"
-GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}
 INFLIGHT_METRIC = "modelfleet_inflight_requests"  # exported by the serving container
 PROMETHEUS_URL = "http://kube-prometheus-stack-prometheus.monitoring.svc"
 

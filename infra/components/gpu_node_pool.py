@@ -14,18 +14,9 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.components.node_launch_template import node_launch_template
+from infra.k8s_pods import GPU_TAINT, pool_labels
 
 AMI_TYPES = {"al2023": "AL2023_x86_64_NVIDIA", "bottlerocket": "BOTTLEROCKET_x86_64_NVIDIA"}
-GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}
-POOL_LABEL = "modelfleet.io/pool"
-GPU_LABEL = "modelfleet.io/gpu"
-
-
-AMI_LABEL = "modelfleet.io/ami"
-
-
-def pool_labels(pool: str, gpu_model: str, ami: str) -> dict[str, str]:
-    return {"nvidia.com/gpu.present": "true", POOL_LABEL: pool, GPU_LABEL: gpu_model, AMI_LABEL: ami}
 
 
 @dataclass

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any
 
 import pulumi
 import pulumi_kubernetes as k8s
@@ -19,99 +18,11 @@ import pulumi_kubernetes.autoscaling.v2 as autoscaling
 import pulumi_kubernetes.networking.v1 as networking
 import pulumi_kubernetes.policy.v1 as policy
 
-from infra import eks_versions, iam
+from infra import iam
 from infra.catalog import ModelSettings
-from infra.components.cluster_addons import GPU_TOLERATION, INFLIGHT_METRIC, MONITORING
-from infra.components.gpu_node_pool import POOL_LABEL
-from infra.components.model_load_balancer import SERVING_PORT
+from infra.components.cluster_addons import INFLIGHT_METRIC, MONITORING
 from infra.components.pod_identity import PodIdentity, PodIdentityArgs
-
-SERVICE_ACCOUNT = "model-server"
-READINESS_GATES = "elbv2.k8s.aws/pod-readiness-gate-inject"
-NON_ROOT = 10001
-ARCHIVE = "/opt/ml/artifact/model.tar.gz"  # downloaded by the init container, unpacked by the server
-PRE_STOP_SECONDS = 10  # the ALB stops sending before the server starts draining
-
-
-def pod_spec(model: ModelSettings, variant: str, model_data: str, image: str) -> dict[str, Any]:
-    """The pod template of one variant (pure, so tests read it whole)."""
-    eks = model.eks
-    if eks is None:
-        raise ValueError(f"model {model.name} has no eks settings")
-    labels = {"app.kubernetes.io/name": model.name, "model": model.name, "variant": variant}
-    gpu = {"nvidia.com/gpu": str(eks.gpus)}
-    hardened = {
-        "allowPrivilegeEscalation": False,
-        "readOnlyRootFilesystem": True,
-        "runAsNonRoot": True,
-        "runAsUser": NON_ROOT,
-        "capabilities": {"drop": ["ALL"]},
-    }
-    probe = {"httpGet": {"path": "/ping", "port": "http"}, "timeoutSeconds": 2}
-    return {
-        "metadata": {"labels": labels},
-        "spec": {
-            "serviceAccountName": SERVICE_ACCOUNT,
-            # Long enough for the ALB to stop sending (preStop), the server to drain, and a margin.
-            "terminationGracePeriodSeconds": PRE_STOP_SECONDS + eks.drain_seconds + 5,
-            "securityContext": {"fsGroup": NON_ROOT, "seccompProfile": {"type": "RuntimeDefault"}},
-            "tolerations": [GPU_TOLERATION],
-            "nodeSelector": {POOL_LABEL: eks.pool},
-            "topologySpreadConstraints": [
-                {
-                    "maxSkew": 1,
-                    "topologyKey": "topology.kubernetes.io/zone",
-                    "whenUnsatisfiable": "ScheduleAnyway",  # GPU capacity is not in every zone
-                    "labelSelector": {"matchLabels": labels},
-                }
-            ],
-            "initContainers": [
-                {
-                    "name": "fetch-model",
-                    "image": eks_versions.ARTIFACT_FETCHER_IMAGE,
-                    "command": ["aws", "s3", "cp", model_data, ARCHIVE, "--only-show-errors"],
-                    "env": [{"name": "HOME", "value": "/tmp"}],
-                    "volumeMounts": [
-                        {"name": "artifact", "mountPath": "/opt/ml/artifact"},
-                        {"name": "tmp", "mountPath": "/tmp"},
-                    ],
-                    "securityContext": hardened,
-                    "resources": {
-                        "requests": {"cpu": "250m", "memory": "256Mi"},
-                        "limits": {"memory": "1Gi"},
-                    },
-                }
-            ],
-            "containers": [
-                {
-                    "name": "server",
-                    "image": image,
-                    "ports": [{"name": "http", "containerPort": SERVING_PORT}],
-                    "env": [
-                        {"name": "SAGEMAKER_BIND_TO_PORT", "value": str(SERVING_PORT)},
-                        {"name": "MODELFLEET_MODEL_ARCHIVE", "value": ARCHIVE},
-                        {"name": "MODELFLEET_DRAIN_SECONDS", "value": str(eks.drain_seconds)},
-                    ]
-                    + [{"name": k, "value": v} for k, v in sorted(model.environment.items())],
-                    "resources": {
-                        "requests": {"cpu": str(eks.cpu), "memory": f"{eks.memory_gib}Gi", **gpu},
-                        "limits": {"memory": f"{eks.memory_gib}Gi", **gpu},
-                    },
-                    "startupProbe": {**probe, "periodSeconds": 5, "failureThreshold": 120},
-                    "readinessProbe": {**probe, "periodSeconds": 5, "failureThreshold": 2},
-                    "livenessProbe": {**probe, "periodSeconds": 10, "failureThreshold": 3},
-                    "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SECONDS}}},
-                    "volumeMounts": [
-                        {"name": "artifact", "mountPath": "/opt/ml/artifact", "readOnly": True},
-                        {"name": "model", "mountPath": "/opt/ml/model"},
-                        {"name": "tmp", "mountPath": "/tmp"},
-                    ],
-                    "securityContext": hardened,
-                }
-            ],
-            "volumes": [{"name": name, "emptyDir": {}} for name in ("artifact", "model", "tmp")],
-        },
-    }
+from infra.k8s_pods import READINESS_GATES, SERVICE_ACCOUNT, SERVING_PORT, pod_spec
 
 
 @dataclass

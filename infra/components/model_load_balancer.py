@@ -17,9 +17,9 @@ import pulumi_aws as aws
 
 from infra.alarm_specs import AlarmSpec
 from infra.components.serving_alarms import ServingAlarms, ServingAlarmsArgs
+from infra.k8s_pods import SERVING_PORT
 from infra.tags import named
 
-SERVING_PORT = 8080
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 
 

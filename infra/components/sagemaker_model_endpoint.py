@@ -19,18 +19,14 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_aws_native as aws_native
 
-from infra import alarm_specs, iam, images, instances, naming
-from infra.catalog import DeploymentSettings, ModelSettings
+from infra import alarm_specs, iam, instances, naming, sagemaker_specs
+from infra.catalog import ModelSettings
 from infra.components.dashboards import ModelDashboard, ModelDashboardArgs
 from infra.components.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupArgs
 from infra.components.endpoint_autoscaling import EndpointAutoscaling, EndpointAutoscalingArgs, VariantScaling
 from infra.components.model_execution_role import ModelExecutionRole, ModelExecutionRoleArgs
 from infra.components.serving_alarms import ServingAlarms, ServingAlarmsArgs
 from infra.schedules import off_hours_schedule
-
-# Autoscaling owns instance counts; weights and capture settings come from the stack.
-EXCLUDED_FROM_RETENTION = ("DesiredWeight", "DataCaptureConfig")
-CAPTURE_CONTENT_TYPES = {"json_content_types": ["application/json"], "csv_content_types": ["text/csv"]}
 
 
 @dataclass
@@ -51,42 +47,6 @@ class SageMakerModelEndpointArgs:
     capture_key_arn: pulumi.Input[str] | None = None
     log_retention_days: int = 30
     protect: bool = False
-
-
-def deployment_config(deployment: DeploymentSettings, rollback_alarms: Sequence[Any]) -> dict[str, Any]:
-    """The blue/green guardrail in aws-native's shape (pure apart from alarm name Outputs)."""
-    routing: dict[str, Any] = {
-        "type": deployment.strategy.upper(),
-        "wait_interval_in_seconds": deployment.wait_seconds,
-    }
-    step = {"type": "CAPACITY_PERCENT", "value": deployment.step_percent}
-    if deployment.strategy == "canary":
-        routing["canary_size"] = step
-    elif deployment.strategy == "linear":
-        routing["linear_step_size"] = step
-    return {
-        "blue_green_update_policy": {
-            "traffic_routing_configuration": routing,
-            "termination_wait_in_seconds": deployment.termination_wait_seconds,
-            "maximum_execution_timeout_in_seconds": deployment.max_execution_timeout_seconds,
-        },
-        "auto_rollback_configuration": {"alarms": [{"alarm_name": name} for name in rollback_alarms]},
-    }
-
-
-def _repository_arns(model: ModelSettings, partition: str) -> list[str]:
-    uris = [model.image_uri, *(v.image for _, v in model.variants.items())]
-    if model.registry_access:
-        uris.append(model.registry_access.image_repository)
-    parsed = [images.parse_ecr(uri) for uri in uris if uri]
-    return sorted({image.repository_arn(partition) for image in parsed if image})
-
-
-def _artifact_arns(model: ModelSettings, partition: str) -> list[str]:
-    uris = [v.model_data for _, v in model.variants.items() if v.model_data]
-    if model.registry_access:
-        uris.append(model.registry_access.artifact_s3_prefix.rstrip("/") + "/")
-    return sorted({iam.s3_object_arn(uri, partition) for uri in uris})
 
 
 class SageMakerModelEndpoint(pulumi.ComponentResource):
@@ -124,8 +84,8 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
             f"{name}-execution",
             ModelExecutionRoleArgs(
                 account_id=args.account_id,
-                artifact_arns=_artifact_arns(model, partition),
-                repository_arns=_repository_arns(model, partition),
+                artifact_arns=sagemaker_specs.artifact_arns(model, partition),
+                repository_arns=sagemaker_specs.repository_arns(model, partition),
                 log_group_arn=log_group.arn,
                 key_arn=key.arn,
                 capture_object_arn=pulumi.Output.concat(
@@ -190,7 +150,7 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
                 "destination_s3_uri": pulumi.Output.concat("s3://", args.capture_bucket, f"/{model.name}"),
                 "kms_key_id": args.capture_key_arn,
                 "capture_options": [{"capture_mode": "Input"}, {"capture_mode": "Output"}],
-                "capture_content_type_header": CAPTURE_CONTENT_TYPES,
+                "capture_content_type_header": sagemaker_specs.CAPTURE_CONTENT_TYPES,
             }
             if capture
             else None,
@@ -218,10 +178,10 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
             endpoint_config_name=config.name,
             deployment_config=None
             if serverless
-            else deployment_config(model.deployment, alarms.rollback_alarm_names),
+            else sagemaker_specs.deployment_config(model.deployment, alarms.rollback_alarm_names),
             retain_all_variant_properties=True,
             exclude_retained_variant_properties=[
-                {"variant_property_type": prop} for prop in EXCLUDED_FROM_RETENTION
+                {"variant_property_type": prop} for prop in sagemaker_specs.EXCLUDED_FROM_RETENTION
             ],
             tags=[{"key": k, "value": v} for k, v in sorted(tags.items())],
             opts=pulumi.ResourceOptions(parent=self, provider=args.native_provider, depends_on=[log_group]),
