@@ -5,7 +5,10 @@ from __future__ import annotations
 import importlib
 import inspect
 import json
+import os
 import runpy
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -93,9 +96,14 @@ def test_plan_json_round_trips_and_has_the_documented_shape(shipped_plans, tmp_p
     assert Plan.load(tmp_path / "plan.json") == plan
 
 
-def test_planning_twice_gives_the_same_plan():
+def test_planning_twice_gives_the_same_plan_even_across_processes(tmp_path):
     first = plan_stack("dev", root=ROOT).to_json()
     assert plan_stack("dev", root=ROOT).to_json() == first
+    # Diffs compare plans made by different processes: hash randomisation must not leak in.
+    out = tmp_path / "dev.json"
+    subprocess.run([sys.executable, "-m", "infra.cli", "plan", "--stack", "dev", "--summary", "--out", str(out)],
+                   cwd=ROOT, env={**os.environ, "PYTHONHASHSEED": "12345"}, check=True, capture_output=True)  # fmt: skip
+    assert out.read_text() == first
 
 
 def test_a_bad_stack_file_fails_before_anything_is_declared(tmp_path, monkeypatch):
