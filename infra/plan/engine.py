@@ -109,6 +109,22 @@ class _RecordingMonitor(mocks.MockMonitor):
         return super().RegisterResourceOutputs(request)
 
 
+_LOOP: asyncio.AbstractEventLoop | None = None
+
+
+def _engine_loop() -> asyncio.AbstractEventLoop:
+    """One event loop for every plan in the process, made again only if someone closed it.
+
+    A loop per plan would leak one each; closing it after each plan would also
+    stop its executor, whose threads the SDK gave loops of their own, and those
+    fail noisily when garbage-collected.
+    """
+    global _LOOP  # noqa: PLW0603 - process-wide, like Pulumi's runtime itself
+    if _LOOP is None or _LOOP.is_closed():
+        _LOOP = asyncio.new_event_loop()
+    return _LOOP
+
+
 class _Diagnostics(logging.Handler):
     def __init__(self) -> None:
         super().__init__(logging.DEBUG)
@@ -152,11 +168,9 @@ def _record(
     logger.handlers = [diagnostics]
     logger.propagate = False
 
-    # A fresh runtime each time, so several plans can run in one process, and an
-    # event loop of its own, closed afterwards: code that ran asyncio.run() before
-    # leaves none behind, and a loop per plan must not outlive it.
-    loop = asyncio.new_event_loop()
-    asyncio.set_event_loop(loop)
+    # A fresh runtime each time, so several plans can run in one process, on the
+    # engine's own event loop: code that ran asyncio.run() before leaves none behind.
+    asyncio.set_event_loop(_engine_loop())
     runtime_settings.SETTINGS.rpc_manager.clear()
     runtime_settings.SETTINGS.outputs.clear()
     set_all_config({"aws:region": region, **config}, secret_keys)
@@ -169,8 +183,6 @@ def _record(
         raise PlanError(str(error)) from None
     finally:
         set_all_config({}, [])
-        asyncio.set_event_loop(None)
-        loop.close()
 
     return Plan(
         project=project,
