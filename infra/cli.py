@@ -1,7 +1,8 @@
 """``modelfleet``: the command line around the stack (``python -m infra.cli`` works too).
 
 Exit codes: 0 success; 1 the program stopped (e.g. too few AZs in the region);
-2 the stack or its config is invalid, with every problem listed.
+2 the stack, its config or its policy config is invalid, with every problem listed;
+3 a mandatory policy is violated.
 """
 
 from __future__ import annotations
@@ -14,12 +15,15 @@ from pathlib import Path
 from rich.console import Console
 
 from infra.plan.engine import PlanError, plan_stack
-from infra.plan.render import render
+from infra.plan.policy import PolicyConfigError, check_plan, config_path
+from infra.plan.policy import load_settings as load_policy_settings
+from infra.plan.render import render, render_policy
 from infra.plan.stackfile import StackFileError, find_root, read_project, read_stack_config
 from infra.settings import SettingsError, load_settings
 
 EXIT_PROGRAM_STOPPED = 1
 EXIT_INVALID_CONFIG = 2
+EXIT_POLICY_VIOLATION = 3
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -36,6 +40,11 @@ def _parser() -> argparse.ArgumentParser:
     stack_options(plan)
     plan.add_argument("--out", type=Path, help="also write the plan as JSON to this file")
     plan.add_argument("--summary", action="store_true", help="counts and outputs only, no tree")
+    plan.add_argument(
+        "--policy-config",
+        type=Path,
+        help="policy pack config (default: policies/config/<stack>.json, as --policy-pack-config takes)",
+    )
 
     validate = commands.add_parser("validate", help="check stack files without planning")
     stack_options(validate)
@@ -52,7 +61,11 @@ def _report_invalid(console: Console, source: str, error: Exception) -> int:
 def _plan(args: argparse.Namespace, out: Console, err: Console) -> int:
     started = time.perf_counter()
     try:
-        plan = plan_stack(args.stack, stack_file=args.stack_file)
+        root = find_root(Path.cwd())
+        policy = load_policy_settings(args.policy_config or config_path(root, args.stack))
+        plan = plan_stack(args.stack, root=root, stack_file=args.stack_file)
+    except PolicyConfigError as error:
+        return _report_invalid(err, "policy config", error)
     except (SettingsError, StackFileError) as error:
         return _report_invalid(err, str(args.stack_file or f"stack {args.stack}"), error)
     except PlanError as error:
@@ -62,8 +75,10 @@ def _plan(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.out:
         plan.save(args.out)
         out.print(f"Plan written to {args.out}")
-    out.print(f"[dim]planned offline in {time.perf_counter() - started:.2f} s[/]")
-    return 0
+    report = check_plan(plan, policy)
+    render_policy(report, out)
+    out.print(f"[dim]planned and checked offline in {time.perf_counter() - started:.2f} s[/]")
+    return EXIT_POLICY_VIOLATION if report.mandatory else 0
 
 
 def _validate(args: argparse.Namespace, out: Console, err: Console) -> int:

@@ -8,6 +8,7 @@ from rich.text import Text
 from rich.tree import Tree
 
 from infra.plan.model import Plan, PlannedResource
+from infra.plan.policy import PolicyReport
 
 # Inputs worth a glance in the tree, in the order they are shown (wire names).
 HINT_KEYS = (
@@ -82,3 +83,24 @@ def render(plan: Plan, console: Console, *, show_tree: bool = True) -> None:
         parts.append(Text(f"{diagnostic.severity}: {diagnostic.message}", style="yellow"))
     parts += [Text(), summary(plan)]
     console.print(Group(*parts))
+
+
+def policy_table(report: PolicyReport) -> Table:
+    """Violations, mandatory first: what blocks ``pulumi up`` reads before what only advises."""
+    table = Table(title="Policy violations", title_justify="left", show_lines=False)
+    for column in ("level", "policy", "resource", "problem"):
+        table.add_column(column, overflow="fold")
+    for v in sorted(report.violations, key=lambda v: (v.level != "mandatory", v.policy, v.resource or "")):
+        style = "red" if v.level == "mandatory" else "yellow"
+        table.add_row(Text(v.level, style=style), v.policy, v.resource or "(stack)", v.message)
+    return table
+
+
+def render_policy(report: PolicyReport, console: Console) -> None:
+    if report.violations:
+        console.print(policy_table(report))
+    source = report.config_file or "pack defaults"
+    counts = f"{len(report.mandatory)} mandatory, {len(report.advisory)} advisory"
+    style = "red bold" if report.mandatory else "green"
+    mark = "✗" if report.mandatory else "✓"
+    console.print(f"[{style}]{mark} policy pack: {counts}[/] [dim](config: {source})[/]", highlight=False)

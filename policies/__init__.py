@@ -1,0 +1,1 @@
+"""The modelfleet CrossGuard policy pack (``pulumi preview --policy-pack policies``)."""

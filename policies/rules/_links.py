@@ -1,0 +1,85 @@
+"""How SageMaker resources refer to each other across a stack.
+
+An endpoint names its configuration; an autoscaling target names the endpoint and
+variant in its ``resourceId``. A configuration's generated name may be unknown
+in a real preview, so the ``model`` tag is the fallback link.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from policies.rules._support import as_list, of_type, tags_of
+
+CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+ENDPOINTS = ("aws-native:sagemaker:Endpoint", "aws:sagemaker/endpoint:Endpoint")
+TARGET = "aws:appautoscaling/target:Target"
+SCALING_POLICY = "aws:appautoscaling/policy:Policy"
+VARIANT_DIMENSION = "sagemaker:variant:DesiredInstanceCount"
+
+
+@dataclass(frozen=True)
+class Variant:
+    """One provisioned production variant, with what the stack says about its scaling."""
+
+    config: object  # the EndpointConfiguration PolicyResource
+    endpoint_name: str | None
+    name: str
+    instance_type: str
+    initial_count: int
+    target: object | None  # the appautoscaling Target, if any
+    has_policy: bool
+
+    @property
+    def resource_id(self) -> str:
+        return f"endpoint/{self.endpoint_name}/variant/{self.name}"
+
+    @property
+    def max_count(self) -> int:
+        return (
+            int(self.target.props.get("maxCapacity", self.initial_count))
+            if self.target
+            else self.initial_count
+        )
+
+
+def _endpoint_name(resources, config) -> str | None:
+    endpoints = of_type(resources, *ENDPOINTS)
+    config_name = config.props.get("name")
+    model = tags_of(config.props).get("model")
+    for endpoint in endpoints:
+        if config_name and endpoint.props.get("endpointConfigName") == config_name:
+            return endpoint.props.get("endpointName") or endpoint.props.get("name")
+    for endpoint in endpoints:
+        if model and tags_of(endpoint.props).get("model") == model:
+            return endpoint.props.get("endpointName") or endpoint.props.get("name")
+    return None
+
+
+def provisioned_variants(resources) -> list[Variant]:
+    """Every instance-backed variant in the stack (serverless ones have no instance type)."""
+    targets = {
+        t.props.get("resourceId"): t
+        for t in of_type(resources, TARGET)
+        if t.props.get("scalableDimension") == VARIANT_DIMENSION
+    }
+    scaled = {p.props.get("resourceId") for p in of_type(resources, SCALING_POLICY)}
+    found = []
+    for config in of_type(resources, CONFIG):
+        endpoint = _endpoint_name(resources, config)
+        for variant in as_list(config.props.get("productionVariants")):
+            if not variant.get("instanceType"):
+                continue
+            resource_id = f"endpoint/{endpoint}/variant/{variant.get('variantName')}"
+            found.append(
+                Variant(
+                    config=config,
+                    endpoint_name=endpoint,
+                    name=variant.get("variantName", "?"),
+                    instance_type=variant["instanceType"],
+                    initial_count=int(variant.get("initialInstanceCount") or 1),
+                    target=targets.get(resource_id),
+                    has_policy=resource_id in scaled,
+                )
+            )
+    return found

@@ -1,0 +1,87 @@
+"""EKS: private control plane, audited, IMDSv2 on every node, GPUs kept for GPU work."""
+
+from __future__ import annotations
+
+from policies.rules._support import as_list, gpus_per_instance, resource_rule
+
+CLUSTER = "aws:eks/cluster:Cluster"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+GPU_TAINT = "nvidia.com/gpu"
+
+
+def _is_gpu_group(props) -> bool:
+    ami = str(props.get("amiType") or "")
+    return (
+        "NVIDIA" in ami
+        or "GPU" in ami
+        or any(gpus_per_instance(t) for t in as_list(props.get("instanceTypes")))
+    )
+
+
+def _gpu_tainted(props, _config):
+    if not _is_gpu_group(props):
+        return
+    taints = as_list(props.get("taints"))
+    if not any(t.get("key") == GPU_TAINT and t.get("effect") == "NO_SCHEDULE" for t in taints):
+        yield f"GPU node group lacks the {GPU_TAINT}:NoSchedule taint, so any pod may land on GPU nodes"
+
+
+def _imdsv2(props, config):
+    if "scalingConfig" in props:  # a managed node group: the launch template decides
+        if not props.get("launchTemplate"):
+            yield "node group has no launch template, so IMDSv2 and the hop limit are not enforced"
+        return
+    metadata = props.get("metadataOptions") or {}
+    if metadata.get("httpTokens") != "required":
+        yield "instance metadata accepts IMDSv1 (metadataOptions.httpTokens must be 'required')"
+    hops = metadata.get("httpPutResponseHopLimit")
+    if hops is None or int(hops) > config["max_hop_limit"]:
+        limit = config["max_hop_limit"]
+        yield f"metadata hop limit is {hops} (at most {limit}, so pods cannot borrow node credentials)"
+
+
+def _private_endpoint(props, _config):
+    if (props.get("vpcConfig") or {}).get("endpointPublicAccess", True) is not False:
+        yield "EKS API endpoint is reachable from the internet (vpcConfig.endpointPublicAccess)"
+
+
+def _control_plane_logs(props, config):
+    missing = sorted(set(config["log_types"]) - set(as_list(props.get("enabledClusterLogTypes"))))
+    if missing:
+        yield f"EKS control-plane logs off for: {', '.join(missing)}"
+
+
+GPU_NODE_GROUP_TAINTED = resource_rule(
+    "eks-gpu-node-group-tainted",
+    "GPU node groups carry the nvidia.com/gpu NoSchedule taint",
+    [NODE_GROUP],
+    _gpu_tainted,
+)
+IMDSV2_REQUIRED = resource_rule(
+    "imdsv2-required",
+    "Instances and node groups require IMDSv2 with a hop limit pods cannot cross",
+    ["aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/instance:Instance", NODE_GROUP],
+    _imdsv2,
+    config={"max_hop_limit": {"type": "integer", "minimum": 1, "maximum": 64, "default": 1}},
+)
+EKS_ENDPOINT_PRIVATE = resource_rule(
+    "eks-endpoint-private",
+    "The EKS API endpoint is private",
+    [CLUSTER],
+    _private_endpoint,
+)
+EKS_CONTROL_PLANE_LOGS = resource_rule(
+    "eks-control-plane-logs",
+    "EKS control-plane logs are on for the API, audit and authenticator",
+    [CLUSTER],
+    _control_plane_logs,
+    config={
+        "log_types": {
+            "type": "array",
+            "items": {"enum": ["api", "audit", "authenticator", "controllerManager", "scheduler"]},
+            "default": ["api", "audit", "authenticator"],
+        }
+    },
+)
+
+RULES = [GPU_NODE_GROUP_TAINTED, IMDSV2_REQUIRED, EKS_ENDPOINT_PRIVATE, EKS_CONTROL_PLANE_LOGS]

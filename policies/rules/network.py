@@ -1,0 +1,68 @@
+"""No security group admits the whole internet, except HTTPS on a public load balancer."""
+
+from __future__ import annotations
+
+from policies.rules._support import as_list, of_type, stack_rule
+
+OPEN = {"0.0.0.0/0", "::/0"}
+INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
+LEGACY_RULE = "aws:ec2/securityGroupRule:SecurityGroupRule"
+GROUP = "aws:ec2/securityGroup:SecurityGroup"
+
+
+def _public_lb_groups(resources) -> set[str]:
+    balancers = of_type(resources, "aws:lb/loadBalancer:LoadBalancer", "aws:alb/loadBalancer:LoadBalancer")
+    return {
+        sg
+        for lb in balancers
+        if lb.props.get("internal") is not True
+        for sg in as_list(lb.props.get("securityGroups"))
+    }
+
+
+def _open_rules(resources):
+    """(resource, group id, from port, to port) for every rule open to the internet."""
+    for rule in of_type(resources, INGRESS_RULE):
+        if {rule.props.get("cidrIpv4"), rule.props.get("cidrIpv6")} & OPEN:
+            yield (
+                rule,
+                rule.props.get("securityGroupId"),
+                rule.props.get("fromPort"),
+                rule.props.get("toPort"),
+            )
+    for rule in of_type(resources, LEGACY_RULE):
+        cidrs = set(as_list(rule.props.get("cidrBlocks")) + as_list(rule.props.get("ipv6CidrBlocks")))
+        if rule.props.get("type") == "ingress" and cidrs & OPEN:
+            yield (
+                rule,
+                rule.props.get("securityGroupId"),
+                rule.props.get("fromPort"),
+                rule.props.get("toPort"),
+            )
+    for group in of_type(resources, GROUP):
+        for inline in as_list(group.props.get("ingress")):
+            cidrs = set(as_list(inline.get("cidrBlocks")) + as_list(inline.get("ipv6CidrBlocks")))
+            if cidrs & OPEN:
+                yield group, group.props.get("id"), inline.get("fromPort"), inline.get("toPort")
+
+
+def _no_open_ingress(resources, _config):
+    public = _public_lb_groups(resources)
+    for rule, group_id, low, high in _open_rules(resources):
+        if low == high == 443 and group_id in public:
+            continue
+        where = "a public load balancer" if group_id in public else f"security group {group_id}"
+        yield (
+            f"{rule.name} admits the internet on ports {low}-{high} to {where} "
+            "(only 443 on a public load balancer may)",
+            rule.urn,
+        )
+
+
+NO_OPEN_INGRESS = stack_rule(
+    "no-open-ingress",
+    "No security group admits 0.0.0.0/0 or ::/0, except HTTPS (443) on an internet-facing load balancer",
+    _no_open_ingress,
+)
+
+RULES = [NO_OPEN_INGRESS]

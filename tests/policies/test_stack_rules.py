@@ -1,0 +1,247 @@
+"""Stack rules link resources across the stack: each gets a compliant stack and one broken link."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from policies.rules import ALL, BY_NAME
+from tests.policies.conftest import resource, run_stack
+from tests.policies.test_resource_rules import CASES
+
+BUCKET = "data-bucket-1"
+
+
+def _bucket_stack(**override):
+    parts = {
+        "bucket": resource("aws:s3/bucket:Bucket", {"bucket": BUCKET}, "bucket"),
+        "sse": resource(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+            {
+                "bucket": BUCKET,
+                "rules": [
+                    {
+                        "applyServerSideEncryptionByDefault": {
+                            "sseAlgorithm": "aws:kms",
+                            "kmsMasterKeyId": "arn:k",
+                        }
+                    }
+                ],
+            },
+            "sse",
+        ),
+        "block": resource(
+            "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+            {
+                "bucket": BUCKET,
+                **dict.fromkeys(
+                    ["blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets"],
+                    True,
+                ),
+            },
+            "block",
+        ),
+        "versioning": resource(
+            "aws:s3/bucketVersioning:BucketVersioning",
+            {"bucket": BUCKET, "versioningConfiguration": {"status": "Enabled"}},
+            "versioning",
+        ),
+        "policy": resource(
+            "aws:s3/bucketPolicy:BucketPolicy",
+            {
+                "bucket": BUCKET,
+                "policy": json.dumps(
+                    {
+                        "Statement": [
+                            {"Effect": "Deny", "Condition": {"Bool": {"aws:SecureTransport": "false"}}}
+                        ]
+                    }
+                ),
+            },
+            "policy",
+        ),
+    }
+    parts.update(override)
+    return [r for r in parts.values() if r is not None]
+
+
+def _sagemaker_stack(*, policy=True, target=True, team="risk", instance="ml.g5.xlarge", max_capacity=4):
+    tags = {"model": "fraud", "team": team}
+    rid = "endpoint/mf-fraud/variant/stable"
+    found = [
+        resource(
+            "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+            {
+                "name": "cfg-1",
+                "tags": tags,
+                "productionVariants": [
+                    {"variantName": "stable", "instanceType": instance, "initialInstanceCount": 2}
+                ],
+            },
+            "config",
+        ),
+        resource(
+            "aws-native:sagemaker:Endpoint",
+            {
+                "endpointName": "mf-fraud",
+                "endpointConfigName": "cfg-1",
+                "tags": [{"key": "model", "value": "fraud"}],
+            },
+            "endpoint",
+        ),
+    ]
+    if target:
+        found.append(
+            resource(
+                "aws:appautoscaling/target:Target",
+                {
+                    "resourceId": rid,
+                    "scalableDimension": "sagemaker:variant:DesiredInstanceCount",
+                    "serviceNamespace": "sagemaker",
+                    "minCapacity": 2,
+                    "maxCapacity": max_capacity,
+                },
+                "target",
+            )
+        )
+    if policy:
+        found.append(
+            resource(
+                "aws:appautoscaling/policy:Policy",
+                {"resourceId": rid, "policyType": "TargetTrackingScaling"},
+                "policy",
+            )
+        )
+    return found
+
+
+def _eks_gpu_stack(max_replicas=5, gpus="1", team="search"):
+    return [
+        resource(
+            "kubernetes:core/v1:Namespace", {"metadata": {"name": "embedder", "labels": {"team": team}}}, "ns"
+        ),
+        resource(
+            "kubernetes:apps/v1:Deployment",
+            {
+                "metadata": {"name": "embedder-stable", "namespace": "embedder"},
+                "spec": {
+                    "replicas": 2,
+                    "template": {
+                        "spec": {"containers": [{"resources": {"limits": {"nvidia.com/gpu": gpus}}}]}
+                    },
+                },
+            },
+            "deployment",
+        ),
+        resource(
+            "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
+            {
+                "metadata": {"namespace": "embedder"},
+                "spec": {"maxReplicas": max_replicas, "scaleTargetRef": {"name": "embedder-stable"}},
+            },
+            "hpa",
+        ),
+    ]
+
+
+def _ingress(cidr, port, *, public=True):
+    return [
+        resource(
+            "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+            {
+                "securityGroupId": "sg-1",
+                "cidrIpv4": cidr,
+                "fromPort": port,
+                "toPort": port,
+                "ipProtocol": "tcp",
+            },
+            "in",
+        ),
+        resource(
+            "aws:lb/loadBalancer:LoadBalancer", {"internal": not public, "securityGroups": ["sg-1"]}, "alb"
+        ),
+    ]
+
+
+STACK_CASES = [
+    ("s3-bucket-kms", _bucket_stack(), _bucket_stack(sse=None), "not encrypted"),
+    (
+        "s3-public-access-blocked",
+        _bucket_stack(),
+        _bucket_stack(
+            block=resource(
+                "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+                {"bucket": BUCKET, "blockPublicAcls": True},
+                "block",
+            )
+        ),
+        "public access",
+    ),
+    ("s3-versioning", _bucket_stack(), _bucket_stack(versioning=None), "not versioned"),
+    (
+        "s3-tls-only",
+        _bucket_stack(),
+        _bucket_stack(
+            policy=resource("aws:s3/bucketPolicy:BucketPolicy", {"bucket": BUCKET, "policy": "{}"}, "policy")
+        ),
+        "without TLS",
+    ),
+    (
+        "sagemaker-variant-autoscaling",
+        _sagemaker_stack(),
+        _sagemaker_stack(policy=False),
+        "no scaling policy",
+    ),
+    (
+        "sagemaker-variant-autoscaling",
+        _sagemaker_stack(),
+        _sagemaker_stack(target=False, policy=False),
+        "no scalable target",
+    ),
+    ("no-open-ingress", _ingress("0.0.0.0/0", 443), _ingress("0.0.0.0/0", 80), "ports 80-80"),
+    (
+        "no-open-ingress",
+        _ingress("10.0.0.0/16", 80, public=False),
+        _ingress("0.0.0.0/0", 443, public=False),
+        "security group sg-1",
+    ),
+]
+
+
+@pytest.mark.parametrize(
+    ("rule", "good", "bad", "expected"), STACK_CASES, ids=[f"{c[0]}-{i}" for i, c in enumerate(STACK_CASES)]
+)
+def test_compliant_stack_passes_and_broken_link_fails(rule, good, bad, expected):
+    assert run_stack(BY_NAME[rule], good) == []
+    found = run_stack(BY_NAME[rule], bad)
+    assert found and any(expected in message for message in found), found
+
+
+def test_gpu_quota_counts_sagemaker_gpus_at_autoscaling_max():
+    quota = {"quotas": {"risk": 4}}
+    assert run_stack(BY_NAME["team-gpu-quota"], _sagemaker_stack(max_capacity=4), quota) == []
+    [message] = run_stack(BY_NAME["team-gpu-quota"], _sagemaker_stack(max_capacity=5), quota)
+    assert "team risk can scale to 5 GPUs" in message and "quota is 4" in message
+
+
+def test_gpu_quota_counts_deployments_at_hpa_max_with_namespace_team():
+    quota = {"quotas": {"search": 10}}
+    assert run_stack(BY_NAME["team-gpu-quota"], _eks_gpu_stack(max_replicas=5, gpus="2"), quota) == []
+    [message] = run_stack(BY_NAME["team-gpu-quota"], _eks_gpu_stack(max_replicas=6, gpus="2"), quota)
+    assert "team search can scale to 12 GPUs" in message
+
+
+def test_gpu_quota_defaults_to_zero_for_unlisted_teams_and_ignores_cpu():
+    assert run_stack(BY_NAME["team-gpu-quota"], _sagemaker_stack(team="newcomers")) != []
+    assert run_stack(BY_NAME["team-gpu-quota"], _sagemaker_stack(instance="ml.c5.xlarge")) == []
+    assert (
+        run_stack(BY_NAME["team-gpu-quota"], _sagemaker_stack(team="newcomers"), {"default_quota": 8}) == []
+    )
+
+
+def test_every_rule_has_a_compliant_and_a_non_compliant_case():
+    covered = {c[0] for c in CASES} | {c[0] for c in STACK_CASES} | {"team-gpu-quota"}
+    assert covered == {rule.name for rule in ALL}
+    assert len(ALL) >= 20
+    assert all(rule.description and rule.enforcement_level for rule in ALL)
