@@ -8,16 +8,18 @@ Exit codes: 0 success; 1 the program stopped (e.g. too few AZs in the region);
 from __future__ import annotations
 
 import argparse
+import json
 import sys
 import time
 from pathlib import Path
 
 from rich.console import Console
 
+from infra.plan.cost import PriceTable, estimate
 from infra.plan.engine import PlanError, plan_stack
 from infra.plan.policy import PolicyConfigError, check_plan, config_path
 from infra.plan.policy import load_settings as load_policy_settings
-from infra.plan.render import render, render_policy
+from infra.plan.render import cost_summary, cost_tables, render, render_policy
 from infra.plan.stackfile import StackFileError, find_root, read_project, read_stack_config
 from infra.settings import SettingsError, load_settings
 
@@ -45,6 +47,14 @@ def _parser() -> argparse.ArgumentParser:
         type=Path,
         help="policy pack config (default: policies/config/<stack>.json, as --policy-pack-config takes)",
     )
+
+    cost = commands.add_parser(
+        "cost", help="monthly cost estimate of a stack, per model, component, resource"
+    )
+    stack_options(cost)
+    cost.add_argument("--lines", action="store_true", help="also list every resource with its basis")
+    cost.add_argument("--prices", type=Path, help="price table (default: infra/plan/prices/<region>.json)")
+    cost.add_argument("--json", type=Path, dest="json_out", help="also write the estimate as JSON here")
 
     validate = commands.add_parser("validate", help="check stack files without planning")
     stack_options(validate)
@@ -77,8 +87,34 @@ def _plan(args: argparse.Namespace, out: Console, err: Console) -> int:
         out.print(f"Plan written to {args.out}")
     report = check_plan(plan, policy)
     render_policy(report, out)
+    out.print(cost_summary(estimate(plan, PriceTable.for_region(plan.region))), highlight=False)
     out.print(f"[dim]planned and checked offline in {time.perf_counter() - started:.2f} s[/]")
     return EXIT_POLICY_VIOLATION if report.mandatory else 0
+
+
+def _cost(args: argparse.Namespace, out: Console, err: Console) -> int:
+    try:
+        plan = plan_stack(args.stack, root=find_root(Path.cwd()), stack_file=args.stack_file)
+        table = PriceTable.load(args.prices) if args.prices else PriceTable.for_region(plan.region)
+    except (SettingsError, StackFileError) as error:
+        return _report_invalid(err, str(args.stack_file or f"stack {args.stack}"), error)
+    except PlanError as error:
+        err.print(f"[red bold]✗ stack {args.stack} stopped:[/] {error}", highlight=False)
+        return EXIT_PROGRAM_STOPPED
+    except (OSError, ValueError, KeyError) as error:
+        err.print(f"[red bold]✗ price table {args.prices}:[/] {error}", highlight=False)
+        return EXIT_INVALID_CONFIG
+    report = estimate(plan, table)
+    for printed in cost_tables(report, lines=args.lines):
+        out.print(printed)
+    if table is not None:
+        out.print(f"[dim]prices: {table.source}[/]", highlight=False)
+        assumed = ", ".join(f"{k}={v}" for k, v in table.assumptions.items())
+        out.print(f"[dim]usage assumptions: {assumed}[/]", highlight=False)
+    out.print(f"[bold]{cost_summary(report)}[/]", highlight=False)
+    if args.json_out:
+        args.json_out.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    return 0
 
 
 def _validate(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -103,7 +139,7 @@ def _validate(args: argparse.Namespace, out: Console, err: Console) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     out, err = Console(), Console(stderr=True)
-    handlers = {"plan": _plan, "validate": _validate}
+    handlers = {"plan": _plan, "validate": _validate, "cost": _cost}
     return handlers[args.command](args, out, err)
 
 

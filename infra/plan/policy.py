@@ -119,7 +119,7 @@ def _options(resource: PlannedResource) -> PolicyResourceOptions:
     )
 
 
-def _stack_resources(plan: Plan) -> list[PolicyResource]:
+def stack_resources(plan: Plan) -> list[PolicyResource]:
     """Outputs over inputs, with the id, as a stack policy sees a deployed stack."""
     made: dict[str, PolicyResource] = {}
     for r in plan.custom_resources:
@@ -151,5 +151,5 @@ def check_plan(plan: Plan, settings: PolicySettings) -> PolicyReport:
                 args = ResourceValidationArgs(r.type, r.inputs, r.urn, r.name, _options(r), None, config)
                 rule.validate(args, lambda message, _urn, r=r, report=report: report(message, None, about=r))
         else:
-            rule.validate(StackValidationArgs(_stack_resources(plan), config), report)
+            rule.validate(StackValidationArgs(stack_resources(plan), config), report)
     return PolicyReport(found, settings.source)

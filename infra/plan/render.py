@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from infra.plan.cost import CostReport
 from infra.plan.model import Plan, PlannedResource
 from infra.plan.policy import PolicyReport
 
@@ -104,3 +105,41 @@ def render_policy(report: PolicyReport, console: Console) -> None:
     style = "red bold" if report.mandatory else "green"
     mark = "✗" if report.mandatory else "✓"
     console.print(f"[{style}]{mark} policy pack: {counts}[/] [dim](config: {source})[/]", highlight=False)
+
+
+def money(value: float | None) -> str:
+    return "unknown" if value is None else f"${value:,.0f}"
+
+
+def money_range(low: float | None, high: float | None) -> str:
+    if low is None or high is None:
+        return "unknown"
+    return money(low) if round(low) == round(high) else f"{money(low)}-{money(high)}"
+
+
+def cost_summary(report: CostReport) -> str:
+    low, high = report.total
+    unknown = f", {len(report.unknown)} resource(s) of unknown price not included" if report.unknown else ""
+    dated = f" (prices of {report.prices_retrieved})" if report.prices_retrieved else " (no price table)"
+    return f"monthly estimate {money_range(low, high)} at min-max scale{unknown}{dated}"
+
+
+def cost_tables(report: CostReport, *, lines: bool = False) -> list[Table]:
+    tables = []
+    for key, title in (("model", "Monthly cost per model"), ("component", "Monthly cost per component")):
+        table = Table(title=title, title_justify="left")
+        for column in (key, "min-max", "unknown"):
+            table.add_column(column, justify="left" if column == key else "right")
+        for name, (low, high, unknown) in report.by(key).items():
+            table.add_row(name, money_range(low, high), str(unknown or ""))
+        tables.append(table)
+    if lines:
+        table = Table(title="Monthly cost per resource", title_justify="left")
+        for column in ("resource", "min-max", "basis"):
+            table.add_column(column, overflow="fold")
+        for line in sorted(report.lines, key=lambda item: -(item.monthly_max or 0)):
+            table.add_row(
+                f"{line.type} {line.name}", money_range(line.monthly_min, line.monthly_max), line.basis
+            )
+        tables.append(table)
+    return tables

@@ -1,0 +1,276 @@
+"""Monthly cost of a Plan, per resource, component and model, from a dated price table.
+
+Autoscaled capacity is priced at its minimum and its maximum. A resource whose
+price the table lacks is *unknown*, never zero: the total then says how many
+resources it leaves out. Usage-priced items (NAT data, log ingestion, LCUs) use
+the table's stated assumptions, which are printed with the estimate.
+"""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from infra.plan.model import Plan, PlannedResource
+from infra.plan.policy import stack_resources
+from policies.rules._links import provisioned_variants
+
+PRICES_DIR = Path(__file__).parent / "prices"
+
+# Types that cost nothing by themselves (billed through another resource, or free).
+FREE = {
+    "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/routeTable:RouteTable", "aws:ec2/route:Route",
+    "aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:ec2/internetGateway:InternetGateway",
+    "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
+    "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+    "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", "aws:ec2/launchTemplate:LaunchTemplate",
+    "aws:ec2/flowLog:FlowLog", "aws:iam/role:Role", "aws:iam/rolePolicy:RolePolicy",
+    "aws:iam/rolePolicyAttachment:RolePolicyAttachment", "aws:iam/policy:Policy", "aws:kms/alias:Alias",
+    "aws:s3/bucketPolicy:BucketPolicy", "aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock",
+    "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
+    "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
+    "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:sns/topic:Topic", "aws:sns/topicPolicy:TopicPolicy", "aws:sns/topicSubscription:TopicSubscription",
+    "aws:appautoscaling/target:Target", "aws:appautoscaling/policy:Policy",
+    "aws:appautoscaling/scheduledAction:ScheduledAction", "aws:eks/addon:Addon",
+    "aws:eks/accessEntry:AccessEntry", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
+    "aws:eks/podIdentityAssociation:PodIdentityAssociation", "aws:lb/targetGroup:TargetGroup",
+    "aws:lb/listener:Listener", "aws:sagemaker/model:Model", "aws-native:sagemaker:Endpoint",
+}  # fmt: skip
+
+
+@dataclass(frozen=True)
+class PriceTable:
+    region: str
+    retrieved: str
+    source: str
+    hours_per_month: float
+    prices: dict[str, float]
+    assumptions: dict[str, float]
+
+    @classmethod
+    def load(cls, path: Path) -> PriceTable:
+        data = json.loads(path.read_text())
+        prices = {key: entry["usd"] for key, entry in data["prices"].items() if entry.get("usd") is not None}
+        return cls(
+            data["region"],
+            data["retrieved"],
+            data["source"],
+            data["hours_per_month"],
+            prices,
+            data["assumptions"],
+        )
+
+    @classmethod
+    def for_region(cls, region: str) -> PriceTable | None:
+        path = PRICES_DIR / f"{region}.json"
+        return cls.load(path) if path.exists() else None
+
+    def monthly(self, key: str, quantity: float = 1.0, *, hourly: bool = True) -> float | None:
+        price = self.prices.get(key)
+        if price is None:
+            return None
+        return price * quantity * (self.hours_per_month if hourly else 1.0)
+
+
+@dataclass(frozen=True)
+class CostLine:
+    urn: str
+    type: str
+    name: str
+    component: str
+    model: str
+    monthly_min: float | None  # None: unknown
+    monthly_max: float | None
+    basis: str
+
+    @property
+    def known(self) -> bool:
+        return self.monthly_min is not None and self.monthly_max is not None
+
+
+@dataclass(frozen=True)
+class CostReport:
+    region: str
+    prices_retrieved: str | None
+    lines: list[CostLine] = field(default_factory=list)
+
+    @property
+    def unknown(self) -> list[CostLine]:
+        return [line for line in self.lines if not line.known]
+
+    @property
+    def total(self) -> tuple[float, float]:
+        known = [line for line in self.lines if line.known]
+        return sum(line.monthly_min for line in known), sum(line.monthly_max for line in known)
+
+    def by(self, key: str) -> dict[str, tuple[float, float, int]]:
+        """Totals per component or model: (min, max, resources of unknown price)."""
+        groups: dict[str, list[float]] = defaultdict(lambda: [0.0, 0.0, 0])
+        for line in self.lines:
+            group = groups[getattr(line, key)]
+            if line.known:
+                group[0] += line.monthly_min
+                group[1] += line.monthly_max
+            else:
+                group[2] += 1
+        return {name: (low, high, int(unknown)) for name, (low, high, unknown) in sorted(groups.items())}
+
+    def to_dict(self) -> dict[str, Any]:
+        low, high = self.total
+        return {
+            "region": self.region,
+            "prices_retrieved": self.prices_retrieved,
+            "monthly_min": round(low, 2),
+            "monthly_max": round(high, 2),
+            "unknown": len(self.unknown),
+            "lines": [line.__dict__ for line in self.lines],
+        }
+
+
+def _sum(*parts: float | None) -> float | None:
+    return None if any(p is None for p in parts) else sum(parts)  # type: ignore[arg-type]
+
+
+Priced = tuple[float | None, float | None, str]
+
+
+def _fixed(
+    table: PriceTable, key: str, quantity: float = 1, *, hourly: bool = True, what: str = ""
+) -> Priced:
+    cost = table.monthly(key, quantity, hourly=hourly)
+    return cost, cost, what or (key if cost is not None else f"no price for {key}")
+
+
+def _endpoint_config(resource: PlannedResource, table: PriceTable, variants) -> Priced:
+    low: float | None = 0.0
+    high: float | None = 0.0
+    basis = []
+    for variant in variants.get(resource.urn, []):
+        floor = (
+            int(variant.target.props.get("minCapacity", variant.initial_count)) if variant.target else None
+        )
+        floor = variant.initial_count if floor is None else floor
+        per_instance = table.monthly(f"sagemaker:{variant.instance_type}")
+        basis.append(f"{variant.name}: {floor}-{variant.max_count} x {variant.instance_type}")
+        if per_instance is None:
+            basis[-1] += " (no price)"
+        low = _sum(low, None if per_instance is None else per_instance * floor)
+        high = _sum(high, None if per_instance is None else per_instance * variant.max_count)
+    serverless = [v for v in resource.inputs.get("productionVariants") or [] if v.get("serverlessConfig")]
+    if serverless:
+        basis.append("serverless: billed per request, not estimated")
+        high = None
+    return low, high, "; ".join(basis)
+
+
+def _node_group(resource: PlannedResource, table: PriceTable, templates) -> Priced:
+    scaling = resource.inputs.get("scalingConfig") or {}
+    instance_type = (resource.inputs.get("instanceTypes") or ["?"])[0]
+    per_node = table.monthly(f"ec2:{instance_type}")
+    template = templates.get((resource.inputs.get("launchTemplate") or {}).get("id"))
+    disk_gib = sum(
+        int((m.get("ebs") or {}).get("volumeSize") or 0)
+        for m in (template.inputs.get("blockDeviceMappings") or [] if template else [])
+    )
+    disk = table.monthly("ebs:gp3-gb-month", disk_gib, hourly=False) if disk_gib else 0.0
+    per_node = _sum(per_node, disk)
+    low, high = int(scaling.get("minSize") or 0), int(scaling.get("maxSize") or 0)
+    basis = f"{low}-{high} x {instance_type}" + (f" + {disk_gib} GiB gp3" if disk_gib else "")
+    if resource.inputs.get("capacityType") == "SPOT":
+        basis += " (spot: on-demand price shown as the ceiling)"
+    if per_node is None:
+        return None, None, basis + " (no price)"
+    return per_node * low, per_node * high, basis
+
+
+def _alarm(resource: PlannedResource, table: PriceTable) -> Priced:
+    queries = [q for q in resource.inputs.get("metricQueries") or [] if q.get("metric")]
+    metrics = max(1, len(queries))
+    high_res = int(resource.inputs.get("period") or 60) < 60
+    key = "cloudwatch:high-res-alarm-month" if high_res else "cloudwatch:alarm-month"
+    return _fixed(table, key, metrics, hourly=False, what=f"{metrics} metric(s)")
+
+
+def _log_group(resource: PlannedResource, table: PriceTable) -> Priced:
+    gib = table.assumptions["log_ingest_gb_per_month"]
+    months = table.assumptions["log_storage_months"]
+    cost = _sum(
+        table.monthly("logs:ingest-gb", gib, hourly=False),
+        table.monthly("logs:storage-gb-month", gib * months, hourly=False),
+    )
+    return cost, cost, f"assumes {gib} GB/month ingested"
+
+
+def _per_type(resource: PlannedResource, table: PriceTable) -> Priced | None:
+    a, inputs = table.assumptions, resource.inputs
+    match resource.type:
+        case "aws:eks/cluster:Cluster":
+            return _fixed(table, "eks:cluster-hour", what="control plane")
+        case "aws:ec2/natGateway:NatGateway":
+            hours = table.monthly("nat-gateway:hour")
+            data = table.monthly("nat-gateway:gb", a["nat_gateway_gb_per_month"], hourly=False)
+            cost = _sum(hours, data)
+            return cost, cost, f"assumes {a['nat_gateway_gb_per_month']} GB/month processed"
+        case "aws:ec2/eip:Eip":
+            return _fixed(table, "public-ipv4:hour", what="public IPv4 address")
+        case "aws:lb/loadBalancer:LoadBalancer":
+            cost = _sum(table.monthly("alb:hour"), table.monthly("alb:lcu-hour", a["alb_lcus"]))
+            return cost, cost, f"assumes {a['alb_lcus']} LCU"
+        case "aws:ec2/vpcEndpoint:VpcEndpoint":
+            if inputs.get("vpcEndpointType") != "Interface":
+                return 0.0, 0.0, "gateway endpoint: free"
+            zones = len(inputs.get("subnetIds") or [])
+            hours = table.monthly("vpc-endpoint:az-hour", zones)
+            data = table.monthly("vpc-endpoint:gb", a["vpc_endpoint_gb_per_month"], hourly=False)
+            cost = _sum(hours, data)
+            return cost, cost, f"{zones} AZ(s), assumes {a['vpc_endpoint_gb_per_month']} GB/month"
+        case "aws:kms/key:Key":
+            return _fixed(table, "kms:key-month", hourly=False, what="key")
+        case "aws:cloudwatch/metricAlarm:MetricAlarm":
+            return _alarm(resource, table)
+        case "aws:cloudwatch/dashboard:Dashboard":
+            return _fixed(table, "cloudwatch:dashboard-month", hourly=False, what="dashboard")
+        case "aws:cloudwatch/logGroup:LogGroup":
+            return _log_group(resource, table)
+        case "aws:s3/bucket:Bucket" | "aws:s3/bucketV2:BucketV2":
+            gib = a["s3_gb_per_month"]
+            return _fixed(table, "s3:standard-gb-month", gib, hourly=False, what=f"assumes {gib} GB stored")
+    return None
+
+
+def _group(resource: PlannedResource, by_urn: dict[str, PlannedResource]) -> str:
+    """The component right under the root component: the network, a model, the cluster."""
+    node = resource
+    while node.parent and node.parent in by_urn and by_urn[node.parent].parent:
+        node = by_urn[node.parent]
+    return "(stack)" if node is resource else node.name
+
+
+def estimate(plan: Plan, table: PriceTable | None) -> CostReport:
+    table = table or PriceTable(plan.region, "", "", 730, {}, {})
+    by_urn = {r.urn: r for r in plan.resources}
+    variants = defaultdict(list)
+    for variant in provisioned_variants(stack_resources(plan)):
+        variants[variant.config.urn].append(variant)
+    templates = {r.id: r for r in plan.of_type("aws:ec2/launchTemplate:LaunchTemplate")}
+    lines = []
+    for resource in plan.custom_resources:
+        if resource.type.startswith("pulumi:providers:"):
+            continue
+        if resource.type.startswith("kubernetes:") or resource.type in FREE:
+            priced: Priced = (0.0, 0.0, "no charge of its own")
+        elif resource.type == "aws:sagemaker/endpointConfiguration:EndpointConfiguration":
+            priced = _endpoint_config(resource, table, variants)
+        elif resource.type == "aws:eks/nodeGroup:NodeGroup":
+            priced = _node_group(resource, table, templates)
+        else:
+            priced = _per_type(resource, table) or (None, None, "no pricing rule for this type")
+        model = resource.tags.get("model", "(platform)")
+        lines.append(
+            CostLine(resource.urn, resource.type, resource.name, _group(resource, by_urn), model, *priced)
+        )
+    return CostReport(plan.region, table.retrieved or None, lines)

@@ -1,0 +1,168 @@
+"""Cost estimates: a small fixture stack whose totals are worked out by hand below."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from infra.cli import main
+from infra.plan.cost import PRICES_DIR, PriceTable, estimate
+from infra.plan.model import Plan, PlannedResource
+from tests.conftest import ROOT
+
+TABLE = PriceTable(
+    region="eu-west-1",
+    retrieved="2026-11-01",
+    source="test",
+    hours_per_month=730,
+    prices={
+        "sagemaker:ml.c5.xlarge": 0.25,
+        "ec2:g5.xlarge": 1.0,
+        "ebs:gp3-gb-month": 0.1,
+        "eks:cluster-hour": 0.1,
+        "nat-gateway:hour": 0.05,
+        "nat-gateway:gb": 0.05,
+        "kms:key-month": 1.0,
+        "cloudwatch:alarm-month": 0.1,
+    },
+    assumptions={"nat_gateway_gb_per_month": 100, "log_ingest_gb_per_month": 5, "log_storage_months": 1},
+)
+ROOT_URN = "urn:pulumi:t::modelfleet::modelfleet:platform:Platform::platform"
+
+
+def _resource(type_, name, inputs, *, parent=ROOT_URN, outputs=None, id_=None):
+    return PlannedResource(
+        f"urn:pulumi:t::modelfleet::{type_}::{name}", type_, name, parent, True, inputs, outputs or {}, id_
+    )
+
+
+def _fixture_plan() -> Plan:
+    fraud = {"model": "fraud"}
+    component = PlannedResource(ROOT_URN, "modelfleet:platform:Platform", "platform", None, False, {})
+    endpoint_component = PlannedResource(
+        "urn:c:fraud", "modelfleet:sagemaker:ModelEndpoint", "platform-fraud", ROOT_URN, False, {}
+    )
+    return Plan(
+        "modelfleet",
+        "t",
+        "eu-west-1",
+        [
+            component,
+            endpoint_component,
+            _resource(
+                "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+                "fraud-config",
+                {
+                    "tags": fraud,
+                    "productionVariants": [
+                        {"variantName": "stable", "instanceType": "ml.c5.xlarge", "initialInstanceCount": 2},
+                        {"variantName": "canary", "instanceType": "ml.c5.xlarge", "initialInstanceCount": 1},
+                    ],
+                },
+                parent="urn:c:fraud",
+                outputs={"name": "cfg-1"},
+            ),
+            _resource(
+                "aws-native:sagemaker:Endpoint",
+                "fraud-endpoint",
+                {
+                    "endpointName": "mf-fraud",
+                    "endpointConfigName": "cfg-1",
+                    "tags": [{"key": "model", "value": "fraud"}],
+                },
+                parent="urn:c:fraud",
+            ),
+            _resource(
+                "aws:appautoscaling/target:Target",
+                "fraud-stable",
+                {
+                    "resourceId": "endpoint/mf-fraud/variant/stable",
+                    "scalableDimension": "sagemaker:variant:DesiredInstanceCount",
+                    "minCapacity": 2,
+                    "maxCapacity": 6,
+                    "tags": fraud,
+                },
+                parent="urn:c:fraud",
+            ),
+            _resource("aws:eks/cluster:Cluster", "cluster", {}),
+            _resource(
+                "aws:ec2/launchTemplate:LaunchTemplate",
+                "lt",
+                {"blockDeviceMappings": [{"ebs": {"volumeSize": 100}}]},
+                id_="lt-1",
+            ),
+            _resource(
+                "aws:eks/nodeGroup:NodeGroup",
+                "gpu",
+                {
+                    "instanceTypes": ["g5.xlarge"],
+                    "scalingConfig": {"minSize": 1, "maxSize": 4},
+                    "launchTemplate": {"id": "lt-1"},
+                },
+            ),
+            _resource("aws:ec2/natGateway:NatGateway", "nat", {}),
+            _resource("aws:kms/key:Key", "key", {}),
+            _resource(
+                "aws:cloudwatch/metricAlarm:MetricAlarm",
+                "alarm",
+                {"period": 60, "tags": fraud},
+                parent="urn:c:fraud",
+            ),
+            _resource("aws:cloudwatch/logGroup:LogGroup", "logs", {}),  # no logs price in TABLE
+            _resource("aws:iam/role:Role", "role", {}),
+            _resource("aws:rds/instance:Instance", "db", {}),  # no rule for this type
+        ],
+    )
+
+
+def test_fixture_stack_totals_match_the_hand_calculation():
+    report = estimate(_fixture_plan(), TABLE)
+    # SageMaker: stable 2..6 and canary 1..1 instances at 0.25/h * 730 h = 182.5 per instance-month
+    #   min 3 * 182.5 = 547.5, max 7 * 182.5 = 1277.5
+    # EKS control plane 0.1 * 730 = 73
+    # GPU nodes: (1.0 * 730 + 100 GiB * 0.1) = 740 per node; 1..4 nodes -> 740..2960
+    # NAT: 0.05 * 730 + 100 GB * 0.05 = 41.5;  KMS key 1;  alarm 0.1;  role 0
+    # min = 547.5 + 73 + 740 + 41.5 + 1 + 0.1 = 1403.1 ; max = 1277.5 + 73 + 2960 + 41.5 + 1 + 0.1 = 4353.1
+    low, high = report.total
+    assert low == pytest.approx(1403.1)
+    assert high == pytest.approx(4353.1)
+    assert sorted(line.name for line in report.unknown) == ["db", "logs"]
+
+
+def test_models_and_components_split_the_total():
+    report = estimate(_fixture_plan(), TABLE)
+    by_model = report.by("model")
+    assert by_model["fraud"][:2] == pytest.approx((547.6, 1277.6))  # endpoint + its alarm
+    assert by_model["(platform)"][2] == 2  # the two unknown resources are counted, not zeroed
+    assert report.by("component")["platform-fraud"][:2] == pytest.approx((547.6, 1277.6))
+
+
+def test_a_missing_price_is_unknown_never_zero():
+    table = PriceTable("eu-west-1", "x", "x", 730, {}, TABLE.assumptions)
+    report = estimate(_fixture_plan(), table)
+    config = next(line for line in report.lines if line.name == "fraud-config")
+    assert config.monthly_min is None and "no price" in config.basis
+    assert report.total == (pytest.approx(0.0), pytest.approx(0.0))
+    assert len(report.unknown) == 8  # everything but the free role
+
+
+def test_shipped_price_tables_are_dated_sourced_and_positive():
+    for path in PRICES_DIR.glob("*.json"):
+        data = json.loads(path.read_text())
+        assert data["retrieved"] and data["source"] and data["region"] == path.stem
+        for key, entry in data["prices"].items():
+            assert entry["usd"] > 0 and entry["source"], key
+
+
+def test_cost_command_prints_models_and_writes_json(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "cost.json"
+    assert main(["cost", "--stack", "dev", "--json", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "fraud-scorer" in printed and "monthly estimate" in printed
+    data = json.loads(out.read_text())
+    assert data["monthly_max"] >= data["monthly_min"] > 0
+    assert data["unknown"] == sum(
+        1 for line in data["lines"] if line["monthly_min"] is None or line["monthly_max"] is None
+    )
