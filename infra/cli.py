@@ -56,6 +56,16 @@ def _parser() -> argparse.ArgumentParser:
     cost.add_argument("--prices", type=Path, help="price table (default: infra/plan/prices/<region>.json)")
     cost.add_argument("--json", type=Path, dest="json_out", help="also write the estimate as JSON here")
 
+    prices = commands.add_parser("prices", help="price tables for cost estimates")
+    prices_commands = prices.add_subparsers(dest="prices_command", required=True)
+    prices_refresh = prices_commands.add_parser(
+        "refresh", help="rebuild a region's price table from the AWS Price List API (needs credentials)"
+    )
+    prices_refresh.add_argument("--region", required=True, help="the region to price, e.g. eu-west-1")
+    prices_refresh.add_argument(
+        "--out", type=Path, help="write here (default: the shipped table of that region)"
+    )
+
     validate = commands.add_parser("validate", help="check stack files without planning")
     stack_options(validate)
     validate.add_argument("--all", action="store_true", help="every stack in stacks/")
@@ -117,6 +127,28 @@ def _cost(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
+def _prices(args: argparse.Namespace, out: Console, err: Console) -> int:
+    import boto3  # noqa: PLC0415 - only this command talks to AWS
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+    from infra.plan.cost import PRICES_DIR  # noqa: PLC0415
+    from infra.plan.prices_refresh import PRICING_API_REGION, refresh, write_table  # noqa: PLC0415
+
+    target = args.out or PRICES_DIR / f"{args.region}.json"
+    previous = json.loads(target.read_text()) if target.exists() else None
+    try:
+        client = boto3.client("pricing", region_name=PRICING_API_REGION)
+        table, missing = refresh(client, args.region, previous)
+    except (BotoCoreError, ClientError) as error:
+        err.print(f"[red bold]✗ AWS Price List API:[/] {error}", highlight=False)
+        return EXIT_PROGRAM_STOPPED
+    write_table(table, target)
+    out.print(f"[green]✓[/] {len(table['prices'])} prices written to {target}")
+    if missing:
+        out.print(f"[yellow]not returned by the API (previous value kept, if any):[/] {', '.join(missing)}")
+    return 0
+
+
 def _validate(args: argparse.Namespace, out: Console, err: Console) -> int:
     try:
         project = read_project(find_root(Path.cwd()))
@@ -139,7 +171,7 @@ def _validate(args: argparse.Namespace, out: Console, err: Console) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     out, err = Console(), Console(stderr=True)
-    handlers = {"plan": _plan, "validate": _validate, "cost": _cost}
+    handlers = {"plan": _plan, "validate": _validate, "cost": _cost, "prices": _prices}
     return handlers[args.command](args, out, err)
 
 
