@@ -132,8 +132,8 @@ def refresh(
         "currency": "USD",
         "retrieved": today,
         "hours_per_month": 730,
-        "source": f"AWS Price List API (on-demand list prices), {today}; entries with another source were kept "
-        "from the previous table because the API returned no price for them.",
+        "source": f"AWS Price List API (on-demand list prices), {today}; an entry with another "
+        "source was kept from the previous table because the API returned no price for it.",
         "assumptions": (previous or {}).get("assumptions")
         or {
             "nat_gateway_gb_per_month": 100,
