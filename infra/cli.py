@@ -56,6 +56,18 @@ def _parser() -> argparse.ArgumentParser:
     cost.add_argument("--prices", type=Path, help="price table (default: infra/plan/prices/<region>.json)")
     cost.add_argument("--json", type=Path, dest="json_out", help="also write the estimate as JSON here")
 
+    diff = commands.add_parser("diff", help="what the working tree changes against a git revision, offline")
+    diff.add_argument("--base", required=True, help="git revision to compare against, e.g. origin/main")
+    which = diff.add_mutually_exclusive_group()
+    which.add_argument("--stack", default="dev", help="stack name (default: dev)")
+    which.add_argument("--all", action="store_true", help="every stack in stacks/")
+    diff.add_argument("--format", choices=["text", "markdown", "json"], default="text")
+    diff.add_argument("--out", type=Path, help="write the rendered diff here instead of stdout")
+    diff.add_argument("--head-label", default="working tree", help="what to call the compared tree")
+    diff.add_argument(
+        "--artifact", default="`modelfleet diff --format json`", help="where the full diff is (for markdown)"
+    )
+
     prices = commands.add_parser("prices", help="price tables for cost estimates")
     prices_commands = prices.add_subparsers(dest="prices_command", required=True)
     prices_refresh = prices_commands.add_parser(
@@ -127,6 +139,36 @@ def _cost(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
+def _diff(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from infra.plan import markdown  # noqa: PLC0415
+    from infra.plan.compare import compare  # noqa: PLC0415
+    from infra.plan.revision import RevisionError  # noqa: PLC0415
+
+    try:
+        root = find_root(Path.cwd())
+        stacks = read_project(root).stacks() if args.all else [args.stack]
+        diffs = compare(root, args.base, stacks)
+    except (SettingsError, StackFileError, PolicyConfigError) as error:
+        return _report_invalid(err, "working tree", error)
+    except (RevisionError, PlanError) as error:
+        err.print(f"[red bold]✗ diff against {args.base}:[/] {error}", highlight=False)
+        return EXIT_PROGRAM_STOPPED
+    if args.format == "json":
+        text = json.dumps({"base": args.base, "stacks": [d.to_dict() for d in diffs]}, indent=2, default=str)
+    else:
+        text = markdown.render(diffs, args.base, args.head_label, artifact=args.artifact)
+    if args.out:
+        args.out.write_text(text + "\n")
+        out.print(f"Diff written to {args.out} ({len(text):,} characters)")
+    elif args.format == "text":
+        from rich.markdown import Markdown  # noqa: PLC0415
+
+        out.print(Markdown(text.replace(markdown.MARKER, "")))
+    else:
+        out.print(text, markup=False, highlight=False, soft_wrap=True)
+    return 0
+
+
 def _prices(args: argparse.Namespace, out: Console, err: Console) -> int:
     import boto3  # noqa: PLC0415 - only this command talks to AWS
     from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
@@ -171,7 +213,7 @@ def _validate(args: argparse.Namespace, out: Console, err: Console) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     out, err = Console(), Console(stderr=True)
-    handlers = {"plan": _plan, "validate": _validate, "cost": _cost, "prices": _prices}
+    handlers = {"plan": _plan, "validate": _validate, "cost": _cost, "prices": _prices, "diff": _diff}
     return handlers[args.command](args, out, err)
 
 
