@@ -47,7 +47,8 @@ def summary(diffs: list[StackDiff], base: str, head: str) -> str:
         MARKER,
         f"## modelfleet offline plan diff: `{base}` → `{head}`",
         "",
-        "| stack | add | update | replace | remove | new violations | resolved | monthly cost (min-max) | Δ max |",
+        "| stack | add | update | replace | remove | new violations | resolved "
+        "| monthly cost (min-max) | Δ max |",
         "|---|--:|--:|--:|--:|---|--:|---|--:|",
     ]
     for d in diffs:
@@ -55,7 +56,8 @@ def summary(diffs: list[StackDiff], base: str, head: str) -> str:
         advisory = len(d.new_violations) - mandatory
         violations = f"{'❌ ' if mandatory else ''}{mandatory} mandatory, {advisory} advisory"
         lines.append(
-            f"| {d.stack} | {d.count('add')} | {d.count('update')} | {d.count('replace')} | {d.count('remove')} "
+            f"| {d.stack} | {d.count('add')} | {d.count('update')} | {d.count('replace')} "
+            f"| {d.count('remove')} "
             f"| {violations} | {len(d.resolved_violations)} | {_cost(d.cost_before)} → {_cost(d.cost_after)} "
             f"| {_delta(d.cost_before.high, d.cost_after.high)} |"
         )

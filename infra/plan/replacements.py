@@ -18,14 +18,18 @@ REPLACE_ON_CHANGE: dict[str, frozenset[str]] = {
         "aws:sagemaker/endpointConfiguration:EndpointConfiguration": {ALL},
         "aws:sagemaker/model:Model": {ALL},
         "aws-native:sagemaker:Endpoint": {"endpointName"},
-        "aws:eks/cluster:Cluster": {"name", "roleArn", "kubernetesNetworkConfig", "bootstrapSelfManagedAddons"},
+        "aws:eks/cluster:Cluster": {
+            "name", "roleArn", "kubernetesNetworkConfig", "bootstrapSelfManagedAddons",
+        },
         "aws:eks/nodeGroup:NodeGroup": {
             "amiType", "capacityType", "instanceTypes", "subnetIds", "nodeRoleArn", "clusterName",
             "diskSize", "nodeGroupName", "nodeGroupNamePrefix", "remoteAccess",
         },
         "aws:eks/addon:Addon": {"addonName", "clusterName"},
         "aws:eks/accessEntry:AccessEntry": {"clusterName", "principalArn", "type"},
-        "aws:eks/podIdentityAssociation:PodIdentityAssociation": {"clusterName", "namespace", "serviceAccount"},
+        "aws:eks/podIdentityAssociation:PodIdentityAssociation": {
+            "clusterName", "namespace", "serviceAccount",
+        },
         "aws:ec2/vpc:Vpc": {"cidrBlock", "instanceTenancy"},
         "aws:ec2/subnet:Subnet": {"cidrBlock", "availabilityZone", "availabilityZoneId", "vpcId"},
         "aws:ec2/securityGroup:SecurityGroup": {"name", "namePrefix", "description", "vpcId"},

@@ -26,7 +26,7 @@ def exported(root: Path, ref: str):
     """A temporary copy of ``ref``'s tracked files."""
     with tempfile.TemporaryDirectory(prefix="modelfleet-base-") as folder:
         archive = subprocess.run(
-            ["git", "-C", str(root), "archive", "--format=tar", ref], capture_output=True
+            ["git", "-C", str(root), "archive", "--format=tar", ref], check=False, capture_output=True
         )
         if archive.returncode != 0:
             message = archive.stderr.decode(errors="replace").strip() or f"git archive {ref} failed"
