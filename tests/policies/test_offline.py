@@ -70,3 +70,16 @@ def test_plan_exits_3_on_a_mandatory_violation_and_2_on_a_bad_policy_config(tmp_
     assert (
         main(["plan", "--stack", "dev", "--summary", "--policy-config", str(broken)]) == EXIT_INVALID_CONFIG
     )
+
+
+def test_the_pack_runs_in_the_project_virtualenv_and_assembles_every_rule():
+    from ruamel.yaml import YAML
+
+    from policies.rules import ALL
+
+    pack = YAML(typ="safe").load((ROOT / "policies" / "PulumiPolicy.yaml").read_text())
+    assert pack["runtime"]["name"] == "python"
+    assert (ROOT / "policies" / pack["runtime"]["options"]["virtualenv"]).resolve() == (ROOT / ".venv").resolve()
+    main_source = (ROOT / "policies" / "__main__.py").read_text()
+    assert "PolicyPack(" in main_source and "policies=ALL" in main_source
+    assert len({rule.name for rule in ALL}) == len(ALL)  # names are unique, as the CLI requires
