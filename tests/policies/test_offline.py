@@ -79,7 +79,9 @@ def test_the_pack_runs_in_the_project_virtualenv_and_assembles_every_rule():
 
     pack = YAML(typ="safe").load((ROOT / "policies" / "PulumiPolicy.yaml").read_text())
     assert pack["runtime"]["name"] == "python"
-    assert (ROOT / "policies" / pack["runtime"]["options"]["virtualenv"]).resolve() == (ROOT / ".venv").resolve()
+    assert (ROOT / "policies" / pack["runtime"]["options"]["virtualenv"]).resolve() == (
+        ROOT / ".venv"
+    ).resolve()
     main_source = (ROOT / "policies" / "__main__.py").read_text()
     assert "PolicyPack(" in main_source and "policies=ALL" in main_source
     assert len({rule.name for rule in ALL}) == len(ALL)  # names are unique, as the CLI requires
