@@ -13,6 +13,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from infra.ops import cli as ops_cli
 from infra.plan.engine import PlanError, plan_stack
 from infra.plan.render import render
 from infra.plan.stackfile import StackFileError, find_root, read_project, read_stack_config
@@ -40,6 +41,7 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check stack files without planning")
     stack_options(validate)
     validate.add_argument("--all", action="store_true", help="every stack in stacks/")
+    ops_cli.add_parsers(commands)
     return parser
 
 
@@ -88,7 +90,7 @@ def _validate(args: argparse.Namespace, out: Console, err: Console) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     out, err = Console(), Console(stderr=True)
-    handlers = {"plan": _plan, "validate": _validate}
+    handlers = {"plan": _plan, "validate": _validate, **ops_cli.HANDLERS}
     return handlers[args.command](args, out, err)
 
 
