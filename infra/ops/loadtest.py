@@ -9,6 +9,7 @@ omission). Every step is bounded in requests, in-flight requests and time.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import ipaddress
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -33,6 +34,7 @@ class LoadPlan:
     max_inflight: int = 256
     timeout_seconds: float = 5
     refine_steps: int = 2  # bisections between the last passing and first failing rate
+    warmup_requests: int = 20  # sent one by one and not measured: connections, caches, lazy loading
 
 
 async def run_step(send: Send, rate: float, plan: LoadPlan) -> StepResult:
@@ -77,6 +79,9 @@ async def find_rate(
     """Step the rate up until the SLO breaks, then bisect between the last good and first bad."""
     results: list[StepResult] = []
     good, bad = None, None
+    for _ in range(plan.warmup_requests):
+        with contextlib.suppress(TimeoutError, httpx.HTTPError, OSError):  # steps count failures
+            await asyncio.wait_for(send(), plan.timeout_seconds)
     for rate in rate_schedule(plan.start_rate, plan.factor, plan.max_rate):
         step = await run_step(send, rate, plan)
         ok = meets_slo(step, p99_ms, max_error_rate_percent)

@@ -16,7 +16,6 @@ from typing import Any
 import httpx
 from rich.console import Console
 from rich.markup import escape
-from rich.table import Table
 
 from infra.ops import endpoints
 from infra.ops.clients import client
@@ -149,9 +148,11 @@ def loadtest(args: argparse.Namespace, out: Console, err: Console) -> int:
         return 1
     per_instance = best / instances
     recommended = recommend_target(per_instance, args.headroom)
-    table = Table("highest rate within SLO", "per instance", "headroom", TARGET_KEY)
-    table.add_row(f"{best:.1f} req/s", f"{per_instance:.1f} req/s", f"{args.headroom:.0%}", str(recommended))
-    out.print(table)
+    out.print(
+        f"highest rate within SLO: {best:.1f} req/s, {per_instance:.1f} per instance\n"
+        f"{TARGET_KEY} = floor({per_instance:.1f} x 60 x (1 - {args.headroom:g})) = [bold]{recommended}[/]",
+        highlight=False,
+    )
     if args.write and target is not None:
         _write(target, recommended, out)
     return 0
