@@ -8,6 +8,7 @@ Checks that span fields live here too, each reporting its own key path.
 
 from __future__ import annotations
 
+import itertools
 import re
 import zoneinfo
 from enum import StrEnum
@@ -19,6 +20,7 @@ from pydantic import (
     PrivateAttr,
     ValidationError,
     ValidationInfo,
+    field_validator,
     model_validator,
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
@@ -234,6 +236,47 @@ class AlarmSettings(Strict):
     no_invocations_minutes: int | None = Field(None, ge=5, le=1440, description="alarm on silence")
 
 
+class RolloutSettings(Strict):
+    """How ``modelfleet rollout`` shifts traffic to the canary, and when it gives up.
+
+    Gates compare the canary with the stable variant over the same minutes, so a
+    regression shows even when both are inside the SLO.
+    """
+
+    steps_percent: list[int] = Field(
+        default_factory=lambda: [10, 25, 50, 100], description="canary share after each step; ends at 100"
+    )
+    bake_seconds: int = Field(600, ge=0, le=86_400, description="watch time after each step")
+    poll_seconds: int = Field(30, ge=1, le=3600, description="how often gates are read while baking")
+    max_error_rate_increase_points: float = Field(
+        0.5, ge=0, le=100, description="canary 5XX % may exceed stable's by this many points"
+    )
+    max_p99_latency_increase_percent: float = Field(
+        20, ge=0, le=1000, description="canary p99 ModelLatency may exceed stable's by this much"
+    )
+    min_invocations: int = Field(
+        100, ge=0, le=10_000_000, description="canary invocations before its metrics are judged"
+    )
+    in_service_timeout_seconds: int = Field(
+        1800, ge=10, le=14_400, description="longest wait for the endpoint to be InService"
+    )
+    sample_payload: str | None = Field(None, min_length=1, description="request body for smoke tests")
+    sample_content_type: str = Field("application/json", min_length=3)
+    sample_accept: str = Field("application/json", min_length=3)
+    sample_response_keys: list[str] = Field(
+        default_factory=list, description="top-level keys a JSON smoke response must have"
+    )
+
+    @field_validator("steps_percent")
+    @classmethod
+    def _steps(cls, steps: list[int]) -> list[int]:
+        if not steps or any(not 1 <= s <= 100 for s in steps) or steps[-1] != 100:
+            raise _custom("steps", "must be percentages from 1 to 100 ending at 100 (got {got})", got=steps)
+        if any(b <= a for a, b in itertools.pairwise(steps)):
+            raise _custom("steps", "must increase step by step (got {got})", got=steps)
+        return steps
+
+
 class RegistryAccessSettings(Strict):
     artifact_s3_prefix: S3Uri = Field(description="where the packages' artifacts live")
     image_repository: str = Field(description="ECR image URI (tag or digest) the packages use")
@@ -291,6 +334,7 @@ class ModelSettings(Strict):
     data_capture: DataCaptureSettings = Field(default_factory=DataCaptureSettings)
     deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)
     alarms: AlarmSettings = Field(default_factory=AlarmSettings)
+    rollout: RolloutSettings = Field(default_factory=RolloutSettings)
     serverless: ServerlessSettings | None = None
     off_hours: OffHoursSettings | None = None
     registry_access: RegistryAccessSettings | None = None

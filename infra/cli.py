@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from infra.ops import cli as ops_cli
 from infra.plan.cost import PriceTable, estimate
 from infra.plan.engine import PlanError, plan_stack
 from infra.plan.policy import PolicyConfigError, check_plan, config_path
@@ -81,6 +82,7 @@ def _parser() -> argparse.ArgumentParser:
     validate = commands.add_parser("validate", help="check stack files without planning")
     stack_options(validate)
     validate.add_argument("--all", action="store_true", help="every stack in stacks/")
+    ops_cli.add_parsers(commands)
     return parser
 
 
@@ -213,7 +215,14 @@ def _validate(args: argparse.Namespace, out: Console, err: Console) -> int:
 def main(argv: list[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     out, err = Console(), Console(stderr=True)
-    handlers = {"plan": _plan, "validate": _validate, "cost": _cost, "prices": _prices, "diff": _diff}
+    handlers = {
+        "plan": _plan,
+        "validate": _validate,
+        "cost": _cost,
+        "prices": _prices,
+        "diff": _diff,
+        **ops_cli.HANDLERS,
+    }
     return handlers[args.command](args, out, err)
 
 

@@ -29,6 +29,11 @@ def name(environment: str, *parts: str, max_length: int = 63) -> str:
     return f"{full[: max_length - 9].rstrip('-')}-{digest}"
 
 
+def endpoint(environment: str, model_name: str) -> str:
+    """``modelfleet-<env>-<model>``: the SageMaker endpoint, as the stack and the day-2 tools name it."""
+    return name(environment, model_name)
+
+
 def log_group(environment: str, *parts: str) -> str:
     """``/modelfleet/<env>/<parts>``: CloudWatch log groups sort by path."""
     return "/" + "/".join([PROJECT, environment, *parts])

@@ -368,18 +368,27 @@ TIER_MODEL_DEFAULTS: dict[Tier, dict[str, Any]] = {
         "data_capture": {"sampling_percent": 0},
         "deployment": {"strategy": "all_at_once", "wait_seconds": 0, "termination_wait_seconds": 0},
         "alarms": {"error_4xx_rate_percent": 20},
+        "rollout": {"steps_percent": [50, 100], "bake_seconds": 60, "poll_seconds": 15,
+                    "max_error_rate_increase_points": 2, "max_p99_latency_increase_percent": 50,
+                    "min_invocations": 10, "in_service_timeout_seconds": 1800},
     },
     Tier.STAGING: {
         "data_capture": {"sampling_percent": 10},
         "deployment": {"strategy": "linear", "step_percent": 25, "wait_seconds": 300,
                        "termination_wait_seconds": 300},
         "alarms": {"error_4xx_rate_percent": 10},
+        "rollout": {"steps_percent": [25, 50, 100], "bake_seconds": 300, "poll_seconds": 30,
+                    "max_error_rate_increase_points": 1, "max_p99_latency_increase_percent": 30,
+                    "min_invocations": 50, "in_service_timeout_seconds": 1800},
     },
     Tier.PROD: {
         "data_capture": {"sampling_percent": 20},
         "deployment": {"strategy": "canary", "step_percent": 10, "wait_seconds": 600,
                        "termination_wait_seconds": 900},
         "alarms": {"error_4xx_rate_percent": 5, "no_invocations_minutes": 30},
+        "rollout": {"steps_percent": [10, 25, 50, 100], "bake_seconds": 600, "poll_seconds": 30,
+                    "max_error_rate_increase_points": 0.5, "max_p99_latency_increase_percent": 20,
+                    "min_invocations": 200, "in_service_timeout_seconds": 3600},
     },
 }  # fmt: skip
 

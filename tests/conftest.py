@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import shutil
 from pathlib import Path
 from typing import Any
 
@@ -30,3 +31,10 @@ def valid_config() -> dict[str, Any]:
 @pytest.fixture(scope="session")
 def shipped_plans() -> dict[str, Plan]:
     return {stack: plan_stack(stack, root=ROOT) for stack in SHIPPED_STACKS}
+
+
+def copy_project(target: Path) -> Path:
+    """Pulumi.yaml and stacks/ copied into ``target``: a project that tests may edit."""
+    shutil.copy(ROOT / "Pulumi.yaml", target / "Pulumi.yaml")
+    shutil.copytree(ROOT / "stacks", target / "stacks")
+    return target

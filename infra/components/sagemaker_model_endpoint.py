@@ -63,7 +63,7 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
         partition = iam.partition_for(args.region)
         serverless = model.serverless is not None
         capture = model.data_capture.sampling_percent > 0 and args.capture_bucket is not None
-        self.endpoint_name = naming.name(args.environment, model.name)
+        self.endpoint_name = naming.endpoint(args.environment, model.name)
         logs = EncryptedLogGroup(
             f"{name}-logs",
             EncryptedLogGroupArgs(
@@ -190,7 +190,10 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
         if model.autoscaling:
             scaling = model.autoscaling
             bounds = [VariantScaling("stable", scaling.min_instances, scaling.max_instances)]
-            if model.variants.canary:
+            if model.variants.canary and model.variants.canary.weight > 0:
+                # A canary parked at weight 0 takes no traffic and needs no scaling. Dropping its
+                # target in one `pulumi up` is what lets the next one remove the variant: SageMaker
+                # refuses to remove a variant that is still a scaling target (see `modelfleet promote`).
                 bounds.append(
                     VariantScaling("canary", model.variants.canary.instance_count, scaling.max_instances)
                 )

@@ -107,7 +107,11 @@ def _as_config_text(value: Any) -> str:
 
 
 def read_stack_config(project: Project, path: Path) -> StackConfig:
-    data = _load_yaml(path)
+    return stack_config_of(project, _load_yaml(path), path)
+
+
+def stack_config_of(project: Project, data: Any, path: Path) -> StackConfig:
+    """The config map of a parsed stack file, exactly as the Pulumi CLI hands it over."""
     if data is None:
         data = {}
     if not isinstance(data, dict):

@@ -141,7 +141,8 @@ class ServingApp:
         body = await _read_body(receive, limit)
         if body is None:
             return await _error(send, 413, f"payload over {limit // (1024 * 1024)} MiB")
-        cache_key = self.cache.key(content_type, accept, body) if self.cache else None
+        # ``is not None``: an empty cache has len() 0, so plain truthiness would skip the key
+        cache_key = self.cache.key(content_type, accept, body) if self.cache is not None else None
         if self.cache is not None and (hit := self.cache.get(cache_key)) is not None:
             return await _respond(send, 200, hit, [(b"content-type", accept.encode()), (b"x-cache", b"hit")])
         try:

@@ -27,6 +27,7 @@ class Variant:
     name: str
     instance_type: str
     initial_count: int
+    weight: float
     target: object | None  # the appautoscaling Target, if any
     has_policy: bool
 
@@ -78,6 +79,7 @@ def provisioned_variants(resources) -> list[Variant]:
                     name=variant.get("variantName", "?"),
                     instance_type=variant["instanceType"],
                     initial_count=int(variant.get("initialInstanceCount") or 1),
+                    weight=float(variant.get("initialVariantWeight", 1)),
                     target=targets.get(resource_id),
                     has_policy=resource_id in scaled,
                 )

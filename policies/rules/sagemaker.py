@@ -52,6 +52,8 @@ def _autoscaled(resources, _config):
     for variant in provisioned_variants(resources):
         if variant.endpoint_name is None:
             continue  # a configuration no endpoint uses serves nothing
+        if variant.weight == 0:
+            continue  # draining: SageMaker refuses to remove a variant that is still a scaling target
         if variant.target is None or not variant.has_policy:
             missing = "scalable target" if variant.target is None else "scaling policy"
             yield f"variant {variant.resource_id} has no {missing}", variant.config.urn

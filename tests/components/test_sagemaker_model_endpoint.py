@@ -156,6 +156,16 @@ def test_autoscaling_targets_each_variant_with_explicit_target_tracking(plan):
         assert tracking["targetValue"] == 500
 
 
+def test_a_canary_parked_at_weight_zero_loses_its_scaling_target_but_keeps_its_variant():
+    """The first of promote's two edits: the next pulumi up may then remove the variant."""
+    variants = model()["variants"]
+    variants["stable"]["weight"], variants["canary"]["weight"] = 100, 0
+    parked = build(variants=variants)
+    assert {t.name for t in parked.of_type(TARGET)} == {"fraud-autoscaling-stable"}
+    config = parked.of_type(CONFIG)[0].inputs["productionVariants"]
+    assert {v["variantName"]: v["initialVariantWeight"] for v in config} == {"stable": 100, "canary": 0}
+
+
 def test_a_concurrency_target_adds_a_second_policy():
     autoscaling = {"min_instances": 2, "max_instances": 6, "target_invocations_per_instance_per_minute": 500,
                    "concurrency_target": 4}  # fmt: skip

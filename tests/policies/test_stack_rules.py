@@ -218,6 +218,13 @@ def test_compliant_stack_passes_and_broken_link_fails(rule, good, bad, expected)
     assert found and any(expected in message for message in found), found
 
 
+def test_a_variant_drained_to_weight_zero_needs_no_autoscaling():
+    """Promotion drains the canary to weight 0 and drops its target before removing it."""
+    [config, endpoint] = _sagemaker_stack(target=False, policy=False)
+    config.props["productionVariants"][0]["initialVariantWeight"] = 0
+    assert run_stack(BY_NAME["sagemaker-variant-autoscaling"], [config, endpoint]) == []
+
+
 def test_gpu_quota_counts_sagemaker_gpus_at_autoscaling_max():
     quota = {"quotas": {"risk": 4}}
     assert run_stack(BY_NAME["team-gpu-quota"], _sagemaker_stack(max_capacity=4), quota) == []

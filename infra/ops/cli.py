@@ -1,0 +1,149 @@
+"""``modelfleet rollout | promote | smoke | loadtest``: day-2 commands, registered by ``infra.cli``.
+
+Exit codes: 0 done (or nothing to do); 1 the operation failed, rolled back, timed
+out or was refused; 2 invalid input (unknown stack, model or variant, bad flags),
+with nothing changed.
+"""
+
+from __future__ import annotations
+
+import argparse
+import difflib
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from botocore.exceptions import BotoCoreError, ClientError
+from rich.console import Console
+
+from infra.ops import endpoints, promote
+from infra.ops.clients import client
+from infra.ops.loadtest_cli import add_loadtest_parser, loadtest
+from infra.ops.rollout import Outcome, Rollout
+from infra.ops.smoke import smoke
+from infra.ops.target import InvalidInput, ModelTarget, OpsError, load_project, resolve
+from infra.plan.stackfile import StackFileError
+from infra.settings import SettingsError
+from infra.stackedit import StackDocument, StackEditError
+
+EXIT_FAILED = 1
+EXIT_INVALID = 2
+Handler = Callable[[argparse.Namespace, Console, Console], int]
+
+
+def target_options(command: argparse.ArgumentParser, model_required: bool = True) -> None:
+    command.add_argument("--stack", required=model_required, help="stack (environment) name")
+    command.add_argument("--model", required=model_required, help="model name in the stack's catalog")
+    command.add_argument("--stack-file", type=Path, help="this file, not stacks/Pulumi.<stack>.yaml")
+
+
+def target_of(args: argparse.Namespace) -> ModelTarget:
+    return resolve(load_project(), args.stack, args.model, args.stack_file)
+
+
+def fail(err: Console, message: str, code: int) -> int:
+    err.print("[red bold]✗[/]", end=" ")
+    err.print(message, markup=False, highlight=False, soft_wrap=True)
+    return code
+
+
+def guarded(handler: Handler) -> Handler:
+    """One clear message and an exit code for every expected failure; never a traceback."""
+
+    def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+        try:
+            return handler(args, out, err)
+        except (InvalidInput, SettingsError, StackFileError, StackEditError) as error:
+            return fail(err, str(error), EXIT_INVALID)
+        except OpsError as error:
+            return fail(err, str(error), EXIT_FAILED)
+        except (BotoCoreError, ClientError) as error:
+            return fail(err, f"AWS call failed: {error}", EXIT_FAILED)
+        except KeyboardInterrupt:
+            return fail(err, "interrupted: the endpoint stays as it is; run again to resume, or abort", 1)
+
+    return run
+
+
+def _rollout(args: argparse.Namespace, out: Console, err: Console) -> int:
+    target = target_of(args)
+    runner = Rollout(
+        target, client("sagemaker", target.region), client("cloudwatch", target.region),
+        client("sagemaker-runtime", target.region, read_timeout=70), out,
+    )  # fmt: skip
+    if args.action == "abort":
+        runner.abort()
+        return 0
+    outcome = runner.run(dry_run=args.dry_run, skip_smoke=args.skip_smoke)
+    return EXIT_FAILED if outcome is Outcome.ROLLED_BACK else 0
+
+
+def _smoke(args: argparse.Namespace, out: Console, err: Console) -> int:
+    target = target_of(args)
+    target.require_variant(args.variant)
+    result = smoke(client("sagemaker-runtime", target.region, read_timeout=70), target, args.variant)
+    where = f"{target.endpoint_name}/{result.invoked_variant or args.variant or 'any variant'}"
+    if result.ok:
+        out.print(f"[green]✓[/] {where}: 200 in {result.latency_ms:.0f} ms, response as expected")
+        return 0
+    return fail(err, f"{where}: {'; '.join(result.problems)}", EXIT_FAILED)
+
+
+def _promote(args: argparse.Namespace, out: Console, err: Console) -> int:
+    target = target_of(args)
+    if not target.has_canary:
+        raise InvalidInput(f"model '{target.model.name}' has no canary to promote in {target.stack_file}")
+    document = StackDocument.load(load_project(), target.stack, target.stack_file)
+    index = document.index_of("modelfleet:models", target.model.name)
+    at = ("modelfleet:models", index, "variants")
+    edit = promote.promote_edit(document.get(at), at)
+    if not args.force:
+        state = endpoints.describe(client("sagemaker", target.region), target.endpoint_name)
+        scaling = edit.phase == "remove" and promote.canary_is_scaling_target(
+            client("application-autoscaling", target.region), target.endpoint_name
+        )
+        problem = promote.endpoint_problem(edit.phase, state.canary_percent(), scaling)
+        if problem:
+            raise OpsError(problem)
+    promote.apply(document, edit)
+    diff = difflib.unified_diff(
+        document.original.splitlines(keepends=True), document.render().splitlines(keepends=True),
+        str(target.stack_file), str(target.stack_file),
+    )  # fmt: skip
+    out.print("".join(diff), markup=False, highlight=False, soft_wrap=True, end="")
+    if args.dry_run:
+        out.print("[dim]dry run: nothing written[/]")
+        return 0
+    document.save()
+    what = "stable runs the canary's version; canary weight 0" if edit.phase == "shift" else "canary removed"
+    out.print(f"[green]✓[/] {target.stack_file}: {what}. Next, run in order:", soft_wrap=True)
+    for command in promote.next_commands(target.stack, target.model.name, edit.phase):
+        out.print(f"  {command}", highlight=False)
+    return 0
+
+
+def add_parsers(commands: Any) -> None:
+    rollout = commands.add_parser("rollout", help="shift traffic to the canary step by step, gated")
+    rollout.add_argument("action", nargs="?", choices=["abort"], help="abort: all traffic back to stable")
+    target_options(rollout)
+    rollout.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    rollout.add_argument("--skip-smoke", action="store_true", help="do not smoke-test the canary first")
+
+    promote_parser = commands.add_parser("promote", help="make the canary's version stable in the stack file")
+    target_options(promote_parser)
+    promote_parser.add_argument("--dry-run", action="store_true", help="show the edit, write nothing")
+    promote_parser.add_argument("--force", action="store_true", help="skip the check of the live endpoint")
+
+    smoke_parser = commands.add_parser("smoke", help="invoke the endpoint with the catalog's sample")
+    target_options(smoke_parser)
+    smoke_parser.add_argument("--variant", help="invoke this variant only (TargetVariant)")
+
+    add_loadtest_parser(commands, target_options)
+
+
+HANDLERS: dict[str, Handler] = {
+    "rollout": guarded(_rollout),
+    "promote": guarded(_promote),
+    "smoke": guarded(_smoke),
+    "loadtest": guarded(loadtest),
+}

@@ -1,0 +1,68 @@
+"""Whether a canary may keep its traffic: alarms and a comparison with stable (pure).
+
+The canary is judged against the stable variant over the same minutes rather
+than against fixed thresholds alone, so a regression shows even while both
+variants are still inside the SLO. Metric gates wait for enough canary traffic
+to mean something; alarms always count.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from infra.catalog import RolloutSettings
+
+
+@dataclass(frozen=True)
+class VariantMetrics:
+    invocations: float = 0.0
+    errors_5xx: float = 0.0
+    p99_latency_ms: float | None = None  # None: no datapoint yet
+
+    @property
+    def error_rate_percent(self) -> float:
+        return 100.0 * self.errors_5xx / self.invocations if self.invocations > 0 else 0.0
+
+
+@dataclass(frozen=True)
+class GateDecision:
+    healthy: bool
+    reasons: list[str] = field(default_factory=list)  # why it is unhealthy
+    notes: list[str] = field(default_factory=list)  # what could not be judged yet
+
+    def summary(self) -> str:
+        return "; ".join(self.reasons or self.notes) or "all gates pass"
+
+
+def evaluate(
+    alarms_firing: Sequence[str],
+    stable: VariantMetrics,
+    canary: VariantMetrics,
+    settings: RolloutSettings,
+) -> GateDecision:
+    """Healthy unless an alarm fires or the canary is worse than stable beyond the margins."""
+    reasons = [f"alarm {name} is in ALARM" for name in alarms_firing]
+    notes: list[str] = []
+    if canary.invocations < settings.min_invocations:
+        notes.append(
+            f"canary metrics not judged yet: {canary.invocations:.0f} of "
+            f"{settings.min_invocations} invocations"
+        )
+        return GateDecision(not reasons, reasons, notes)
+    error_gap = canary.error_rate_percent - stable.error_rate_percent
+    if error_gap > settings.max_error_rate_increase_points:
+        reasons.append(
+            f"canary 5XX rate {canary.error_rate_percent:.2f} % exceeds stable's "
+            f"{stable.error_rate_percent:.2f} % by more than {settings.max_error_rate_increase_points} points"
+        )
+    if canary.p99_latency_ms is not None and stable.p99_latency_ms:
+        limit = stable.p99_latency_ms * (1 + settings.max_p99_latency_increase_percent / 100)
+        if canary.p99_latency_ms > limit:
+            reasons.append(
+                f"canary p99 {canary.p99_latency_ms:.1f} ms exceeds stable's {stable.p99_latency_ms:.1f} ms "
+                f"by more than {settings.max_p99_latency_increase_percent} %"
+            )
+    elif canary.p99_latency_ms is None or stable.p99_latency_ms is None:
+        notes.append("p99 latency not compared: no datapoint for a variant yet")
+    return GateDecision(not reasons, reasons, notes)

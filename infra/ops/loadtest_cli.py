@@ -1,0 +1,169 @@
+"""``modelfleet loadtest``: find the rate one instance sustains inside the SLO, and size autoscaling.
+
+Against a local container (``--url``, loopback only) or a SageMaker endpoint
+(``--endpoint``, divided by its instance count). ``--write`` stores the
+recommended target in the stack file through ``infra.stackedit``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+
+import httpx
+from rich.console import Console
+from rich.markup import escape
+
+from infra.ops import endpoints
+from infra.ops.clients import client
+from infra.ops.loadtest import LoadPlan, check_local_url, endpoint_sender, find_rate, http_sender
+from infra.ops.sizing import StepResult, rate_at_slo, recommend_target
+from infra.ops.target import InvalidInput, ModelTarget, load_project, resolve
+from infra.stackedit import StackDocument
+
+TARGET_KEY = "target_invocations_per_instance_per_minute"
+
+
+def add_loadtest_parser(commands: Any, target_options: Callable[..., None]) -> None:
+    command = commands.add_parser("loadtest", help="constant-rate load: rate within SLO, autoscaling target")
+    where = command.add_mutually_exclusive_group(required=True)
+    where.add_argument("--url", help="a local model server, e.g. http://127.0.0.1:8080")
+    where.add_argument("--endpoint", help="a SageMaker endpoint name (real AWS)")
+    target_options(command, model_required=False)
+    command.add_argument("--region", help="AWS region for --endpoint without --stack")
+    command.add_argument("--payload", help="request body (default: the model's rollout.sample_payload)")
+    command.add_argument("--content-type", help="request content type (default: the model's)")
+    command.add_argument("--slo-p99-ms", type=float, help="p99 objective (default: the model's slo)")
+    command.add_argument("--max-error-percent", type=float, help="error objective (default: the model's slo)")
+    command.add_argument("--start-rate", type=float, default=10, help="requests/s of the first step")
+    command.add_argument("--max-rate", type=float, default=2000, help="requests/s never exceeded")
+    command.add_argument("--factor", type=float, default=1.5, help="rate growth per step")
+    command.add_argument("--step-seconds", type=float, default=10, help="duration of each step")
+    command.add_argument("--max-requests-per-step", type=int, default=20_000)
+    command.add_argument("--max-inflight", type=int, default=256, help="requests in flight, at most")
+    command.add_argument("--timeout-seconds", type=float, default=5, help="a slower request is a failure")
+    command.add_argument("--headroom", type=float, default=0.5, help="fraction kept free (AWS guidance: 0.5)")
+    command.add_argument("--instances", type=int, help="instances under load (default: 1 or the endpoint's)")
+    command.add_argument("--write", action="store_true", help="store the target in the stack file")
+
+
+def _objectives(args: argparse.Namespace, target: ModelTarget | None) -> tuple[bytes, str, str, float, float]:
+    rollout = target.rollout if target else None
+    payload = args.payload or (rollout.sample_payload if rollout else None)
+    if payload is None:
+        raise InvalidInput("no request body: pass --payload, or --stack/--model with rollout.sample_payload")
+    content_type = args.content_type or (rollout.sample_content_type if rollout else "application/json")
+    accept = rollout.sample_accept if rollout else "*/*"
+    p99 = args.slo_p99_ms or (target.model.slo.p99_latency_ms if target else None)
+    errors = args.max_error_percent or (target.model.slo.error_rate_percent if target else 1.0)
+    if p99 is None:
+        raise InvalidInput("no p99 objective: pass --slo-p99-ms, or --stack/--model")
+    return payload.encode(), content_type, accept, float(p99), float(errors)
+
+
+def _plan(args: argparse.Namespace) -> LoadPlan:
+    if not (0 < args.start_rate <= args.max_rate and args.factor > 1 and args.step_seconds > 0):
+        raise InvalidInput("rates need 0 < --start-rate <= --max-rate, --factor > 1, --step-seconds > 0")
+    if not (0 <= args.headroom < 1 and 1 <= args.max_inflight <= 4096 and args.max_requests_per_step >= 1):
+        raise InvalidInput("--headroom is 0 to below 1; --max-inflight 1-4096; --max-requests-per-step >= 1")
+    return LoadPlan(
+        args.start_rate, args.max_rate, args.factor, args.step_seconds, args.max_requests_per_step,
+        args.max_inflight, args.timeout_seconds,
+    )  # fmt: skip
+
+
+def _report(step: StepResult, ok: bool, out: Console) -> None:
+    p50 = f"{step.p50_ms:.1f}" if step.p50_ms is not None else "-"
+    p99 = f"{step.p99_ms:.1f}" if step.p99_ms is not None else "-"
+    verdict = "[green]within SLO[/]" if ok else "[red]outside SLO[/]"
+    out.print(
+        f"  {step.offered_rate:8.1f} req/s offered  {step.throughput:8.1f} ok/s  p50 {p50} ms  "
+        f"p99 {p99} ms  errors {step.error_rate_percent:.2f} %  {verdict}",
+        highlight=False,
+    )
+
+
+async def _drive(
+    args: argparse.Namespace,
+    plan: LoadPlan,
+    body: bytes,
+    kinds: tuple[str, str],
+    slo: tuple[float, float],
+    out: Console,
+    target: ModelTarget | None,
+) -> list[StepResult]:
+    content_type, accept = kinds
+    report = lambda step, ok: _report(step, ok, out)  # noqa: E731
+    if args.url:
+        limits = httpx.Limits(max_connections=plan.max_inflight, max_keepalive_connections=plan.max_inflight)
+        async with httpx.AsyncClient(base_url=check_local_url(args.url), limits=limits, timeout=None) as http:
+            return await find_rate(http_sender(http, body, content_type, accept), plan, *slo, on_step=report)
+    runtime = client("sagemaker-runtime", _region(args, target), read_timeout=70)
+    with ThreadPoolExecutor(max_workers=min(plan.max_inflight, 64)) as pool:
+        send = endpoint_sender(runtime, pool, args.endpoint, body, content_type, accept)
+        return await find_rate(send, plan, *slo, on_step=report)
+
+
+def _region(args: argparse.Namespace, target: ModelTarget | None) -> str:
+    region = args.region or (target.region if target else None)
+    if region is None:
+        raise InvalidInput("--endpoint needs --region, or --stack/--model")
+    return region
+
+
+def _instances(args: argparse.Namespace, target: ModelTarget | None) -> int:
+    if args.instances is not None:
+        if args.instances < 1:
+            raise InvalidInput("--instances must be at least 1")
+        return args.instances
+    if args.url:
+        return 1
+    state = endpoints.describe(client("sagemaker", _region(args, target)), args.endpoint)
+    return max(1, sum(state.instances.values()))
+
+
+def loadtest(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.url:
+        try:
+            check_local_url(args.url)
+        except ValueError as error:
+            raise InvalidInput(str(error)) from None
+    if bool(args.stack) != bool(args.model):
+        raise InvalidInput("--stack and --model go together")
+    if args.write and not args.stack:
+        raise InvalidInput("--write needs --stack and --model: it stores the target in that stack file")
+    target = resolve(load_project(), args.stack, args.model, args.stack_file) if args.stack else None
+    body, content_type, accept, p99, errors = _objectives(args, target)
+    plan = _plan(args)
+    instances = _instances(args, target)
+    where = escape(args.url or args.endpoint)
+    out.print(f"[bold]{where}[/]: SLO p99 ≤ {p99:g} ms, errors ≤ {errors:g} %; {instances} instance(s)")
+    steps = asyncio.run(_drive(args, plan, body, (content_type, accept), (p99, errors), out, target))
+    best = rate_at_slo(steps, p99, errors)
+    if best is None:
+        out.print(f"[red]no rate met the SLO (from {plan.start_rate:g} req/s): nothing recommended[/]")
+        return 1
+    per_instance = best / instances
+    recommended = recommend_target(per_instance, args.headroom)
+    out.print(
+        f"highest rate within SLO: {best:.1f} req/s, {per_instance:.1f} per instance\n"
+        f"{TARGET_KEY} = floor({per_instance:.1f} x 60 x (1 - {args.headroom:g})) = [bold]{recommended}[/]",
+        highlight=False,
+    )
+    if args.write and target is not None:
+        _write(target, recommended, out)
+    return 0
+
+
+def _write(target: ModelTarget, recommended: int, out: Console) -> None:
+    document = StackDocument.load(load_project(), target.stack, target.stack_file)
+    index = document.index_of("modelfleet:models", target.model.name)
+    if not isinstance(document.get(("modelfleet:models", index, "autoscaling"), None), dict):
+        raise InvalidInput(f"model '{target.model.name}' has no autoscaling block to write the target into")
+    document.set(("modelfleet:models", index, "autoscaling", TARGET_KEY), recommended)
+    changed = document.save()
+    note = "written to" if changed else "already in"
+    out.print(f"[green]✓[/] autoscaling.{TARGET_KEY}: {recommended} {note} {target.stack_file}")

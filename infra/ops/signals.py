@@ -1,0 +1,86 @@
+"""What CloudWatch says about an endpoint's variants: alarm states and invocation metrics.
+
+Metrics are read in one ``GetMetricData`` call whose single period spans the
+whole window, so p99 is CloudWatch's percentile over every request in it,
+never an average of per-minute percentiles.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from datetime import UTC, datetime
+from typing import Any
+
+from infra.alarm_specs import INVOCATION_NAMESPACE
+from infra.ops.gates import VariantMetrics
+
+ALARM_BATCH = 100  # DescribeAlarms takes at most 100 names
+
+
+def alarm_states(cloudwatch: Any, names: Sequence[str]) -> tuple[list[str], list[str]]:
+    """(alarms in ALARM, alarms that do not exist) among ``names``."""
+    states: dict[str, str] = {}
+    for first in range(0, len(names), ALARM_BATCH):
+        batch = list(names[first : first + ALARM_BATCH])
+        pages = cloudwatch.get_paginator("describe_alarms").paginate(
+            AlarmNames=batch, AlarmTypes=["MetricAlarm", "CompositeAlarm"]
+        )
+        for page in pages:
+            for alarm in page.get("MetricAlarms", []) + page.get("CompositeAlarms", []):
+                states[alarm["AlarmName"]] = alarm["StateValue"]
+    firing = [n for n in names if states.get(n) == "ALARM"]
+    return firing, [n for n in names if n not in states]
+
+
+def window(start: float, end: float) -> tuple[datetime, datetime, int]:
+    """Whole minutes covering [start, end] and the one period spanning them."""
+    first = math.floor(start / 60) * 60
+    last = max(math.ceil(end / 60) * 60, first + 60)
+    return datetime.fromtimestamp(first, UTC), datetime.fromtimestamp(last, UTC), int(last - first)
+
+
+def _query(query_id: str, endpoint: str, variant: str, metric: str, stat: str, period: int) -> dict:
+    dimensions = [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}]
+    return {
+        "Id": query_id,
+        "MetricStat": {
+            "Metric": {"Namespace": INVOCATION_NAMESPACE, "MetricName": metric, "Dimensions": dimensions},
+            "Period": period,
+            "Stat": stat,
+        },
+    }
+
+
+def variant_metrics(
+    cloudwatch: Any, endpoint: str, variants: Sequence[str], start: float, end: float
+) -> dict[str, VariantMetrics]:
+    """Invocations, 5XX errors and p99 ModelLatency per variant over [start, end]."""
+    first, last, period = window(start, end)
+    queries = []
+    for index, variant in enumerate(variants):
+        queries += [
+            _query(f"inv{index}", endpoint, variant, "Invocations", "Sum", period),
+            _query(f"err{index}", endpoint, variant, "Invocation5XXErrors", "Sum", period),
+            _query(f"lat{index}", endpoint, variant, "ModelLatency", "p99", period),
+        ]
+    values: dict[str, list[float]] = {}
+    token = None
+    for _ in range(20):  # bounded: a handful of queries never needs many pages
+        paging = {"NextToken": token} if token else {}
+        page = cloudwatch.get_metric_data(MetricDataQueries=queries, StartTime=first, EndTime=last, **paging)
+        for result in page["MetricDataResults"]:
+            values.setdefault(result["Id"], []).extend(result.get("Values", []))
+        token = page.get("NextToken")
+        if not token:
+            break
+    found = {}
+    for index, variant in enumerate(variants):
+        latencies = values.get(f"lat{index}", [])
+        found[variant] = VariantMetrics(
+            invocations=sum(values.get(f"inv{index}", [])),
+            errors_5xx=sum(values.get(f"err{index}", [])),
+            # ModelLatency is in microseconds; the worst period counts if the window spans several.
+            p99_latency_ms=max(latencies) / 1000 if latencies else None,
+        )
+    return found

@@ -1,0 +1,188 @@
+"""The day-2 commands end to end against a moto server on 127.0.0.1, over real HTTP."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import boto3
+import httpx
+import pytest
+
+from infra.cli import main
+from infra.ops.target import load_project, resolve
+from tests.conftest import ROOT
+from tests.ops.conftest import REGION, create_alarms, deploy, edit_stack
+
+FAST = {"rollout.bake_seconds": 0, "rollout.poll_seconds": 1, "rollout.in_service_timeout_seconds": 10}
+ANSWER = {
+    "Body": '{"predictions": [0.2]}',
+    "ContentType": "application/json",
+    "InvokedProductionVariant": "canary",
+}
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def moto_server() -> Iterator[str]:
+    port = free_port()
+    process = subprocess.Popen(
+        [str(Path(sys.executable).parent / "moto_server"), "-H", "127.0.0.1", "-p", str(port)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 20
+    while time.monotonic() < deadline:
+        try:
+            httpx.get(f"{url}/moto-api/", timeout=1)
+            break
+        except httpx.HTTPError:
+            time.sleep(0.05)
+    else:
+        process.kill()
+        pytest.fail("moto_server did not start")
+    yield url
+    process.terminate()
+    process.wait(timeout=10)
+
+
+@pytest.fixture
+def env(moto_server, monkeypatch, project_copy):
+    """Fresh moto state, the CLI pointed at it, run from a copy of the project with fast bakes."""
+    httpx.post(f"{moto_server}/moto-api/reset").raise_for_status()
+    variables = {"AWS_ENDPOINT_URL": moto_server, "AWS_ACCESS_KEY_ID": "testing",
+                 "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": REGION}  # fmt: skip
+    for key, value in variables.items():
+        monkeypatch.setenv(key, value)
+    monkeypatch.chdir(project_copy)
+    edit_stack(project_copy, "dev", "fraud-scorer", FAST)
+    target = resolve(load_project(project_copy), "dev", "fraud-scorer")
+    clients = {
+        s: boto3.client(s, region_name=REGION, endpoint_url=moto_server) for s in ("sagemaker", "cloudwatch")
+    }
+    deploy(clients["sagemaker"], target)
+    create_alarms(clients["cloudwatch"], target)
+    httpx.post(f"{moto_server}/moto-api/static/sagemaker/endpoint-results", json={
+        "account_id": "123456789012", "region": REGION, "results": [ANSWER] * 5,
+    }).raise_for_status()  # fmt: skip
+    return {"target": target, "root": project_copy, "variables": variables, **clients}
+
+
+def weights(env) -> dict[str, float]:
+    described = env["sagemaker"].describe_endpoint(EndpointName=env["target"].endpoint_name)
+    return {v["VariantName"]: v["DesiredWeight"] for v in described["ProductionVariants"]}
+
+
+def run(*argv: str) -> int:
+    return main(list(argv))
+
+
+MODEL = ("--stack", "dev", "--model", "fraud-scorer")
+
+
+def test_rollout_then_promote_in_two_edits_as_the_operator_runs_them(env, capsys):
+    stack_file = env["root"] / "stacks/Pulumi.dev.yaml"
+    assert run("rollout", *MODEL, "--dry-run") == 0
+    assert weights(env) == {"stable": 80, "canary": 20}
+    assert run("rollout", *MODEL) == 0
+    assert weights(env) == {"stable": 0, "canary": 100}
+    assert run("rollout", *MODEL) == 0  # idempotent
+    printed = capsys.readouterr().out
+    assert "smoke test: canary answered" in printed and "nothing to do" in printed
+
+    assert run("promote", *MODEL) == 0
+    text = stack_file.read_text()
+    assert (
+        "stable: {model_data: s3://acme-ml-artifacts-dev/fraud-scorer/v13/model.tar.gz, instance_count: 1, weight: 100}"
+        in text
+    )
+    assert (
+        "canary: {model_data: s3://acme-ml-artifacts-dev/fraud-scorer/v13/model.tar.gz, instance_count: 1, weight: 0}"
+        in text
+    )
+    assert "# Development: two AZs" in text
+    assert "pulumi up --stack dev" in capsys.readouterr().out
+
+    assert run("promote", *MODEL) == 1  # the first edit is not deployed yet: refused, file untouched
+    assert stack_file.read_text() == text
+    assert "run pulumi up first" in capsys.readouterr().err
+
+    env["sagemaker"].update_endpoint_weights_and_capacities(  # what that pulumi up does to the split
+        EndpointName=env["target"].endpoint_name,
+        DesiredWeightsAndCapacities=[{"VariantName": "stable", "DesiredWeight": 100},
+                                     {"VariantName": "canary", "DesiredWeight": 0}],
+    )  # fmt: skip
+    assert run("promote", *MODEL) == 0
+    assert stack_file.read_text().count("fraud-scorer/v13") == 1  # only stable is left
+    assert run("promote", *MODEL) == 2  # nothing left to promote
+    assert "has no canary to promote" in capsys.readouterr().err
+
+
+def test_an_alarm_rolls_back_with_exit_1_and_abort_is_exit_0(env, capsys):
+    env["cloudwatch"].set_alarm_state(
+        AlarmName=env["target"].alarm_names[3], StateValue="ALARM", StateReason="t"
+    )
+    assert run("rollout", *MODEL) == 1
+    assert weights(env) == {"stable": 100, "canary": 0}
+    assert "rolling back: alarm modelfleet-dev-fraud-scorer-" in capsys.readouterr().out
+    assert run("rollout", "abort", *MODEL) == 0
+    assert "already on stable" in capsys.readouterr().out
+
+
+def test_smoke_targets_a_variant_and_fails_on_a_bad_answer(env, capsys):
+    assert run("smoke", *MODEL, "--variant", "canary") == 0
+    assert "modelfleet-dev-fraud-scorer/canary: 200" in capsys.readouterr().out
+    httpx.post(f"{env['variables']['AWS_ENDPOINT_URL']}/moto-api/reset").raise_for_status()
+    assert run("smoke", *MODEL) == 1  # moto's default answer is not JSON
+    assert "content type" in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "message"),
+    [
+        (
+            ("rollout", "--stack", "qa", "--model", "fraud-scorer"),
+            "unknown stack 'qa' (stacks: dev, prod, staging)",
+        ),
+        (
+            ("rollout", "--stack", "dev", "--model", "nope"),
+            "stack 'dev' has no model 'nope' (models: fraud-scorer, ",
+        ),
+        (
+            ("smoke", *MODEL, "--variant", "blue"),
+            "model 'fraud-scorer' has no variant 'blue' (variants: stable, canary)",
+        ),
+        (("rollout", "--stack", "dev", "--model", "doc-embedder"), "is served by eks"),
+        (("rollout", "--stack", "dev", "--model", "churn-predictor"), "has no canary"),
+        (("promote", "--stack", "dev", "--model", "churn-predictor"), "has no canary to promote"),
+        (("loadtest", "--url", "http://10.0.0.8:8080", "--payload", "x", "--slo-p99-ms", "5"), "loopback"),
+    ],
+)
+def test_bad_input_is_one_clear_error_and_changes_nothing(env, capsys, argv, message):
+    before = (env["root"] / "stacks/Pulumi.dev.yaml").read_bytes()
+    code = run(*argv)
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert code == (1 if "has no canary" in message and argv[0] == "rollout" else 2)
+    assert weights(env) == {"stable": 80, "canary": 20}
+    assert (env["root"] / "stacks/Pulumi.dev.yaml").read_bytes() == before
+
+
+def test_the_installed_command_exits_2_on_a_bad_flag_without_a_traceback(env):
+    result = subprocess.run(
+        [sys.executable, "-m", "infra.cli", "rollout", "--stack", "dev", "--model", "fraud-scorer", "--steps=9"],
+        cwd=env["root"], env={**os.environ, "PYTHONPATH": str(ROOT)}, capture_output=True, text=True, check=False,
+    )  # fmt: skip
+    assert result.returncode == 2 and "unrecognized arguments: --steps=9" in result.stderr
+    assert "Traceback" not in result.stderr

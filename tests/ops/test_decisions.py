@@ -1,0 +1,161 @@
+"""Pure day-2 logic, no AWS: step plans, gates, weights, smoke checks, promote edits, sizing."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.catalog import RolloutSettings
+from infra.ops import endpoints, promote, sizing
+from infra.ops.gates import VariantMetrics, evaluate
+from infra.ops.smoke import response_problems
+from infra.ops.steps import Step, plan_steps
+
+STEPS = [10, 25, 50, 100]
+SETTINGS = RolloutSettings(min_invocations=100, max_error_rate_increase_points=0.5,
+                           max_p99_latency_increase_percent=20)  # fmt: skip
+
+
+def test_steps_start_above_the_current_share_and_end_at_100():
+    assert plan_steps(0, STEPS) == [Step(10, True), Step(25, True), Step(50, True), Step(100, True)]
+    assert plan_steps(20, STEPS) == [Step(25, True), Step(50, True), Step(100, True)]
+
+
+def test_a_rollout_stopped_at_a_step_bakes_it_again_and_a_finished_one_does_nothing():
+    assert plan_steps(25.000001, STEPS) == [Step(25, False), Step(50, True), Step(100, True)]
+    assert plan_steps(100, STEPS) == []
+    assert plan_steps(99.999, STEPS) == []
+
+
+@pytest.mark.parametrize("percent", [0, 10, 33.3, 100])
+def test_weights_for_any_share_are_valid_and_sum_to_100(percent):
+    weights = endpoints.weights_for(percent)
+    endpoints.check_weights(weights)
+    assert sum(weights.values()) == 100
+
+
+@pytest.mark.parametrize("weights", [{"stable": 0, "canary": 0}, {"stable": -1, "canary": 101}])
+def test_invalid_weights_are_refused(weights):
+    with pytest.raises(ValueError, match="invalid variant weights"):
+        endpoints.check_weights(weights)
+    with pytest.raises(ValueError):
+        endpoints.weights_for(101)
+
+
+def test_state_reads_desired_weights_and_spots_a_guardrail_deployment():
+    state = endpoints.state_from({
+        "EndpointName": "e", "EndpointStatus": "Updating",
+        "ProductionVariants": [
+            {"VariantName": "stable", "CurrentWeight": 90, "DesiredWeight": 75, "CurrentInstanceCount": 3},
+            {"VariantName": "canary", "CurrentWeight": 10, "DesiredWeight": 25, "CurrentInstanceCount": 1},
+        ],
+        "PendingDeploymentSummary": {"EndpointConfigName": "next"},
+    })  # fmt: skip
+    assert state.canary_percent() == 25 and state.instances == {"stable": 3, "canary": 1}
+    assert state.guardrail_in_progress
+
+
+def test_gates_pass_a_canary_as_good_as_stable():
+    same = VariantMetrics(1000, 2, 40.0)
+    assert evaluate([], same, VariantMetrics(200, 0, 44.0), SETTINGS).healthy
+
+
+def test_any_alarm_fails_even_before_there_is_canary_traffic():
+    decision = evaluate(["a-p99"], VariantMetrics(), VariantMetrics(), SETTINGS)
+    assert not decision.healthy and decision.reasons == ["alarm a-p99 is in ALARM"]
+
+
+def test_too_little_canary_traffic_is_noted_not_judged():
+    decision = evaluate([], VariantMetrics(1000, 0, 40), VariantMetrics(20, 20, 900), SETTINGS)
+    assert decision.healthy and "20 of 100 invocations" in decision.notes[0]
+
+
+def test_error_rate_margin_is_in_points_over_stable():
+    stable = VariantMetrics(1000, 10)  # 1 %
+    assert evaluate([], stable, VariantMetrics(1000, 15), SETTINGS).healthy  # 1.5 %: on the margin
+    decision = evaluate([], stable, VariantMetrics(1000, 16), SETTINGS)  # 1.6 %
+    assert not decision.healthy and "5XX rate 1.60 % exceeds stable's 1.00 %" in decision.reasons[0]
+
+
+def test_latency_margin_is_relative_to_stable_p99():
+    stable = VariantMetrics(1000, 0, 50.0)
+    assert evaluate([], stable, VariantMetrics(1000, 0, 60.0), SETTINGS).healthy
+    decision = evaluate([], stable, VariantMetrics(1000, 0, 60.5), SETTINGS)
+    assert not decision.healthy and "p99 60.5 ms exceeds stable's 50.0 ms" in decision.reasons[0]
+    assert "not compared" in evaluate([], VariantMetrics(1000), VariantMetrics(1000), SETTINGS).notes[0]
+
+
+@pytest.mark.parametrize(
+    ("status", "content_type", "body", "problem"),
+    [
+        (200, "application/json", b'{"predictions": [1]}', None),
+        (500, "application/json", b"{}", "status 500, expected 200"),
+        (200, "text/plain", b"1", "content type 'text/plain', expected 'application/json'"),
+        (200, "application/json", b"not json", "response is not valid JSON"),
+        (200, "application/json; charset=utf-8", b'{"other": 1}', "response lacks key 'predictions'"),
+        (200, "application/json", b"", "empty response body"),
+    ],
+)
+def test_smoke_response_checks(status, content_type, body, problem):
+    found = response_problems(status, content_type, body, "application/json", ["predictions"])
+    assert found == ([problem] if problem else [])
+
+
+VARIANTS = {
+    "stable": {"model_data": "s3://b/v12/model.tar.gz", "instance_count": 3, "weight": 0},
+    "canary": {"model_package_arn": "arn:aws:sagemaker:eu-west-1:1:model-package/f/13", "weight": 100},
+}
+AT = ("modelfleet:models", 0, "variants")
+
+
+def test_promote_first_gives_stable_the_canary_version_and_parks_the_canary():
+    edit = promote.promote_edit(VARIANTS, AT)
+    assert edit.phase == "shift"
+    assert edit.deletes == [(*AT, "stable", "model_data")]
+    assert edit.sets == [
+        ((*AT, "stable", "model_package_arn"), "arn:aws:sagemaker:eu-west-1:1:model-package/f/13"),
+        ((*AT, "stable", "weight"), 100),
+        ((*AT, "canary", "weight"), 0),
+    ]
+
+
+def test_promote_then_removes_a_parked_canary_identical_to_stable():
+    parked = {"stable": {"model_data": "s3://b/v13/m.tar.gz", "weight": 100},
+              "canary": {"model_data": "s3://b/v13/m.tar.gz", "weight": 0}}  # fmt: skip
+    assert promote.promote_edit(parked, AT) == promote.PromoteEdit("remove", deletes=[(*AT, "canary")])
+    assert promote.next_commands("dev", "m", "remove") == ["pulumi up --stack dev"]
+
+
+def test_promote_checks_the_live_endpoint_is_where_each_edit_expects():
+    assert "finish the rollout first" in promote.endpoint_problem("shift", 50, False)
+    assert promote.endpoint_problem("shift", 100, True) is None
+    assert "run pulumi up first" in promote.endpoint_problem("remove", 0, True)
+    assert promote.endpoint_problem("remove", 0, False) is None
+
+
+def test_percentiles_are_nearest_rank():
+    values = list(range(1, 101))
+    assert sizing.percentile(values, 0.5) == 50 and sizing.percentile(values, 0.99) == 99
+    assert sizing.percentile([7.0], 0.99) == 7.0 and sizing.percentile([], 0.5) is None
+
+
+def step(rate, p99, failed=0, sent=100):
+    return sizing.StepResult(rate, sent, sent - failed, 1.0, p99 / 2, p99)
+
+
+def test_the_rate_at_slo_is_the_highest_below_the_first_failure():
+    steps = [step(10, 5), step(20, 8), step(40, 30), step(80, 9)]  # 80 passing after 40 failed is noise
+    assert sizing.rate_at_slo(steps, p99_ms=10, max_error_rate_percent=1) == 20
+    assert sizing.rate_at_slo([step(10, 5, failed=2)], 10, 1) is None  # 2 % errors
+
+
+def test_recommended_target_is_floor_of_rate_times_60_times_one_minus_headroom():
+    assert sizing.recommend_target(20, 0.5) == 600
+    assert sizing.recommend_target(33.3, 0.3) == 1398  # floor(33.3 * 60 * 0.7) = floor(1398.6)
+    assert sizing.recommend_target(0.001, 0.5) == 1
+    with pytest.raises(ValueError):
+        sizing.recommend_target(10, 1)
+
+
+def test_rate_schedule_is_geometric_and_bounded():
+    assert sizing.rate_schedule(10, 2, 70) == [10, 20, 40, 70]
+    assert len(sizing.rate_schedule(1, 1.01, 1e9)) == 20

@@ -1,0 +1,189 @@
+"""The rollout against moto in-process: real boto3 calls, a fake clock, no real waiting."""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Iterator
+from typing import Any
+
+import boto3
+import pytest
+from moto import mock_aws
+from moto.sagemaker.models import sagemaker_backends
+from moto.sagemakerruntime.models import sagemakerruntime_backends
+from rich.console import Console
+
+from infra.ops import endpoints
+from infra.ops.rollout import Outcome, Rollout
+from infra.ops.target import OpsError
+from tests.ops.conftest import ACCOUNT, REGION, FakeClock, create_alarms, deploy, put_invocations
+
+
+@pytest.fixture
+def aws() -> Iterator[dict[str, Any]]:
+    with mock_aws():
+        clients = {
+            s: boto3.client(s, region_name=REGION) for s in ("sagemaker", "cloudwatch", "sagemaker-runtime")
+        }
+        sagemakerruntime_backends[ACCOUNT][REGION].results_queue.append(
+            ('{"predictions": [0.91]}', "application/json", "canary", "")
+        )
+        yield clients
+
+
+@pytest.fixture
+def weight_calls(aws) -> list[dict[str, float]]:
+    """Every UpdateEndpointWeightsAndCapacities request, as botocore sends it."""
+    calls: list[dict[str, float]] = []
+
+    def record(params, **_):
+        calls.append({v["VariantName"]: v["DesiredWeight"] for v in params["DesiredWeightsAndCapacities"]})
+
+    aws["sagemaker"].meta.events.register(
+        "provide-client-params.sagemaker.UpdateEndpointWeightsAndCapacities", record
+    )
+    return calls
+
+
+def rollout(aws, target, clock=None) -> tuple[Rollout, io.StringIO]:
+    output = io.StringIO()
+    runner = Rollout(
+        target, aws["sagemaker"], aws["cloudwatch"], aws["sagemaker-runtime"],
+        Console(file=output, width=200), clock or FakeClock(),
+    )  # fmt: skip
+    return runner, output
+
+
+def canary_percent(aws, target) -> float:
+    return endpoints.describe(aws["sagemaker"], target.endpoint_name).canary_percent()
+
+
+def assert_valid(calls):
+    for weights in calls:
+        assert set(weights) == {"stable", "canary"}
+        assert all(w >= 0 for w in weights.values()) and sum(weights.values()) > 0
+
+
+def test_a_healthy_rollout_reaches_100_percent_and_a_rerun_does_nothing(aws, dev_target, weight_calls):
+    deploy(aws["sagemaker"], dev_target)
+    create_alarms(aws["cloudwatch"], dev_target)
+    clock = FakeClock()
+    runner, output = rollout(aws, dev_target, clock)
+    assert runner.run() is Outcome.COMPLETED
+    assert canary_percent(aws, dev_target) == 100
+    assert weight_calls == [
+        {"stable": 75, "canary": 25},
+        {"stable": 50, "canary": 50},
+        {"stable": 0, "canary": 100},
+    ]
+    assert_valid(weight_calls)
+    assert sum(clock.slept) >= 3 * 120  # every step baked in full
+    assert "smoke test: canary answered" in output.getvalue()
+
+    again, output = rollout(aws, dev_target)
+    assert again.run() is Outcome.UNCHANGED
+    assert len(weight_calls) == 3
+    assert "nothing to do" in output.getvalue()
+
+
+@pytest.mark.parametrize("failing_step", [1, 2])
+def test_an_alarm_at_step_k_rolls_back_to_all_stable(aws, dev_target, weight_calls, failing_step):
+    deploy(aws["sagemaker"], dev_target)
+    create_alarms(aws["cloudwatch"], dev_target)
+    alarm = dev_target.alarm_names[0]
+
+    def fire(**_):
+        if len(weight_calls) == failing_step:
+            aws["cloudwatch"].set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="test")
+
+    aws["sagemaker"].meta.events.register("after-call.sagemaker.UpdateEndpointWeightsAndCapacities", fire)
+    runner, output = rollout(aws, dev_target)
+    assert runner.run() is Outcome.ROLLED_BACK
+    assert canary_percent(aws, dev_target) == 0
+    assert weight_calls[-1] == {"stable": 100, "canary": 0}
+    assert len(weight_calls) == failing_step + 1
+    assert_valid(weight_calls)
+    assert f"alarm {alarm} is in ALARM" in output.getvalue()
+
+
+def test_a_canary_with_more_5xx_than_stable_is_rolled_back(aws, dev_target, weight_calls):
+    deploy(aws["sagemaker"], dev_target)
+    put_invocations(aws["cloudwatch"], dev_target, "stable", invocations=1000, errors=1)
+    put_invocations(aws["cloudwatch"], dev_target, "canary", invocations=200, errors=30)
+    runner, output = rollout(aws, dev_target)
+    assert runner.run() is Outcome.ROLLED_BACK
+    assert weight_calls == [{"stable": 75, "canary": 25}, {"stable": 100, "canary": 0}]
+    assert "canary 5XX rate 15.00 % exceeds stable's 0.10 %" in output.getvalue()
+
+
+def test_an_interrupted_rollout_resumes_where_the_endpoint_stands(aws, dev_target, weight_calls):
+    deploy(aws["sagemaker"], dev_target)
+
+    def interrupt(_seconds):
+        if len(weight_calls) == 2:  # baking the 50 % step
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        rollout(aws, dev_target, FakeClock(on_sleep=interrupt))[0].run()
+    assert canary_percent(aws, dev_target) == 50
+
+    runner, output = rollout(aws, dev_target)
+    assert runner.run() is Outcome.COMPLETED
+    assert weight_calls[2:] == [{"stable": 0, "canary": 100}]  # 50 % baked again, then on
+    assert "resumed" in output.getvalue()
+    assert_valid(weight_calls)
+
+
+def test_dry_run_prints_the_plan_and_changes_nothing(aws, dev_target, weight_calls):
+    deploy(aws["sagemaker"], dev_target)
+    runner, output = rollout(aws, dev_target)
+    assert runner.run(dry_run=True) is Outcome.PLANNED
+    assert weight_calls == []
+    text = output.getvalue()
+    assert "modelfleet-dev-fraud-scorer" in text and "canary at 20.0 %" in text
+    assert "alarms not found" in text  # nothing deployed them here
+
+
+def test_an_endpoint_stuck_updating_times_out_clearly_and_nothing_changes(aws, dev_target, weight_calls):
+    deploy(aws["sagemaker"], dev_target)
+    sagemaker_backends[ACCOUNT][REGION].endpoints[dev_target.endpoint_name].endpoint_status = "Updating"
+    clock = FakeClock()
+    with pytest.raises(
+        OpsError, match=r"timed out: endpoint modelfleet-dev-fraud-scorer is still Updating after 1800 s"
+    ):
+        rollout(aws, dev_target, clock)[0].run()
+    assert weight_calls == []
+    assert 1800 <= sum(clock.slept) <= 1800 + 15
+
+
+def test_a_guardrail_deployment_in_progress_is_refused(aws, dev_target, weight_calls):
+    deploy(aws["sagemaker"], dev_target)
+    endpoint = sagemaker_backends[ACCOUNT][REGION].endpoints[dev_target.endpoint_name]
+    endpoint.endpoint_status = "Updating"
+    endpoint.pending_deployment_summary = {"EndpointConfigName": "next", "StageStatus": "Deploying"}
+    with pytest.raises(OpsError, match="blue/green deployment in progress"):
+        rollout(aws, dev_target)[0].run()
+    assert weight_calls == []
+
+
+def test_a_failing_smoke_test_stops_before_any_traffic_moves(aws, dev_target, weight_calls):
+    deploy(aws["sagemaker"], dev_target)
+    sagemakerruntime_backends[ACCOUNT][REGION].results_queue[:] = [("oops", "text/plain", "canary", "")]
+    with pytest.raises(OpsError, match="smoke test of the canary failed: content type 'text/plain'"):
+        rollout(aws, dev_target)[0].run()
+    assert weight_calls == []
+
+
+def test_abort_returns_all_traffic_to_stable_and_is_idempotent(aws, dev_target, weight_calls):
+    deploy(aws["sagemaker"], dev_target, weights={"stable": 50, "canary": 50})
+    assert rollout(aws, dev_target)[0].abort() is Outcome.COMPLETED
+    assert canary_percent(aws, dev_target) == 0
+    assert rollout(aws, dev_target)[0].abort() is Outcome.UNCHANGED
+    assert weight_calls == [{"stable": 100, "canary": 0}]
+
+
+def test_a_missing_endpoint_is_a_clear_error(aws, dev_target, weight_calls):
+    with pytest.raises(
+        OpsError, match="endpoint modelfleet-dev-fraud-scorer does not exist: deploy the stack"
+    ):
+        rollout(aws, dev_target)[0].run()

@@ -1,0 +1,21 @@
+"""The tools address exactly what the Pulumi program declares, from the stack file alone."""
+
+from __future__ import annotations
+
+from infra.ops.target import load_project, resolve
+from tests.conftest import ROOT
+
+
+def test_endpoint_variant_and_alarm_names_match_the_offline_plan(shipped_plans):
+    target = resolve(load_project(ROOT), "prod", "fraud-scorer")
+    plan = shipped_plans["prod"]
+    endpoint = plan.get("aws-native:sagemaker:Endpoint", "platform-fraud-scorer-endpoint")
+    assert endpoint.inputs["endpointName"] == target.endpoint_name == "modelfleet-prod-fraud-scorer"
+    variants = plan.of_type("aws:sagemaker/endpointConfiguration:EndpointConfiguration")[0].inputs
+    assert [v["variantName"] for v in variants["productionVariants"]] == list(target.variants)
+    declared = {
+        alarm.inputs["name"]
+        for alarm in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if alarm.name.startswith("platform-fraud-scorer-")
+    }
+    assert declared == set(target.alarm_names) and len(declared) == 11
