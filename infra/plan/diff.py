@@ -112,16 +112,68 @@ def _resource_change(before: PlannedResource, after: PlannedResource) -> Resourc
     return ResourceChange(action, after.urn, after.type, after.name, changes)
 
 
+def _identities(resource: PlannedResource) -> set[str]:
+    """The values other resources use to refer to this one: its id, ARN and name."""
+    values = [resource.id, *(resource.outputs.get(k) for k in ("id", "arn", "name"))]
+    return {v for v in values if isinstance(v, str) and len(v) >= 8}
+
+
+def _references(value: Any, wanted: set[str], path: str = "") -> list[tuple[str, str]]:
+    if isinstance(value, dict):
+        return [
+            hit for k, v in value.items() for hit in _references(v, wanted, f"{path}.{k}" if path else str(k))
+        ]
+    if isinstance(value, list):
+        return [hit for i, v in enumerate(value) for hit in _references(v, wanted, f"{path}[{i}]")]
+    return [(path, value)] if isinstance(value, str) and value in wanted else []
+
+
+def _ripple(changes: dict[str, ResourceChange], old: dict, new: dict) -> None:
+    """Resources that refer to a replaced one change too: the replacement gets a new id or name.
+
+    The offline engine names resources by URN, so it cannot see this by itself;
+    repeat until nothing new is found (a replaced Model replaces its endpoint
+    configuration, which updates the endpoint).
+    """
+    done: set[str] = set()
+    while pending := [urn for urn, c in changes.items() if c.action == "replace" and urn not in done]:
+        for urn in pending:
+            done.add(urn)
+            wanted = _identities(old[urn])
+            for other in new.values():
+                if (
+                    other.urn in changes
+                    and changes[other.urn].action in ("add", "replace")
+                    or other.urn == urn
+                ):
+                    continue
+                hits = _references(other.inputs, wanted)
+                if not hits:
+                    continue
+                marker = f"<new value once {new[urn].name} is replaced>"
+                extra = [
+                    PropertyChange(path, value, marker, forces_replacement(other.type, path))
+                    for path, value in hits
+                ]
+                current = changes.get(other.urn)
+                properties = (current.properties if current else []) + extra
+                action = "replace" if any(p.replaces for p in properties) else "update"
+                changes[other.urn] = ResourceChange(action, other.urn, other.type, other.name, properties)
+
+
 def resource_changes(before: Plan | None, after: Plan) -> list[ResourceChange]:
     old = {r.urn: r for r in (before.custom_resources if before else [])}
     new = {r.urn: r for r in after.custom_resources}
-    found = [ResourceChange("add", r.urn, r.type, r.name) for urn, r in new.items() if urn not in old]
-    found += [ResourceChange("remove", r.urn, r.type, r.name) for urn, r in old.items() if urn not in new]
+    changes = {urn: ResourceChange("add", urn, r.type, r.name) for urn, r in new.items() if urn not in old}
+    changes |= {
+        urn: ResourceChange("remove", urn, r.type, r.name) for urn, r in old.items() if urn not in new
+    }
     for urn in old.keys() & new.keys():
         if (change := _resource_change(old[urn], new[urn])) is not None:
-            found.append(change)
+            changes[urn] = change
+    _ripple(changes, old, new)
     order = {"replace": 0, "remove": 1, "add": 2, "update": 3}
-    return sorted(found, key=lambda c: (order[c.action], c.type, c.name))
+    return sorted(changes.values(), key=lambda c: (order[c.action], c.type, c.name))
 
 
 def diff_stack(

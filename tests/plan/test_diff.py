@@ -164,3 +164,17 @@ def test_diff_against_an_unknown_revision_fails_cleanly(clone_with_canary_change
     assert run.returncode == 1
     assert "cannot read git revision 'no-such-ref'" in run.stderr
     assert "Traceback" not in run.stderr
+
+
+def test_a_new_artifact_replaces_the_model_and_its_configuration_and_updates_the_endpoint(tmp_path, dev_plan):
+    """The offline engine names by URN; the diff still knows a replacement gets a new name."""
+    edited = DEV.replace("fraud-scorer/v12/model.tar.gz", "fraud-scorer/v14/model.tar.gz")
+    changes = {c.name: c for c in resource_changes(dev_plan, _plan(tmp_path, edited))}
+    assert changes["platform-fraud-scorer-stable"].action == "replace"
+    config = changes["platform-fraud-scorer-config"]
+    assert config.action == "replace"
+    assert [p.path for p in config.properties] == ["productionVariants[0].modelName"]
+    endpoint = changes["platform-fraud-scorer-endpoint"]
+    assert endpoint.action == "update"
+    assert [p.path for p in endpoint.properties] == ["endpointConfigName"]
+    assert "platform-fraud-scorer-canary" not in changes
