@@ -142,10 +142,8 @@ def _ripple(changes: dict[str, ResourceChange], old: dict, new: dict) -> None:
             wanted = _identities(old[urn])
             for other in new.values():
                 if (
-                    other.urn in changes
-                    and changes[other.urn].action in ("add", "replace")
-                    or other.urn == urn
-                ):
+                    other.urn in changes and changes[other.urn].action in ("add", "replace")
+                ) or other.urn == urn:
                     continue
                 hits = _references(other.inputs, wanted)
                 if not hits:
