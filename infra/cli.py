@@ -22,6 +22,7 @@ from infra.plan.policy import PolicyConfigError, check_plan, config_path
 from infra.plan.policy import load_settings as load_policy_settings
 from infra.plan.render import cost_summary, cost_tables, render, render_policy
 from infra.plan.stackfile import StackFileError, find_root, read_project, read_stack_config
+from infra.selfservice import cli as selfservice_cli
 from infra.settings import SettingsError, load_settings
 
 EXIT_PROGRAM_STOPPED = 1
@@ -83,6 +84,7 @@ def _parser() -> argparse.ArgumentParser:
     stack_options(validate)
     validate.add_argument("--all", action="store_true", help="every stack in stacks/")
     ops_cli.add_parsers(commands)
+    selfservice_cli.add_parsers(commands)
     return parser
 
 
@@ -222,6 +224,7 @@ def main(argv: list[str] | None = None) -> int:
         "prices": _prices,
         "diff": _diff,
         **ops_cli.HANDLERS,
+        **selfservice_cli.HANDLERS,
     }
     return handlers[args.command](args, out, err)
 

@@ -65,6 +65,13 @@ class StackDocument:
             raise StackFileError(f"{path}: expected a mapping with a 'config' mapping")
 
     @classmethod
+    def create(cls, project: Project, stack: str, text: str, path: Path | None = None) -> StackDocument:
+        """A stack file that does not exist yet; ``save`` writes it, and never over an existing file."""
+        document = cls(project, stack, path or project.stack_file(stack), text)
+        document.original = ""
+        return document
+
+    @classmethod
     def load(cls, project: Project, stack: str, path: Path | None = None) -> StackDocument:
         path = path or project.stack_file(stack)
         try:
@@ -138,12 +145,14 @@ class StackDocument:
         self.validate(text)
         if text == self.original:
             return False
-        _atomic_write(self.path, text)
+        if not self.original and self.path.exists():
+            raise StackEditError(f"{self.path}: already exists; not replaced")
+        atomic_write(self.path, text)
         self.original = text
         return True
 
 
-def _atomic_write(path: Path, text: str) -> None:
+def atomic_write(path: Path, text: str) -> None:
     """Write beside the target and rename over it: readers see the old file or the new one."""
     mode = path.stat().st_mode & 0o777 if path.exists() else 0o644
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")

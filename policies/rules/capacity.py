@@ -1,12 +1,15 @@
-"""What a stack may run: approved instance types, and each team's GPUs within its quota.
+"""What a stack may run: approved instance types, and each team's GPUs and instances within quota.
 
-Quotas count GPUs at *maximum* scale (autoscaling max, HPA maxReplicas), because
-that is what the team can end up paying for on a bad day.
+Quotas count at *maximum* scale (autoscaling max, HPA maxReplicas), because that
+is what the team can end up paying for on a bad day. ``infra.selfservice.quota``
+counts the same way from the settings, so ``modelfleet new-model`` can refuse a
+model before it is planned; a test keeps the two in step.
 """
 
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
 from policies.rules._links import provisioned_variants
@@ -37,8 +40,8 @@ def _allowed(props, config):
             yield f"instance type {instance_type} is not on this stack's approved list"
 
 
-def _deployment_gpus(resources):
-    """(team, GPUs at max replicas, urn) for each Deployment that asks for GPUs."""
+def _deployments(resources):
+    """(team, replicas at max, GPUs at max, urn) for each Deployment."""
     namespaces = {
         (ns.props.get("metadata") or {}).get("name"): ((ns.props.get("metadata") or {}).get("labels") or {})
         for ns in of_type(resources, "kubernetes:core/v1:Namespace")
@@ -55,35 +58,55 @@ def _deployment_gpus(resources):
         per_pod = sum(
             int((c.get("resources") or {}).get("limits", {}).get(GPU_RESOURCE, 0)) for c in containers
         )
-        if not per_pod:
-            continue
-        replicas = ceilings.get((meta.get("namespace"), meta.get("name"))) or spec.get("replicas") or 1
+        replicas = int(ceilings.get((meta.get("namespace"), meta.get("name"))) or spec.get("replicas") or 1)
         team = (meta.get("labels") or {}).get("team") or namespaces.get(meta.get("namespace"), {}).get("team")
-        yield team, per_pod * int(replicas), deployment.urn
+        yield team, replicas, per_pod * replicas, deployment.urn
 
 
-def _endpoint_gpus(resources):
+def _variants(resources):
+    """(team, instances at max, GPUs at max, urn) for each instance-backed SageMaker variant."""
     for variant in provisioned_variants(resources):
-        gpus = gpus_per_instance(variant.instance_type) or 0
+        gpus = (gpus_per_instance(variant.instance_type) or 0) * variant.max_count
+        yield tags_of(variant.config.props).get("team"), variant.max_count, gpus, variant.config.urn
+
+
+@dataclass
+class TeamUsage:
+    instances: int = 0  # SageMaker instances plus EKS replicas, at maximum scale
+    gpus: int = 0
+    urns: dict[str, str] = field(default_factory=dict)  # "instances"/"gpus" -> first resource counted
+
+
+def team_usage(resources) -> dict[str, TeamUsage]:
+    """What each team can scale to in this stack; untagged capacity counts as "(untagged)"."""
+    used: dict[str, TeamUsage] = defaultdict(TeamUsage)
+    for team, count, gpus, urn in [*_variants(resources), *_deployments(resources)]:
+        usage = used[team or "(untagged)"]
+        usage.instances += count
+        usage.gpus += gpus
+        usage.urns.setdefault("instances", urn)
         if gpus:
-            yield tags_of(variant.config.props).get("team"), gpus * variant.max_count, variant.config.urn
+            usage.urns.setdefault("gpus", urn)
+    return dict(used)
 
 
-def _within_quota(resources, config):
-    used, where = defaultdict(int), {}
-    for team, gpus, urn in [*_endpoint_gpus(resources), *_deployment_gpus(resources)]:
-        used[team or "(untagged)"] += gpus
-        where.setdefault(team or "(untagged)", urn)
-    for team, gpus in sorted(used.items()):
+def _over(resources, config, what: str, rule: str, unit: str):
+    for team, usage in sorted(team_usage(resources).items()):
         quota = config["quotas"].get(team, config["default_quota"])
-        if gpus > quota:
-            yield (
-                (
-                    f"team {team} can scale to {gpus} GPUs in this stack; its quota is {quota} "
-                    f"(policy config team-gpu-quota.quotas.{team})"
-                ),
-                where[team],
+        if getattr(usage, what) > quota:
+            message = (
+                f"team {team} can scale to {getattr(usage, what)} {unit} in this stack; its quota is "
+                f"{quota} (policy config {rule}.quotas.{team})"
             )
+            yield message, usage.urns[what]
+
+
+def _within_gpu_quota(resources, config):
+    yield from _over(resources, config, "gpus", "team-gpu-quota", "GPUs")
+
+
+def _within_instance_quota(resources, config):
+    yield from _over(resources, config, "instances", "team-instance-quota", "instances or replicas")
 
 
 ALLOWED_INSTANCE_TYPES = resource_rule(
@@ -105,24 +128,36 @@ ALLOWED_INSTANCE_TYPES = resource_rule(
         }
     },
 )
-TEAM_GPU_QUOTA = stack_rule(
-    "team-gpu-quota",
-    "Each team's GPUs at maximum scale stay within its quota for this environment",
-    _within_quota,
-    config={
+
+
+def _quota_schema(what: str, default: int) -> dict:
+    return {
         "quotas": {
             "type": "object",
             "additionalProperties": {"type": "integer", "minimum": 0},
             "default": {},
-            "description": "team -> GPUs it may run in this stack at maximum scale",
+            "description": f"team -> {what} it may run in this stack at maximum scale",
         },
         "default_quota": {
             "type": "integer",
             "minimum": 0,
-            "default": 0,
-            "description": "GPUs for a team the quotas do not list",
+            "default": default,
+            "description": f"{what} for a team the quotas do not list",
         },
-    },
+    }
+
+
+TEAM_GPU_QUOTA = stack_rule(
+    "team-gpu-quota",
+    "Each team's GPUs at maximum scale stay within its quota for this environment",
+    _within_gpu_quota,
+    config=_quota_schema("GPUs", 0),
+)
+TEAM_INSTANCE_QUOTA = stack_rule(
+    "team-instance-quota",
+    "Each team's SageMaker instances and EKS replicas at maximum scale stay within its quota",
+    _within_instance_quota,
+    config=_quota_schema("SageMaker instances plus EKS replicas", 20),
 )
 
-RULES = [ALLOWED_INSTANCE_TYPES, TEAM_GPU_QUOTA]
+RULES = [ALLOWED_INSTANCE_TYPES, TEAM_GPU_QUOTA, TEAM_INSTANCE_QUOTA]

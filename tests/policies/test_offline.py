@@ -17,11 +17,12 @@ def test_shipped_stacks_pass_every_mandatory_policy(shipped_plans, stack):
     assert report.mandatory == [], [v.message for v in report.mandatory]
 
 
-def test_prod_without_its_config_breaks_the_gpu_quota(shipped_plans):
-    """Quotas default to zero GPUs, so a team only gets GPUs its environment grants."""
+def test_prod_without_its_config_breaks_the_team_quotas(shipped_plans):
+    """Quotas default to zero GPUs and 20 instances, so a team only gets what its environment grants."""
     report = check_plan(shipped_plans["prod"], load_settings(None))
-    assert {v.policy for v in report.mandatory} == {"team-gpu-quota"}
+    assert {v.policy for v in report.mandatory} == {"team-gpu-quota", "team-instance-quota"}
     assert any("team search can scale to 20 GPUs" in v.message for v in report.mandatory)
+    assert any("team risk can scale to 24 instances" in v.message for v in report.mandatory)
 
 
 def test_dev_relaxes_prod_only_rules_through_its_config(shipped_plans):

@@ -247,8 +247,31 @@ def test_gpu_quota_defaults_to_zero_for_unlisted_teams_and_ignores_cpu():
     )
 
 
+def test_instance_quota_counts_variants_and_replicas_at_max_gpu_or_not():
+    quota = {"quotas": {"risk": 4, "search": 5}}
+    assert run_stack(BY_NAME["team-instance-quota"], _sagemaker_stack(instance="ml.c5.xlarge"), quota) == []
+    [message] = run_stack(BY_NAME["team-instance-quota"], _sagemaker_stack(max_capacity=5), quota)
+    assert message == (
+        "team risk can scale to 5 instances or replicas in this stack; its quota is 4 "
+        "(policy config team-instance-quota.quotas.risk)"
+    )
+    assert run_stack(BY_NAME["team-instance-quota"], _eks_gpu_stack(max_replicas=5), quota) == []
+    [message] = run_stack(BY_NAME["team-instance-quota"], _eks_gpu_stack(max_replicas=6), quota)
+    assert "team search can scale to 6 instances or replicas" in message
+
+
+def test_instance_quota_gives_unlisted_teams_the_default():
+    assert (
+        run_stack(BY_NAME["team-instance-quota"], _sagemaker_stack(team="newcomers", max_capacity=20)) == []
+    )
+    assert (
+        run_stack(BY_NAME["team-instance-quota"], _sagemaker_stack(team="newcomers", max_capacity=21)) != []
+    )
+    assert run_stack(BY_NAME["team-instance-quota"], _sagemaker_stack(max_capacity=2), {"default_quota": 1})
+
+
 def test_every_rule_has_a_compliant_and_a_non_compliant_case():
-    covered = {c[0] for c in CASES} | {c[0] for c in STACK_CASES} | {"team-gpu-quota"}
+    covered = {c[0] for c in CASES} | {c[0] for c in STACK_CASES} | {"team-gpu-quota", "team-instance-quota"}
     assert covered == {rule.name for rule in ALL}
     assert len(ALL) >= 20
     assert all(rule.description and rule.enforcement_level for rule in ALL)

@@ -1,0 +1,56 @@
+"""``modelfleet new-model | new-env``: their flags; ``infra.cli`` registers them.
+
+Flags win over ``--answers`` (from a ``pulumi new`` template), which win over
+prompts (on a terminal only) and derived defaults. See ``infra.selfservice``.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from infra.selfservice import new_env, new_model
+from infra.selfservice.common import Handler, guarded
+
+
+def add_parsers(commands: Any) -> None:
+    model = commands.add_parser("new-model", help="add a model to a stack: sized, quota-checked, previewed")
+    model.add_argument("--stack", help="the environment to add it to, e.g. dev")
+    model.add_argument("--name", help="model name: lowercase letters, digits, '-'")
+    model.add_argument("--team", help="owning team (tags, quotas)")
+    model.add_argument("--backend", choices=["sagemaker", "eks"])
+    source = model.add_mutually_exclusive_group()
+    source.add_argument("--image", help="serving image by digest: <account>.dkr.ecr...@sha256:<hex>")
+    source.add_argument("--framework", help="an AWS Deep Learning Container as <name>:<version>")
+    model.add_argument("--py-version", help="the DLC's Python, where the framework needs one (py311)")
+    model.add_argument("--artifact", help="model artifact, s3://bucket/path/model.tar.gz")
+    model.add_argument("--instance-type", help="SageMaker instance type, e.g. ml.m5.large")
+    model.add_argument("--p99-ms", type=int, help="p99 latency objective in milliseconds")
+    model.add_argument("--peak-rps", type=float, help="expected peak requests per second")
+    model.add_argument("--error-rate-percent", type=float, help="5XX objective in percent (default 1)")
+    model.add_argument(
+        "--rate-per-instance",
+        type=float,
+        help="measured req/s one instance serves in SLO (modelfleet loadtest)",
+    )
+    model.add_argument("--pool", help="eks: the GPU pool (default: the stack's first)")
+    model.add_argument("--gpus", type=int, help="eks: GPUs per replica (default 1)")
+    model.add_argument(
+        "--answers", type=Path, help="answers written by `pulumi new` from the model-service template"
+    )
+    model.add_argument("--dry-run", action="store_true", help="check and preview, write nothing")
+
+    env = commands.add_parser("new-env", help="add an environment (stack) from a tier, previewed")
+    env.add_argument("--name", help="stack name, e.g. qa")
+    env.add_argument("--tier", choices=["dev", "staging", "prod"])
+    env.add_argument("--region", help="AWS region (default: the same-tier stack's)")
+    env.add_argument("--cidr", help="VPC range (default: the first free 10.x.0.0/16)")
+    env.add_argument("--owner", help="owner tag (default: the same-tier stack's)")
+    env.add_argument("--cost-center", help="cost center tag (default: the same-tier stack's)")
+    env.add_argument(
+        "--answers", type=Path, help="answers written by `pulumi new` from the environment template"
+    )
+    env.add_argument("--dry-run", action="store_true", help="check and preview, write nothing")
+
+
+HANDLERS: dict[str, Handler] = {"new-model": guarded(new_model.run), "new-env": guarded(new_env.run)}

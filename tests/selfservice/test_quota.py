@@ -1,0 +1,69 @@
+"""Team capacity from the settings: the arithmetic new-model refuses with, in step with the pack."""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.plan.policy import config_path, load_settings, stack_resources
+from infra.plan.stackfile import read_project, read_stack_config
+from infra.selfservice.quota import Capacity, model_capacity, quota_problems, team_capacity
+from infra.settings import load_settings as load_stack_settings
+from policies.rules.capacity import team_usage
+from tests.conftest import ROOT, SHIPPED_STACKS, valid_config
+
+
+def _settings(stack: str):
+    project = read_project(ROOT)
+    return load_stack_settings(stack, read_stack_config(project, project.stack_file(stack)).values)
+
+
+def _model(**override):
+    entry = {
+        "name": "scorer", "team": "risk", "backend": "sagemaker", "framework": {"name": "xgboost", "version": "1.7-1"},
+        "instance_type": "ml.g5.xlarge", "slo": {"p99_latency_ms": 100, "error_rate_percent": 1},
+        "variants": {"stable": {"model_data": "s3://bucket-1/m/model.tar.gz", "instance_count": 2}},
+        "autoscaling": {"min_instances": 2, "max_instances": 5, "target_invocations_per_instance_per_minute": 60},
+    } | override  # fmt: skip
+    return load_stack_settings("prod", valid_config() | {"modelfleet:models": [entry]}).models[0]
+
+
+def test_a_variant_counts_at_its_autoscaling_max_and_gpus_per_instance():
+    assert model_capacity(_model()) == Capacity(instances=5, gpus=5)
+    assert model_capacity(_model(instance_type="ml.c5.xlarge")) == Capacity(instances=5, gpus=0)
+
+
+def test_a_canary_counts_at_max_unless_parked_at_weight_zero():
+    canary = {"model_data": "s3://bucket-1/m/v2.tar.gz", "instance_count": 2}
+    live = {"stable": {"model_data": "s3://bucket-1/m/model.tar.gz", "instance_count": 2, "weight": 90}}
+    assert model_capacity(_model(variants=live | {"canary": canary | {"weight": 10}})).instances == 10
+    parked = {"stable": live["stable"] | {"weight": 100}, "canary": canary | {"weight": 0}}
+    assert model_capacity(_model(variants=parked)).instances == 7
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_settings_and_pack_count_the_same_capacity(shipped_plans, stack):
+    from_settings = {t: c for t, c in team_capacity(_settings(stack).models).items() if c != Capacity()}
+    from_plan = {
+        team: Capacity(usage.instances, usage.gpus)
+        for team, usage in team_usage(stack_resources(shipped_plans[stack])).items()
+    }
+    assert from_settings == from_plan
+
+
+def test_a_model_over_quota_gets_one_sentence_per_quota_with_the_sum():
+    policy = load_settings(config_path(ROOT, "dev"))
+    dev = _settings("dev")
+    new = _model(team="search", instance_type="ml.g5.xlarge")
+    enforced = ["team-gpu-quota", "team-instance-quota"]
+    problems = quota_problems(dev.models, new, policy.properties, enforced, "dev.json")
+    assert problems == [
+        "team search would scale to 9 GPUs (4 today + 5 for scorer at max scale); "
+        "its quota is 4 (dev.json: team-gpu-quota.quotas.search)",
+        "team search would scale to 9 instances/replicas (4 today + 5 for scorer at max scale); "
+        "its quota is 8 (dev.json: team-instance-quota.quotas.search)",
+    ]
+    assert quota_problems(dev.models, new, policy.properties, [], "dev.json") == []  # advisory: not refused
+    assert (
+        quota_problems(dev.models, _model(instance_type="ml.c5.xlarge"), policy.properties, enforced, "x")
+        == []
+    )
