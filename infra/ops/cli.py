@@ -16,6 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 
+from infra.failures import fail
 from infra.ops import endpoints, promote
 from infra.ops.clients import client
 from infra.ops.loadtest_cli import add_loadtest_parser, loadtest
@@ -39,12 +40,6 @@ def target_options(command: argparse.ArgumentParser, model_required: bool = True
 
 def target_of(args: argparse.Namespace) -> ModelTarget:
     return resolve(load_project(), args.stack, args.model, args.stack_file)
-
-
-def fail(err: Console, message: str, code: int) -> int:
-    err.print("[red bold]✗[/]", end=" ")
-    err.print(message, markup=False, highlight=False, soft_wrap=True)
-    return code
 
 
 def guarded(handler: Handler) -> Handler:

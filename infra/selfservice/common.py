@@ -14,6 +14,7 @@ from typing import Any
 from rich.console import Console
 from rich.markdown import Markdown
 
+from infra.failures import fail
 from infra.plan import markdown
 from infra.plan.engine import PlanError
 from infra.plan.policy import PolicyConfigError
@@ -31,12 +32,6 @@ Handler = Callable[[argparse.Namespace, Console, Console], int]
 
 class Refused(Exception):
     """A quota or mandatory policy says no: exit 3, nothing written."""
-
-
-def fail(err: Console, message: str, code: int) -> int:
-    err.print("[red bold]✗[/]", end=" ")
-    err.print(message, markup=False, highlight=False, soft_wrap=True)
-    return code
 
 
 def guarded(handler: Handler) -> Handler:
