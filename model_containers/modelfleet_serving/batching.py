@@ -47,7 +47,7 @@ class Batcher:
         self.queued_rows = 0
         self._running = False
         self._last_seconds = float("inf")  # unknown until a batch has run in the thread
-        self.on_batch: Callable[[int, int], None] = lambda rows, queued: None
+        self.on_batch: Callable[[int], None] = lambda rows: None  # rows per model call, for metrics
 
     async def submit(self, rows: np.ndarray) -> np.ndarray:
         if self.queued_rows + len(rows) > self.max_queue_rows:
@@ -82,7 +82,7 @@ class Batcher:
                     continue
                 batch = np.concatenate([rows for rows, _ in taken]) if len(taken) > 1 else taken[0][0]
                 self.queued_rows -= len(batch)
-                self.on_batch(len(batch), self.queued_rows)
+                self.on_batch(len(batch))
                 try:
                     started = time.perf_counter()
                     if self._last_seconds < INLINE_SECONDS:

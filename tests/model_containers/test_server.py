@@ -143,6 +143,7 @@ def test_cache_answers_a_repeated_request(sklearn_server):
 
 def test_metrics_parse_and_count_requests_by_status(sklearn_server):
     invoke(sklearn_server, b"[[1]]")
+    invoke(sklearn_server, _json(ROW))
     text = httpx.get(f"{sklearn_server.url}/metrics").text
     families = {f.name: f for f in text_string_to_metric_families(text)}
     statuses = {
