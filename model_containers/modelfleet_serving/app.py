@@ -58,6 +58,7 @@ class ServingApp:
             self.config.max_batch_size,
             self.config.max_delay_ms,
             self.config.max_queue_rows,
+            self.config.timeout_seconds,
         )
         self.batcher.on_batch = self.tally.batch
         self.handler = handler
@@ -165,8 +166,7 @@ class ServingApp:
                 send, 400, f"each row needs {self.handler.n_features} features, got {rows.shape[1]}"
             )
         try:
-            async with asyncio.timeout(self.config.timeout_seconds):  # no extra task, unlike wait_for
-                predictions = await self.batcher.submit(rows)
+            predictions = await self.batcher.submit(rows)  # TimeoutError after config.timeout_seconds
         except QueueFull:
             return await _error(send, 503, "server is at capacity, retry shortly", retry_after=True)
         except TimeoutError:

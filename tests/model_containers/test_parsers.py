@@ -122,6 +122,31 @@ def test_batcher_refuses_rows_beyond_its_queue():
     assert run(scenario()).tolist() == [[1.0]]
 
 
+def test_batcher_times_out_requests_in_the_model_and_queued_behind_it():
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    calls = []
+
+    def stuck(rows):
+        calls.append(len(rows))
+        time.sleep(0.5)
+        return rows
+
+    async def scenario():
+        batcher = Batcher(stuck, ThreadPoolExecutor(1), max_batch_size=1, timeout_seconds=0.05)
+        results = await asyncio.gather(
+            *(batcher.submit(np.ones((1, 1))) for _ in range(3)), return_exceptions=True
+        )
+        while batcher._running:  # the model call outlives the timeout; let it finish
+            await asyncio.sleep(0.05)
+        return results, batcher.queued_rows
+
+    results, queued = run(scenario())
+    assert [type(r) for r in results] == [TimeoutError] * 3
+    assert (calls, queued) == ([1], 0)  # the two queued ones expired and never reached the model
+
+
 def test_usable_cpus_respects_affinity():
     assert 1 <= usable_cpus() <= len(os.sched_getaffinity(0))
 
