@@ -122,6 +122,26 @@ def test_batcher_refuses_rows_beyond_its_queue():
     assert run(scenario()).tolist() == [[1.0]]
 
 
+def test_a_request_read_in_the_next_loop_pass_joins_the_batch():
+    from concurrent.futures import ThreadPoolExecutor
+
+    calls = []
+
+    def model(rows):
+        calls.append(len(rows))
+        return rows
+
+    async def scenario():
+        batcher = Batcher(model, ThreadPoolExecutor(1))
+        first = asyncio.create_task(batcher.submit(np.ones((1, 1))))
+        await asyncio.sleep(0)  # the first request is queued and the batch is about to start
+        second = asyncio.create_task(batcher.submit(np.full((1, 1), 2.0)))
+        return [r.tolist() for r in await asyncio.gather(first, second)]
+
+    assert run(scenario()) == [[[1.0]], [[2.0]]]
+    assert calls == [2]  # one model call for both
+
+
 def test_batcher_times_out_requests_in_the_model_and_queued_behind_it():
     import time
     from concurrent.futures import ThreadPoolExecutor
