@@ -35,7 +35,9 @@ class ServingApp:
         self.load_error: str | None = None
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
         self.batcher: Batcher | None = None
-        self.inflight = 0  # published to the gauge per batch and per scrape, not per request
+        self.inflight = 0
+        self.tally = metrics.Tally()  # published within a second, at every scrape and at shutdown
+        self._publishing: asyncio.TimerHandle | None = None
         self.cache = (
             ResponseCache(config.cache_entries, config.cache_bytes, config.cache_ttl_seconds)
             if config.cache_entries
@@ -56,8 +58,9 @@ class ServingApp:
             self.config.max_batch_size,
             self.config.max_delay_ms,
             self.config.max_queue_rows,
+            self.config.timeout_seconds,
         )
-        self.batcher.on_batch = self._observe_batch
+        self.batcher.on_batch = self.tally.batch
         self.handler = handler
         metrics.READY.set(1)
         log.info("model loaded", extra={"n_features": handler.n_features, "pid": os.getpid()})
@@ -71,14 +74,23 @@ class ServingApp:
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.executor.shutdown(wait=True, cancel_futures=False)
+                self._publish()
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
-    def _observe_batch(self, rows: int, queued: int) -> None:
-        """Gauges move once per batch, not per request: cheap, and current for a 15 s scrape."""
-        metrics.BATCH_SIZE.observe(rows)
-        metrics.QUEUE_DEPTH.set(queued)
+    def _publish_soon(self) -> None:
+        """Publish within ``PUBLISH_SECONDS``: one timer for however many requests come meanwhile."""
+        if self._publishing is None:
+            self._publishing = asyncio.get_running_loop().call_later(metrics.PUBLISH_SECONDS, self._publish)
+
+    def _publish(self) -> None:
+        """Counts, histograms and the gauges' current values, into the shared metrics."""
+        if self._publishing is not None:
+            self._publishing.cancel()
+            self._publishing = None
+        self.tally.publish()
         metrics.INFLIGHT.set(self.inflight)
+        metrics.QUEUE_DEPTH.set(self.batcher.queued_rows if self.batcher else 0)
 
     # HTTP ------------------------------------------------------------------------
     async def __call__(self, scope, receive, send) -> None:
@@ -99,7 +111,7 @@ class ServingApp:
             else:
                 await self._invocations(scope, receive, send)
         elif path == "/metrics" and method == "GET":
-            metrics.INFLIGHT.set(self.inflight)
+            self._publish()
             await _respond(send, 200, metrics.exposition(), [(b"content-type", b"text/plain; version=0.0.4")])
         else:
             await _error(send, 404, f"no route for {method} {path}")
@@ -107,13 +119,14 @@ class ServingApp:
     async def _invocations(self, scope, receive, send) -> None:
         started = time.perf_counter()
         self.inflight += 1
+        self._publish_soon()  # a long request still shows in the in-flight gauge
         status = 500
         try:
             status = await self._invoke(scope, receive, send)
         finally:
             self.inflight -= 1
-            metrics.requests_with(status).inc()
-            metrics.LATENCY.observe(time.perf_counter() - started)
+            self.tally.request(status, time.perf_counter() - started)
+            self._publish_soon()
 
     async def _invoke(self, scope, receive, send) -> int:
         headers = dict(scope["headers"])
@@ -154,8 +167,7 @@ class ServingApp:
                 send, 400, f"each row needs {self.handler.n_features} features, got {rows.shape[1]}"
             )
         try:
-            async with asyncio.timeout(self.config.timeout_seconds):  # no extra task, unlike wait_for
-                predictions = await self.batcher.submit(rows)
+            predictions = await self.batcher.submit(rows)  # TimeoutError after config.timeout_seconds
         except QueueFull:
             return await _error(send, 503, "server is at capacity, retry shortly", retry_after=True)
         except TimeoutError:

@@ -115,6 +115,10 @@ def main(sock: socket.socket | None = None) -> None:
         loop="uvloop",
         http="httptools",
         access_log=False,
+        # The app never reads the client address or scheme: skip the proxy-headers middleware's
+        # per-request work, and name no server software in responses.
+        proxy_headers=False,
+        server_header=False,
         log_config=LOGGING,
         timeout_keep_alive=75,  # longer than the load balancers' idle timeouts
         timeout_graceful_shutdown=config.graceful_shutdown_seconds,

@@ -122,6 +122,51 @@ def test_batcher_refuses_rows_beyond_its_queue():
     assert run(scenario()).tolist() == [[1.0]]
 
 
+def test_a_request_read_in_the_next_loop_pass_joins_the_batch():
+    from concurrent.futures import ThreadPoolExecutor
+
+    calls = []
+
+    def model(rows):
+        calls.append(len(rows))
+        return rows
+
+    async def scenario():
+        batcher = Batcher(model, ThreadPoolExecutor(1))
+        first = asyncio.create_task(batcher.submit(np.ones((1, 1))))
+        await asyncio.sleep(0)  # the first request is queued and the batch is about to start
+        second = asyncio.create_task(batcher.submit(np.full((1, 1), 2.0)))
+        return [r.tolist() for r in await asyncio.gather(first, second)]
+
+    assert run(scenario()) == [[[1.0]], [[2.0]]]
+    assert calls == [2]  # one model call for both
+
+
+def test_batcher_times_out_requests_in_the_model_and_queued_behind_it():
+    import time
+    from concurrent.futures import ThreadPoolExecutor
+
+    calls = []
+
+    def stuck(rows):
+        calls.append(len(rows))
+        time.sleep(0.5)
+        return rows
+
+    async def scenario():
+        batcher = Batcher(stuck, ThreadPoolExecutor(1), max_batch_size=1, timeout_seconds=0.05)
+        results = await asyncio.gather(
+            *(batcher.submit(np.ones((1, 1))) for _ in range(3)), return_exceptions=True
+        )
+        while batcher._running:  # the model call outlives the timeout; let it finish
+            await asyncio.sleep(0.05)
+        return results, batcher.queued_rows
+
+    results, queued = run(scenario())
+    assert [type(r) for r in results] == [TimeoutError] * 3
+    assert (calls, queued) == ([1], 0)  # the two queued ones expired and never reached the model
+
+
 def test_usable_cpus_respects_affinity():
     assert 1 <= usable_cpus() <= len(os.sched_getaffinity(0))
 

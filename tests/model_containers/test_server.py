@@ -85,6 +85,14 @@ def test_a_model_exception_is_a_500_with_a_request_id_and_the_worker_survives(st
     assert invoke(server, b"[[1, 2]]").json() == {"predictions": [[3.0]]}
 
 
+def test_a_model_slower_than_the_timeout_is_a_504_and_the_worker_survives(start_server):
+    server = start_server(MODELFLEET_HANDLER=SLOW, SLOW_SECONDS="2", SAGEMAKER_MODEL_SERVER_TIMEOUT="1")
+    server.wait_until_ready()
+    late = invoke(server, b"[[1, 2]]")
+    assert late.status_code == 504 and "within 1 s" in late.json()["error"]
+    assert httpx.get(f"{server.url}/ping").status_code == 200
+
+
 def test_queue_full_sheds_fast_with_retry_after(start_server):
     server = start_server(MODELFLEET_HANDLER=SLOW, SLOW_SECONDS="0.5", MODELFLEET_MAX_QUEUE_ROWS="2")
     server.wait_until_ready()
@@ -143,6 +151,7 @@ def test_cache_answers_a_repeated_request(sklearn_server):
 
 def test_metrics_parse_and_count_requests_by_status(sklearn_server):
     invoke(sklearn_server, b"[[1]]")
+    invoke(sklearn_server, _json(ROW))
     text = httpx.get(f"{sklearn_server.url}/metrics").text
     families = {f.name: f for f in text_string_to_metric_families(text)}
     statuses = {
