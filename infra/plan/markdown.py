@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 
 from infra.plan.diff import CostTotals, ResourceChange, StackDiff
-from infra.plan.render import money
+from infra.plan.render import money, money_range
 
 GITHUB_COMMENT_LIMIT = 65_536
 VALUE_WIDTH = 60
@@ -24,12 +24,7 @@ def _value(value) -> str:
 
 
 def _cost(totals: CostTotals) -> str:
-    text = (
-        money(totals.low)
-        if round(totals.low) == round(totals.high)
-        else f"{money(totals.low)}-{money(totals.high)}"
-    )
-    return text + (f" (+{totals.unknown} unknown)" if totals.unknown else "")
+    return money_range(totals.low, totals.high) + (f" (+{totals.unknown} unknown)" if totals.unknown else "")
 
 
 def _delta(before: float, after: float) -> str:

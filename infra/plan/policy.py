@@ -135,6 +135,7 @@ def check_plan(plan: Plan, settings: PolicySettings) -> PolicyReport:
     found: list[Violation] = []
     resources = plan.custom_resources
     by_urn = {r.urn: r for r in plan.resources}
+    whole_stack: list[PolicyResource] | None = None  # built once, for the first stack rule
     for rule in ALL:
         level = settings.levels[rule.name]
         if level == EnforcementLevel.DISABLED:
@@ -151,5 +152,6 @@ def check_plan(plan: Plan, settings: PolicySettings) -> PolicyReport:
                 args = ResourceValidationArgs(r.type, r.inputs, r.urn, r.name, _options(r), None, config)
                 rule.validate(args, lambda message, _urn, r=r, report=report: report(message, None, about=r))
         else:
-            rule.validate(StackValidationArgs(stack_resources(plan), config), report)
+            whole_stack = whole_stack if whole_stack is not None else stack_resources(plan)
+            rule.validate(StackValidationArgs(whole_stack, config), report)
     return PolicyReport(found, settings.source)
