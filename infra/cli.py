@@ -146,7 +146,6 @@ def _cost(args: argparse.Namespace, out: Console, err: Console) -> int:
 def _diff(args: argparse.Namespace, out: Console, err: Console) -> int:
     from infra.plan import markdown  # noqa: PLC0415
     from infra.plan.compare import compare  # noqa: PLC0415
-    from infra.plan.revision import RevisionError  # noqa: PLC0415
 
     try:
         root = find_root(Path.cwd())
@@ -154,7 +153,7 @@ def _diff(args: argparse.Namespace, out: Console, err: Console) -> int:
         diffs = compare(root, args.base, stacks)
     except (SettingsError, StackFileError, PolicyConfigError) as error:
         return _report_invalid(err, "working tree", error)
-    except (RevisionError, PlanError) as error:
+    except PlanError as error:  # a base revision that cannot be read or planned, too
         err.print(f"[red bold]✗ diff against {args.base}:[/] {error}", highlight=False)
         return EXIT_PROGRAM_STOPPED
     if args.format == "json":

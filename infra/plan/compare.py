@@ -14,7 +14,7 @@ from infra.plan.diff import StackDiff, diff_stack
 from infra.plan.engine import plan_stack
 from infra.plan.model import Plan
 from infra.plan.policy import PolicyConfigError, check_plan, config_path, load_settings
-from infra.plan.revision import exported, finish_plan, start_plan
+from infra.plan.revision import exported, start_plan
 
 
 def _judged(plan: Plan | None, config: Path, fallback: Path):
@@ -30,10 +30,13 @@ def _judged(plan: Plan | None, config: Path, fallback: Path):
 def compare(root: Path, base_ref: str, stacks: list[str]) -> list[StackDiff]:
     diffs = []
     with exported(root, base_ref) as checkout:
-        running = {stack: start_plan(checkout, stack) for stack in stacks}  # in parallel with the head plans
+        running = {  # in parallel with the head plans
+            stack: start_plan(checkout, stack, checkout / f"plan-{stack}.json", "the base revision")
+            for stack in stacks
+        }
         heads = {stack: plan_stack(stack, root=root) for stack in stacks}
         for stack in stacks:
-            before = finish_plan(checkout, stack, running[stack])
+            before = running[stack].result() if running[stack] else None
             head_config = config_path(root, stack)
             old_policy, old_cost = _judged(before, config_path(checkout, stack), head_config)
             new_policy, new_cost = _judged(heads[stack], head_config, head_config)

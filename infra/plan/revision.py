@@ -12,13 +12,15 @@ import subprocess
 import sys
 import tempfile
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 
+from infra.plan.engine import PlanError
 from infra.plan.model import Plan
 
 
-class RevisionError(Exception):
-    """The revision cannot be exported or planned; the message says why."""
+class RevisionError(PlanError):
+    """A revision cannot be exported, or a tree cannot be planned; the message says why."""
 
 
 @contextmanager
@@ -35,30 +37,38 @@ def exported(root: Path, ref: str):
         yield Path(folder)
 
 
-def start_plan(checkout: Path, stack: str) -> subprocess.Popen | None:
-    """Begin planning ``stack`` as the checkout defines it; None when the stack did not exist there."""
-    if not (checkout / "stacks" / f"Pulumi.{stack}.yaml").exists():
-        return None
-    env = {**os.environ, "PYTHONPATH": str(checkout)}
-    command = [sys.executable, "-m", "infra.cli", "plan", "--stack", stack, "--summary"]
-    command += ["--out", str(checkout / f"plan-{stack}.json")]
-    return subprocess.Popen(command, cwd=checkout, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+@dataclass
+class PlanJob:
+    """One stack being planned in a subprocess, by the code of the tree it runs in."""
+
+    stack: str
+    out: Path
+    what: str  # "the base revision", "the current stack file": for messages
+    process: subprocess.Popen
+
+    def kill(self) -> None:
+        self.process.kill()
+        self.process.communicate()
+
+    def result(self, timeout_s: float = 600) -> Plan:
+        try:
+            _, stderr = self.process.communicate(timeout=timeout_s)
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise RevisionError(
+                f"planning stack {self.stack} of {self.what} took over {timeout_s:.0f} s"
+            ) from None
+        if not self.out.exists():  # a policy violation (exit 3) still writes the plan
+            tail = stderr.decode(errors="replace").strip().splitlines()[-5:]
+            raise RevisionError(f"{self.what} could not plan stack {self.stack}:\n  " + "\n  ".join(tail))
+        return Plan.load(self.out)
 
 
-def finish_plan(
-    checkout: Path, stack: str, process: subprocess.Popen | None, timeout_s: float = 600
-) -> Plan | None:
-    if process is None:
+def start_plan(tree: Path, stack: str, out: Path, what: str) -> PlanJob | None:
+    """Begin planning ``stack`` as ``tree`` defines it; None when the stack does not exist there."""
+    if not (tree / "stacks" / f"Pulumi.{stack}.yaml").exists():
         return None
-    try:
-        _, stderr = process.communicate(timeout=timeout_s)
-    except subprocess.TimeoutExpired:
-        process.kill()
-        raise RevisionError(
-            f"planning stack {stack} of the base revision took over {timeout_s:.0f} s"
-        ) from None
-    path = checkout / f"plan-{stack}.json"
-    if not path.exists():  # a policy violation (exit 3) still writes the plan
-        tail = stderr.decode(errors="replace").strip().splitlines()[-5:]
-        raise RevisionError(f"the base revision could not plan stack {stack}:\n  " + "\n  ".join(tail))
-    return Plan.load(path)
+    env = {**os.environ, "PYTHONPATH": str(tree)}
+    command = [sys.executable, "-m", "infra.cli", "plan", "--stack", stack, "--summary", "--out", str(out)]
+    process = subprocess.Popen(command, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return PlanJob(stack, out, what, process)

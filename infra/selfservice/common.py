@@ -40,9 +40,14 @@ def guarded(handler: Handler) -> Handler:
     def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         try:
             return handler(args, out, err)
-        except (InvalidInput, SettingsError, StackFileError, StackEditError, PolicyConfigError) as error:
-            return fail(err, str(error), EXIT_INVALID)
-        except CannotDerive as error:
+        except (
+            InvalidInput,
+            SettingsError,
+            StackFileError,
+            StackEditError,
+            PolicyConfigError,
+            CannotDerive,
+        ) as error:
             return fail(err, str(error), EXIT_INVALID)
         except Refused as error:
             return fail(err, f"refused, nothing written: {error}", EXIT_REFUSED)

@@ -8,17 +8,15 @@ wait; a new environment has nothing to compare against.
 
 from __future__ import annotations
 
-import subprocess
-import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
 from infra.plan.cost import PriceTable, estimate
 from infra.plan.diff import StackDiff, diff_stack
-from infra.plan.engine import PlanError, plan_stack
-from infra.plan.model import Plan
+from infra.plan.engine import plan_stack
 from infra.plan.policy import PolicyReport, PolicySettings, check_plan
+from infra.plan.revision import start_plan
 
 
 @dataclass(frozen=True)
@@ -31,19 +29,6 @@ class Preview:
         return bool(self.report.mandatory)
 
 
-def _start_current_plan(root: Path, stack: str, out: Path) -> subprocess.Popen:
-    command = [sys.executable, "-m", "infra.cli", "plan", "--stack", stack, "--summary", "--out", str(out)]
-    return subprocess.Popen(command, cwd=root, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-
-
-def _finish(process: subprocess.Popen, out: Path, stack: str) -> Plan:
-    _, stderr = process.communicate(timeout=600)
-    if not out.exists():  # a policy violation (exit 3) still writes the plan
-        tail = "\n  ".join(stderr.decode(errors="replace").strip().splitlines()[-5:])
-        raise PlanError(f"the current stack {stack} could not be planned:\n  {tail}")
-    return Plan.load(out)
-
-
 def preview(
     root: Path, stack: str, text: str, policy: PolicySettings, *, compare_with_current: bool
 ) -> Preview:
@@ -52,15 +37,16 @@ def preview(
         edited = Path(folder) / f"Pulumi.{stack}.yaml"
         edited.write_text(text, encoding="utf-8")
         current_out = Path(folder) / "current.json"
-        running = _start_current_plan(root, stack, current_out) if compare_with_current else None
+        running = (
+            start_plan(root, stack, current_out, "the current stack file") if compare_with_current else None
+        )
         try:
             after = plan_stack(stack, root=root, stack_file=edited)
         except BaseException:
             if running:
                 running.kill()
-                running.communicate()
             raise
-        before = _finish(running, current_out, stack) if running else None
+        before = running.result() if running else None
     report = check_plan(after, policy)
     prices = PriceTable.for_region(after.region)
     costs = (estimate(before, prices) if before else None, estimate(after, prices))
