@@ -20,29 +20,22 @@ def _public_lb_groups(resources) -> set[str]:
     }
 
 
+def _cidrs(spec) -> set[str]:
+    """Source ranges of one ingress rule, in any of the shapes the AWS provider takes."""
+    ranges = [spec.get("cidrIpv4"), spec.get("cidrIpv6"), *as_list(spec.get("cidrBlocks"))]
+    return {r for r in ranges + as_list(spec.get("ipv6CidrBlocks")) if r}
+
+
 def _open_rules(resources):
     """(resource, group id, from port, to port) for every rule open to the internet."""
-    for rule in of_type(resources, INGRESS_RULE):
-        if {rule.props.get("cidrIpv4"), rule.props.get("cidrIpv6")} & OPEN:
-            yield (
-                rule,
-                rule.props.get("securityGroupId"),
-                rule.props.get("fromPort"),
-                rule.props.get("toPort"),
-            )
-    for rule in of_type(resources, LEGACY_RULE):
-        cidrs = set(as_list(rule.props.get("cidrBlocks")) + as_list(rule.props.get("ipv6CidrBlocks")))
-        if rule.props.get("type") == "ingress" and cidrs & OPEN:
-            yield (
-                rule,
-                rule.props.get("securityGroupId"),
-                rule.props.get("fromPort"),
-                rule.props.get("toPort"),
-            )
+    rules = [(r, r.props) for r in of_type(resources, INGRESS_RULE)]
+    rules += [(r, r.props) for r in of_type(resources, LEGACY_RULE) if r.props.get("type") == "ingress"]
+    for rule, spec in rules:
+        if _cidrs(spec) & OPEN:
+            yield rule, spec.get("securityGroupId"), spec.get("fromPort"), spec.get("toPort")
     for group in of_type(resources, GROUP):
         for inline in as_list(group.props.get("ingress")):
-            cidrs = set(as_list(inline.get("cidrBlocks")) + as_list(inline.get("ipv6CidrBlocks")))
-            if cidrs & OPEN:
+            if _cidrs(inline) & OPEN:
                 yield group, group.props.get("id"), inline.get("fromPort"), inline.get("toPort")
 
 

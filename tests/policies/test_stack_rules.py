@@ -275,3 +275,32 @@ def test_every_rule_has_a_compliant_and_a_non_compliant_case():
     assert covered == {rule.name for rule in ALL}
     assert len(ALL) >= 20
     assert all(rule.description and rule.enforcement_level for rule in ALL)
+
+
+@pytest.mark.parametrize(
+    "rule",
+    [
+        resource(
+            "aws:ec2/securityGroupRule:SecurityGroupRule",
+            {
+                "type": "ingress",
+                "securityGroupId": "sg-1",
+                "cidrBlocks": ["0.0.0.0/0"],
+                "fromPort": 22,
+                "toPort": 22,
+            },
+            "legacy",
+        ),
+        resource(
+            "aws:ec2/securityGroup:SecurityGroup",
+            {"id": "sg-1", "ingress": [{"ipv6CidrBlocks": ["::/0"], "fromPort": 22, "toPort": 22}]},
+            "inline",
+        ),
+    ],
+    ids=["security-group-rule", "inline-ingress"],
+)
+def test_open_ingress_is_found_in_every_shape_the_provider_takes(rule):
+    [message] = run_stack(BY_NAME["no-open-ingress"], [rule])
+    assert "ports 22-22" in message
+    egress = resource(rule.resource_type, {**rule.props, "type": "egress", "ingress": []}, "out")
+    assert run_stack(BY_NAME["no-open-ingress"], [egress]) == []
