@@ -98,7 +98,11 @@ def _plan(args: argparse.Namespace, out: Console, err: Console) -> int:
     started = time.perf_counter()
     try:
         root = find_root(Path.cwd())
-        policy = load_policy_settings(args.policy_config or config_path(root, args.stack))
+        policy = (
+            load_policy_settings(args.policy_config, required=True)
+            if args.policy_config
+            else load_policy_settings(config_path(root, args.stack))
+        )
         plan = plan_stack(args.stack, root=root, stack_file=args.stack_file)
     except PolicyConfigError as error:
         return _report_invalid(err, "policy config", error)

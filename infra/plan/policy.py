@@ -77,8 +77,13 @@ def config_path(root: Path, stack: str) -> Path:
     return root / "policies" / "config" / f"{stack}.json"
 
 
-def load_settings(path: Path | None) -> PolicySettings:
-    """Read a ``--policy-pack-config`` file; a missing file means the pack's defaults."""
+def load_settings(path: Path | None, *, required: bool = False) -> PolicySettings:
+    """Read a ``--policy-pack-config`` file; a stack without one gets the pack's defaults.
+
+    ``required``: the file was named by the user, so a missing one is a mistake, not a default.
+    """
+    if required and path is not None and not path.exists():
+        raise PolicyConfigError(f"{path}: no such policy config file")
     raw: dict[str, Any] = {}
     if path is not None and path.exists():
         try:

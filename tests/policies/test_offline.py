@@ -71,6 +71,12 @@ def test_plan_exits_3_on_a_mandatory_violation_and_2_on_a_bad_policy_config(tmp_
     assert (
         main(["plan", "--stack", "dev", "--summary", "--policy-config", str(broken)]) == EXIT_INVALID_CONFIG
     )
+    capsys.readouterr()
+    missing = tmp_path / "no-such.json"  # named by the user: never silently the pack's defaults
+    assert (
+        main(["plan", "--stack", "dev", "--summary", "--policy-config", str(missing)]) == EXIT_INVALID_CONFIG
+    )
+    assert "no such policy config file" in capsys.readouterr().err
 
 
 def test_the_pack_runs_in_the_project_virtualenv_and_assembles_every_rule():
