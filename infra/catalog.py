@@ -154,13 +154,6 @@ class AutoscalingSettings(Strict):
     scale_in_cooldown_seconds: int = Field(300, ge=0, le=3600)
     scale_out_cooldown_seconds: int = Field(60, ge=0, le=3600)
 
-    @model_validator(mode="after")
-    def _bounds(self) -> AutoscalingSettings:
-        if self.min_instances > self.max_instances:
-            raise _custom("bounds", "min_instances ({low}) is above max_instances ({high})",
-                          low=self.min_instances, high=self.max_instances)  # fmt: skip
-        return self
-
 
 class SloSettings(Strict):
     p99_latency_ms: int = Field(ge=1, le=60_000, description="p99 model latency objective")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field, model_validator
+from pydantic import AfterValidator, BeforeValidator, Field
 from pydantic_core import PydanticCustomError
 
 from infra import eks_versions, instances
@@ -104,16 +104,6 @@ class GpuPoolSettings(Strict):
     max_size: int = Field(2, ge=1, le=100)
     root_volume_gib: int = Field(100, ge=50, le=2000, description="room for large serving images")
     max_unavailable_percent: int = Field(33, ge=1, le=100, description="nodes replaced at once on update")
-
-    @model_validator(mode="after")
-    def _bounds(self) -> GpuPoolSettings:
-        if self.min_size > self.max_size:
-            raise PydanticCustomError(
-                "bounds",
-                "min_size ({low}) is above max_size ({high})",
-                {"low": self.min_size, "high": self.max_size},
-            )
-        return self
 
     @property
     def smallest_node(self) -> instances.InstanceType | None:

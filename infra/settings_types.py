@@ -10,8 +10,16 @@ import re
 from ipaddress import IPv4Network
 from typing import Annotated, Any
 
-from pydantic import AfterValidator, BaseModel, ConfigDict, PlainSerializer, PlainValidator
-from pydantic_core import PydanticCustomError
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    PlainSerializer,
+    PlainValidator,
+    ValidationError,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
 
 
 def _parse_cidr(value: Any) -> IPv4Network:
@@ -82,6 +90,30 @@ class Strict(BaseModel):
     """Base for every settings model: unknown keys are typos, so they are errors."""
 
     model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+    @model_validator(mode="after")
+    def _ordered_bounds(self) -> Strict:
+        """Every ``min_X``/``max_X`` pair of every settings model: min must not exceed max.
+
+        Checked here, once for all models, so a new pair can't be left unchecked.
+        The problem is reported at the ``min_X`` key, so the message carries the
+        whole key path (``modelfleet:gpu_pools[0].min_size``), not just the entry.
+        """
+        for low in type(self).model_fields:
+            high = "max_" + low.removeprefix("min_")
+            if not low.startswith("min_") or high not in type(self).model_fields:
+                continue
+            low_value, high_value = getattr(self, low), getattr(self, high)
+            if low_value is None or high_value is None or low_value <= high_value:
+                continue
+            error = PydanticCustomError(
+                "bounds", "{low_key} ({low}) is above {high_key} ({high})",
+                {"low_key": low, "low": low_value, "high_key": high, "high": high_value},
+            )  # fmt: skip
+            raise ValidationError.from_exception_data(
+                type(self).__name__, [InitErrorDetails(type=error, loc=(low,), input=low_value)]
+            )
+        return self
 
 
 def _vpc_cidr(network: IPv4Network) -> IPv4Network:

@@ -90,7 +90,7 @@ BAD_MODELS = [
      "modelfleet:models[0].variants.stable.weight", "must be between 0 and 100 (got -5)"),
     ("min above max", {"autoscaling": {"min_instances": 5, "max_instances": 2,
                                        "target_invocations_per_instance_per_minute": 10}},
-     "modelfleet:models[0].autoscaling", "min_instances (5) is above max_instances (2)"),
+     "modelfleet:models[0].autoscaling.min_instances", "min_instances (5) is above max_instances (2)"),
     ("count outside bounds", {"autoscaling": {"min_instances": 3, "max_instances": 6,
                                               "target_invocations_per_instance_per_minute": 10}},
      "modelfleet:models[0].variants.stable.instance_count", "must be within autoscaling bounds 3-6 (got 2)"),

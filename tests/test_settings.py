@@ -239,3 +239,30 @@ def test_a_bad_cidr_is_reported_beside_other_network_problems():
         "modelfleet:network.cidr",
         "modelfleet:network.nat_stratgy",
     ]
+
+
+def _settings_models(base: type) -> list[type]:
+    found = []
+    for cls in base.__subclasses__():
+        found += [cls, *_settings_models(cls)]
+    return found
+
+
+def test_every_min_max_pair_of_every_settings_model_is_ordered():
+    """The bounds rule lives on the base class, so no model's pair can go unchecked."""
+    import pydantic
+
+    import infra.settings  # noqa: F401 - registers every settings model
+    from infra.settings_types import Strict
+
+    pairs = [
+        (cls, name, "max_" + name.removeprefix("min_"))
+        for cls in _settings_models(Strict)
+        for name in cls.model_fields
+        if name.startswith("min_") and "max_" + name.removeprefix("min_") in cls.model_fields
+    ]
+    assert {cls.__name__ for cls, _, _ in pairs} >= {"AutoscalingSettings", "GpuPoolSettings", "SystemNodeSettings"}
+    for cls, low, high in pairs:
+        with pytest.raises(pydantic.ValidationError) as caught:
+            cls.model_construct(**{low: 2, high: 1})._ordered_bounds()
+        assert caught.value.errors()[0]["loc"] == (low,), cls
