@@ -16,7 +16,7 @@ import pulumi_aws as aws
 from pulumi.runtime.config import CONFIG, get_config_env
 
 from infra.components.platform import Platform, PlatformArgs
-from infra.settings import SettingsError, load_settings
+from infra.settings import SettingsError, load_settings, settings_warnings
 
 # The CLI hands config to the program as PULUMI_CONFIG; tests and the plan engine
 # set it in-process. Both are read whole so that unknown keys can be rejected.
@@ -24,6 +24,8 @@ try:
     settings = load_settings(pulumi.get_stack(), {**get_config_env(), **CONFIG.get()})
 except SettingsError as error:
     raise pulumi.RunError(str(error)) from None  # a clean message, no traceback
+for warning in settings_warnings(settings):
+    pulumi.log.warn(warning)
 
 # Every standard zone, whatever its state today: filtering by "available" would
 # shift the list, and so the subnets, whenever a zone is impaired.
@@ -78,3 +80,6 @@ pulumi.export(
 )
 if platform.cluster is not None:
     pulumi.export("cluster_name", platform.cluster.cluster_name)
+if platform.deploy_runner is not None:
+    # Launch the deploy runner into private_subnet_ids with this group (docs/deploy-runner.md).
+    pulumi.export("deploy_runner_security_group_id", platform.deploy_runner.security_group.id)

@@ -23,7 +23,7 @@ from infra.plan.policy import load_settings as load_policy_settings
 from infra.plan.render import cost_summary, cost_tables, render, render_policy
 from infra.plan.stackfile import StackFileError, find_root, read_project, read_stack_config
 from infra.selfservice import cli as selfservice_cli
-from infra.settings import SettingsError, load_settings
+from infra.settings import SettingsError, load_settings, settings_warnings
 
 EXIT_PROGRAM_STOPPED = 1
 EXIT_INVALID_CONFIG = 2
@@ -209,11 +209,13 @@ def _validate(args: argparse.Namespace, out: Console, err: Console) -> int:
     status = 0
     for stack, path in targets:
         try:
-            load_settings(stack, read_stack_config(project, path).values)
+            settings = load_settings(stack, read_stack_config(project, path).values)
         except (SettingsError, StackFileError) as error:
             status = _report_invalid(err, str(path), error)
         else:
             out.print(f"[green]✓[/] {path}")
+            for warning in settings_warnings(settings):
+                out.print(f"  [yellow]warning:[/] {warning}", highlight=False)
     return status
 
 

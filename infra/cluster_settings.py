@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import re
+from datetime import UTC, date, datetime
 from typing import Annotated, Literal
 
-from pydantic import AfterValidator, BeforeValidator, Field
+from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from infra import eks_versions, instances
@@ -18,18 +19,40 @@ def _quoted_version(value: object) -> object:
     if isinstance(value, float | int):
         raise PydanticCustomError(
             "version",
-            'write the version in quotes, e.g. "1.32" (YAML reads 1.30 as 1.3; got {got})',
+            'write the version in quotes, e.g. "1.35" (YAML reads 1.30 as 1.3; got {got})',
             {"got": value},
         )
     return value
 
 
-def _supported_version(value: str) -> str:
-    if value not in eks_versions.ADDONS:
+def validation_day(info: ValidationInfo) -> date:
+    """The day support windows are judged on: the caller's (tests freeze it), else today in UTC."""
+    given = (info.context or {}).get("today")
+    return given if isinstance(given, date) else datetime.now(UTC).date()
+
+
+def _choices(today: date) -> str:
+    standard = eks_versions.in_standard_support(today)
+    extended = [v for v in eks_versions.offered(today) if v not in standard]
+    text = f"{', '.join(standard) or 'none'} (standard support)"
+    return text + (f"; {', '.join(extended)} (extended support)" if extended else "")
+
+
+def _supported_version(value: str, info: ValidationInfo) -> str:
+    today = validation_day(info)
+    version = eks_versions.VERSIONS.get(value)
+    if version is None:
         raise PydanticCustomError(
             "version",
-            "Kubernetes {got} is not supported by the pinned add-ons; use one of {allowed}",
-            {"got": value, "allowed": ", ".join(eks_versions.ADDONS)},
+            "Kubernetes {got} is not one modelfleet pins add-ons for; use {allowed}",
+            {"got": value, "allowed": _choices(today)},
+        )
+    if version.support(today) is eks_versions.Support.ENDED:
+        raise PydanticCustomError(
+            "version",
+            "Kubernetes {got} left EKS extended support on {ended}, and EKS upgrades such clusters "
+            "on its own schedule; use {allowed}",
+            {"got": value, "ended": version.end_of_extended.isoformat(), "allowed": _choices(today)},
         )
     return value
 
@@ -77,14 +100,31 @@ class SystemNodeSettings(Strict):
 
 class ClusterSettings(Strict):
     version: Annotated[str, BeforeValidator(_quoted_version), AfterValidator(_supported_version)] = Field(
-        description="Kubernetes minor version, e.g. 1.32"
+        description="Kubernetes minor version, e.g. 1.35; checked against EKS's support calendar"
+    )
+    upgrade_policy: Literal["standard", "extended"] = Field(
+        "extended",
+        description="at the end of standard support: 'standard' lets EKS upgrade the control plane on its "
+        "own (add-ons and nodes stay behind), 'extended' keeps the version at the extended-support rate; "
+        "the stack's warnings and prod's refusal make the upgrade happen first",
+    )
+    allow_extended_support: bool = Field(
+        False,
+        description="acknowledge extended-support fees ($0.60 instead of $0.10 per cluster-hour); "
+        "prod refuses a version past standard support without it",
     )
     endpoint_public_access_cidrs: list[Cidr] = Field(
         default_factory=list, description="who may reach the public API endpoint; empty = private only"
     )
     private_access_cidrs: list[Cidr] = Field(
         default_factory=list,
-        description="networks (deploy runners, VPN) that may reach the private API endpoint on 443",
+        description="deployer networks (VPN, peering, transit gateway) that may reach the private API "
+        "endpoint on 443; they must route to the VPC",
+    )
+    deploy_runner_in_vpc: bool = Field(
+        False,
+        description="a CI runner inside this VPC deploys the stack: the stack makes its security group "
+        "and opens the API to it (docs/deploy-runner.md)",
     )
     admin_role_arns: list[Annotated[str, AfterValidator(_role_arn)]] = Field(
         default_factory=list, description="IAM roles given cluster-admin through access entries"
@@ -93,6 +133,70 @@ class ClusterSettings(Strict):
         default_factory=lambda: ["api", "audit", "authenticator", "controllerManager", "scheduler"]
     )
     system_nodes: SystemNodeSettings = Field(default_factory=SystemNodeSettings)
+
+
+DEPLOYER_OPTIONS = (
+    "private_access_cidrs (deployer networks that reach the VPC over VPN, peering or a transit gateway)",
+    "deploy_runner_in_vpc: true (a CI runner inside the VPC; docs/deploy-runner.md)",
+    "endpoint_public_access_cidrs (a public endpoint limited to those ranges; dev and staging only)",
+)
+
+
+def deployer_problems(cluster: ClusterSettings, prod: bool) -> list[tuple[tuple[str, ...], str]]:
+    """The Kubernetes and Helm half of ``pulumi up`` talks to the API server: the deployer needs a path."""
+    found = []
+    if prod and cluster.endpoint_public_access_cidrs:
+        found.append(
+            (("endpoint_public_access_cidrs",), "prod API endpoints are private only: leave this empty")
+        )
+    reachable = cluster.private_access_cidrs or cluster.deploy_runner_in_vpc
+    if not reachable and not (cluster.endpoint_public_access_cidrs and not prod):
+        options = DEPLOYER_OPTIONS[:2] if prod else DEPLOYER_OPTIONS
+        found.append(
+            ((), "the deployer has no path to the private Kubernetes API, so `pulumi up` cannot create the "
+             "cluster's workloads; set one of: " + "; ".join(options))
+        )  # fmt: skip
+    return found
+
+
+def support_problems(cluster: ClusterSettings, prod: bool, today: date) -> list[tuple[tuple[str, ...], str]]:
+    """Extended support costs six times standard: prod must say it accepts that, and EKS must allow it."""
+    version = eks_versions.VERSIONS[cluster.version]
+    if version.support(today) is not eks_versions.Support.EXTENDED:
+        return []
+    found = []
+    since = version.end_of_standard.isoformat()
+    if prod and not cluster.allow_extended_support:
+        found.append(
+            (("version",), f"Kubernetes {cluster.version} left standard support on {since} and is billed at "
+             f"the extended-support rate; upgrade to {_choices(today)}, or set allow_extended_support: true")
+        )  # fmt: skip
+    # A cluster already in extended support cannot be switched to the standard policy
+    # (EKS user guide, "Disable EKS extended support").
+    if cluster.upgrade_policy == "standard":
+        found.append(
+            (("upgrade_policy",), f"Kubernetes {cluster.version} is in extended support since {since}; "
+             "EKS keeps such clusters on the extended policy: set extended, or upgrade")
+        )  # fmt: skip
+    return found
+
+
+def support_warnings(cluster: ClusterSettings, today: date) -> list[str]:
+    """What a stack should hear before support runs out: printed by validate, plan and `pulumi up`."""
+    version = eks_versions.VERSIONS[cluster.version]
+    support, left = version.support(today), version.days_of_standard_left(today)
+    if support is eks_versions.Support.EXTENDED:
+        return [
+            f"modelfleet:cluster.version: Kubernetes {cluster.version} is in extended support since "
+            f"{version.end_of_standard.isoformat()} ($0.60 instead of $0.10 per cluster-hour) until "
+            f"{version.end_of_extended.isoformat()}; upgrade to {_choices(today)}"
+        ]
+    if support is eks_versions.Support.STANDARD and left <= eks_versions.UPGRADE_WARNING_DAYS:
+        return [
+            f"modelfleet:cluster.version: Kubernetes {cluster.version} leaves standard support in "
+            f"{left} days ({version.end_of_standard.isoformat()}); plan the upgrade"
+        ]
+    return []
 
 
 class GpuPoolSettings(Strict):

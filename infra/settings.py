@@ -15,6 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import UTC, date, datetime
 from enum import StrEnum
 from ipaddress import IPv4Network
 from typing import Annotated, Any, Literal
@@ -31,7 +32,14 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from infra import subnets
 from infra.catalog import Backend, ModelSettings, catalog_problems
-from infra.cluster_settings import ClusterSettings, GpuPoolSettings
+from infra.cluster_settings import (
+    ClusterSettings,
+    GpuPoolSettings,
+    deployer_problems,
+    support_problems,
+    support_warnings,
+    validation_day,
+)
 from infra.settings_errors import Problem, SettingsError, key_path, problems_from
 from infra.settings_types import Cidr, Strict, TagKey, TagValue, VpcCidr
 
@@ -298,14 +306,17 @@ class PlatformSettings(Strict):
         return [m for m in self.models if m.backend is Backend.EKS]
 
     @model_validator(mode="after")
-    def _cluster_references(self) -> PlatformSettings:
+    def _cluster_references(self, info: ValidationInfo) -> PlatformSettings:
         """Pools and EKS models need a cluster; each EKS model needs a pool that fits it."""
         found: list[tuple[tuple[str | int, ...], str]] = []
         if self.cluster is None and (self.eks_models or self.gpu_pools):
             found.append((("modelfleet:cluster",), "is required when there are GPU pools or eks models"))
-        if self.cluster and self.tier is Tier.PROD and self.cluster.endpoint_public_access_cidrs:
-            where = ("modelfleet:cluster", "endpoint_public_access_cidrs")
-            found.append((where, "prod API endpoints are private only: leave this empty"))
+        if self.cluster:
+            prod, today = self.tier is Tier.PROD, validation_day(info)
+            for at, message in deployer_problems(self.cluster, prod) + support_problems(
+                self.cluster, prod, today
+            ):
+                found.append((("modelfleet:cluster", *at), message))
         pools = {p.name: p for p in self.gpu_pools}
         if len(pools) != len(self.gpu_pools):
             found.append((("modelfleet:gpu_pools",), "pool names must be unique"))
@@ -445,8 +456,17 @@ def _entry_defaults(defaults: dict[str, Any], entry: dict[str, Any]) -> dict[str
     return chosen
 
 
-def load_settings(stack: str, config: Mapping[str, Any]) -> PlatformSettings:
+def settings_warnings(settings: PlatformSettings, today: date | None = None) -> list[str]:
+    """What is valid today but needs attention soon; never a reason to refuse."""
+    if settings.cluster is None:
+        return []
+    return support_warnings(settings.cluster, today or datetime.now(UTC).date())
+
+
+def load_settings(stack: str, config: Mapping[str, Any], *, today: date | None = None) -> PlatformSettings:
     """Validate a stack's config map; raise ``SettingsError`` listing every problem.
+
+    ``today`` is the day support windows (EKS versions) are judged on; tests pin it.
 
     Only ``aws:region`` and the ``modelfleet:`` namespace are read; other
     namespaces (``aws:profile``, ``kubernetes:...``) belong to providers.
@@ -463,7 +483,7 @@ def load_settings(stack: str, config: Mapping[str, Any]) -> PlatformSettings:
     ]
     region = data.get("aws:region")
     try:
-        settings = PlatformSettings.model_validate(data, context={"region": region})
+        settings = PlatformSettings.model_validate(data, context={"region": region, "today": today})
     except ValidationError as exc:
         found += problems_from(exc, PlatformSettings)
     if found:

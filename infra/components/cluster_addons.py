@@ -127,7 +127,7 @@ class ClusterAddons(pulumi.ComponentResource):
             {
                 "autoDiscovery": {"clusterName": args.cluster_name},
                 "awsRegion": args.region,
-                "image": {"tag": eks_versions.CLUSTER_AUTOSCALER_IMAGE[args.kubernetes_version]},
+                "image": {"tag": eks_versions.VERSIONS[args.kubernetes_version].cluster_autoscaler},
                 "rbac": {"serviceAccount": {"create": True, "name": "cluster-autoscaler"}},
                 "extraArgs": {"balance-similar-node-groups": True, "expander": "least-waste"},
             },

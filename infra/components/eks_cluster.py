@@ -32,6 +32,7 @@ class EksClusterArgs:
     account_id: pulumi.Input[str]
     partition: str
     version: str
+    upgrade_policy: str  # "standard" | "extended": what EKS does when standard support ends
     subnet_ids: Sequence[pulumi.Input[str]]  # private subnets
     public_access_cidrs: Sequence[str]  # empty: the API endpoint is private only
     private_access_cidrs: Sequence[str]  # may reach the private endpoint (e.g. deploy runners)
@@ -112,6 +113,8 @@ class EksCluster(pulumi.ComponentResource):
             f"{name}-cluster",
             name=args.cluster_name,
             version=args.version,
+            # Explicit, so the end-of-support behaviour is reviewed, not the API's default (EXTENDED).
+            upgrade_policy={"support_type": args.upgrade_policy.upper()},
             role_arn=role.arn,
             vpc_config={
                 "subnet_ids": list(args.subnet_ids),
@@ -184,7 +187,7 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"]),
         )
         self.addons = {}
-        for addon, version in eks_versions.ADDONS[args.version].items():
+        for addon, version in eks_versions.VERSIONS[args.version].addons.items():
             self.addons[addon] = aws.eks.Addon(
                 f"{name}-{addon}",
                 cluster_name=self.cluster.name,

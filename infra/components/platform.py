@@ -17,6 +17,7 @@ from infra.catalog import ModelSettings
 from infra.components.alerts_topic import AlertsTopic, AlertsTopicArgs
 from infra.components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from infra.components.data_capture_bucket import DataCaptureBucket, DataCaptureBucketArgs
+from infra.components.deploy_runner_access import DeployRunnerAccess, DeployRunnerAccessArgs
 from infra.components.eks_cluster import EksCluster, EksClusterArgs
 from infra.components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
 from infra.components.k8s_model_service import K8sModelService, K8sModelServiceArgs
@@ -108,6 +109,7 @@ class Platform(pulumi.ComponentResource):
                 account_id=args.account_id,
                 partition=partition,
                 version=cluster_settings.version,
+                upgrade_policy=cluster_settings.upgrade_policy,
                 subnet_ids=private,
                 public_access_cidrs=[str(c) for c in cluster_settings.endpoint_public_access_cidrs],
                 private_access_cidrs=[str(c) for c in cluster_settings.private_access_cidrs],
@@ -121,6 +123,20 @@ class Platform(pulumi.ComponentResource):
                 protect=settings.protect_stateful,
             ),
             child,
+        )
+        self.deploy_runner = (
+            DeployRunnerAccess(
+                f"{name}-deploy-runner",
+                DeployRunnerAccessArgs(
+                    vpc_id=network.vpc_id,
+                    cluster_security_group_id=cluster.cluster.vpc_config.cluster_security_group_id,
+                    name_prefix=naming.name(env),
+                    tags=stack_tags,
+                ),
+                child,
+            )
+            if cluster_settings.deploy_runner_in_vpc
+            else None
         )
         self.gpu_pools: dict[str, GpuNodePool] = {}
         for pool in settings.gpu_pools:

@@ -248,11 +248,19 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
             tags=dict(tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        for rule, target in (("https-vpc", {"cidr_ipv4": args.vpc_cidr}),
-                             ("https-s3", {"prefix_list_id": args.s3_prefix_list_id})):  # fmt: skip
+        egress = (
+            ("https-vpc", "HTTPS to the VPC's interface endpoints", {"cidr_ipv4": args.vpc_cidr}),
+            (
+                "https-s3",
+                "HTTPS to S3 through the gateway endpoint",
+                {"prefix_list_id": args.s3_prefix_list_id},
+            ),
+        )
+        for rule, description, target in egress:
             aws.vpc.SecurityGroupEgressRule(
                 f"{name}-{rule}",
                 security_group_id=group.id,
+                description=description,
                 ip_protocol="tcp",
                 from_port=443,
                 to_port=443,

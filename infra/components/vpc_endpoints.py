@@ -13,6 +13,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws as aws
 
+from infra import iam
 from infra.tags import named
 
 
@@ -29,26 +30,51 @@ class VpcEndpointsArgs:
     tags: Mapping[str, str]
 
 
-def own_principals_only(service: str, account_id: str) -> dict:
-    """Endpoint policy: only this account's principals may use the endpoint.
+# What workloads do with their own buckets through the gateway: read artifacts
+# (nodes' init containers, SageMaker model downloads), write data capture, list a prefix.
+OWN_BUCKET_ACTIONS = (
+    "s3:AbortMultipartUpload",
+    "s3:GetBucketLocation",
+    "s3:GetObject",
+    "s3:ListBucket",
+    "s3:ListMultipartUploadParts",
+    "s3:PutObject",
+)
 
-    Without it, credentials from any account could move data out through it.
-    Buckets owned by AWS (ECR image layers, DLC artifacts) stay reachable,
-    because the caller is still one of ours.
+
+def s3_gateway_policy(account_id: str, region: str) -> dict:
+    """S3 gateway endpoint policy: our principals to our buckets, plus the AWS-owned layers ECR serves.
+
+    - Our principals may reach only buckets of this account (``aws:ResourceAccount``),
+      so stolen credentials can't copy data to someone else's bucket through the VPC.
+    - ECR serves every image layer, ours, EKS add-ons' and SageMaker DLCs' alike, from an
+      AWS-owned bucket through a URL that ECR's own account presigns, so neither account
+      condition can hold for it: that one bucket is allowed by name, read-only. This is
+      ECR's documented minimum ("Minimum Amazon S3 bucket permissions for Amazon ECR",
+      ECR user guide, VPC endpoints) and a statement of AWS's data-perimeter example policy.
+    - Not allowed: Amazon Linux package repositories (``al2023-repos-<region>-de612dc2``).
+      Nodes boot from EKS-optimized AMIs and never run dnf; a stack whose nodes do must add them.
     """
-    return {
-        "Version": "2012-10-17",
-        "Statement": [
-            {
-                "Sid": "OnlyThisAccountsPrincipals",
-                "Effect": "Allow",
-                "Principal": "*",
-                "Action": f"{service}:*",
-                "Resource": "*",
-                "Condition": {"StringEquals": {"aws:PrincipalAccount": account_id}},
-            }
-        ],
-    }
+    partition = iam.partition_for(region)
+    return iam.document(
+        {
+            "Sid": "OurPrincipalsToOurBuckets",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": sorted(OWN_BUCKET_ACTIONS),
+            "Resource": "*",
+            "Condition": {
+                "StringEquals": {"aws:PrincipalAccount": account_id, "aws:ResourceAccount": account_id}
+            },
+        },
+        {
+            "Sid": "EcrImageLayers",
+            "Effect": "Allow",
+            "Principal": "*",
+            "Action": "s3:GetObject",
+            "Resource": f"arn:{partition}:s3:::prod-{region}-starport-layer-bucket/*",
+        },
+    )
 
 
 class VpcEndpoints(pulumi.ComponentResource):
@@ -86,7 +112,7 @@ class VpcEndpoints(pulumi.ComponentResource):
                 vpc_endpoint_type="Gateway",
                 route_table_ids=list(args.route_table_ids),
                 policy=pulumi.Output.from_input(args.account_id).apply(
-                    lambda account: json.dumps(own_principals_only("s3", account))
+                    lambda account: json.dumps(s3_gateway_policy(account, args.region))
                 ),
                 tags=named(args.tags, f"{args.name_prefix}-s3"),
                 opts=child,

@@ -1,8 +1,9 @@
-"""No security group admits the whole internet, except HTTPS on a public load balancer."""
+"""Security groups: nothing admits the whole internet but HTTPS on a public load
+balancer, and every rule says why it exists."""
 
 from __future__ import annotations
 
-from policies.rules._support import as_list, of_type, stack_rule
+from policies.rules._support import as_list, of_type, resource_rule, stack_rule
 
 OPEN = {"0.0.0.0/0", "::/0"}
 INGRESS_RULE = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
@@ -58,4 +59,37 @@ NO_OPEN_INGRESS = stack_rule(
     _no_open_ingress,
 )
 
-RULES = [NO_OPEN_INGRESS]
+
+def _inline_rules_described(props):
+    for direction in ("ingress", "egress"):
+        for inline in as_list(props.get(direction)):
+            if not (inline.get("description") or "").strip():
+                low, high = inline.get("fromPort"), inline.get("toPort")
+                yield f"inline {direction} rule for ports {low}-{high} has no description"
+
+
+def _rule_described(props, _config):
+    """A rule without a description can't be audited: nobody can tell why it is open."""
+    if not (props.get("description") or "").strip():
+        yield "security group rule has no description: say what the opening is for"
+    yield from _inline_rules_described(props)
+
+
+def _group_described(props, _config):
+    if not (props.get("description") or "").strip():
+        yield "security group has no description: say what it guards"
+    yield from _inline_rules_described(props)
+
+
+SECURITY_GROUP_RULE_DESCRIPTION = resource_rule(
+    "security-group-rule-description",
+    "Every security group and security group rule carries a description",
+    {
+        INGRESS_RULE: _rule_described,
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule": _rule_described,
+        LEGACY_RULE: _rule_described,
+        GROUP: _group_described,
+    },
+)
+
+RULES = [NO_OPEN_INGRESS, SECURITY_GROUP_RULE_DESCRIPTION]

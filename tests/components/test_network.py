@@ -119,8 +119,49 @@ def test_s3_gateway_endpoint_serves_the_private_route_tables(plan):
     assert s3.inputs["vpcEndpointType"] == "Gateway"
     tables = sorted(plan.get("aws:ec2/routeTable:RouteTable", f"net-private-{x}").id for x in "abc")
     assert sorted(s3.inputs["routeTableIds"]) == tables
-    (statement,) = json.loads(s3.inputs["policy"])["Statement"]
-    assert statement["Condition"] == {"StringEquals": {"aws:PrincipalAccount": "111122223333"}}
+    own, layers = json.loads(s3.inputs["policy"])["Statement"]
+    assert own["Condition"] == {
+        "StringEquals": {"aws:PrincipalAccount": "111122223333", "aws:ResourceAccount": "111122223333"}
+    }
+    assert "s3:*" not in own["Action"] and "s3:DeleteObject" not in own["Action"]
+    # ECR presigns layer URLs with its own account: no account condition may apply to them.
+    assert layers == {
+        "Sid": "EcrImageLayers", "Effect": "Allow", "Principal": "*", "Action": "s3:GetObject",
+        "Resource": "arn:aws:s3:::prod-eu-west-1-starport-layer-bucket/*",
+    }  # fmt: skip
+
+
+def _allows(policy: dict, principal_account: str, resource_account: str, action: str, resource: str) -> bool:
+    """A small evaluator for the gateway policy's own statement shapes (Allow, StringEquals)."""
+    import fnmatch
+
+    context = {"aws:PrincipalAccount": principal_account, "aws:ResourceAccount": resource_account}
+    for statement in policy["Statement"]:
+        actions = statement["Action"] if isinstance(statement["Action"], list) else [statement["Action"]]
+        conditions = statement.get("Condition", {}).get("StringEquals", {})
+        if (
+            action in actions
+            and fnmatch.fnmatch(resource, statement["Resource"])
+            and all(context[key] == value for key, value in conditions.items())
+        ):
+            return True
+    return False
+
+
+@pytest.mark.parametrize("region", ["eu-west-1", "us-east-1", "cn-north-1"])
+def test_nodes_pull_ecr_layers_and_read_our_artifacts_but_nothing_leaves_the_account(region):
+    from infra.components.vpc_endpoints import s3_gateway_policy
+
+    ours, aws_owned, theirs = "111122223333", "999988887777", "444455556666"
+    partition = "aws-cn" if region.startswith("cn-") else "aws"
+    policy = s3_gateway_policy(ours, region)
+    layer = f"arn:{partition}:s3:::prod-{region}-starport-layer-bucket/sha256/abc"
+    assert _allows(policy, aws_owned, aws_owned, "s3:GetObject", layer)  # ECR's presigned layer URL
+    assert _allows(policy, ours, ours, "s3:GetObject", f"arn:{partition}:s3:::acme-ml/m/model.tar.gz")
+    assert _allows(policy, ours, ours, "s3:PutObject", f"arn:{partition}:s3:::capture/x")
+    assert not _allows(policy, ours, theirs, "s3:PutObject", f"arn:{partition}:s3:::exfil/x")
+    assert not _allows(policy, theirs, theirs, "s3:GetObject", f"arn:{partition}:s3:::exfil/x")
+    assert not _allows(policy, ours, ours, "s3:DeleteBucket", f"arn:{partition}:s3:::acme-ml")
 
 
 def test_endpoint_security_group_allows_https_from_the_vpc_only(plan):

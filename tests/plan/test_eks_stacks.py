@@ -134,7 +134,7 @@ def test_helm_charts_and_addons_are_pinned(shipped_plans):
         assert release["version"] == eks_versions.CHARTS[chart_key].version
         assert release["repositoryOpts"]["repo"] == eks_versions.CHARTS[chart_key].repository
     addons = {a.inputs["addonName"]: a.inputs["addonVersion"] for a in plan.of_type("aws:eks/addon:Addon")}
-    assert addons == eks_versions.ADDONS["1.32"]
+    assert addons == eks_versions.VERSIONS["1.35"].addons
     cni = next(a for a in plan.of_type("aws:eks/addon:Addon") if a.inputs["addonName"] == "vpc-cni")
     assert json.loads(cni.inputs["configurationValues"]) == {"enableNetworkPolicy": "true"}
 
