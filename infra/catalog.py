@@ -275,7 +275,7 @@ class RegistryAccessSettings(Strict):
     image_repository: str = Field(description="ECR image URI (tag or digest) the packages use")
 
 
-def _acm_arn(value: str) -> str:
+def acm_arn(value: str) -> str:
     if not re.fullmatch(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}", value):
         raise _custom("acm", "must be an ACM certificate ARN (got '{got}')", got=value)
     return value
@@ -300,15 +300,18 @@ class EksServingSettings(Strict):
     max_inflight_per_replica: int = Field(8, ge=1, le=10_000, description="HPA target on in-flight requests")
     cpu_target_percent: int = Field(70, ge=10, le=100, description="HPA target on CPU")
     pdb_min_available: int = Field(1, ge=0, le=100, description="replicas kept through voluntary disruptions")
-    certificate_arn: Annotated[str, AfterValidator(_acm_arn)] | None = Field(
-        None, description="ACM certificate: makes the load balancer internet-facing, HTTPS only"
+    certificate_arn: Annotated[str, AfterValidator(acm_arn)] | None = Field(
+        None,
+        description="ACM certificate of the load balancer's HTTPS listener; default: "
+        "modelfleet:cluster.load_balancer_certificate_arn",
     )
+    internet_facing: bool = Field(False, description="an internet-facing load balancer (else internal)")
     waf_acl_arn: Annotated[str, AfterValidator(_waf_arn)] | None = Field(None, description="WAFv2 web ACL")
 
     @model_validator(mode="after")
     def _exposure(self) -> EksServingSettings:
-        if self.waf_acl_arn and not self.certificate_arn:
-            raise _custom("waf", "a web ACL protects internet-facing load balancers: set certificate_arn too")
+        if self.waf_acl_arn and not self.internet_facing:
+            raise _custom("waf", "a web ACL protects internet-facing load balancers: set internet_facing too")
         return self
 
 

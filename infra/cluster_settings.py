@@ -10,6 +10,7 @@ from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
 from pydantic_core import PydanticCustomError
 
 from infra import eks_versions, instances
+from infra.catalog import acm_arn
 from infra.settings_types import Cidr, Strict
 
 ControlPlaneLog = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
@@ -125,6 +126,11 @@ class ClusterSettings(Strict):
         False,
         description="a CI runner inside this VPC deploys the stack: the stack makes its security group "
         "and opens the API to it (docs/deploy-runner.md)",
+    )
+    load_balancer_certificate_arn: Annotated[str, AfterValidator(acm_arn)] | None = Field(
+        None,
+        description="ACM certificate every eks model's HTTPS listener uses unless the model names its own "
+        "(for example a wildcard for the stack's internal domain)",
     )
     admin_role_arns: list[Annotated[str, AfterValidator(_role_arn)]] = Field(
         default_factory=list, description="IAM roles given cluster-admin through access entries"

@@ -128,14 +128,14 @@ def model_execution_policy(
     key_arn: str,
     capture_object_arn: str | None = None,
     capture_key_arn: str | None = None,
-    in_vpc: bool = True,
+    vpc_arn: str | None = None,
 ) -> dict[str, Any]:
     """What a SageMaker model's execution role may do, and nothing else.
 
     Read its artifacts, pull its images, write its own log group, use its own
-    key, write its data-capture prefix. ``ecr:GetAuthorizationToken`` and the
-    EC2 network-interface calls SageMaker makes for VPC endpoints do not
-    support resource scoping in IAM, so those name no resource.
+    key, write its data-capture prefix, and (with ``vpc_arn``) manage the network
+    interfaces SageMaker puts in the stack's VPC. ``ecr:GetAuthorizationToken``
+    and EC2's Describe calls support no resource scoping in IAM, so those name no resource.
     """
     statements = [
         read_artifacts(artifact_arns),
@@ -156,25 +156,54 @@ def model_execution_policy(
         statements.append(allow(["s3:PutObject"], [capture_object_arn], sid="WriteDataCapture"))
         encrypt = ["kms:Encrypt", "kms:GenerateDataKey"]
         statements.append(allow(encrypt, [capture_key_arn], sid="EncryptCapture"))
-    if in_vpc:
-        statements.append(
-            allow(
-                [
-                    "ec2:CreateNetworkInterface",
-                    "ec2:CreateNetworkInterfacePermission",
-                    "ec2:DeleteNetworkInterface",
-                    "ec2:DeleteNetworkInterfacePermission",
-                    "ec2:DescribeDhcpOptions",
-                    "ec2:DescribeNetworkInterfaces",
-                    "ec2:DescribeSecurityGroups",
-                    "ec2:DescribeSubnets",
-                    "ec2:DescribeVpcs",
-                ],
-                ["*"],
-                sid="VpcNetworkInterfaces",
-            )
-        )
+    if vpc_arn:
+        statements += vpc_network_interface_statements(vpc_arn)
     return document(*statements)
+
+
+def vpc_network_interface_statements(vpc_arn: str) -> list[dict[str, Any]]:
+    """The EC2 calls SageMaker makes with the execution role for a model in a VPC, held to that VPC.
+
+    The actions are SageMaker's documented list ("CreateModel API: Execution Role
+    Permissions"). Per the EC2 Service Authorization Reference, CreateNetworkInterface
+    checks the subnet and security group (which carry ``ec2:Vpc``) and the new
+    interface (which does not), so the interface is its own statement; the
+    permission and delete calls act on an interface, which carries ``ec2:Vpc``.
+    Describe calls support no resource types.
+    """
+    prefix = vpc_arn.split(":vpc/", 1)[0]  # arn:<partition>:ec2:<region>:<account>
+    in_vpc = {"ArnEquals": {"ec2:Vpc": vpc_arn}}
+    return [
+        allow(["ec2:CreateNetworkInterface"], [f"{prefix}:network-interface/*"], sid="NewInterfaces"),
+        allow(
+            ["ec2:CreateNetworkInterface"],
+            [f"{prefix}:security-group/*", f"{prefix}:subnet/*"],
+            sid="InTheStacksSubnetsAndGroups",
+            condition=in_vpc,
+        ),
+        allow(
+            [
+                "ec2:CreateNetworkInterfacePermission",
+                "ec2:DeleteNetworkInterface",
+                "ec2:DeleteNetworkInterfacePermission",
+            ],
+            [f"{prefix}:network-interface/*"],
+            sid="ManageInterfacesInTheStacksVpc",
+            condition=in_vpc,
+        ),
+        allow(
+            [
+                "ec2:DescribeDhcpOptions",
+                "ec2:DescribeNetworkInterfaces",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSubnets",
+                "ec2:DescribeVpcEndpoints",  # SageMaker's hosting-in-a-VPC page lists it too
+                "ec2:DescribeVpcs",
+            ],
+            ["*"],
+            sid="DescribeNetwork",
+        ),
+    ]
 
 
 def pod_identity_trust(account_id: str, cluster_arn: str) -> dict[str, Any]:
@@ -192,9 +221,20 @@ def pod_identity_trust(account_id: str, cluster_arn: str) -> dict[str, Any]:
     )
 
 
-def cluster_autoscaler_policy(cluster_name: str) -> dict[str, Any]:
-    """Read node groups anywhere; resize only this cluster's (by the tag EKS puts on its ASGs)."""
-    owned = {"StringEquals": {f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned"}}
+def cluster_autoscaler_policy(cluster_arn: str) -> dict[str, Any]:
+    """Read node groups; resize only this cluster's, as the EKS best-practices guide scopes it.
+
+    Resizing is held to Auto Scaling groups carrying the tags EKS managed node
+    groups put on theirs; ``eks:DescribeNodegroup`` to this cluster's node groups.
+    The other reads support no resource scoping.
+    """
+    prefix, _, cluster_name = cluster_arn.partition(":cluster/")  # arn:<partition>:eks:<region>:<account>
+    owned = {
+        "StringEquals": {
+            "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true",
+            f"aws:ResourceTag/k8s.io/cluster-autoscaler/{cluster_name}": "owned",
+        }
+    }
     return document(
         allow(
             [
@@ -207,11 +247,11 @@ def cluster_autoscaler_policy(cluster_name: str) -> dict[str, Any]:
                 "ec2:DescribeInstanceTypes",
                 "ec2:DescribeLaunchTemplateVersions",
                 "ec2:GetInstanceTypesFromInstanceRequirements",
-                "eks:DescribeNodegroup",
             ],
             ["*"],
             sid="DiscoverNodeGroups",
         ),
+        allow(["eks:DescribeNodegroup"], [f"{prefix}:nodegroup/{cluster_name}/*/*"], sid="ReadOwnNodeGroups"),
         allow(
             ["autoscaling:SetDesiredCapacity", "autoscaling:TerminateInstanceInAutoScalingGroup"],
             ["*"],
@@ -225,12 +265,20 @@ def s3_read_policy(object_arns: Sequence[str]) -> dict[str, Any]:
     return document(read_artifacts(object_arns))
 
 
-def target_group_binding_policy(partition: str, region: str, account_id: str, vpc_arn: str) -> dict[str, Any]:
+# The tag the AWS Load Balancer Controller's reference policy scopes its changes by;
+# the stack puts it on every target group it lets the controller bind pods to.
+LB_CONTROLLER_CLUSTER_TAG = "elbv2.k8s.aws/cluster"
+
+
+def target_group_binding_policy(
+    partition: str, region: str, account_id: str, vpc_arn: str, cluster_name: str
+) -> dict[str, Any]:
     """What the AWS Load Balancer Controller needs when the stack owns the load balancers.
 
     The controller only binds pods to target groups the stack created
     (TargetGroupBinding), so it may read load-balancing state, register and
-    deregister targets in this account's target groups, and open the pods'
+    deregister targets in target groups tagged for this cluster (the tag the
+    controller's reference policy scopes its changes by), and open the pods'
     security groups to the load balancer inside this VPC: no create or delete.
     """
     return document(
@@ -260,6 +308,7 @@ def target_group_binding_policy(partition: str, region: str, account_id: str, vp
             ["elasticloadbalancing:DeregisterTargets", "elasticloadbalancing:RegisterTargets"],
             [f"arn:{partition}:elasticloadbalancing:{region}:{account_id}:targetgroup/*/*"],
             sid="RegisterPods",
+            condition={"StringEquals": {f"aws:ResourceTag/{LB_CONTROLLER_CLUSTER_TAG}": cluster_name}},
         ),
         allow(
             ["ec2:AuthorizeSecurityGroupIngress", "ec2:RevokeSecurityGroupIngress"],

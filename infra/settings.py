@@ -325,6 +325,13 @@ class PlatformSettings(Strict):
                 continue
             pool = pools.get(model.eks.pool)
             where = ("modelfleet:models", index, "eks")
+            if self.cluster and not (model.eks.certificate_arn or self.cluster.load_balancer_certificate_arn):
+                reason = (
+                    "load balancers serve HTTPS, internal ones too: set this or "
+                    "modelfleet:cluster.load_balancer_certificate_arn to an ACM certificate for the name "
+                    "clients use (the stack creates no private CA)"
+                )
+                found.append(((*where, "certificate_arn"), reason))
             if pool is None:
                 known = ", ".join(pools) or "none"
                 found.append(((*where, "pool"), f"no GPU pool named '{model.eks.pool}' (pools: {known})"))

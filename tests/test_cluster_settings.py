@@ -103,8 +103,14 @@ def test_eks_models_need_a_cluster():
 
 def test_the_deployer_error_lists_every_path_and_prod_refuses_the_public_one():
     (dev,) = problems(config(cluster={"version": "1.35"}))
-    assert "private_access_cidrs" in dev and "deploy_runner_in_vpc" in dev and "endpoint_public_access_cidrs" in dev
-    prod = problems(config(tier="prod", cluster={"version": "1.35", "endpoint_public_access_cidrs": ["203.0.113.0/24"]}))
+    assert (
+        "private_access_cidrs" in dev
+        and "deploy_runner_in_vpc" in dev
+        and "endpoint_public_access_cidrs" in dev
+    )
+    prod = problems(
+        config(tier="prod", cluster={"version": "1.35", "endpoint_public_access_cidrs": ["203.0.113.0/24"]})
+    )
     assert any("prod API endpoints are private only" in p for p in prod)
     assert any("dev and staging only" not in p and "deployer has no path" in p for p in prod)
 

@@ -98,6 +98,9 @@ def test_guardrail_shapes_per_strategy():
     assert whole["blue_green_update_policy"]["maximum_execution_timeout_in_seconds"] == 3600
 
 
+VPC_ARN = "arn:aws:ec2:eu-west-1:123456789012:vpc/vpc-0abc"
+
+
 def test_execution_policy_grants_named_actions_on_named_resources():
     policy = iam.model_execution_policy(
         artifact_arns=[iam.s3_object_arn("s3://art/fraud/v1/model.tar.gz")],
@@ -106,6 +109,7 @@ def test_execution_policy_grants_named_actions_on_named_resources():
         key_arn="arn:aws:kms:eu-west-1:1:key/k",
         capture_object_arn="arn:aws:s3:::capture/fraud/*",
         capture_key_arn="arn:aws:kms:eu-west-1:1:key/c",
+        vpc_arn=VPC_ARN,
     )
     statements = {s["Sid"]: s for s in policy["Statement"]}
     assert statements["ReadArtifacts"] == {"Effect": "Allow", "Action": ["s3:GetObject"],
@@ -114,13 +118,25 @@ def test_execution_policy_grants_named_actions_on_named_resources():
     for statement in policy["Statement"]:
         assert all("*" not in action for action in statement["Action"]), statement
     unscoped = {s["Sid"] for s in policy["Statement"] if s["Resource"] == ["*"]}
-    assert unscoped == {"EcrLogin", "VpcNetworkInterfaces"}  # IAM cannot scope these
+    assert unscoped == {"EcrLogin", "DescribeNetwork"}  # IAM cannot scope these
+    # Every call that creates, shares or deletes an interface is held to the stack's VPC.
+    ec2_changes = [s for s in policy["Statement"] if any(a.startswith("ec2:") and "Describe" not in a
+                                                          for a in s["Action"])]  # fmt: skip
+    assert {a for s in ec2_changes for a in s["Action"]} == {
+        "ec2:CreateNetworkInterface", "ec2:CreateNetworkInterfacePermission",
+        "ec2:DeleteNetworkInterface", "ec2:DeleteNetworkInterfacePermission",
+    }  # fmt: skip
+    for statement in ec2_changes:
+        if statement["Resource"] != ["arn:aws:ec2:eu-west-1:123456789012:network-interface/*"] or statement[
+            "Action"
+        ] != ["ec2:CreateNetworkInterface"]:
+            assert statement["Condition"] == {"ArnEquals": {"ec2:Vpc": VPC_ARN}}, statement
 
 
 def test_serverless_policy_has_no_network_interface_rights():
     policy = iam.model_execution_policy(artifact_arns=["x"], repository_arns=["y"], log_group_arn="l",
-                                        key_arn="k", in_vpc=False)  # fmt: skip
-    assert "VpcNetworkInterfaces" not in {s["Sid"] for s in policy["Statement"]}
+                                        key_arn="k")  # fmt: skip
+    assert not any(a.startswith("ec2:") for s in policy["Statement"] for a in s["Action"])
 
 
 def test_dashboard_shows_every_variant_and_the_slo():

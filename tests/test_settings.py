@@ -261,7 +261,11 @@ def test_every_min_max_pair_of_every_settings_model_is_ordered():
         for name in cls.model_fields
         if name.startswith("min_") and "max_" + name.removeprefix("min_") in cls.model_fields
     ]
-    assert {cls.__name__ for cls, _, _ in pairs} >= {"AutoscalingSettings", "GpuPoolSettings", "SystemNodeSettings"}
+    assert {cls.__name__ for cls, _, _ in pairs} >= {
+        "AutoscalingSettings",
+        "GpuPoolSettings",
+        "SystemNodeSettings",
+    }
     for cls, low, high in pairs:
         with pytest.raises(pydantic.ValidationError) as caught:
             cls.model_construct(**{low: 2, high: 1})._ordered_bounds()

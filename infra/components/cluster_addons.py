@@ -78,8 +78,8 @@ class ClusterAddons(pulumi.ComponentResource):
                 cluster_arn=args.cluster_arn,
                 namespace=SYSTEM,
                 service_account="aws-load-balancer-controller",
-                policy=pulumi.Output.all(args.account_id, args.vpc_arn).apply(
-                    lambda v: iam.target_group_binding_policy(args.partition, args.region, v[0], v[1])
+                policy=pulumi.Output.all(args.account_id, args.vpc_arn, args.cluster_name).apply(
+                    lambda v: iam.target_group_binding_policy(args.partition, args.region, v[0], v[1], v[2])
                 ),
                 tags=args.tags,
                 account_id=args.account_id,
@@ -93,7 +93,7 @@ class ClusterAddons(pulumi.ComponentResource):
                 cluster_arn=args.cluster_arn,
                 namespace=SYSTEM,
                 service_account="cluster-autoscaler",
-                policy=pulumi.Output.from_input(args.cluster_name).apply(iam.cluster_autoscaler_policy),
+                policy=pulumi.Output.from_input(args.cluster_arn).apply(iam.cluster_autoscaler_policy),
                 tags=args.tags,
                 account_id=args.account_id,
             ),

@@ -22,7 +22,7 @@ class ModelExecutionRoleArgs:
     tags: Mapping[str, str]
     capture_object_arn: pulumi.Input[str] | None = None
     capture_key_arn: pulumi.Input[str] | None = None
-    in_vpc: bool = True
+    vpc_arn: pulumi.Input[str] | None = None  # the stack's VPC, when the model runs in it
 
 
 class ModelExecutionRole(pulumi.ComponentResource):
@@ -42,7 +42,7 @@ class ModelExecutionRole(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self),
         )
         policy = pulumi.Output.all(
-            args.log_group_arn, args.key_arn, args.capture_object_arn, args.capture_key_arn
+            args.log_group_arn, args.key_arn, args.capture_object_arn, args.capture_key_arn, args.vpc_arn
         ).apply(
             lambda v: json.dumps(
                 iam.model_execution_policy(
@@ -52,7 +52,7 @@ class ModelExecutionRole(pulumi.ComponentResource):
                     key_arn=v[1],
                     capture_object_arn=v[2],
                     capture_key_arn=v[3],
-                    in_vpc=args.in_vpc,
+                    vpc_arn=v[4],
                 )
             )
         )

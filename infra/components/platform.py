@@ -14,6 +14,7 @@ import pulumi_aws_native as aws_native
 
 from infra import alarm_specs, iam, naming, tags
 from infra.catalog import ModelSettings
+from infra.components.access_log_bucket import AccessLogBucket, AccessLogBucketArgs
 from infra.components.alerts_topic import AlertsTopic, AlertsTopicArgs
 from infra.components.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from infra.components.data_capture_bucket import DataCaptureBucket, DataCaptureBucketArgs
@@ -73,6 +74,7 @@ class Platform(pulumi.ComponentResource):
             self._sagemaker(name, args, env, stack_tags)
         self.eks_services: dict[str, ModelLoadBalancer] = {}
         self.cluster: EksCluster | None = None
+        self.deploy_runner: DeployRunnerAccess | None = None
         if settings.cluster:
             self._eks(name, args, env, stack_tags)
         self.register_outputs({"vpc_id": self.network.vpc_id})
@@ -175,8 +177,23 @@ class Platform(pulumi.ComponentResource):
             ),
             child,
         )
+        access_logs = AccessLogBucket(
+            f"{name}-lb-access-logs",
+            AccessLogBucketArgs(
+                bucket_prefix=naming.name(env, "lb-logs-", max_length=37),
+                destination_name=naming.name(env, "lb-access-logs", max_length=60),
+                key_alias=naming.name(env, "lb-access-logs"),
+                region=settings.region,
+                account_id=args.account_id,
+                partition=partition,
+                retention_days=settings.retention.log_days,
+                tags=stack_tags,
+                protect=settings.protect_stateful,
+            ),
+            child,
+        )
         for model in settings.eks_models:
-            self._eks_model(name, args, model, addons, stack_tags)
+            self._eks_model(name, args, model, addons, access_logs, stack_tags)
 
     def _eks_model(
         self,
@@ -184,12 +201,16 @@ class Platform(pulumi.ComponentResource):
         args: PlatformArgs,
         model: ModelSettings,
         addons: ClusterAddons,
+        access_logs: AccessLogBucket,
         stack_tags: dict[str, str],
     ) -> None:
         settings, child, network = args.settings, pulumi.ResourceOptions(parent=self), self.network
         assert model.eks is not None and self.cluster is not None and self.alerts is not None
         label = naming.name(settings.environment, model.name)
-        public = model.eks.certificate_arn is not None
+        public = model.eks.internet_facing
+        assert settings.cluster is not None
+        certificate = model.eks.certificate_arn or settings.cluster.load_balancer_certificate_arn
+        assert certificate is not None  # settings refuse an eks model without one
         balancer = ModelLoadBalancer(
             f"{name}-{model.name}-lb",
             ModelLoadBalancerArgs(
@@ -202,7 +223,10 @@ class Platform(pulumi.ComponentResource):
                 alarm_specs=alarm_specs.load_balancer_alarms(settings.environment, model, label),
                 topic_arn=self.alerts.arn,
                 tags={**stack_tags, "team": model.team, "model": model.name},
-                certificate_arn=model.eks.certificate_arn,
+                certificate_arn=certificate,
+                access_log_destination_arn=access_logs.destination.arn,
+                cluster_name=self.cluster.cluster_name,
+                internet_facing=public,
                 waf_acl_arn=model.eks.waf_acl_arn,
                 deletion_protection=settings.protect_stateful,
             ),
@@ -259,6 +283,7 @@ class Platform(pulumi.ComponentResource):
                     account_id=args.account_id,
                     partition=args.partition,
                     vpc_id=network.vpc_id,
+                    vpc_arn=network.vpc.arn,
                     vpc_cidr=str(settings.network.cidr),
                     subnet_ids=[s.id for s in network.private_subnets],
                     s3_prefix_list_id=network.endpoints.endpoints["s3"].prefix_list_id,

@@ -37,6 +37,7 @@ class SageMakerModelEndpointArgs:
     account_id: pulumi.Input[str]
     partition: pulumi.Input[str]
     vpc_id: pulumi.Input[str]
+    vpc_arn: pulumi.Input[str]  # holds the execution role's network-interface rights to this VPC
     vpc_cidr: str
     subnet_ids: Sequence[pulumi.Input[str]]
     s3_prefix_list_id: pulumi.Input[str]
@@ -94,7 +95,7 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
                 if capture
                 else None,
                 capture_key_arn=args.capture_key_arn if capture else None,
-                in_vpc=not serverless,
+                vpc_arn=None if serverless else args.vpc_arn,
                 tags=tags,
             ),
             opts=child,

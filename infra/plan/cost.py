@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
+from infra import eks_versions
 from infra.plan.model import Plan, PlannedResource
 from infra.plan.policy import stack_resources
 from policies.rules._links import provisioned_variants
@@ -205,11 +207,21 @@ def _log_group(resource: PlannedResource, table: PriceTable) -> Priced:
     return cost, cost, f"assumes {gib} GB/month ingested"
 
 
+def _eks_control_plane(resource: PlannedResource, table: PriceTable, today: date | None = None) -> Priced:
+    """A version past standard support is billed at the extended-support rate from that day on."""
+    version = eks_versions.VERSIONS.get(str(resource.inputs.get("version")))
+    today = today or datetime.now(UTC).date()
+    if version and version.support(today) is eks_versions.Support.EXTENDED:
+        what = f"control plane, Kubernetes {version.minor} in extended support"
+        return _fixed(table, "eks:cluster-hour-extended-support", what=what)
+    return _fixed(table, "eks:cluster-hour", what="control plane")
+
+
 def _per_type(resource: PlannedResource, table: PriceTable) -> Priced | None:
     a, inputs = table.assumptions, resource.inputs
     match resource.type:
         case "aws:eks/cluster:Cluster":
-            return _fixed(table, "eks:cluster-hour", what="control plane")
+            return _eks_control_plane(resource, table)
         case "aws:ec2/natGateway:NatGateway":
             hours = table.monthly("nat-gateway:hour")
             data = table.monthly("nat-gateway:gb", a["nat_gateway_gb_per_month"], hourly=False)

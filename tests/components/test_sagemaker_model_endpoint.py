@@ -33,6 +33,7 @@ def build(protect: bool = False, capture: bool = True, **changes) -> Plan:
                 account_id="111122223333",
                 partition="aws",
                 vpc_id="vpc-1",
+                vpc_arn="arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-1",
                 vpc_cidr="10.0.0.0/16",
                 subnet_ids=["subnet-a", "subnet-b"],
                 s3_prefix_list_id="pl-s3",

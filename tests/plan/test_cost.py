@@ -166,3 +166,17 @@ def test_cost_command_prints_models_and_writes_json(tmp_path, capsys, monkeypatc
     assert data["unknown"] == sum(
         1 for line in data["lines"] if line["monthly_min"] is None or line["monthly_max"] is None
     )
+
+
+def test_a_cluster_past_standard_support_is_charged_the_extended_rate():
+    from datetime import date
+
+    from infra.plan.cost import _eks_control_plane
+
+    table = PriceTable.load(PRICES_DIR / "eu-west-1.json")
+    cluster = _resource("aws:eks/cluster:Cluster", "eks", {"version": "1.34"})
+    standard, _, basis = _eks_control_plane(cluster, table, today=date(2026, 12, 1))
+    extended, _, extended_basis = _eks_control_plane(cluster, table, today=date(2026, 12, 2))
+    assert standard == pytest.approx(0.10 * table.hours_per_month)
+    assert extended == pytest.approx(0.60 * table.hours_per_month)
+    assert "1.34 in extended support" in extended_basis and "extended" not in basis

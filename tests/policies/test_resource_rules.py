@@ -71,14 +71,30 @@ def _with(props: dict, path: str, value) -> dict:
 
 # (rule, type, compliant props, dotted path to break, broken value, expected message fragment)
 CASES = [
-    ("security-group-rule-description", "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
-     {"description": "HTTPS from the VPC", "fromPort": 443, "toPort": 443}, "description", "",
-     "security group rule has no description"),
-    ("security-group-rule-description", "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
-     {"description": "to pods"}, "description", None, "security group rule has no description"),
-    ("security-group-rule-description", "aws:ec2/securityGroup:SecurityGroup",
-     {"description": "endpoints", "ingress": [{"fromPort": 443, "toPort": 443, "description": "HTTPS"}]},
-     "ingress.[0].description", None, "inline ingress rule for ports 443-443 has no description"),
+    (
+        "security-group-rule-description",
+        "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
+        {"description": "HTTPS from the VPC", "fromPort": 443, "toPort": 443},
+        "description",
+        "",
+        "security group rule has no description",
+    ),
+    (
+        "security-group-rule-description",
+        "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule",
+        {"description": "to pods"},
+        "description",
+        None,
+        "security group rule has no description",
+    ),
+    (
+        "security-group-rule-description",
+        "aws:ec2/securityGroup:SecurityGroup",
+        {"description": "endpoints", "ingress": [{"fromPort": 443, "toPort": 443, "description": "HTTPS"}]},
+        "ingress.[0].description",
+        None,
+        "inline ingress rule for ports 443-443 has no description",
+    ),
     ("required-tags", "aws:ec2/vpc:Vpc", {"tags": TAGS}, "tags.cost-center", "", "cost-center"),
     (
         "required-tags",
