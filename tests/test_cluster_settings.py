@@ -18,9 +18,13 @@ def eks_model(**eks) -> dict:
     return entry
 
 
+CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0d4a3c2b-1e5f-4a6b-8c7d-9e0f1a2b3c4d"
+
+
 def config(tier="dev", cluster=None, pools=None, models=None) -> dict:
     base = valid_config() | {"modelfleet:tier": tier}
-    base["modelfleet:cluster"] = copy.deepcopy(cluster or {"version": "1.35", "deploy_runner_in_vpc": True})
+    cluster = {"load_balancer_certificate_arn": CERTIFICATE, **(cluster or {"version": "1.35", "deploy_runner_in_vpc": True})}
+    base["modelfleet:cluster"] = {k: v for k, v in copy.deepcopy(cluster).items() if v is not None}
     base["modelfleet:gpu_pools"] = copy.deepcopy(
         pools if pools is not None else [{"name": "g5", "instance_types": ["g5.xlarge"]}]
     )
@@ -77,7 +81,10 @@ BAD = [
     ("instance type on eks", config(models=[{**eks_model(), "instance_type": "ml.g5.xlarge"}]),
      "modelfleet:models[0].instance_type", "does not apply to backend eks"),
     ("waf without certificate", config(models=[eks_model(waf_acl_arn="arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/edge/12345678-1234-1234-1234-123456789012")]),
-     "modelfleet:models[0].eks", "set certificate_arn too"),
+     "modelfleet:models[0].eks", "set internet_facing too"),
+    ("no certificate for the load balancer",
+     config(cluster={"version": "1.35", "deploy_runner_in_vpc": True, "load_balancer_certificate_arn": None}),
+     "modelfleet:models[0].eks.certificate_arn", "load balancers serve HTTPS, internal ones too"),
     ("replica cpu too big", config(models=[eks_model(cpu=4)]), "modelfleet:models[0].eks.cpu",
      "pool 'g5' nodes offer 3 vCPU(s) to pods (got 4)"),
     ("replica memory too big", config(models=[eks_model(memory_gib=15)]), "modelfleet:models[0].eks.memory_gib",

@@ -53,26 +53,52 @@ def test_prod_captures_data_and_is_never_scaled_down_off_hours(shipped_plans):
     assert shipped_plans["staging"].of_type(SCHEDULED)
 
 
-def test_capture_bucket_is_private_versioned_encrypted_and_tls_only(shipped_plans):
+def test_every_bucket_is_private_versioned_encrypted_and_tls_only(shipped_plans):
     prod = shipped_plans["prod"]
-    (bucket,) = prod.of_type("aws:s3/bucket:Bucket")
-    assert bucket.protect and bucket.inputs["forceDestroy"] is False
-    (block,) = prod.of_type("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock")
-    assert all(
-        block.inputs[k]
-        for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
-    )
-    (versioning,) = prod.of_type("aws:s3/bucketVersioning:BucketVersioning")
-    assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
-    (sse,) = prod.of_type(
-        "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration"
-    )
-    rule = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
-    assert rule["sseAlgorithm"] == "aws:kms" and rule["kmsMasterKeyId"].startswith("arn:aws:kms:")
-    (policy,) = prod.of_type("aws:s3/bucketPolicy:BucketPolicy")
-    assert json.loads(policy.inputs["policy"])["Statement"][0]["Condition"] == {
-        "Bool": {"aws:SecureTransport": "false"}
-    }
+    buckets = prod.of_type("aws:s3/bucket:Bucket")
+    assert len(buckets) == 2  # data capture and load balancer access logs
+
+    def of(type_, bucket):
+        (found,) = [r for r in prod.of_type(type_) if r.inputs["bucket"] == bucket.id]
+        return found
+
+    for bucket in buckets:
+        assert bucket.protect and bucket.inputs["forceDestroy"] is False
+        block = of("aws:s3/bucketPublicAccessBlock:BucketPublicAccessBlock", bucket)
+        assert all(
+            block.inputs[k]
+            for k in ("blockPublicAcls", "blockPublicPolicy", "ignorePublicAcls", "restrictPublicBuckets")
+        )
+        versioning = of("aws:s3/bucketVersioning:BucketVersioning", bucket)
+        assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
+        sse = of("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", bucket)
+        rule = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
+        assert rule["sseAlgorithm"] == "aws:kms" and rule["kmsMasterKeyId"].startswith("arn:aws:kms:")
+        policy = of("aws:s3/bucketPolicy:BucketPolicy", bucket)
+        assert json.loads(policy.inputs["policy"])["Statement"][0]["Condition"] == {
+            "Bool": {"aws:SecureTransport": "false"}
+        }
+
+
+def test_load_balancers_serve_https_only_and_log_to_the_kms_bucket(shipped_plans):
+    for stack, plan in shipped_plans.items():
+        listeners = plan.of_type("aws:lb/listener:Listener")
+        assert listeners and all(
+            listener.inputs["protocol"] == "HTTPS"
+            and listener.inputs["sslPolicy"].startswith("ELBSecurityPolicy-TLS13-1-2")
+            and listener.inputs["certificateArn"].startswith("arn:aws:acm:")
+            for listener in listeners
+        ), stack
+        balancers = plan.of_type("aws:lb/loadBalancer:LoadBalancer")
+        sources = plan.of_type("aws:cloudwatch/logDeliverySource:LogDeliverySource")
+        assert sorted(s.inputs["resourceArn"] for s in sources) == sorted(b.outputs["arn"] for b in balancers)
+        assert {s.inputs["logType"] for s in sources} == {"ALB_ACCESS_LOGS"}
+        (destination,) = plan.of_type("aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination")
+        deliveries = plan.of_type("aws:cloudwatch/logDelivery:LogDelivery")
+        assert [d.inputs["deliveryDestinationArn"] for d in deliveries] == [destination.outputs["arn"]] * len(sources)
+        ingress = [r.inputs for r in plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
+                   if r.name.endswith("-in-80")]  # fmt: skip
+        assert ingress == [], stack  # internal load balancers have no plain-HTTP listener at all
 
 
 def test_alarm_topic_is_encrypted_and_only_this_accounts_alarms_may_publish(shipped_plans):
