@@ -23,7 +23,10 @@ CERTIFICATE = "arn:aws:acm:eu-west-1:123456789012:certificate/0d4a3c2b-1e5f-4a6b
 
 def config(tier="dev", cluster=None, pools=None, models=None) -> dict:
     base = valid_config() | {"modelfleet:tier": tier}
-    cluster = {"load_balancer_certificate_arn": CERTIFICATE, **(cluster or {"version": "1.35", "deploy_runner_in_vpc": True})}
+    cluster = {
+        "load_balancer_certificate_arn": CERTIFICATE,
+        **(cluster or {"version": "1.35", "deploy_runner_in_vpc": True}),
+    }
     base["modelfleet:cluster"] = {k: v for k, v in copy.deepcopy(cluster).items() if v is not None}
     base["modelfleet:gpu_pools"] = copy.deepcopy(
         pools if pools is not None else [{"name": "g5", "instance_types": ["g5.xlarge"]}]

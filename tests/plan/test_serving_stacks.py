@@ -71,7 +71,9 @@ def test_every_bucket_is_private_versioned_encrypted_and_tls_only(shipped_plans)
         )
         versioning = of("aws:s3/bucketVersioning:BucketVersioning", bucket)
         assert versioning.inputs["versioningConfiguration"]["status"] == "Enabled"
-        sse = of("aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", bucket)
+        sse = of(
+            "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration", bucket
+        )
         rule = sse.inputs["rules"][0]["applyServerSideEncryptionByDefault"]
         assert rule["sseAlgorithm"] == "aws:kms" and rule["kmsMasterKeyId"].startswith("arn:aws:kms:")
         policy = of("aws:s3/bucketPolicy:BucketPolicy", bucket)
@@ -95,7 +97,9 @@ def test_load_balancers_serve_https_only_and_log_to_the_kms_bucket(shipped_plans
         assert {s.inputs["logType"] for s in sources} == {"ALB_ACCESS_LOGS"}
         (destination,) = plan.of_type("aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination")
         deliveries = plan.of_type("aws:cloudwatch/logDelivery:LogDelivery")
-        assert [d.inputs["deliveryDestinationArn"] for d in deliveries] == [destination.outputs["arn"]] * len(sources)
+        assert [d.inputs["deliveryDestinationArn"] for d in deliveries] == [destination.outputs["arn"]] * len(
+            sources
+        )
         ingress = [r.inputs for r in plan.of_type("aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule")
                    if r.name.endswith("-in-80")]  # fmt: skip
         assert ingress == [], stack  # internal load balancers have no plain-HTTP listener at all
