@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import UTC, date, datetime
+from datetime import date
 from typing import Annotated, Literal
 
 from pydantic import AfterValidator, BeforeValidator, Field, ValidationInfo
@@ -29,7 +29,7 @@ def _quoted_version(value: object) -> object:
 def validation_day(info: ValidationInfo) -> date:
     """The day support windows are judged on: the caller's (tests freeze it), else today in UTC."""
     given = (info.context or {}).get("today")
-    return given if isinstance(given, date) else datetime.now(UTC).date()
+    return given if isinstance(given, date) else eks_versions.today()
 
 
 def _choices(today: date) -> str:

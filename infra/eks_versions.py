@@ -17,7 +17,7 @@ lists for the minor (the AWS docs' add-on pages carry the same table).
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import UTC, date, datetime
 from enum import StrEnum
 
 # How long before the end of standard support a stack is warned to upgrade.
@@ -86,6 +86,11 @@ VERSIONS: dict[str, KubernetesVersion] = {
         ),
     )
 }  # fmt: skip
+
+
+def today() -> date:
+    """The day support windows are judged on, in UTC: the one clock every check reads (tests pin it)."""
+    return datetime.now(UTC).date()
 
 
 def offered(today: date) -> list[str]:

@@ -15,7 +15,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
-from datetime import UTC, date, datetime
+from datetime import date
 from enum import StrEnum
 from ipaddress import IPv4Network
 from typing import Annotated, Any, Literal
@@ -30,7 +30,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from infra import subnets
+from infra import eks_versions, subnets
 from infra.catalog import Backend, ModelSettings, catalog_problems
 from infra.cluster_settings import (
     ClusterSettings,
@@ -467,7 +467,7 @@ def settings_warnings(settings: PlatformSettings, today: date | None = None) -> 
     """What is valid today but needs attention soon; never a reason to refuse."""
     if settings.cluster is None:
         return []
-    return support_warnings(settings.cluster, today or datetime.now(UTC).date())
+    return support_warnings(settings.cluster, today or eks_versions.today())
 
 
 def load_settings(stack: str, config: Mapping[str, Any], *, today: date | None = None) -> PlatformSettings:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -210,7 +210,7 @@ def _log_group(resource: PlannedResource, table: PriceTable) -> Priced:
 def _eks_control_plane(resource: PlannedResource, table: PriceTable, today: date | None = None) -> Priced:
     """A version past standard support is billed at the extended-support rate from that day on."""
     version = eks_versions.VERSIONS.get(str(resource.inputs.get("version")))
-    today = today or datetime.now(UTC).date()
+    today = today or eks_versions.today()
     if version and version.support(today) is eks_versions.Support.EXTENDED:
         what = f"control plane, Kubernetes {version.minor} in extended support"
         return _fixed(table, "eks:cluster-hour-extended-support", what=what)

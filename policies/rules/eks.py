@@ -1,7 +1,8 @@
-"""EKS: private control plane, audited, IMDSv2 on every node, GPUs kept for GPU work."""
+"""EKS: private control plane, audited, in support, IMDSv2 on every node, GPUs kept for GPU work."""
 
 from __future__ import annotations
 
+from infra import eks_versions
 from policies.rules._support import as_list, gpus_per_instance, resource_rule
 
 CLUSTER = "aws:eks/cluster:Cluster"
@@ -51,6 +52,22 @@ def _control_plane_logs(props, config):
         yield f"EKS control-plane logs off for: {', '.join(missing)}"
 
 
+def _supported_version(props, config):
+    """Judged on today's date, from EKS's calendar in infra/eks_versions.py (one owner)."""
+    version = eks_versions.VERSIONS.get(str(props.get("version")))
+    if version is None:
+        yield f"Kubernetes {props.get('version')} has no pinned add-ons or support dates in modelfleet"
+        return
+    support = version.support(eks_versions.today())
+    if support is eks_versions.Support.ENDED:
+        yield f"Kubernetes {version.minor} left EKS extended support on {version.end_of_extended.isoformat()}"
+    elif support is eks_versions.Support.EXTENDED and not config["allow_extended_support"]:
+        yield (
+            f"Kubernetes {version.minor} left standard support on {version.end_of_standard.isoformat()} "
+            "and is billed at the extended-support rate"
+        )
+
+
 GPU_NODE_GROUP_TAINTED = resource_rule(
     "eks-gpu-node-group-tainted",
     "GPU node groups carry the nvidia.com/gpu NoSchedule taint",
@@ -84,4 +101,18 @@ EKS_CONTROL_PLANE_LOGS = resource_rule(
     },
 )
 
-RULES = [GPU_NODE_GROUP_TAINTED, IMDSV2_REQUIRED, EKS_ENDPOINT_PRIVATE, EKS_CONTROL_PLANE_LOGS]
+EKS_VERSION_SUPPORTED = resource_rule(
+    "eks-version-supported",
+    "The cluster runs a Kubernetes version in EKS standard support (extended support only if allowed)",
+    [CLUSTER],
+    _supported_version,
+    config={"allow_extended_support": {"type": "boolean", "default": False}},
+)
+
+RULES = [
+    GPU_NODE_GROUP_TAINTED,
+    IMDSV2_REQUIRED,
+    EKS_ENDPOINT_PRIVATE,
+    EKS_CONTROL_PLANE_LOGS,
+    EKS_VERSION_SUPPORTED,
+]

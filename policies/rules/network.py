@@ -92,4 +92,34 @@ SECURITY_GROUP_RULE_DESCRIPTION = resource_rule(
     },
 )
 
-RULES = [NO_OPEN_INGRESS, SECURITY_GROUP_RULE_DESCRIPTION]
+
+def _https_listener(props, _config):
+    """Plain HTTP may only redirect to HTTPS; HTTPS needs a TLS 1.2+ policy."""
+    protocol = props.get("protocol")
+    if protocol == "HTTP":
+        actions = as_list(props.get("defaultActions"))
+        redirects = all(
+            a.get("type") == "redirect" and (a.get("redirect") or {}).get("protocol") == "HTTPS"
+            for a in actions
+        )
+        if not actions or not redirects:
+            yield "HTTP listener serves traffic: plain HTTP may only redirect to HTTPS"
+    elif protocol == "HTTPS" and not str(props.get("sslPolicy") or "").startswith(TLS12_POLICY_PREFIXES):
+        yield f"HTTPS listener policy {props.get('sslPolicy')} allows TLS below 1.2"
+
+
+# ELB security policies that negotiate TLS 1.2 and 1.3 only (ALB user guide, "Security policies").
+TLS12_POLICY_PREFIXES = (
+    "ELBSecurityPolicy-TLS13-1-2",
+    "ELBSecurityPolicy-TLS-1-2",
+    "ELBSecurityPolicy-FS-1-2",
+)
+
+LISTENER_HTTPS = resource_rule(
+    "lb-listener-https",
+    "Load balancer listeners serve HTTPS with TLS 1.2 or later; plain HTTP only redirects",
+    ["aws:lb/listener:Listener", "aws:alb/listener:Listener"],
+    _https_listener,
+)
+
+RULES = [NO_OPEN_INGRESS, SECURITY_GROUP_RULE_DESCRIPTION, LISTENER_HTTPS]

@@ -13,6 +13,16 @@ from pulumi_policy import (
 )
 
 
+@pytest.fixture(autouse=True)
+def _pinned_day(monkeypatch):
+    """Rules that read EKS's support calendar judge it on a fixed day: 1.35 standard, 1.31 ended."""
+    from datetime import date
+
+    from infra import eks_versions
+
+    monkeypatch.setattr(eks_versions, "today", lambda: date(2026, 12, 3))
+
+
 def _options() -> PolicyResourceOptions:
     return PolicyResourceOptions(False, [], None, [], PolicyCustomTimeouts(0, 0, 0), [])
 

@@ -72,6 +72,30 @@ def _with(props: dict, path: str, value) -> dict:
 # (rule, type, compliant props, dotted path to break, broken value, expected message fragment)
 CASES = [
     (
+        "lb-listener-https",
+        "aws:lb/listener:Listener",
+        {"protocol": "HTTPS", "sslPolicy": "ELBSecurityPolicy-TLS13-1-2-2021-06"},
+        "sslPolicy",
+        "ELBSecurityPolicy-2016-08",
+        "allows TLS below 1.2",
+    ),
+    (
+        "lb-listener-https",
+        "aws:lb/listener:Listener",
+        {"protocol": "HTTP", "defaultActions": [{"type": "redirect", "redirect": {"protocol": "HTTPS"}}]},
+        "defaultActions",
+        [{"type": "forward"}],
+        "plain HTTP may only redirect",
+    ),
+    (
+        "eks-version-supported",
+        "aws:eks/cluster:Cluster",
+        {"version": "1.35"},
+        "version",
+        "1.31",
+        "left EKS extended support on 2026-11-26",
+    ),
+    (
         "security-group-rule-description",
         "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule",
         {"description": "HTTPS from the VPC", "fromPort": 443, "toPort": 443},
