@@ -5,10 +5,12 @@ from __future__ import annotations
 import json
 
 import pytest
+from rich.console import Console
 
 from infra.cli import main
 from infra.plan.cost import PRICES_DIR, PriceTable, estimate
 from infra.plan.model import Plan, PlannedResource
+from infra.plan.render import cost_summary, cost_tables
 from tests.conftest import ROOT
 
 TABLE = PriceTable(
@@ -166,3 +168,33 @@ def test_cost_command_prints_models_and_writes_json(tmp_path, capsys, monkeypatc
     assert data["unknown"] == sum(
         1 for line in data["lines"] if line["monthly_min"] is None or line["monthly_max"] is None
     )
+
+
+def test_a_region_without_a_price_table_is_unknown_never_zero():
+    report = estimate(_fixture_plan(), None)
+    known = {line.name for line in report.lines if line.known}
+    assert known == {"fraud-endpoint", "fraud-stable", "lt", "role"}  # only what is free anywhere
+    assert report.totals == (None, None) and not report.priced
+    assert cost_summary(report).startswith("monthly estimate unknown for region eu-west-1: no price table")
+    for table in cost_tables(report):
+        assert "$" not in _text(table), table.title  # no group reads $0 for lack of data
+    assert report.to_dict()["monthly_min"] is None
+
+
+def _text(table) -> str:
+    console = Console(width=200, record=True)
+    console.print(table)
+    return console.export_text()
+
+
+@pytest.mark.parametrize("command", ["cost", "plan"])
+def test_cost_and_plan_run_in_a_region_without_a_price_table(tmp_path, capsys, monkeypatch, command):
+    region = "il-central-1"  # a real region this project has no price table for
+    assert not (PRICES_DIR / f"{region}.json").exists()
+    stack_file = tmp_path / "Pulumi.dev.yaml"
+    stack_file.write_text((ROOT / "stacks/Pulumi.dev.yaml").read_text().replace("eu-west-1", region))
+    monkeypatch.chdir(ROOT)
+    assert main([command, "--stack", "dev", "--stack-file", str(stack_file)]) == 0
+    printed = " ".join(capsys.readouterr().out.split())
+    assert f"monthly estimate unknown for region {region}" in printed
+    assert "$0" not in printed
