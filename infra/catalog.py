@@ -29,6 +29,9 @@ from infra import images, instances
 from infra.naming import MODEL_NAME_MAX_LENGTH
 from infra.settings_types import Strict, TagValue
 
+# The highest target-tracking value the catalog accepts: above it an instance would
+# be promised more than 16,000 requests a second, which no sizing here can vouch for.
+MAX_TARGET_INVOCATIONS_PER_MINUTE = 1_000_000
 SERVERLESS_LIMITS = "serverless endpoints take no canary, data capture, autoscaling or instance type"
 
 
@@ -177,7 +180,10 @@ class AutoscalingSettings(Strict):
     min_instances: int = Field(ge=1, le=100, description="fewest instances of the stable variant")
     max_instances: int = Field(ge=1, le=100, description="most instances of each variant")
     target_invocations_per_instance_per_minute: int | None = Field(
-        None, ge=1, le=1_000_000, description="SageMaker target tracking (required there)"
+        None,
+        ge=1,
+        le=MAX_TARGET_INVOCATIONS_PER_MINUTE,
+        description="SageMaker target tracking (required there)",
     )
     concurrency_target: float | None = Field(
         None, ge=0.5, le=10_000, description="optional second policy: concurrent requests per model"
