@@ -59,9 +59,18 @@ def deep_learning_container(
             image_scope="inference",
         )
     except (ValueError, KeyError, TypeError, OSError) as exc:
-        reason = str(exc).split(" You may need to upgrade", 1)[0]
-        supported = re.search(r"Supported [\w ]+\(s\): (.*)", str(exc))
-        if supported:
-            versions = supported.group(1).rstrip(".").split(", ")
-            reason += f" Supported: {', '.join(versions[-8:])}"
-        raise UnresolvableImage(reason) from None
+        raise UnresolvableImage(_reason(str(exc), framework, region)) from None
+
+
+def _reason(message: str, framework: str, region: str) -> str:
+    """The SDK's complaint in one line; its list of what it supports is cut to what helps."""
+    supported = re.search(r"Supported ([\w ]+)\(s\): (.*)", message)
+    listed = supported.group(2).rstrip(".").split(", ") if supported else []
+    if message.startswith("Unsupported region"):
+        # Regions are listed alphabetically: the last few would read as if they were the only ones.
+        return (
+            f"{framework} has no Deep Learning Container in {region} (the SDK lists it in "
+            f"{len(listed)} other regions): serve an image by digest instead"
+        )
+    reason = message.split(" You may need to upgrade", 1)[0]
+    return reason + (f" Supported: {', '.join(listed[-8:])}" if listed else "")

@@ -11,6 +11,37 @@ import hashlib
 
 from infra import PROJECT
 
+# AWS's own limits on physical names, by the resource type that carries them
+# (each service's API reference). The offline plan's names are checked against
+# these for the longest model and environment names the settings accept.
+AWS_NAME_LIMITS: dict[str, int] = {
+    "aws:iam/role:Role": 64,
+    "aws:iam/rolePolicy:RolePolicy": 128,
+    "aws:iam/policy:Policy": 128,
+    "aws:sagemaker/model:Model": 63,
+    "aws:sagemaker/endpointConfiguration:EndpointConfiguration": 63,
+    "aws:lb/loadBalancer:LoadBalancer": 32,
+    "aws:lb/targetGroup:TargetGroup": 32,
+    "aws:ec2/securityGroup:SecurityGroup": 255,
+    "aws:cloudwatch/logGroup:LogGroup": 512,
+    "aws:cloudwatch/metricAlarm:MetricAlarm": 255,
+    "aws:cloudwatch/dashboard:Dashboard": 255,
+    "aws:kms/alias:Alias": 256,
+    "aws:s3/bucket:Bucket": 63,
+    "aws:s3/bucketV2:BucketV2": 63,
+    "aws:sns/topic:Topic": 256,
+    "aws:eks/cluster:Cluster": 100,
+}
+SAGEMAKER_ENDPOINT_NAME_LIMIT = 63  # aws-native:sagemaker:Endpoint endpointName
+
+# The longest stack (environment) name: a readable prefix, modelfleet-<env>-, on every name.
+STACK_NAME_MAX_LENGTH = 20
+
+# The longest model name. Pulumi auto-names a role ``<logical name>-<7 random>``
+# and refuses one over IAM's 64 characters; the longest such name a model gets
+# is its execution role, ``platform-<model>-execution-role-xxxxxxx`` (32 + model).
+MODEL_NAME_MAX_LENGTH = 32
+
 
 def prefix(environment: str) -> str:
     """``modelfleet-dev``: the start of every physical name in a stack."""

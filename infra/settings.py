@@ -30,7 +30,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from infra import eks_versions, subnets
+from infra import eks_versions, naming, subnets
 from infra.catalog import Backend, ModelSettings, catalog_problems
 from infra.cluster_settings import (
     ClusterSettings,
@@ -99,13 +99,17 @@ def _region(value: str) -> str:
     return value
 
 
+def stack_name_problem(value: str) -> str | None:
+    """Why ``value`` cannot name a stack (an environment), or None; ``new-env`` asks the same."""
+    limit = naming.STACK_NAME_MAX_LENGTH
+    if re.fullmatch(rf"[a-z][a-z0-9-]{{1,{limit - 1}}}", value):
+        return None
+    return f"must be 2-{limit} lowercase letters, digits or '-', starting with a letter (got '{value}')"
+
+
 def _stack_name(value: str) -> str:
-    if not re.fullmatch(r"[a-z][a-z0-9-]{1,19}", value):
-        raise PydanticCustomError(
-            "stack",
-            "must be 2-20 lowercase letters, digits or '-', starting with a letter (got '{got}')",
-            {"got": value},
-        )
+    if problem := stack_name_problem(value):
+        raise PydanticCustomError("stack", "{problem}", {"problem": problem})
     return value
 
 

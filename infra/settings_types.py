@@ -117,17 +117,11 @@ class Strict(BaseModel):
 
 
 def _vpc_cidr(network: IPv4Network) -> IPv4Network:
-    from infra.subnets import is_rfc1918  # noqa: PLC0415 - keeps this module free of layout code
+    from infra.subnets import vpc_cidr_problem  # noqa: PLC0415 - keeps this module free of layout code
 
-    if not 16 <= network.prefixlen <= 24:
+    if problem := vpc_cidr_problem(network):
         raise PydanticCustomError(
-            "cidr", "prefix must be between /16 and /24 (got /{got})", {"got": network.prefixlen}
-        )
-    if not is_rfc1918(network):
-        raise PydanticCustomError(
-            "cidr",
-            "must be inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16 (got '{got}')",
-            {"got": str(network)},
+            "cidr", "{problem} (got '{got}')", {"problem": problem, "got": str(network)}
         )
     return network
 

@@ -19,6 +19,36 @@ PRIVATE_RANGES = (
 )
 
 
+# AWS takes a VPC block of /16 to /28. modelfleet stops at /24: every AZ needs a
+# private subnet (nodes, pods, endpoints) and a public one (NAT, load balancers),
+# and below /24 three AZs of them leave nodes and pods no room.
+AWS_LARGEST_VPC_PREFIX, AWS_SMALLEST_VPC_PREFIX = 16, 28
+SMALLEST_VPC_PREFIX = 24
+AWS_SMALLEST_SUBNET_PREFIX = 28
+
+
+def vpc_cidr_problem(network: IPv4Network) -> str | None:
+    """Why ``network`` cannot be a modelfleet VPC, in one sentence, or None."""
+    prefix = network.prefixlen
+    if prefix < AWS_LARGEST_VPC_PREFIX:
+        return (
+            f"a /{prefix} is larger than AWS allows for a VPC (/{AWS_LARGEST_VPC_PREFIX} to "
+            f"/{AWS_SMALLEST_VPC_PREFIX}); use a /{AWS_LARGEST_VPC_PREFIX} inside it"
+        )
+    if prefix > SMALLEST_VPC_PREFIX:
+        return (
+            f"a /{prefix} is smaller than modelfleet lays out (/{AWS_LARGEST_VPC_PREFIX} to "
+            f"/{SMALLEST_VPC_PREFIX}, though AWS allows /{AWS_SMALLEST_VPC_PREFIX}): each AZ needs a "
+            "private subnet for nodes, pods and endpoints and a public one for NAT and load balancers"
+        )
+    if not is_rfc1918(network):
+        return (
+            "must be inside 10.0.0.0/8, 172.16.0.0/12 or 192.168.0.0/16: peering, VPN and "
+            "on-premises routing assume private ranges"
+        )
+    return None
+
+
 class SubnetsDoNotFit(ValueError):
     """The requested subnets need more address space than the VPC has."""
 

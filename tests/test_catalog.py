@@ -7,6 +7,8 @@ from typing import Any
 
 import pytest
 
+from infra.catalog import MIN_P99_LATENCY_MS
+from infra.naming import MODEL_NAME_MAX_LENGTH
 from infra.settings import SettingsError, load_settings
 from tests.conftest import valid_config
 
@@ -101,7 +103,10 @@ BAD_MODELS = [
     ("image and framework", {"framework": {"name": "xgboost", "version": "1.7-1"}},
      "modelfleet:models[0].image", "set exactly one of image or framework"),
     ("image by tag", {"image": "123456789012.dkr.ecr.eu-west-1.amazonaws.com/scorer:latest"},
-     "modelfleet:models[0].image", "must be an ECR image by digest"),
+     "modelfleet:models[0].image", "is pinned by tag ':latest', which can move; pin it by digest, "
+     "123456789012.dkr.ecr.eu-west-1.amazonaws.com/scorer@sha256:<64 hex>"),
+    ("image not in ECR", {"image": "docker.io/library/scorer@sha256:" + "a" * 64},
+     "modelfleet:models[0].image", "must be an ECR image pinned by digest"),
     ("artifact not s3", {"variants": {"stable": {"model_data": "https://x/m.tar.gz"}}},
      "modelfleet:models[0].variants.stable.model_data", "must be an S3 URI like s3://bucket/path/model.tar.gz"),
     ("package unversioned", {"variants": {"stable": {
@@ -117,7 +122,15 @@ BAD_MODELS = [
      "serverless endpoints take no canary"),
     ("serverless memory", {"serverless": {"memory_mb": 1500}}, "modelfleet:models[0].serverless.memory_mb",
      "must be one of 1024, 2048, 3072, 4096, 5120, 6144"),
-    ("bad name", {"name": "Fraud_Scorer"}, "modelfleet:models[0].name", "must match"),
+    ("bad name", {"name": "Fraud_Scorer"}, "modelfleet:models[0].name",
+     f"must be 3-{MODEL_NAME_MAX_LENGTH} lowercase letters, digits or '-'"),
+    ("name too long", {"name": "a" * 70}, "modelfleet:models[0].name",
+     f"must be at most {MODEL_NAME_MAX_LENGTH} characters (got 70): the IAM role"),
+    ("name one too long", {"name": "a" * (MODEL_NAME_MAX_LENGTH + 1)}, "modelfleet:models[0].name",
+     f"must be at most {MODEL_NAME_MAX_LENGTH} characters (got {MODEL_NAME_MAX_LENGTH + 1})"),
+    ("unreachable p99", {"slo": {"p99_latency_ms": MIN_P99_LATENCY_MS - 1, "error_rate_percent": 1}},
+     "modelfleet:models[0].slo.p99_latency_ms",
+     f"no instance type can meet a p99 of {MIN_P99_LATENCY_MS - 1} ms"),
     ("bad backend", {"backend": "lambda"}, "modelfleet:models[0].backend", "must be one of sagemaker, eks"),
     ("typo", {"slos": {}}, "modelfleet:models[0].slos", "unknown key (did you mean 'slo'?)"),
     ("off hours in prod", {"off_hours": {"timezone": "Europe/Dublin"}}, "modelfleet:models[0].off_hours",
@@ -176,3 +189,14 @@ def test_a_serverless_model_in_prod_does_not_inherit_data_capture():
                   variants={"stable": {"model_data": "s3://art/churn/v1/model.tar.gz"}})  # fmt: skip
     (resolved,) = load_settings("prod", valid_config() | {"modelfleet:models": [entry]}).models
     assert resolved.data_capture.sampling_percent == 0
+
+
+def test_a_region_without_a_deep_learning_container_says_so_not_which_regions_come_last():
+    entry = model(image=None, framework={"name": "xgboost", "version": "1.7-1"})
+    config = valid_config() | {"aws:region": "ap-southeast-7", "modelfleet:models": [entry]}
+    with pytest.raises(SettingsError) as caught:
+        load_settings("prod", config)
+    (problem,) = [str(p) for p in caught.value.problems]
+    assert problem.startswith("modelfleet:models[0].framework.version: ")
+    assert "xgboost has no Deep Learning Container in ap-southeast-7" in problem
+    assert "serve an image by digest instead" in problem and "us-west-2" not in problem

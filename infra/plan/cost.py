@@ -2,8 +2,11 @@
 
 Autoscaled capacity is priced at its minimum and its maximum. A resource whose
 price the table lacks is *unknown*, never zero: the total then says how many
-resources it leaves out. Usage-priced items (NAT data, log ingestion, LCUs) use
-the table's stated assumptions, which are printed with the estimate.
+resources it leaves out. A region with no table at all prices nothing: every
+resource that costs anything is unknown and the totals are unknown too, so an
+estimate never reads $0 for lack of data. Usage-priced items (NAT data, log
+ingestion, LCUs) use the table's stated assumptions, which are printed with the
+estimate.
 """
 
 from __future__ import annotations
@@ -99,6 +102,7 @@ class CostReport:
     region: str
     prices_retrieved: str | None
     lines: list[CostLine] = field(default_factory=list)
+    priced: bool = True  # False: the region has no price table, so no total can be given
 
     @property
     def unknown(self) -> list[CostLine]:
@@ -106,8 +110,14 @@ class CostReport:
 
     @property
     def total(self) -> tuple[float, float]:
+        """The sum over resources of known price; ``unknown`` says what it leaves out."""
         known = [line for line in self.lines if line.known]
         return sum(line.monthly_min for line in known), sum(line.monthly_max for line in known)
+
+    @property
+    def totals(self) -> tuple[float | None, float | None]:
+        """``total``, or unknown when the region has no price table (a sum of free items is not $0)."""
+        return self.total if self.priced else (None, None)
 
     def by(self, key: str) -> dict[str, tuple[float, float, int]]:
         """Totals per component or model: (min, max, resources of unknown price)."""
@@ -122,12 +132,13 @@ class CostReport:
         return {name: (low, high, int(unknown)) for name, (low, high, unknown) in sorted(groups.items())}
 
     def to_dict(self) -> dict[str, Any]:
-        low, high = self.total
+        low, high = self.totals
         return {
             "region": self.region,
             "prices_retrieved": self.prices_retrieved,
-            "monthly_min": round(low, 2),
-            "monthly_max": round(high, 2),
+            "priced": self.priced,
+            "monthly_min": None if low is None else round(low, 2),
+            "monthly_max": None if high is None else round(high, 2),
             "unknown": len(self.unknown),
             "lines": [line.__dict__ for line in self.lines],
         }
@@ -262,8 +273,16 @@ def _group(resource: PlannedResource, by_urn: dict[str, PlannedResource]) -> str
     return "(stack)" if node is resource else node.name
 
 
+def unpriced_region(region: str) -> str:
+    """What a cost reads in a region without a price table, and how to get one."""
+    return (
+        f"unknown for region {region}: no price table (infra/plan/prices/{region}.json; "
+        f"`modelfleet prices refresh --region {region}` writes one)"
+    )
+
+
 def estimate(plan: Plan, table: PriceTable | None) -> CostReport:
-    table = table or PriceTable(plan.region, "", "", 730, {}, {})
+    """Price every resource of ``plan``; without a table only what is free is known."""
     by_urn = {r.urn: r for r in plan.resources}
     variants = defaultdict(list)
     for variant in provisioned_variants(stack_resources(plan)):
@@ -275,6 +294,8 @@ def estimate(plan: Plan, table: PriceTable | None) -> CostReport:
             continue
         if resource.type.startswith("kubernetes:") or resource.type in FREE:
             priced: Priced = (0.0, 0.0, "no charge of its own")
+        elif table is None:
+            priced = (None, None, unpriced_region(plan.region))
         elif resource.type == "aws:sagemaker/endpointConfiguration:EndpointConfiguration":
             priced = _endpoint_config(resource, table, variants)
         elif resource.type == "aws:eks/nodeGroup:NodeGroup":
@@ -285,4 +306,5 @@ def estimate(plan: Plan, table: PriceTable | None) -> CostReport:
         lines.append(
             CostLine(resource.urn, resource.type, resource.name, _group(resource, by_urn), model, *priced)
         )
-    return CostReport(plan.region, table.retrieved or None, lines)
+    retrieved = (table.retrieved or None) if table else None
+    return CostReport(plan.region, retrieved, lines, priced=table is not None)

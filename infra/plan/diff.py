@@ -35,15 +35,15 @@ class ResourceChange:
 
 @dataclass(frozen=True)
 class CostTotals:
-    low: float
-    high: float
+    low: float | None  # None: unknown (the region has no price table)
+    high: float | None
     unknown: int
 
     @classmethod
     def of(cls, report: CostReport | None) -> CostTotals:
         if report is None:
             return cls(0.0, 0.0, 0)
-        low, high = report.total
+        low, high = report.totals
         return cls(low, high, len(report.unknown))
 
 

@@ -27,7 +27,9 @@ def _cost(totals: CostTotals) -> str:
     return money_range(totals.low, totals.high) + (f" (+{totals.unknown} unknown)" if totals.unknown else "")
 
 
-def _delta(before: float, after: float) -> str:
+def _delta(before: float | None, after: float | None) -> str:
+    if before is None or after is None:
+        return "unknown"
     change = after - before
     return "±$0" if round(change) == 0 else f"{'+' if change > 0 else '-'}${abs(change):,.0f}"
 

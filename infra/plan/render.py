@@ -7,7 +7,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
-from infra.plan.cost import CostReport
+from infra.plan.cost import CostReport, unpriced_region
 from infra.plan.model import Plan, PlannedResource
 from infra.plan.policy import PolicyReport
 
@@ -118,6 +118,8 @@ def money_range(low: float | None, high: float | None) -> str:
 
 
 def cost_summary(report: CostReport) -> str:
+    if not report.priced:
+        return f"monthly estimate {unpriced_region(report.region)}"
     low, high = report.total
     unknown = f", {len(report.unknown)} resource(s) of unknown price not included" if report.unknown else ""
     dated = f" (prices of {report.prices_retrieved})" if report.prices_retrieved else " (no price table)"
@@ -131,7 +133,10 @@ def cost_tables(report: CostReport, *, lines: bool = False) -> list[Table]:
         for column in (key, "min-max", "unknown"):
             table.add_column(column, justify="left" if column == key else "right")
         for name, (low, high, unknown) in report.by(key).items():
-            table.add_row(name, money_range(low, high), str(unknown or ""))
+            # Without a price table, or with unknowns and nothing known, a group is unknown, not $0.
+            blank = not report.priced or (unknown and not (low or high))
+            shown = "unknown" if blank else money_range(low, high)
+            table.add_row(name, shown, str(unknown or ""))
         tables.append(table)
     if lines:
         table = Table(title="Monthly cost per resource", title_justify="left")

@@ -19,22 +19,22 @@ def add_parsers(commands: Any) -> None:
     model.add_argument("--name", help="model name: lowercase letters, digits, '-'")
     model.add_argument("--team", help="owning team (tags, quotas)")
     model.add_argument("--backend", choices=["sagemaker", "eks"])
-    source = model.add_mutually_exclusive_group()
-    source.add_argument("--image", help="serving image by digest: <account>.dkr.ecr...@sha256:<hex>")
-    source.add_argument("--framework", help="an AWS Deep Learning Container as <name>:<version>")
-    model.add_argument("--py-version", help="the DLC's Python, where the framework needs one (py311)")
+    # --image and --framework exclude each other: new_model.FLAG_RULES reports that with every
+    # other problem, where an argparse group would stop at the first.
+    model.add_argument("--image", help="serving image by digest: <account>.dkr.ecr...@sha256:<hex>")
+    model.add_argument("--framework", help="sagemaker: an AWS Deep Learning Container as <name>:<version>")
+    model.add_argument("--py-version", help="with --framework: the DLC's Python, where it needs one (py311)")
     model.add_argument("--artifact", help="model artifact, s3://bucket/path/model.tar.gz")
-    model.add_argument("--instance-type", help="SageMaker instance type, e.g. ml.m5.large")
-    model.add_argument("--p99-ms", type=int, help="p99 latency objective in milliseconds")
-    model.add_argument("--peak-rps", type=float, help="expected peak requests per second")
-    model.add_argument("--error-rate-percent", type=float, help="5XX objective in percent (default 1)")
+    model.add_argument("--instance-type", help="sagemaker: the instance type, e.g. ml.m5.large")
+    model.add_argument("--p99-ms", help="p99 latency objective in milliseconds")
+    model.add_argument("--peak-rps", help="expected peak requests per second")
+    model.add_argument("--error-rate-percent", help="5XX objective in percent (default 1)")
     model.add_argument(
         "--rate-per-instance",
-        type=float,
         help="measured req/s one instance serves in SLO (modelfleet loadtest)",
     )
     model.add_argument("--pool", help="eks: the GPU pool (default: the stack's first)")
-    model.add_argument("--gpus", type=int, help="eks: GPUs per replica (default 1)")
+    model.add_argument("--gpus", help="eks: GPUs per replica (default 1)")
     model.add_argument(
         "--answers", type=Path, help="answers written by `pulumi new` from the model-service template"
     )
@@ -53,4 +53,6 @@ def add_parsers(commands: Any) -> None:
     env.add_argument("--dry-run", action="store_true", help="check and preview, write nothing")
 
 
+# Numeric flags are parsed by infra.selfservice.prompts.number, not argparse, so that a
+# malformed one is reported with every other problem rather than alone.
 HANDLERS: dict[str, Handler] = {"new-model": guarded(new_model.run), "new-env": guarded(new_env.run)}

@@ -18,7 +18,7 @@ from infra.failures import fail
 from infra.plan import markdown
 from infra.plan.engine import PlanError
 from infra.plan.policy import PolicyConfigError
-from infra.plan.render import render_policy
+from infra.plan.render import cost_summary, render_policy
 from infra.plan.stackfile import StackFileError
 from infra.selfservice.derive import CannotDerive
 from infra.selfservice.preview import Preview
@@ -63,6 +63,7 @@ def show(result: Preview, what: str, out: Console) -> None:
     """The offline diff (what the change adds, policy and cost before and after), then the pack."""
     text = markdown.summary([result.diff], "current stack file", what) + markdown.details(result.diff)
     out.print(Markdown(text.replace(markdown.MARKER, "")))
+    out.print(cost_summary(result.cost), highlight=False)
     render_policy(result.report, out)
     if result.refused:
         raise Refused(f"{len(result.report.mandatory)} mandatory policy violation(s), listed above")

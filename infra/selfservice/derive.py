@@ -7,6 +7,10 @@ every worker (a vCPU on CPU instances, a GPU on GPU instances or replicas)
 answers one request at a time and each takes the whole p99 objective. That is
 the slowest service still meeting the SLO, so the estimate errs towards more
 instances; ``modelfleet loadtest`` replaces it with a measurement.
+
+Some objectives no instance meets whatever the count: a p99 below the round trip
+to the model server (``MIN_P99_LATENCY_MS``), or one whose assumed rate would ask
+target tracking for more than the catalog allows. Those are refused with the reason.
 """
 
 from __future__ import annotations
@@ -16,6 +20,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
+from infra.catalog import MAX_TARGET_INVOCATIONS_PER_MINUTE, MIN_P99_LATENCY_MS
 from infra.instances import InstanceType
 from infra.ops.sizing import recommend_target
 
@@ -67,8 +72,25 @@ def size(
     """Autoscaling for ``peak_rps``: the floor from the tier, the ceiling that carries the peak."""
     if peak_rps <= 0 or p99_ms <= 0:
         raise CannotDerive("peak requests/s and the p99 objective must be positive")
+    if p99_ms < MIN_P99_LATENCY_MS:
+        raise CannotDerive(
+            f"--p99-ms {p99_ms}: no instance type can meet it; the round trip to the model server "
+            f"alone takes {MIN_P99_LATENCY_MS} ms or more, so ask for {MIN_P99_LATENCY_MS} ms or above"
+        )
     rate = measured_rate if measured_rate is not None else assumed_rate(worker_count, p99_ms)
     target = recommend_target(rate, headroom)
+    if target > MAX_TARGET_INVOCATIONS_PER_MINUTE:
+        how = (
+            "measured"
+            if measured_rate is not None
+            else f"assumed for {worker_count} worker(s) at p99 {p99_ms} ms"
+        )
+        raise CannotDerive(
+            f"{rate:g} req/s per instance ({how}) gives a target of {target:,} invocations per "
+            f"instance per minute, above the {MAX_TARGET_INVOCATIONS_PER_MINUTE:,} the catalog allows: "
+            "the sizing model vouches for no instance at that rate; measure with "
+            "`modelfleet loadtest` and pass --rate-per-instance, or raise --p99-ms"
+        )
     needed = max(1, math.ceil(peak_rps * 60 / target))
     low = TIER_MIN_INSTANCES.get(tier, 1)
     high = max(low, needed)
@@ -86,23 +108,58 @@ def overlapping(cidr: IPv4Network, others: Mapping[str, IPv4Network]) -> list[st
     return sorted(name for name, other in others.items() if cidr.overlaps(other))
 
 
-def _candidates(prefix: int) -> Iterable[IPv4Network]:
-    """10.10, 10.20, ... first (the shipped stacks' pattern), then every other block of 10/8."""
-    step = 1 << (32 - prefix)
-    tens = [IPv4Network(f"10.{n}.0.0/{prefix}") for n in range(10, 256, 10)]
+TEN_EIGHT = IPv4Network("10.0.0.0/8")
+
+
+def _candidates(prefix: int, within: IPv4Network) -> Iterable[IPv4Network]:
+    """In 10/8, 10.10, 10.20, ... first (the shipped stacks' pattern); then every block in order."""
+    if prefix < within.prefixlen:
+        return
+    starts = [int(IPv4Network(f"10.{n}.0.0/16").network_address) for n in range(10, 256, 10)]
+    size = 1 << (32 - prefix)
+    # 10.N.0.0 starts a block of this size only when the size divides it (so never below /16 for N=10).
+    tens = [IPv4Network((a, prefix)) for a in starts if within == TEN_EIGHT and a % size == 0]
     yield from tens
-    for start in range(int(IPv4Network("10.0.0.0/8").network_address), 1 << 32, step):
-        net = IPv4Network((start, prefix))
-        if not net.subnet_of(IPv4Network("10.0.0.0/8")):
-            return
+    for net in within.subnets(new_prefix=prefix):
         if net not in tens:
             yield net
 
 
-def choose_cidr(taken: Iterable[IPv4Network], prefix: int = 16) -> IPv4Network:
-    """The first free ``/prefix`` in 10/8 that overlaps none of ``taken``."""
+def choose_cidr(
+    taken: Iterable[IPv4Network], prefix: int = 16, within: IPv4Network = TEN_EIGHT
+) -> IPv4Network:
+    """The first free ``/prefix`` in ``within`` (10/8 by default) that overlaps none of ``taken``."""
     used = list(taken)
-    for candidate in _candidates(prefix):
+    for candidate in _candidates(prefix, within):
         if not any(candidate.overlaps(other) for other in used):
             return candidate
-    raise CannotDerive(f"no /{prefix} left in 10.0.0.0/8 that avoids the other environments")
+    raise CannotDerive(f"no /{prefix} left in {within} that avoids the other environments")
+
+
+@dataclass(frozen=True)
+class SubnetPrefixes:
+    private: int
+    public: int
+
+
+def subnet_prefixes(
+    vpc: IPv4Network,
+    az_count: int,
+    preferred: SubnetPrefixes,
+    longest: SubnetPrefixes,
+) -> SubnetPrefixes:
+    """The tier's subnet sizes if they fit the VPC, else the largest that do.
+
+    Private subnets hold nodes, pods and endpoints, so they keep their size
+    longest: the public ones shrink first, then the private ones, one bit at a
+    time. Private subnets fill the VPC from the bottom and public ones from the
+    top (``infra.subnets.per_az_slots``), so both fit when their sum does.
+    """
+    for private in range(max(preferred.private, vpc.prefixlen), longest.private + 1):
+        for public in range(max(preferred.public, vpc.prefixlen), longest.public + 1):
+            if az_count * ((1 << (32 - private)) + (1 << (32 - public))) <= vpc.num_addresses:
+                return SubnetPrefixes(private, public)
+    raise CannotDerive(
+        f"{vpc} cannot hold {az_count} private and {az_count} public subnets of /{longest.private} "
+        f"and /{longest.public}; use a larger VPC"
+    )

@@ -89,6 +89,8 @@ class EnvRequest:
     cidr: IPv4Network
     owner: str
     cost_center: str
+    private_subnet_prefix: int | None = None  # None: the tier's (it fits the VPC)
+    public_subnet_prefix: int | None = None
 
 
 def env_text(request: EnvRequest) -> str:
@@ -98,7 +100,11 @@ def env_text(request: EnvRequest) -> str:
     config["modelfleet:tier"] = request.tier
     config["modelfleet:owner"] = request.owner
     config["modelfleet:cost_center"] = request.cost_center
-    config["modelfleet:network"] = CommentedMap(cidr=str(request.cidr))
+    network = CommentedMap(cidr=str(request.cidr))
+    for key in ("private_subnet_prefix", "public_subnet_prefix"):
+        if getattr(request, key) is not None:
+            network[key] = getattr(request, key)
+    config["modelfleet:network"] = network
     document = CommentedMap(config=config)
     yaml = YAML(typ="rt")
     yaml.indent(mapping=2, sequence=4, offset=2)

@@ -4,13 +4,17 @@ The stack file names only what identifies the environment (the tier supplies the
 rest), and ``policies/config/<env>.json`` starts as a copy of the same-tier
 stack's, so the new stack passes the pack with that tier's levels and quotas.
 Region, owner and cost center default to the same-tier stack's.
+
+Any ``--cidr`` either works or is refused in one line that says why: a block AWS
+or modelfleet cannot use (``infra.subnets.vpc_cidr_problem``, which the settings
+ask too), or one another environment uses. A block smaller than the tier's
+subnets need gets subnet prefixes that fit, written into the stack file.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
-import re
 from ipaddress import IPv4Network
 from pathlib import Path
 
@@ -24,7 +28,9 @@ from infra.selfservice.common import given, show
 from infra.selfservice.entries import EnvRequest, env_text
 from infra.selfservice.preview import preview
 from infra.selfservice.prompts import Ask, InvalidInput, read_answers, resolve
+from infra.settings import TIER_DEFAULTS, NetworkSettings, Tier, stack_name_problem
 from infra.stackedit import StackDocument, atomic_write
+from infra.subnets import PRIVATE_RANGES, vpc_cidr_problem
 
 KEYS = ["name", "tier", "region", "cidr", "owner", "cost_center"]
 
@@ -60,12 +66,46 @@ def _cidr(text: str | None, taken: dict[str, IPv4Network]) -> IPv4Network:
         cidr = IPv4Network(text)
     except ValueError as error:
         raise InvalidInput(f"--cidr: not an IPv4 CIDR block ({error})") from None
+    if problem := vpc_cidr_problem(cidr):
+        raise InvalidInput(f"--cidr {cidr}: {problem}{_instead(cidr, taken)}")
     clash = derive.overlapping(cidr, taken)
     if clash:
         ranges = ", ".join(f"{name} {taken[name]}" for name in clash)
         free = derive.choose_cidr(taken.values(), cidr.prefixlen)
         raise InvalidInput(f"--cidr {cidr} overlaps {ranges}; {free} is free (or omit --cidr)")
     return cidr
+
+
+def _instead(cidr: IPv4Network, taken: dict[str, IPv4Network]) -> str:
+    """A free /16 to suggest: inside ``cidr`` if it is a private range too large, else in 10/8."""
+    inside = cidr if any(cidr.subnet_of(r) for r in PRIVATE_RANGES) and cidr.prefixlen < 16 else None
+    try:
+        free = (
+            derive.choose_cidr(taken.values(), 16, inside) if inside else derive.choose_cidr(taken.values())
+        )
+    except derive.CannotDerive:
+        return ""
+    return f"; {free} is free (or omit --cidr)"
+
+
+def _subnets(cidr: IPv4Network, tier: Tier) -> tuple[derive.SubnetPrefixes, derive.SubnetPrefixes]:
+    """The tier's subnet prefixes and those that fit ``cidr``: the same when the tier's fit."""
+    defaults = TIER_DEFAULTS[tier]["modelfleet:network"]
+    fields = NetworkSettings.model_fields
+
+    def bound(name: str, kind: str) -> int:
+        return next(getattr(m, kind) for m in fields[name].metadata if hasattr(m, kind))
+
+    preferred = derive.SubnetPrefixes(
+        defaults.get("private_subnet_prefix", fields["private_subnet_prefix"].default),
+        defaults.get("public_subnet_prefix", fields["public_subnet_prefix"].default),
+    )
+    longest = derive.SubnetPrefixes(bound("private_subnet_prefix", "le"), bound("public_subnet_prefix", "le"))
+    az_count = defaults.get("az_count", fields["az_count"].default)
+    try:
+        return preferred, derive.subnet_prefixes(cidr, az_count, preferred, longest)
+    except derive.CannotDerive as error:
+        raise InvalidInput(f"--cidr {cidr}: {error}") from None
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -79,10 +119,8 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         out,
     )
     name, tier = values["name"], values["tier"]
-    if not re.fullmatch(r"[a-z][a-z0-9-]{1,19}", name):
-        raise InvalidInput(
-            f"--name: 2-20 lowercase letters, digits or '-', starting with a letter (got '{name}')"
-        )
+    if problem := stack_name_problem(name):
+        raise InvalidInput(f"--name: {problem}")
     if name in stacks or project.stack_file(name).exists():
         raise InvalidInput(f"stack '{name}' already exists ({project.stack_file(name)})")
     if tier not in ("dev", "staging", "prod"):
@@ -100,9 +138,13 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         values,
         out,
     )
+    cidr = _cidr(values["cidr"], taken)
+    preferred, fitted = _subnets(cidr, Tier(tier))
     request = EnvRequest(
-        name, tier, values["region"], _cidr(values["cidr"], taken), values["owner"], values["cost_center"]
-    )
+        name, tier, values["region"], cidr, values["owner"], values["cost_center"],
+        private_subnet_prefix=None if fitted.private == preferred.private else fitted.private,
+        public_subnet_prefix=None if fitted.public == preferred.public else fitted.public,
+    )  # fmt: skip
     document = StackDocument.create(project, name, env_text(request))
     document.validate()  # SettingsError lists every problem
 
@@ -111,6 +153,12 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         policy_file if policy_file.exists() else (config_path(root, model_stack) if model_stack else None)
     )
     policy = load_policy(source)
+    if request.private_subnet_prefix or request.public_subnet_prefix:
+        out.print(
+            f"subnets sized to fit {request.cidr}: private /{fitted.private}, public /{fitted.public} "
+            f"(the {tier} tier's do not fit)",
+            highlight=False,
+        )
     out.print(
         f"[bold]{name}[/]: {tier} tier in {request.region}, VPC {request.cidr}; "
         f"policy config {'kept' if source == policy_file else f'copied from {source}'}",

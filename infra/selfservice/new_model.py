@@ -1,13 +1,16 @@
 """``modelfleet new-model``: a model into an existing stack, sized from its peak and SLO.
 
-Order: values (flags, answers, prompts) -> the entry with derived autoscaling ->
-the stack validated with it -> team quotas -> offline plan, pack and cost ->
-written (atomically, comments and layout kept) unless ``--dry-run``.
+Order: values (flags, answers, prompts) -> every missing, conflicting or malformed
+flag in one error -> the entry with derived autoscaling -> the stack validated
+with it -> team quotas -> offline plan, pack and cost -> written (atomically,
+comments and layout kept) unless ``--dry-run``.
 """
 
 from __future__ import annotations
 
 import argparse
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -17,12 +20,12 @@ from ruamel.yaml.comments import CommentedSeq
 from infra import instances
 from infra.plan.policy import config_path
 from infra.plan.policy import load_settings as load_policy
-from infra.plan.stackfile import find_root, read_project
+from infra.plan.stackfile import Project, find_root, read_project
 from infra.selfservice import derive, quota
 from infra.selfservice.common import Refused, given, show
 from infra.selfservice.entries import ModelRequest, model_entry
 from infra.selfservice.preview import preview
-from infra.selfservice.prompts import Ask, InvalidInput, number, read_answers, resolve
+from infra.selfservice.prompts import Ask, InvalidInput, missing_message, number, read_answers, resolve
 from infra.settings import PlatformSettings
 from infra.stackedit import StackDocument
 
@@ -44,22 +47,91 @@ SAGEMAKER_ASKS = [Ask("instance_type", "SageMaker instance type", "ml.m5.large")
 SOURCE_ASK = Ask("image", "Serving image by digest, or a Deep Learning Container as <name>:<version>")
 
 
-def _values(args: argparse.Namespace, out: Console) -> dict:
+@dataclass(frozen=True)
+class FlagRule:
+    """A flag that makes sense only beside some other value; given elsewhere it is refused.
+
+    Without these, a flag the chosen backend has no use for would be dropped
+    without a word (``--pool`` on SageMaker, ``--instance-type`` on EKS).
+    """
+
+    key: str
+    allowed: Callable[[dict[str, Any]], bool]  # over every value, after prompts and defaults
+    reason: str
+
+    @property
+    def flag(self) -> str:
+        return "--" + self.key.replace("_", "-")
+
+
+FLAG_RULES = (
+    FlagRule("pool", lambda v: v.get("backend") == "eks", "applies to --backend eks only"),
+    FlagRule("gpus", lambda v: v.get("backend") == "eks", "applies to --backend eks only"),
+    FlagRule(
+        "instance_type",
+        lambda v: v.get("backend") == "sagemaker",
+        "applies to --backend sagemaker only (an eks model runs on its --pool)",
+    ),
+    FlagRule(
+        "framework",
+        lambda v: v.get("backend") != "eks",
+        "backend eks serves an image by digest: pass --image, not --framework",
+    ),
+    FlagRule("framework", lambda v: not v.get("image"), "pass --image or --framework, not both"),
+    FlagRule(
+        "framework",
+        lambda v: "/" not in str(v.get("framework")),
+        "takes a Deep Learning Container as <name>:<version>; an image goes in --image, pinned by digest",
+    ),
+    FlagRule("py_version", lambda v: bool(v.get("framework")), "applies to --framework only"),
+)
+# Flags every model may take, whatever its backend and other flags.
+UNCONDITIONAL = {
+    "stack", "name", "team", "backend", "image", "artifact", "p99_ms", "peak_rps", "error_rate_percent",
+    "rate_per_instance",
+}  # fmt: skip
+
+
+def _values(args: argparse.Namespace, out: Console) -> tuple[dict, list[str]]:
+    """Every value, and every missing or conflicting flag (prompts fill what they can first)."""
     answers = read_answers(args.answers, "model") if args.answers else {}
-    values = resolve(ASKS, given(args, KEYS, answers), out)
-    if values["backend"] == "sagemaker":
-        values = resolve(SAGEMAKER_ASKS, values, out)
+    missing: list[str] = []
+    values = resolve(ASKS, given(args, KEYS, answers), out, missing)
+    if values.get("backend") == "sagemaker":
+        values = resolve(SAGEMAKER_ASKS, values, out, missing)
     if not values.get("image") and not values.get("framework"):
-        values = resolve([SOURCE_ASK], values, out)
+        values = resolve([SOURCE_ASK], values, out, missing)
+        missing = [f"{flag} (or --framework)" if flag == SOURCE_ASK.flag else flag for flag in missing]
+    # Rules judge what was asked for: flags, and template answers but instance_type, which the
+    # template documents as ignored by eks.
+    explicit = {key for key in KEYS if getattr(args, key, None) is not None}
+    explicit |= {key for key in answers if key in KEYS and key != "instance_type"}
     source = str(values.get("image") or "")
-    if source and "@sha256:" not in source and ":" in source:  # a template answer may hold either
+    if args.image is None and source and "@" not in source and "/" not in source:
+        # A template answer holds either; <name>:<version> with no registry path is a framework.
         values["image"], values["framework"] = None, source
-    return values
+        explicit = (explicit - {"image"}) | {"framework"}
+    problems = [missing_message(missing)] if missing else []
+    problems += [f"{r.flag}: {r.reason}" for r in FLAG_RULES if r.key in explicit and not r.allowed(values)]
+    return values, problems
 
 
-def _request(values: dict, settings: PlatformSettings) -> ModelRequest:
+def _current(project: Project, stack: str | None, name: str | None, problems: list[str]):
+    """The stack's document and settings, or None with the reason added to ``problems``."""
+    if not stack:
+        return None, None
+    if stack not in project.stacks():
+        problems.append(f"unknown stack '{stack}' (stacks: {', '.join(project.stacks()) or 'none'})")
+        return None, None
+    document = StackDocument.load(project, stack)
+    current = document.validate(document.original)
+    if any(m.name == name for m in current.models):
+        problems.append(f"stack '{stack}' already has a model named '{name}'")
+    return document, current
+
+
+def _request(values: dict, settings: PlatformSettings | None, problems: list[str]) -> ModelRequest:
     """The request, or every problem with the values at once (the settings check the entry later)."""
-    problems: list[str] = []
 
     def num(key: str, kind: type[int] | type[float]) -> Any:
         try:
@@ -68,26 +140,27 @@ def _request(values: dict, settings: PlatformSettings) -> ModelRequest:
             problems.append(str(error))
             return None
 
-    backend, pool = values["backend"], values.get("pool")
+    backend, pool = values.get("backend"), values.get("pool")
     if backend not in ("sagemaker", "eks"):
         problems.append(f"--backend: sagemaker or eks (got '{backend}')")
-    pools = [p.name for p in settings.gpu_pools]
-    if backend == "eks" and not pools:
+    pools = [p.name for p in settings.gpu_pools] if settings else []
+    if backend == "eks" and settings and not pools:
         problems.append(f"stack '{settings.environment}' has no GPU pool: backend eks needs one")
-    if backend == "eks" and values.get("framework"):
-        problems.append("backend eks serves an image by digest: pass --image, not --framework")
-    request = ModelRequest(
-        name=values["name"], team=values["team"], backend=backend, artifact=values["artifact"],
-        p99_ms=num("p99_ms", int), peak_rps=num("peak_rps", float),
-        image=values.get("image"), framework=values.get("framework"), py_version=values.get("py_version"),
-        instance_type=values.get("instance_type") if backend == "sagemaker" else None,
-        error_rate_percent=num("error_rate_percent", float), pool=pool or (pools[0] if pools else None),
-        gpus=num("gpus", int) or 1,
-    )  # fmt: skip
+    numbers = {
+        key: num(key, kind)
+        for key, kind in (("p99_ms", int), ("peak_rps", float), ("error_rate_percent", float), ("gpus", int))
+    }
     num("rate_per_instance", float)
     if problems:
         raise InvalidInput("\n".join(problems))
-    return request
+    return ModelRequest(
+        name=values["name"], team=values["team"], backend=backend, artifact=values["artifact"],
+        p99_ms=numbers["p99_ms"], peak_rps=numbers["peak_rps"],
+        image=values.get("image"), framework=values.get("framework"), py_version=values.get("py_version"),
+        instance_type=values.get("instance_type") if backend == "sagemaker" else None,
+        error_rate_percent=numbers["error_rate_percent"], pool=pool or (pools[0] if pools else None),
+        gpus=numbers["gpus"] or 1,
+    )  # fmt: skip
 
 
 def _sizing(request: ModelRequest, values: dict, tier: str) -> derive.Sizing:
@@ -98,17 +171,13 @@ def _sizing(request: ModelRequest, values: dict, tier: str) -> derive.Sizing:
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
-    values = _values(args, out)
+    values, problems = _values(args, out)
     root = find_root(Path.cwd())
     project = read_project(root)
-    stack = values["stack"]
-    if stack not in project.stacks():
-        raise InvalidInput(f"unknown stack '{stack}' (stacks: {', '.join(project.stacks()) or 'none'})")
-    document = StackDocument.load(project, stack)
-    current = document.validate(document.original)
-    if any(m.name == values["name"] for m in current.models):
-        raise InvalidInput(f"stack '{stack}' already has a model named '{values['name']}'")
-    request = _request(values, current)
+    stack = values.get("stack")
+    document, current = _current(project, stack, values.get("name"), problems)
+    request = _request(values, current, problems)
+    assert document is not None and current is not None  # else _request raised: the stack was a problem
     sizing = _sizing(request, values, current.tier.value)
     models = document.get("modelfleet:models", None)
     if models is None:

@@ -12,7 +12,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.plan.cost import PriceTable, estimate
+from infra.plan.cost import CostReport, PriceTable, estimate
 from infra.plan.diff import StackDiff, diff_stack
 from infra.plan.engine import plan_stack
 from infra.plan.policy import PolicyReport, PolicySettings, check_plan
@@ -23,6 +23,7 @@ from infra.plan.revision import start_plan
 class Preview:
     diff: StackDiff
     report: PolicyReport  # the pack over the stack as it would be
+    cost: CostReport  # the stack as it would be, priced (unknown in a region without a table)
 
     @property
     def refused(self) -> bool:
@@ -51,4 +52,4 @@ def preview(
     prices = PriceTable.for_region(after.region)
     costs = (estimate(before, prices) if before else None, estimate(after, prices))
     reports = (check_plan(before, policy) if before else None, report)
-    return Preview(diff_stack(stack, before, after, reports, costs), report)
+    return Preview(diff_stack(stack, before, after, reports, costs), report, costs[1])

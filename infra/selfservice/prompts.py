@@ -58,9 +58,15 @@ def interactive() -> bool:
     return sys.stdin is not None and sys.stdin.isatty()
 
 
-def resolve(asks: Sequence[Ask], given: dict[str, Any], console: Console) -> dict[str, Any]:
-    """Every asked-for value: given, else prompted (on a terminal), else its default; or one error."""
-    values, missing = dict(given), []
+def resolve(
+    asks: Sequence[Ask], given: dict[str, Any], console: Console, missing: list[str] | None = None
+) -> dict[str, Any]:
+    """Every asked-for value: given, else prompted (on a terminal), else its default; or one error.
+
+    With ``missing``, flags still missing are appended to it instead, so the caller
+    can report them in one error with its other problems.
+    """
+    values, collect, missing = dict(given), missing is not None, missing if missing is not None else []
     prompting = interactive()
     for ask in asks:
         if values.get(ask.key) not in (None, ""):
@@ -79,11 +85,13 @@ def resolve(asks: Sequence[Ask], given: dict[str, Any], console: Console) -> dic
             values[ask.key] = ask.default
         else:
             missing.append(ask.flag)
-    if missing:
-        raise InvalidInput(
-            f"missing {', '.join(missing)}: pass them, use --answers, or run in a terminal to be asked"
-        )
+    if missing and not collect:
+        raise InvalidInput(missing_message(missing))
     return values
+
+
+def missing_message(flags: Sequence[str]) -> str:
+    return f"missing {', '.join(flags)}: pass them, use --answers, or run in a terminal to be asked"
 
 
 def number(values: dict[str, Any], key: str, kind: type[int] | type[float], low: float = 0) -> Any:

@@ -107,7 +107,7 @@ BAD = [
         2,
         [
             "has 4 configuration problems",
-            "models[3].name: must match",
+            "models[3].name: must be 3-32 lowercase letters",
             "framework.version: is required",
             "instance_type: 'ml.m5.huge' is not a size of ml.m5",
             "model_data: must be an S3 URI",
@@ -161,7 +161,7 @@ BAD = [
         ["--cidr 10.20.128.0/17 overlaps staging 10.20.0.0/16; 10.40.0.0/17 is free"],
     ),
     (["new-env", "--name", "staging", "--tier", "staging"], 2, ["stack 'staging' already exists"]),
-    (["new-env", "--name", "Q", "--tier", "dev"], 2, ["--name: 2-20 lowercase letters"]),
+    (["new-env", "--name", "Q", "--tier", "dev"], 2, ["--name: must be 2-20 lowercase letters"]),
     (
         ["new-env", "--tier", "dev", "--answers", "missing.yaml"],
         2,

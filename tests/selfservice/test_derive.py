@@ -7,7 +7,16 @@ from ipaddress import IPv4Network
 import pytest
 
 from infra import instances
-from infra.selfservice.derive import CannotDerive, choose_cidr, overlapping, size, workers
+from infra.catalog import MIN_P99_LATENCY_MS
+from infra.selfservice.derive import (
+    CannotDerive,
+    SubnetPrefixes,
+    choose_cidr,
+    overlapping,
+    size,
+    subnet_prefixes,
+    workers,
+)
 
 
 def test_cpu_instances_serve_one_request_per_vcpu_and_gpu_ones_per_gpu():
@@ -59,3 +68,36 @@ def test_no_free_range_is_an_error_and_overlaps_are_named():
     assert overlapping(IPv4Network("10.0.0.0/11"), others) == ["dev", "prod"]
     assert overlapping(IPv4Network("10.10.128.0/17"), others) == ["dev"]
     assert overlapping(IPv4Network("10.40.0.0/16"), others) == []
+
+
+@pytest.mark.parametrize("prefix", range(9, 17))
+def test_a_free_range_of_any_size_is_found_without_a_crash(prefix):
+    taken = [IPv4Network("10.10.0.0/16")]
+    found = choose_cidr(taken, prefix=prefix, within=IPv4Network("10.0.0.0/8"))
+    assert found.prefixlen == prefix and not found.overlaps(taken[0])
+    assert choose_cidr(taken, 16, within=IPv4Network("172.16.0.0/12")) == IPv4Network("172.16.0.0/16")
+
+
+@pytest.mark.parametrize(
+    ("vpc", "azs", "expected"),
+    [("10.0.0.0/16", 3, (20, 24)), ("10.0.0.0/20", 3, (22, 24)), ("10.0.0.0/24", 3, (26, 28)),
+     ("10.0.0.0/24", 2, (26, 26)), ("10.0.0.0/24", 6, None)],
+)  # fmt: skip
+def test_subnets_keep_the_tier_sizes_when_they_fit_else_shrink_public_first(vpc, azs, expected):
+    preferred, longest = SubnetPrefixes(20, 24), SubnetPrefixes(27, 28)
+    if expected is None:
+        with pytest.raises(CannotDerive, match="use a larger VPC"):
+            subnet_prefixes(IPv4Network(vpc), azs, preferred, longest)
+        return
+    fitted = subnet_prefixes(IPv4Network(vpc), azs, preferred, longest)
+    assert (fitted.private, fitted.public) == expected
+    used = azs * ((1 << (32 - fitted.private)) + (1 << (32 - fitted.public)))
+    assert used <= IPv4Network(vpc).num_addresses
+
+
+def test_an_objective_no_instance_can_meet_is_refused_with_the_reason():
+    with pytest.raises(CannotDerive, match=f"no instance type can meet it.*{MIN_P99_LATENCY_MS} ms"):
+        size(peak_rps=1, p99_ms=MIN_P99_LATENCY_MS - 1, worker_count=2, tier="dev")
+    assert size(peak_rps=1, p99_ms=MIN_P99_LATENCY_MS, worker_count=2, tier="dev").min_instances == 1
+    with pytest.raises(CannotDerive, match="above the 1,000,000 the catalog allows"):
+        size(peak_rps=1, p99_ms=MIN_P99_LATENCY_MS, worker_count=128, tier="dev")

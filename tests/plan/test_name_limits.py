@@ -1,0 +1,56 @@
+"""Every physical name fits AWS's limit for the longest model and stack names the settings accept.
+
+A name over its limit passes every offline check and fails at ``pulumi up``
+(Pulumi refuses an auto-name longer than the provider's maximum). This plans a
+stack whose names are as long as they may be, on both backends with canaries, and
+measures every name the plan records, auto-names included.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from ruamel.yaml import YAML
+
+from infra.naming import (
+    AWS_NAME_LIMITS,
+    MODEL_NAME_MAX_LENGTH,
+    SAGEMAKER_ENDPOINT_NAME_LIMIT,
+    STACK_NAME_MAX_LENGTH,
+)
+from infra.plan import plan_stack
+from tests.conftest import ROOT
+
+
+def _longest(prefix: str, length: int) -> str:
+    return (prefix + "-" + "x" * length)[: length - 1] + "z"
+
+
+def _longest_names_stack(folder: Path) -> tuple[str, Path]:
+    stack = _longest("env", STACK_NAME_MAX_LENGTH)
+    yaml = YAML()
+    document = yaml.load((ROOT / "stacks/Pulumi.dev.yaml").read_text())
+    for model in document["config"]["modelfleet:models"]:
+        model["name"] = _longest(model["name"], MODEL_NAME_MAX_LENGTH)
+    path = folder / f"Pulumi.{stack}.yaml"
+    with path.open("w") as handle:
+        yaml.dump(document, handle)
+    return stack, path
+
+
+def test_every_physical_name_fits_its_aws_limit_at_the_longest_names(tmp_path):
+    stack, path = _longest_names_stack(tmp_path)
+    plan = plan_stack(stack, root=ROOT, stack_file=path)
+    measured, too_long = 0, []
+    for resource in plan.resources:
+        names = []
+        if resource.type in AWS_NAME_LIMITS and resource.outputs.get("name"):
+            names.append((resource.outputs["name"], AWS_NAME_LIMITS[resource.type]))
+        if resource.type == "aws-native:sagemaker:Endpoint":
+            names.append((resource.inputs["endpointName"], SAGEMAKER_ENDPOINT_NAME_LIMIT))
+        for name, limit in names:
+            measured += 1
+            if len(name) > limit:
+                too_long.append(f"{resource.type} {name} ({len(name)} > {limit})")
+    assert measured > 50  # roles, models, configs, alarms, load balancers ... were all measured
+    assert not too_long, too_long
