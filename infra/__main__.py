@@ -17,6 +17,7 @@ from pulumi.runtime.config import CONFIG, get_config_env
 
 from infra.components.platform import Platform, PlatformArgs
 from infra.settings import SettingsError, load_settings, settings_warnings
+from infra.stack_images import unpinned_warnings
 
 # The CLI hands config to the program as PULUMI_CONFIG; tests and the plan engine
 # set it in-process. Both are read whole so that unknown keys can be rejected.
@@ -26,6 +27,10 @@ except SettingsError as error:
     raise pulumi.RunError(str(error)) from None  # a clean message, no traceback
 for warning in settings_warnings(settings):
     pulumi.log.warn(warning)
+if settings.cluster is not None:
+    # Add-on and init-container images the digest table cannot pin yet, one line each.
+    for warning in unpinned_warnings(settings.cluster.version, model_pods=bool(settings.eks_models)):
+        pulumi.log.warn(warning)
 
 # Every standard zone, whatever its state today: filtering by "available" would
 # shift the list, and so the subnets, whenever a zone is impaired.

@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from infra import images_refresh
 from infra.ops import cli as ops_cli
 from infra.plan.cost import PriceTable, estimate
 from infra.plan.engine import PlanError, plan_stack
@@ -79,6 +80,8 @@ def _parser() -> argparse.ArgumentParser:
     prices_refresh.add_argument(
         "--out", type=Path, help="write here (default: the shipped table of that region)"
     )
+
+    images_refresh.add_parser(commands)
 
     validate = commands.add_parser("validate", help="check stack files without planning")
     stack_options(validate)
@@ -227,6 +230,7 @@ def main(argv: list[str] | None = None) -> int:
         "validate": _validate,
         "cost": _cost,
         "prices": _prices,
+        "images": images_refresh.run,
         "diff": _diff,
         **ops_cli.HANDLERS,
         **selfservice_cli.HANDLERS,

@@ -3,7 +3,8 @@
 A Kubernetes minor version is offered exactly when it has a row in ``VERSIONS``:
 its managed add-on versions, the cluster-autoscaler that matches it, and the
 dates EKS support ends. Helm charts are pinned to a chart version; upgrading one
-is a reviewed change to this file.
+is a reviewed change to this file and to ``chart_images.py`` (the images it runs).
+Image digests are not here: ``image_digests.json`` holds them, per tag.
 
 Support dates are Amazon EKS's release calendar ("Understand the Kubernetes
 version lifecycle on EKS", docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html):

@@ -4,6 +4,11 @@ DLC images are resolved with the SageMaker SDK's own tables (``image_uris``),
 which ship with the package, so resolution works offline and agrees with what
 the SDK would deploy. The SDK is imported only when a stack names a framework:
 it takes seconds to import.
+
+DLCs are the one image the stack runs by tag on purpose: the SDK's tables name
+tags, not digests, and AWS rebuilds a DLC tag with security patches. Every other
+image is pinned by digest: model images in the catalog (``<ecr>@sha256:...``) and
+add-on and init-container images through ``infra/image_digests.json``.
 """
 
 from __future__ import annotations

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra import eks_versions
+from infra import stack_images
 from infra.catalog import ModelSettings
 
 SERVING_PORT = 8080  # the SageMaker contract's port, on EKS too
@@ -66,7 +66,7 @@ def pod_spec(model: ModelSettings, variant: str, model_data: str, image: str) ->
             "initContainers": [
                 {
                     "name": "fetch-model",
-                    "image": eks_versions.ARTIFACT_FETCHER_IMAGE,
+                    "image": stack_images.artifact_fetcher(),  # by digest once the table has it
                     "command": ["aws", "s3", "cp", model_data, ARCHIVE, "--only-show-errors"],
                     "env": [{"name": "HOME", "value": "/tmp"}],
                     "volumeMounts": [

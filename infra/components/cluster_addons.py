@@ -7,6 +7,9 @@ Helm releases at pinned chart versions (``infra/eks_versions.py``):
 - metrics-server, kube-prometheus-stack, DCGM exporter for GPU metrics, and
   prometheus-adapter, which serves the in-flight metric the model HPAs scale on;
 - a Grafana dashboard for serving and GPU metrics, as a labelled ConfigMap.
+
+Every release's values pin the chart's images by digest where the digest table
+knows it (``infra/stack_images.py``); the others keep the chart's default tag.
 """
 
 from __future__ import annotations
@@ -19,7 +22,7 @@ from typing import Any
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra import eks_versions, iam
+from infra import eks_versions, iam, stack_images
 from infra.components.pod_identity import PodIdentity, PodIdentityArgs
 from infra.grafana import serving_dashboard
 from infra.k8s_pods import AMI_LABEL, GPU_TOLERATION
@@ -68,6 +71,7 @@ class ClusterAddons(pulumi.ComponentResource):
         super().__init__("modelfleet:eks:ClusterAddons", name, None, opts)
         on_cluster = pulumi.ResourceOptions(parent=self, provider=args.provider)
         self.releases = {}
+        self._kubernetes_version = args.kubernetes_version
         monitoring = k8s.core.v1.Namespace(
             f"{name}-monitoring", metadata={"name": MONITORING}, opts=on_cluster
         )
@@ -183,6 +187,7 @@ class ClusterAddons(pulumi.ComponentResource):
         self, name: str, chart_key: str, namespace: str, values: dict[str, Any], opts: pulumi.ResourceOptions
     ) -> k8s.helm.v3.Release:
         chart = eks_versions.CHARTS[chart_key]
+        pins = stack_images.pinned_values(chart_key, self._kubernetes_version)
         self.releases[chart_key] = k8s.helm.v3.Release(
             f"{name}-{chart_key}",
             name=chart_key,  # fixed release names give predictable service names
@@ -190,7 +195,7 @@ class ClusterAddons(pulumi.ComponentResource):
             version=chart.version,
             repository_opts={"repo": chart.repository},
             namespace=namespace,
-            values=values,
+            values=stack_images.merged(values, pins),
             atomic=True,
             timeout=900,
             opts=opts,
