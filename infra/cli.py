@@ -15,6 +15,7 @@ from pathlib import Path
 
 from rich.console import Console
 
+from infra.cli_args import CommandParser
 from infra.ops import cli as ops_cli
 from infra.plan.cost import PriceTable, estimate
 from infra.plan.engine import PlanError, plan_stack
@@ -30,8 +31,8 @@ EXIT_INVALID_CONFIG = 2
 EXIT_POLICY_VIOLATION = 3
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="modelfleet", description=__doc__.splitlines()[0])
+def _parser() -> CommandParser:
+    parser = CommandParser(prog="modelfleet", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
     def stack_options(command: argparse.ArgumentParser) -> None:

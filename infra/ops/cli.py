@@ -29,6 +29,7 @@ from infra.stackedit import StackDocument, StackEditError
 
 EXIT_FAILED = 1
 EXIT_INVALID = 2
+ROLLOUT_ONLY_FLAGS = {"--skip-smoke": "skip_smoke"}  # flag -> dest: what `rollout abort` refuses
 Handler = Callable[[argparse.Namespace, Console, Console], int]
 
 
@@ -117,12 +118,21 @@ def _promote(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
+def _abort_takes_no_rollout_flags(args: argparse.Namespace) -> str | None:
+    """``rollout abort`` only moves traffic back: flags that steer a rollout would be ignored."""
+    given = [flag for flag, dest in ROLLOUT_ONLY_FLAGS.items() if getattr(args, dest)]
+    if args.action == "abort" and given:
+        return f"rollout abort takes no {', '.join(given)}"
+    return None
+
+
 def add_parsers(commands: Any) -> None:
     rollout = commands.add_parser("rollout", help="shift traffic to the canary step by step, gated")
     rollout.add_argument("action", nargs="?", choices=["abort"], help="abort: all traffic back to stable")
     target_options(rollout)
     rollout.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
     rollout.add_argument("--skip-smoke", action="store_true", help="do not smoke-test the canary first")
+    rollout.checks.append(_abort_takes_no_rollout_flags)
 
     promote_parser = commands.add_parser("promote", help="make the canary's version stable in the stack file")
     target_options(promote_parser)
