@@ -37,3 +37,8 @@ class CommandParser(argparse.ArgumentParser):
             if problem:
                 self.error(problem)
         return parsed, extras
+
+
+def dry_run_option(command: argparse.ArgumentParser, what: str) -> None:
+    """``--dry-run``: ``what`` the command shows instead; it then changes neither AWS nor any file."""
+    command.add_argument("--dry-run", action="store_true", help=f"{what}; change nothing")

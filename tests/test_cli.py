@@ -149,3 +149,25 @@ def test_rollout_abort_refuses_the_flags_that_steer_a_rollout(flag, capsys):
         refused(["rollout", "abort", *model, flag], capsys)
         == f"modelfleet rollout: error: rollout abort takes no {flag}"
     )
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS.items(), ids=IDS)
+def test_every_command_is_read_only_or_takes_dry_run(path, command):
+    """A command that changes AWS or files previews with --dry-run; only read-only ones may lack it."""
+    assert command.read_only != ("--dry-run" in command._option_string_actions)
+    if not command.read_only:
+        assert parse([*path, *minimal_argv(command), "--dry-run"]).dry_run
+
+
+def test_prices_refresh_dry_run_fetches_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    table = tmp_path / "eu-west-1.json"
+    table.write_text(json.dumps({"prices": {"kms:key-month": {"usd": 1.0}, "ec2:t3.large": {"usd": 0.09}}}))
+    before = table.read_bytes()
+    fresh = {
+        "prices": {"kms:key-month": {"usd": 1.0}, "ec2:t3.large": {"usd": 0.1}, "s3:gb-month": {"usd": 0.02}}
+    }
+    monkeypatch.setattr("infra.plan.prices_refresh.refresh", lambda client, region, previous: (fresh, []))
+    assert main(["prices", "refresh", "--region", "eu-west-1", "--out", str(table), "--dry-run"]) == 0
+    assert table.read_bytes() == before
+    printed = capsys.readouterr().out
+    assert "nothing written: 2 of 3 prices would change" in printed and "ec2:t3.large, s3:gb-month" in printed

@@ -16,6 +16,7 @@ from typing import Any
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 
+from infra.cli_args import dry_run_option
 from infra.failures import fail
 from infra.ops import endpoints, promote
 from infra.ops.clients import client
@@ -68,7 +69,7 @@ def _rollout(args: argparse.Namespace, out: Console, err: Console) -> int:
         client("sagemaker-runtime", target.region, read_timeout=70), out,
     )  # fmt: skip
     if args.action == "abort":
-        runner.abort()
+        runner.abort(dry_run=args.dry_run)
         return 0
     outcome = runner.run(dry_run=args.dry_run, skip_smoke=args.skip_smoke)
     return EXIT_FAILED if outcome is Outcome.ROLLED_BACK else 0
@@ -130,16 +131,18 @@ def add_parsers(commands: Any) -> None:
     rollout = commands.add_parser("rollout", help="shift traffic to the canary step by step, gated")
     rollout.add_argument("action", nargs="?", choices=["abort"], help="abort: all traffic back to stable")
     target_options(rollout)
-    rollout.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    dry_run_option(rollout, "print the plan (with abort: the split it would reset)")
     rollout.add_argument("--skip-smoke", action="store_true", help="do not smoke-test the canary first")
     rollout.checks.append(_abort_takes_no_rollout_flags)
 
     promote_parser = commands.add_parser("promote", help="make the canary's version stable in the stack file")
     target_options(promote_parser)
-    promote_parser.add_argument("--dry-run", action="store_true", help="show the edit, write nothing")
+    dry_run_option(promote_parser, "show the edit")
     promote_parser.add_argument("--force", action="store_true", help="skip the check of the live endpoint")
 
-    smoke_parser = commands.add_parser("smoke", help="invoke the endpoint with the catalog's sample")
+    smoke_parser = commands.add_parser(
+        "smoke", help="invoke the endpoint with the catalog's sample", read_only=True
+    )
     target_options(smoke_parser)
     smoke_parser.add_argument("--variant", help="invoke this variant only (TargetVariant)")
 

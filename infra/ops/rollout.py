@@ -95,11 +95,18 @@ class Rollout:
         self.console.print("[green]✓[/] canary takes 100 % of traffic. Make it permanent: modelfleet promote")
         return Outcome.COMPLETED
 
-    def abort(self) -> Outcome:
+    def abort(self, dry_run: bool = False) -> Outcome:
         state = self._ready()
         if state.canary_percent() <= TOLERANCE:
             self.console.print(f"[green]✓[/] {state.name}: all traffic is already on stable")
             return Outcome.UNCHANGED
+        if dry_run:
+            self.console.print(
+                f"dry run, nothing changed: {state.name} has {state.canary_percent():.1f} % on the canary; "
+                "abort would move all traffic back to stable",
+                highlight=False,
+            )
+            return Outcome.PLANNED
         endpoints.set_canary_percent(self.sagemaker, self.target.endpoint_name, 0)
         self._ready()
         self.console.print(f"[green]✓[/] {state.name}: all traffic back on stable")

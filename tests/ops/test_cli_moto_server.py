@@ -140,6 +140,14 @@ def test_an_alarm_rolls_back_with_exit_1_and_abort_is_exit_0(env, capsys):
     assert "already on stable" in capsys.readouterr().out
 
 
+def test_abort_dry_run_moves_no_traffic_and_abort_then_does(env, capsys):
+    assert run("rollout", "abort", *MODEL, "--dry-run") == 0
+    assert weights(env) == {"stable": 80, "canary": 20}
+    assert "dry run, nothing changed" in capsys.readouterr().out
+    assert run("rollout", "abort", *MODEL) == 0
+    assert weights(env) == {"stable": 100, "canary": 0}
+
+
 def test_smoke_targets_a_variant_and_fails_on_a_bad_answer(env, capsys):
     assert run("smoke", *MODEL, "--variant", "canary") == 0
     assert "modelfleet-dev-fraud-scorer/canary: 200" in capsys.readouterr().out

@@ -176,6 +176,10 @@ def test_a_failing_smoke_test_stops_before_any_traffic_moves(aws, dev_target, we
 
 def test_abort_returns_all_traffic_to_stable_and_is_idempotent(aws, dev_target, weight_calls):
     deploy(aws["sagemaker"], dev_target, weights={"stable": 50, "canary": 50})
+    runner, output = rollout(aws, dev_target)
+    assert runner.abort(dry_run=True) is Outcome.PLANNED
+    assert weight_calls == [] and canary_percent(aws, dev_target) == 50
+    assert "dry run, nothing changed" in output.getvalue()
     assert rollout(aws, dev_target)[0].abort() is Outcome.COMPLETED
     assert canary_percent(aws, dev_target) == 0
     assert rollout(aws, dev_target)[0].abort() is Outcome.UNCHANGED
