@@ -18,10 +18,10 @@ from rich.console import Console
 
 from infra.cli_args import dry_run_option
 from infra.failures import fail
-from infra.ops import endpoints, promote
+from infra.ops import endpoints, progress, promote
 from infra.ops.clients import client
 from infra.ops.loadtest_cli import add_loadtest_parser, loadtest
-from infra.ops.rollout import Outcome, Rollout
+from infra.ops.rollout import Rollout
 from infra.ops.smoke import smoke
 from infra.ops.target import InvalidInput, ModelTarget, OpsError, load_project, resolve
 from infra.plan.stackfile import StackFileError
@@ -69,10 +69,10 @@ def _rollout(args: argparse.Namespace, out: Console, err: Console) -> int:
         client("sagemaker-runtime", target.region, read_timeout=70), out,
     )  # fmt: skip
     if args.action == "abort":
-        runner.abort(dry_run=args.dry_run)
-        return 0
-    outcome = runner.run(dry_run=args.dry_run, skip_smoke=args.skip_smoke)
-    return EXIT_FAILED if outcome is Outcome.ROLLED_BACK else 0
+        outcome = runner.abort(dry_run=args.dry_run)
+    else:
+        outcome = runner.run(dry_run=args.dry_run, skip_smoke=args.skip_smoke)
+    return 0 if outcome.succeeded else EXIT_FAILED
 
 
 def _smoke(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -95,13 +95,7 @@ def _promote(args: argparse.Namespace, out: Console, err: Console) -> int:
     at = ("modelfleet:models", index, "variants")
     edit = promote.promote_edit(document.get(at), at)
     if not args.force:
-        state = endpoints.describe(client("sagemaker", target.region), target.endpoint_name)
-        scaling = edit.phase == "remove" and promote.canary_is_scaling_target(
-            client("application-autoscaling", target.region), target.endpoint_name
-        )
-        problem = promote.endpoint_problem(edit.phase, state.canary_percent(), scaling)
-        if problem:
-            raise OpsError(problem)
+        _check_endpoint(target, edit.phase)
     promote.apply(document, edit)
     diff = difflib.unified_diff(
         document.original.splitlines(keepends=True), document.render().splitlines(keepends=True),
@@ -125,6 +119,19 @@ def _abort_takes_no_rollout_flags(args: argparse.Namespace) -> str | None:
     if args.action == "abort" and given:
         return f"rollout abort takes no {', '.join(given)}"
     return None
+
+
+def _check_endpoint(target: ModelTarget, phase: str) -> None:
+    """Refuse an edit the live endpoint is not ready for (``promote.endpoint_problem``)."""
+    sagemaker = client("sagemaker", target.region)
+    state = endpoints.describe(sagemaker, target.endpoint_name)
+    scaling = phase == "remove" and promote.canary_is_scaling_target(
+        client("application-autoscaling", target.region), target.endpoint_name
+    )
+    record = progress.read(sagemaker, state.arn, state.config_name) if phase == "shift" else None
+    problem = promote.endpoint_problem(phase, state.canary_percent(), scaling, record)
+    if problem:
+        raise OpsError(problem)
 
 
 def add_parsers(commands: Any) -> None:

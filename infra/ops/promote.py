@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from infra.ops.progress import Phase, Progress
 from infra.ops.steps import TOLERANCE
 from infra.stackedit import KeyPath, StackDocument
 
@@ -57,12 +58,24 @@ def next_commands(stack: str, model: str, phase: str) -> list[str]:
     return [up]
 
 
-def endpoint_problem(phase: str, canary_percent: float, canary_is_scaling_target: bool) -> str | None:
-    """Why the deployed endpoint is not ready for this edit, if it is not (pure)."""
+def endpoint_problem(
+    phase: str, canary_percent: float, canary_is_scaling_target: bool, rollout: Progress | None = None
+) -> str | None:
+    """Why the deployed endpoint is not ready for this edit, if it is not (pure).
+
+    The first edit needs a finished rollout: the canary at 100 % *and* a ``completed``
+    record, because the weights alone look the same while the last step still bakes.
+    """
     if phase == "shift" and canary_percent < 100 - TOLERANCE:
         return (
             f"the canary takes {canary_percent:.1f} % of traffic: finish the rollout first "
             "(modelfleet rollout), or pass --force"
+        )
+    if phase == "shift" and (rollout is None or rollout.phase is not Phase.COMPLETED):
+        recorded = rollout.describe() if rollout else "none recorded"
+        return (
+            f"the canary takes 100 % but its last bake has not completed (progress: {recorded}): "
+            "run modelfleet rollout to finish it, or pass --force"
         )
     if phase == "remove" and (canary_percent > TOLERANCE or canary_is_scaling_target):
         return (

@@ -1,23 +1,27 @@
 """Progressive canary rollout on a SageMaker endpoint, gated by CloudWatch, with rollback.
 
-Each step waits for ``InService``, moves the split, then bakes while gates are
-read every ``poll_seconds``; an unhealthy gate returns all traffic to stable.
-The endpoint's own weights are the only state, so a rerun resumes where the
-split stands. Every loop is bounded by a deadline taken from the settings.
+Each step waits for ``InService``, records its progress on the endpoint
+(``progress``), moves the split, then bakes while the gates and the split are
+read every ``poll_seconds``. An unhealthy gate returns all traffic to stable; a
+split moved by anyone else, ``rollout abort`` included, stops the run. Both are
+failures: only a last step that baked in full is success, and only then is
+``completed`` recorded. The weights and that record tell a rerun where to
+resume. Every loop is bounded by a deadline taken from the settings.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from enum import Enum
 from typing import Any
 
 from rich.console import Console
 from rich.table import Table
 
-from infra.ops import endpoints, signals
+from infra.ops import endpoints, progress, signals
 from infra.ops.clock import Clock, SystemClock
 from infra.ops.gates import GateDecision, VariantMetrics, evaluate
+from infra.ops.progress import Phase, Progress
 from infra.ops.smoke import smoke
 from infra.ops.steps import TOLERANCE, Step, plan_steps
 from infra.ops.target import CANARY, STABLE, ModelTarget, OpsError
@@ -27,7 +31,24 @@ class Outcome(Enum):
     PLANNED = "planned"  # dry run
     UNCHANGED = "unchanged"  # nothing to do
     COMPLETED = "completed"
-    ROLLED_BACK = "rolled back"
+    ROLLED_BACK = "rolled back"  # a gate failed
+    ABORTED = "aborted"  # `rollout abort` returned the traffic to stable while this run baked
+
+    @property
+    def succeeded(self) -> bool:
+        """Success is listed, never assumed: any other outcome, one added later too, is a failure."""
+        return self in SUCCEEDED
+
+
+SUCCEEDED = frozenset({Outcome.PLANNED, Outcome.UNCHANGED, Outcome.COMPLETED})
+
+
+class Stopped(Exception):
+    """The split, or the endpoint configuration, changed outside this run, or an abort was recorded."""
+
+    def __init__(self, state: endpoints.EndpointState, record: Progress | None):
+        super().__init__(state.name)
+        self.state, self.record = state, record
 
 
 @dataclass
@@ -63,23 +84,32 @@ class Rollout:
         if not self.target.has_canary:
             raise OpsError(f"model '{self.target.model.name}' has no canary in {self.target.stack_file}")
         state = self._ready(note="nothing was changed")
-        steps = plan_steps(state.canary_percent(), self.target.rollout.steps_percent)
-        self._show_plan(state, steps)
-        if dry_run:
-            return Outcome.PLANNED
+        record = progress.read(self.sagemaker, state.arn, state.config_name)
+        finished = record is not None and record.phase is Phase.COMPLETED
+        steps = plan_steps(
+            state.canary_percent(), self.target.rollout.steps_percent, final_bake_done=finished
+        )
+        self._show_plan(state, steps, record)
         if not steps:
-            self.console.print("[green]✓[/] canary takes 100 % already: nothing to do; next: promote")
+            self.console.print("[green]✓[/] the canary's rollout is complete: nothing to do; next: promote")
             return Outcome.UNCHANGED
+        if dry_run:
+            self.console.print("[dim]dry run: nothing changed[/]")
+            return Outcome.PLANNED
         if not skip_smoke:
             self._smoke_canary()
+        try:
+            return self._take(steps, state, self._start_record(state, record))
+        except Stopped as stop:
+            return self._stopped(stop)
+
+    def _take(self, steps: list[Step], state: endpoints.EndpointState, record: Progress) -> Outcome:
+        """Each step in turn: check the split, record, move, bake; roll back on the first bad gate."""
         expected = state.canary_percent()
         for number, step in enumerate(steps, start=1):
             state = self._ready(note=f"the split was left at {expected:g} % canary")
-            if abs(state.canary_percent() - expected) > TOLERANCE:
-                raise OpsError(
-                    f"the split moved to {state.canary_percent():.1f} % canary outside this rollout: "
-                    "stopping; run again to resume from there"
-                )
+            self._check_split(state, expected, record, aborts_count=number > 1)
+            record = self._record(state, record, Phase.BAKING, step.canary_percent)
             label = f"step {number}/{len(steps)}: canary {step.canary_percent} %"
             if step.shift:
                 endpoints.set_canary_percent(self.sagemaker, self.target.endpoint_name, step.canary_percent)
@@ -88,14 +118,23 @@ class Rollout:
             else:
                 self.console.print(f"[bold]→ {label}[/] (resumed: baking again)")
             expected = step.canary_percent
-            decision = self._bake(step)
+            decision = self._bake(step, record)
             if not decision.healthy:
-                self._roll_back(decision)
+                self._roll_back(decision, record, step)
                 return Outcome.ROLLED_BACK
+        return self._complete(record)
+
+    def _complete(self, record: Progress) -> Outcome:
+        """Record ``completed``, then make sure no abort slipped in between the last poll and the record."""
+        state = endpoints.describe(self.sagemaker, self.target.endpoint_name)
+        self._check_split(state, 100, record, aborts_count=True)
+        self._record(state, record, Phase.COMPLETED, 100)
+        self._check_split(endpoints.describe(self.sagemaker, self.target.endpoint_name), 100, record)
         self.console.print("[green]✓[/] canary takes 100 % of traffic. Make it permanent: modelfleet promote")
         return Outcome.COMPLETED
 
     def abort(self, dry_run: bool = False) -> Outcome:
+        """All traffic back to stable, recorded before and after the move so a running rollout stops."""
         state = self._ready()
         if state.canary_percent() <= TOLERANCE:
             self.console.print(f"[green]✓[/] {state.name}: all traffic is already on stable")
@@ -107,10 +146,57 @@ class Rollout:
                 highlight=False,
             )
             return Outcome.PLANNED
+        start = self._start_record(state, progress.read(self.sagemaker, state.arn, state.config_name))
+        record = self._record(state, start, Phase.ABORTED, state.canary_percent())
         endpoints.set_canary_percent(self.sagemaker, self.target.endpoint_name, 0)
-        self._ready()
-        self.console.print(f"[green]✓[/] {state.name}: all traffic back on stable")
+        self._record(self._ready(), record, Phase.ABORTED, record.step_percent)
+        self.console.print(
+            f"[green]✓[/] {state.name}: all traffic back on stable; a rollout still running stops and fails"
+        )
         return Outcome.COMPLETED
+
+    def _start_record(self, state: endpoints.EndpointState, found: Progress | None) -> Progress:
+        """This run's record: a rollout interrupted while baking keeps its start time."""
+        now = progress.timestamp(self.clock.now())
+        resumed = found is not None and found.phase is Phase.BAKING
+        return Progress(
+            Phase.BAKING, state.canary_percent(), state.config_name,
+            started=found.started if resumed and found else now, updated=now,
+        )  # fmt: skip
+
+    def _record(
+        self, state: endpoints.EndpointState, record: Progress, phase: Phase, step: float
+    ) -> Progress:
+        written = replace(
+            record, phase=phase, step_percent=step, updated=progress.timestamp(self.clock.now())
+        )
+        progress.write(self.sagemaker, state.arn, written)
+        return written
+
+    def _check_split(
+        self, state: endpoints.EndpointState, expected: float, record: Progress, aborts_count: bool = True
+    ) -> None:
+        """Raise ``Stopped`` if the split left ``expected``, the configuration changed, or an abort is
+        recorded. ``aborts_count`` is False before this run's first record: an older abort is history."""
+        found = progress.read(self.sagemaker, state.arn, state.config_name) if aborts_count else None
+        aborted = found is not None and found.phase is Phase.ABORTED
+        moved = abs(state.canary_percent() - expected) > TOLERANCE
+        if aborted or moved or state.config_name != record.endpoint_config:
+            raise Stopped(state, found)
+
+    def _stopped(self, stop: Stopped) -> Outcome:
+        where = f"{stop.state.canary_percent():.1f} % canary"
+        if stop.record is not None and stop.record.phase is Phase.ABORTED:
+            self.console.print(
+                f"[red bold]✗ aborted:[/] modelfleet rollout abort returned the traffic to stable "
+                f"(split now {where}); this rollout did not complete",
+                highlight=False,
+            )
+            return Outcome.ABORTED
+        raise OpsError(
+            f"the split moved to {where} outside this rollout (endpoint configuration "
+            f"{stop.state.config_name}): stopped before completing; run again to resume from there"
+        )
 
     def _smoke_canary(self) -> None:
         result = smoke(self.runtime, self.target, CANARY)
@@ -132,11 +218,14 @@ class Rollout:
             self.target.rollout,
         )  # fmt: skip
 
-    def _bake(self, step: Step) -> GateDecision:
+    def _bake(self, step: Step, record: Progress) -> GateDecision:
+        """Poll the split and the gates until the bake ends or a gate fails; ``Stopped`` if moved."""
         settings = self.target.rollout
         started = self.clock.now()
         deadline = started + settings.bake_seconds
         while True:
+            state = endpoints.describe(self.sagemaker, self.target.endpoint_name)
+            self._check_split(state, step.canary_percent, record)
             decision = self._gates(started)
             waited = self.clock.now() - started
             colour = "green" if decision.healthy else "red"
@@ -150,17 +239,18 @@ class Rollout:
                 return decision
             self.clock.sleep(min(settings.poll_seconds, remaining))
 
-    def _roll_back(self, decision: GateDecision) -> None:
+    def _roll_back(self, decision: GateDecision, record: Progress, step: Step) -> None:
         self.console.print(f"[red bold]✗ rolling back:[/] {decision.summary()}", highlight=False)
         endpoints.set_canary_percent(self.sagemaker, self.target.endpoint_name, 0)
-        self._ready()
+        self._record(self._ready(), record, Phase.ROLLED_BACK, step.canary_percent)
         self.console.print("[yellow]all traffic is back on stable[/]")
 
-    def _show_plan(self, state: endpoints.EndpointState, steps: list[Step]) -> None:
+    def _show_plan(self, state: endpoints.EndpointState, steps: list[Step], record: Progress | None) -> None:
         settings = self.target.rollout
         self.console.print(
             f"[bold]{state.name}[/] ({self.target.region}): canary at {state.canary_percent():.1f} %, "
-            f"{len(self.target.alarm_names)} alarms watched",
+            f"{len(self.target.alarm_names)} alarms watched; progress: "
+            f"{record.describe() if record else 'none recorded for this endpoint configuration'}",
             highlight=False,
         )
         _, missing = signals.alarm_states(self.cloudwatch, self.target.alarm_names)

@@ -148,6 +148,59 @@ def test_abort_dry_run_moves_no_traffic_and_abort_then_does(env, capsys):
     assert weights(env) == {"stable": 100, "canary": 0}
 
 
+def progress_tags(env) -> dict[str, str]:
+    arn = env["sagemaker"].describe_endpoint(EndpointName=env["target"].endpoint_name)["EndpointArn"]
+    tags = env["sagemaker"].list_tags(ResourceArn=arn)["Tags"]
+    return {t["Key"].removeprefix("modelfleet:rollout:"): t["Value"] for t in tags}
+
+
+def test_an_abort_from_another_shell_during_the_final_bake_fails_the_rollout(env):
+    edit_stack(
+        env["root"], "dev", "fraud-scorer", {"rollout.steps_percent": [100], "rollout.bake_seconds": 60}
+    )
+    rolling = subprocess.Popen(
+        [sys.executable, "-m", "infra.cli", "rollout", *MODEL, "--skip-smoke"], cwd=env["root"],
+        env={**os.environ, **env["variables"], "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while weights(env)["canary"] != 100 and rolling.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert run("rollout", "abort", *MODEL) == 0
+        out, err = rolling.communicate(timeout=30)
+    finally:
+        rolling.kill()
+    assert rolling.returncode == 1, out + err
+    assert "✗ aborted" in out and "canary takes 100 % of traffic" not in out and "Traceback" not in err
+    assert weights(env) == {"stable": 100, "canary": 0}
+    assert progress_tags(env)["phase"] == "aborted"
+
+
+def test_an_interrupted_final_bake_is_resumed_by_the_next_run(env, capsys):
+    target = env["target"]
+    env["sagemaker"].update_endpoint_weights_and_capacities(
+        EndpointName=target.endpoint_name,
+        DesiredWeightsAndCapacities=[{"VariantName": "stable", "DesiredWeight": 0},
+                                     {"VariantName": "canary", "DesiredWeight": 100}],
+    )  # fmt: skip
+    arn = env["sagemaker"].describe_endpoint(EndpointName=target.endpoint_name)["EndpointArn"]
+    interrupted = {"phase": "baking", "step": "100", "config": f"{target.endpoint_name}-config",
+                   "started": "2025-03-01T09:30:00Z", "updated": "2025-03-01T09:31:00Z"}  # fmt: skip
+    env["sagemaker"].add_tags(
+        ResourceArn=arn, Tags=[{"Key": f"modelfleet:rollout:{k}", "Value": v} for k, v in interrupted.items()]
+    )
+    assert run("promote", *MODEL, "--dry-run") == 1  # not finished: nothing to promote yet
+    assert "its last bake has not completed (progress: baking at 100 %" in capsys.readouterr().err
+    assert run("rollout", *MODEL) == 0
+    assert "bake again (resumed)" in capsys.readouterr().out
+    assert (
+        progress_tags(env)["phase"] == "completed" and progress_tags(env)["started"] == "2025-03-01T09:30:00Z"
+    )
+    assert run("rollout", *MODEL) == 0
+    assert "nothing to do" in capsys.readouterr().out
+
+
 def test_smoke_targets_a_variant_and_fails_on_a_bad_answer(env, capsys):
     assert run("smoke", *MODEL, "--variant", "canary") == 0
     assert "modelfleet-dev-fraud-scorer/canary: 200" in capsys.readouterr().out

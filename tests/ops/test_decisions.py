@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from infra.catalog import RolloutSettings
 from infra.ops import endpoints, promote, sizing
 from infra.ops.gates import VariantMetrics, evaluate
+from infra.ops.progress import Phase, Progress
 from infra.ops.smoke import response_problems
 from infra.ops.steps import Step, plan_steps
 
@@ -16,14 +19,19 @@ SETTINGS = RolloutSettings(min_invocations=100, max_error_rate_increase_points=0
 
 
 def test_steps_start_above_the_current_share_and_end_at_100():
-    assert plan_steps(0, STEPS) == [Step(10, True), Step(25, True), Step(50, True), Step(100, True)]
-    assert plan_steps(20, STEPS) == [Step(25, True), Step(50, True), Step(100, True)]
+    assert plan_steps(0, STEPS, False) == [Step(10, True), Step(25, True), Step(50, True), Step(100, True)]
+    assert plan_steps(20, STEPS, False) == [Step(25, True), Step(50, True), Step(100, True)]
 
 
 def test_a_rollout_stopped_at_a_step_bakes_it_again_and_a_finished_one_does_nothing():
-    assert plan_steps(25.000001, STEPS) == [Step(25, False), Step(50, True), Step(100, True)]
-    assert plan_steps(100, STEPS) == []
-    assert plan_steps(99.999, STEPS) == []
+    assert plan_steps(25.000001, STEPS, False) == [Step(25, False), Step(50, True), Step(100, True)]
+    assert plan_steps(100, STEPS, final_bake_done=True) == []
+    assert plan_steps(99.999, STEPS, final_bake_done=True) == []
+
+
+@pytest.mark.parametrize("percent", [100, 99.999])
+def test_at_100_percent_without_a_completed_bake_the_last_step_bakes_again(percent):
+    assert plan_steps(percent, STEPS, final_bake_done=False) == [Step(100, shift=False)]
 
 
 @pytest.mark.parametrize("percent", [0, 10, 33.3, 100])
@@ -125,11 +133,23 @@ def test_promote_then_removes_a_parked_canary_identical_to_stable():
     assert promote.next_commands("dev", "m", "remove") == ["pulumi up --stack dev"]
 
 
+def record(phase: Phase, step: float = 100) -> Progress:
+    moment = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+    return Progress(phase, step, "modelfleet-dev-fraud-scorer-config", moment, moment)
+
+
 def test_promote_checks_the_live_endpoint_is_where_each_edit_expects():
-    assert "finish the rollout first" in promote.endpoint_problem("shift", 50, False)
-    assert promote.endpoint_problem("shift", 100, True) is None
+    assert "finish the rollout first" in promote.endpoint_problem("shift", 50, False, record(Phase.COMPLETED))
+    assert promote.endpoint_problem("shift", 100, True, record(Phase.COMPLETED)) is None
     assert "run pulumi up first" in promote.endpoint_problem("remove", 0, True)
     assert promote.endpoint_problem("remove", 0, False) is None
+
+
+@pytest.mark.parametrize("found", [None, record(Phase.BAKING), record(Phase.ABORTED)])
+def test_promote_refuses_a_canary_at_100_percent_whose_last_bake_has_not_completed(found):
+    problem = promote.endpoint_problem("shift", 100, False, found)
+    assert "its last bake has not completed" in problem
+    assert (found.describe() if found else "none recorded") in problem
 
 
 def test_percentiles_are_nearest_rank():

@@ -13,7 +13,8 @@ from moto.sagemaker.models import sagemaker_backends
 from moto.sagemakerruntime.models import sagemakerruntime_backends
 from rich.console import Console
 
-from infra.ops import endpoints
+from infra.ops import endpoints, progress
+from infra.ops.progress import Phase, Progress
 from infra.ops.rollout import Outcome, Rollout
 from infra.ops.target import OpsError
 from tests.ops.conftest import ACCOUNT, REGION, FakeClock, create_alarms, deploy, put_invocations
@@ -134,6 +135,114 @@ def test_an_interrupted_rollout_resumes_where_the_endpoint_stands(aws, dev_targe
     assert_valid(weight_calls)
 
 
+def recorded(aws, target) -> Progress | None:
+    state = endpoints.describe(aws["sagemaker"], target.endpoint_name)
+    return progress.read(aws["sagemaker"], state.arn, state.config_name)
+
+
+def test_a_finished_rollout_records_completion_and_its_start(aws, dev_target):
+    deploy(aws["sagemaker"], dev_target)
+    clock = FakeClock()
+    assert rollout(aws, dev_target, clock)[0].run() is Outcome.COMPLETED
+    done = recorded(aws, dev_target)
+    assert (done.phase, done.step_percent, done.endpoint_config) == (
+        Phase.COMPLETED, 100, f"{dev_target.endpoint_name}-config",
+    )  # fmt: skip
+    assert done.started == progress.timestamp(clock.current - sum(clock.slept))  # before the first bake
+    assert done.updated == progress.timestamp(clock.current)
+
+
+def test_an_interrupted_final_bake_is_baked_again_not_skipped(aws, dev_target, weight_calls):
+    deploy(aws["sagemaker"], dev_target)
+
+    def interrupt(_seconds):
+        if len(weight_calls) == 3:  # baking the 100 % step
+            raise KeyboardInterrupt
+
+    with pytest.raises(KeyboardInterrupt):
+        rollout(aws, dev_target, FakeClock(on_sleep=interrupt))[0].run()
+    assert canary_percent(aws, dev_target) == 100
+    assert recorded(aws, dev_target).phase is Phase.BAKING
+
+    clock = FakeClock()
+    runner, output = rollout(aws, dev_target, clock)
+    assert runner.run() is Outcome.COMPLETED
+    assert len(weight_calls) == 3  # no traffic moved: the step was baked again in place
+    assert sum(clock.slept) >= 120 and "bake again (resumed)" in output.getvalue()
+    assert recorded(aws, dev_target).phase is Phase.COMPLETED
+    assert rollout(aws, dev_target)[0].run() is Outcome.UNCHANGED
+
+
+def test_a_canary_at_100_percent_without_a_record_is_baked_before_it_counts(aws, dev_target, weight_calls):
+    deploy(aws["sagemaker"], dev_target, weights={"stable": 0, "canary": 100})
+    runner, output = rollout(aws, dev_target)
+    assert runner.run() is Outcome.COMPLETED
+    assert weight_calls == [] and "none recorded" in output.getvalue()
+
+
+def abort_when(aws, target, weight_calls, at_call: int) -> FakeClock:
+    """A clock whose sleeps run `rollout abort` from another client once weights were set ``at_call`` times."""
+    other = {**aws, "sagemaker": boto3.client("sagemaker", region_name=REGION)}
+
+    def maybe_abort(_seconds):
+        if len(weight_calls) == at_call:
+            assert rollout(other, target)[0].abort() is Outcome.COMPLETED
+
+    return FakeClock(on_sleep=maybe_abort)
+
+
+def test_an_abort_during_the_final_bake_fails_the_rollout_and_is_recorded(aws, dev_target, weight_calls):
+    deploy(aws["sagemaker"], dev_target)
+    runner, output = rollout(aws, dev_target, abort_when(aws, dev_target, weight_calls, at_call=3))
+    outcome = runner.run()
+    assert outcome is Outcome.ABORTED and not outcome.succeeded
+    assert canary_percent(aws, dev_target) == 0
+    text = output.getvalue()
+    assert "✗ aborted: modelfleet rollout abort returned the traffic to stable" in text
+    assert "canary takes 100 % of traffic" not in text
+    aborted = recorded(aws, dev_target)
+    assert (aborted.phase, aborted.step_percent) == (Phase.ABORTED, 100)
+    assert len(weight_calls) == 3  # the stopped rollout left the split to the abort
+
+
+def test_an_abort_recorded_before_the_split_moves_stops_the_bake_too(aws, dev_target, weight_calls):
+    deploy(aws["sagemaker"], dev_target)
+    state = endpoints.describe(aws["sagemaker"], dev_target.endpoint_name)
+
+    def record_abort(_seconds):
+        if len(weight_calls) == 2:  # what `abort` writes first, before it moves the split
+            aborted = Progress(
+                Phase.ABORTED, 50, state.config_name, progress.timestamp(0), progress.timestamp(0)
+            )
+            progress.write(aws["sagemaker"], state.arn, aborted)
+
+    runner, _ = rollout(aws, dev_target, FakeClock(on_sleep=record_abort))
+    assert runner.run() is Outcome.ABORTED
+    assert len(weight_calls) == 2  # the abort moves the traffic, not the stopped rollout
+
+
+def test_a_rerun_after_an_abort_starts_over_and_says_so(aws, dev_target, weight_calls):
+    deploy(aws["sagemaker"], dev_target, weights={"stable": 50, "canary": 50})
+    assert rollout(aws, dev_target)[0].abort() is Outcome.COMPLETED
+    runner, output = rollout(aws, dev_target)
+    assert runner.run() is Outcome.COMPLETED
+    assert "progress: aborted at 50 %" in output.getvalue()
+    assert weight_calls[1:] == [{"stable": 75, "canary": 25}, {"stable": 50, "canary": 50},
+                                {"stable": 0, "canary": 100}]  # fmt: skip
+
+
+def test_a_split_moved_by_hand_during_a_bake_stops_the_rollout_as_a_failure(aws, dev_target, weight_calls):
+    deploy(aws["sagemaker"], dev_target)
+
+    def move(_seconds):
+        if len(weight_calls) == 1:
+            endpoints.set_canary_percent(aws["sagemaker"], dev_target.endpoint_name, 40)
+
+    with pytest.raises(OpsError, match=r"the split moved to 40.0 % canary outside this rollout"):
+        rollout(aws, dev_target, FakeClock(on_sleep=move))[0].run()
+    assert recorded(aws, dev_target).phase is Phase.BAKING
+
+
 def test_dry_run_prints_the_plan_and_changes_nothing(aws, dev_target, weight_calls):
     deploy(aws["sagemaker"], dev_target)
     runner, output = rollout(aws, dev_target)
@@ -182,6 +291,7 @@ def test_abort_returns_all_traffic_to_stable_and_is_idempotent(aws, dev_target, 
     assert "dry run, nothing changed" in output.getvalue()
     assert rollout(aws, dev_target)[0].abort() is Outcome.COMPLETED
     assert canary_percent(aws, dev_target) == 0
+    assert recorded(aws, dev_target).phase is Phase.ABORTED
     assert rollout(aws, dev_target)[0].abort() is Outcome.UNCHANGED
     assert weight_calls == [{"stable": 100, "canary": 0}]
 
