@@ -42,3 +42,18 @@ class CommandParser(argparse.ArgumentParser):
 def dry_run_option(command: argparse.ArgumentParser, what: str) -> None:
     """``--dry-run``: ``what`` the command shows instead; it then changes neither AWS nor any file."""
     command.add_argument("--dry-run", action="store_true", help=f"{what}; change nothing")
+
+
+def force_options(command: CommandParser, skips: str) -> None:
+    """``--force`` (which skips ``skips``) and the ``--reason`` it requires, printed and recorded."""
+    command.add_argument("--force", action="store_true", help=f"{skips}; needs --reason")
+    command.add_argument("--reason", help="why --force is needed, in words: printed and recorded")
+    command.checks.append(_force_needs_reason)
+
+
+def _force_needs_reason(args: argparse.Namespace) -> str | None:
+    if args.force and not any(ch.isalnum() for ch in args.reason or ""):
+        return "--force needs --reason '<why, in words>': it is printed and recorded"
+    if args.reason is not None and not args.force:
+        return "--reason goes with --force"
+    return None

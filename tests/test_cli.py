@@ -141,14 +141,33 @@ def test_flags_are_spelled_in_full_never_guessed_from_a_prefix(path, command, ca
         assert f"unrecognized arguments: {prefix}" in refused([*path, *argv, prefix], capsys)
 
 
-@pytest.mark.parametrize("flag", ["--skip-smoke"])
-def test_rollout_abort_refuses_the_flags_that_steer_a_rollout(flag, capsys):
-    model = ["--stack", "dev", "--model", "fraud-scorer"]
-    assert parse(["rollout", *model, flag]).action is None
-    assert (
-        refused(["rollout", "abort", *model, flag], capsys)
-        == f"modelfleet rollout: error: rollout abort takes no {flag}"
+MODEL = ["--stack", "dev", "--model", "fraud-scorer"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [(["--skip-smoke"], "--skip-smoke"), (["--force", "--reason", "r"], "--force, --reason")],
+)
+def test_rollout_abort_refuses_the_flags_that_steer_a_rollout(flags, named, capsys):
+    assert parse(["rollout", *MODEL, *flags]).action is None
+    assert refused(["rollout", "abort", *MODEL, *flags], capsys) == (
+        f"modelfleet rollout: error: rollout abort takes no {named}"
     )
+
+
+@pytest.mark.parametrize("command", ["rollout", "promote"])
+@pytest.mark.parametrize(
+    ("flags", "error"),
+    [
+        (["--force"], "--force needs --reason '<why, in words>'"),
+        (["--force", "--reason", " !? "], "--force needs --reason '<why, in words>'"),
+        (["--reason", "because"], "--reason goes with --force"),
+    ],
+)
+def test_force_takes_a_reason_in_words_and_a_reason_takes_force(command, flags, error, capsys):
+    assert error in refused([command, *MODEL, *flags], capsys)
+    parsed = parse([command, *MODEL, "--force", "--reason", "INC-12 approved"])
+    assert (parsed.force, parsed.reason) == (True, "INC-12 approved")
 
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS.items(), ids=IDS)

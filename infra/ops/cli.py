@@ -15,8 +15,9 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
+from rich.markup import escape
 
-from infra.cli_args import dry_run_option
+from infra.cli_args import dry_run_option, force_options
 from infra.failures import fail
 from infra.ops import endpoints, progress, promote
 from infra.ops.clients import client
@@ -30,7 +31,7 @@ from infra.stackedit import StackDocument, StackEditError
 
 EXIT_FAILED = 1
 EXIT_INVALID = 2
-ROLLOUT_ONLY_FLAGS = {"--skip-smoke": "skip_smoke"}  # flag -> dest: what `rollout abort` refuses
+ROLLOUT_ONLY_FLAGS = {"--skip-smoke": "skip_smoke", "--force": "force", "--reason": "reason"}  # -> dest
 Handler = Callable[[argparse.Namespace, Console, Console], int]
 
 
@@ -67,6 +68,7 @@ def _rollout(args: argparse.Namespace, out: Console, err: Console) -> int:
     runner = Rollout(
         target, client("sagemaker", target.region), client("cloudwatch", target.region),
         client("sagemaker-runtime", target.region, read_timeout=70), out,
+        forced_reason=args.reason if args.force else None,
     )  # fmt: skip
     if args.action == "abort":
         outcome = runner.abort(dry_run=args.dry_run)
@@ -94,7 +96,9 @@ def _promote(args: argparse.Namespace, out: Console, err: Console) -> int:
     index = document.index_of("modelfleet:models", target.model.name)
     at = ("modelfleet:models", index, "variants")
     edit = promote.promote_edit(document.get(at), at)
-    if not args.force:
+    if args.force:
+        out.print(f"[yellow]! forced, the live endpoint is not checked: {escape(args.reason)}[/]")
+    else:
         _check_endpoint(target, edit.phase)
     promote.apply(document, edit)
     diff = difflib.unified_diff(
@@ -108,8 +112,11 @@ def _promote(args: argparse.Namespace, out: Console, err: Console) -> int:
     document.save()
     what = "stable runs the canary's version; canary weight 0" if edit.phase == "shift" else "canary removed"
     out.print(f"[green]✓[/] {target.stack_file}: {what}. Next, run in order:", soft_wrap=True)
-    for command in promote.next_commands(target.stack, target.model.name, edit.phase):
-        out.print(f"  {command}", highlight=False)
+    reason = args.reason if args.force else None
+    for command in promote.next_commands(
+        target.stack, target.model.name, edit.phase, reason, target.stack_file
+    ):
+        out.print(f"  {command}", markup=False, highlight=False, soft_wrap=True)
     return 0
 
 
@@ -140,12 +147,13 @@ def add_parsers(commands: Any) -> None:
     target_options(rollout)
     dry_run_option(rollout, "print the plan (with abort: the split it would reset)")
     rollout.add_argument("--skip-smoke", action="store_true", help="do not smoke-test the canary first")
+    force_options(rollout, "start although the canary's alarms are missing or in ALARM (not watched then)")
     rollout.checks.append(_abort_takes_no_rollout_flags)
 
     promote_parser = commands.add_parser("promote", help="make the canary's version stable in the stack file")
     target_options(promote_parser)
     dry_run_option(promote_parser, "show the edit")
-    promote_parser.add_argument("--force", action="store_true", help="skip the check of the live endpoint")
+    force_options(promote_parser, "skip the checks of the live endpoint")
 
     smoke_parser = commands.add_parser(
         "smoke", help="invoke the endpoint with the catalog's sample", read_only=True

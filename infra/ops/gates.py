@@ -35,14 +35,24 @@ class GateDecision:
         return "; ".join(self.reasons or self.notes) or "all gates pass"
 
 
+def alarm_reasons(firing: Sequence[str], missing: Sequence[str] = ()) -> list[str]:
+    """Why alarms keep the canary from being judged: each one in ALARM, and how many do not exist."""
+    reasons = [f"alarm {name} is in ALARM" for name in firing]
+    if missing:
+        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+        reasons.append(f"{len(missing)} alarm(s) not found ({missing[0]}{more}): is the stack deployed?")
+    return reasons
+
+
 def evaluate(
     alarms_firing: Sequence[str],
     stable: VariantMetrics,
     canary: VariantMetrics,
     settings: RolloutSettings,
+    alarms_missing: Sequence[str] = (),
 ) -> GateDecision:
-    """Healthy unless an alarm fires or the canary is worse than stable beyond the margins."""
-    reasons = [f"alarm {name} is in ALARM" for name in alarms_firing]
+    """Healthy unless an alarm fires or is gone, or the canary is worse than stable beyond the margins."""
+    reasons = alarm_reasons(alarms_firing, alarms_missing)
     notes: list[str] = []
     if canary.invocations < settings.min_invocations:
         notes.append(

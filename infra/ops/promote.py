@@ -13,8 +13,10 @@ Each run of ``promote`` makes the next edit, judged from the file itself.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
 from infra.ops.progress import Phase, Progress
@@ -50,12 +52,20 @@ def apply(document: StackDocument, edit: PromoteEdit) -> None:
         document.set(key, value)
 
 
-def next_commands(stack: str, model: str, phase: str) -> list[str]:
-    """What the operator runs after each edit, in order."""
+def next_commands(
+    stack: str, model: str, phase: str, forced_reason: str | None = None, stack_file: Path | None = None
+) -> list[str]:
+    """What the operator runs after each edit, in order.
+
+    A forced edit starts with committing it under a message that carries the
+    reason: the stack file's history is where a promotion is reviewed and kept.
+    """
     up = f"pulumi up --stack {stack}"
-    if phase == "shift":
-        return [up, f"modelfleet promote --stack {stack} --model {model}", up]
-    return [up]
+    steps = [up, f"modelfleet promote --stack {stack} --model {model}", up] if phase == "shift" else [up]
+    if forced_reason:
+        message = f"Promote {model} in {stack} ({phase}), forced: {forced_reason}"
+        steps.insert(0, f"git commit -m {shlex.quote(message)} -- {shlex.quote(str(stack_file or '.'))}")
+    return steps
 
 
 def endpoint_problem(

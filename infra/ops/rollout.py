@@ -16,11 +16,12 @@ from enum import Enum
 from typing import Any
 
 from rich.console import Console
+from rich.markup import escape
 from rich.table import Table
 
 from infra.ops import endpoints, progress, signals
 from infra.ops.clock import Clock, SystemClock
-from infra.ops.gates import GateDecision, VariantMetrics, evaluate
+from infra.ops.gates import GateDecision, VariantMetrics, alarm_reasons, evaluate
 from infra.ops.progress import Phase, Progress
 from infra.ops.smoke import smoke
 from infra.ops.steps import TOLERANCE, Step, plan_steps
@@ -59,6 +60,7 @@ class Rollout:
     runtime: Any
     console: Console
     clock: Clock = field(default_factory=SystemClock)
+    forced_reason: str | None = None  # --force --reason: start although the canary cannot be fully judged
 
     def _ready(self, note: str | None = None) -> endpoints.EndpointState:
         """InService, with both variants, and no guardrail deployment running."""
@@ -89,21 +91,45 @@ class Rollout:
         steps = plan_steps(
             state.canary_percent(), self.target.rollout.steps_percent, final_bake_done=finished
         )
+        firing, missing = signals.alarm_states(self.cloudwatch, self.target.alarm_names)
         self._show_plan(state, steps, record)
         if not steps:
             self.console.print("[green]✓[/] the canary's rollout is complete: nothing to do; next: promote")
             return Outcome.UNCHANGED
+        watched = self._alarms_to_watch(state, firing, missing)
         if dry_run:
             self.console.print("[dim]dry run: nothing changed[/]")
             return Outcome.PLANNED
         if not skip_smoke:
             self._smoke_canary()
         try:
-            return self._take(steps, state, self._start_record(state, record))
+            return self._take(steps, state, self._start_record(state, record), watched)
         except Stopped as stop:
             return self._stopped(stop)
 
-    def _take(self, steps: list[Step], state: endpoints.EndpointState, record: Progress) -> Outcome:
+    def _alarms_to_watch(
+        self, state: endpoints.EndpointState, firing: list[str], missing: list[str]
+    ) -> tuple[str, ...]:
+        """Refuse, before any traffic moves, a canary whose alarms are missing or firing; unless forced,
+        then those alarms go unwatched for this run and the reason is printed (and recorded later)."""
+        problems = alarm_reasons(firing, missing)
+        if problems and self.forced_reason is None:
+            kept = state.canary_percent()
+            keeps = f"; the canary keeps its {kept:.1f} % until rollout abort" if kept > TOLERANCE else ""
+            raise OpsError(
+                f"refused, no traffic moved: the canary cannot be judged: {'; '.join(problems)}{keeps}; "
+                "to start anyway: --force --reason '<why>'"
+            )
+        if self.forced_reason is not None:
+            unwatched = f" (not watched in this run: {'; '.join(problems)})" if problems else ""
+            self.console.print(
+                f"[yellow]! forced: {escape(self.forced_reason)}{escape(unwatched)}[/]", soft_wrap=True
+            )
+        return tuple(name for name in self.target.alarm_names if name not in {*firing, *missing})
+
+    def _take(
+        self, steps: list[Step], state: endpoints.EndpointState, record: Progress, watched: tuple[str, ...]
+    ) -> Outcome:
         """Each step in turn: check the split, record, move, bake; roll back on the first bad gate."""
         expected = state.canary_percent()
         for number, step in enumerate(steps, start=1):
@@ -118,7 +144,7 @@ class Rollout:
             else:
                 self.console.print(f"[bold]→ {label}[/] (resumed: baking again)")
             expected = step.canary_percent
-            decision = self._bake(step, record)
+            decision = self._bake(step, record, watched)
             if not decision.healthy:
                 self._roll_back(decision, record, step)
                 return Outcome.ROLLED_BACK
@@ -156,12 +182,13 @@ class Rollout:
         return Outcome.COMPLETED
 
     def _start_record(self, state: endpoints.EndpointState, found: Progress | None) -> Progress:
-        """This run's record: a rollout interrupted while baking keeps its start time."""
+        """This run's record: a rollout interrupted while baking keeps its start and forced reason."""
         now = progress.timestamp(self.clock.now())
-        resumed = found is not None and found.phase is Phase.BAKING
+        resumed = found if found is not None and found.phase is Phase.BAKING else None
         return Progress(
             Phase.BAKING, state.canary_percent(), state.config_name,
-            started=found.started if resumed and found else now, updated=now,
+            started=resumed.started if resumed else now, updated=now,
+            forced_reason=self.forced_reason or (resumed.forced_reason if resumed else None),
         )  # fmt: skip
 
     def _record(
@@ -204,10 +231,10 @@ class Rollout:
             raise OpsError(f"smoke test of the canary failed: {'; '.join(result.problems)}; nothing changed")
         self.console.print(f"[green]✓[/] smoke test: canary answered in {result.latency_ms:.0f} ms")
 
-    def _gates(self, since: float) -> GateDecision:
-        """Fail closed: gates that cannot be read count as unhealthy."""
+    def _gates(self, since: float, watched: tuple[str, ...]) -> GateDecision:
+        """Fail closed: gates that cannot be read, or alarms that vanished, count as unhealthy."""
         try:
-            firing, _ = signals.alarm_states(self.cloudwatch, self.target.alarm_names)
+            firing, missing = signals.alarm_states(self.cloudwatch, watched)
             metrics = signals.variant_metrics(
                 self.cloudwatch, self.target.endpoint_name, [STABLE, CANARY], since, self.clock.now()
             )
@@ -215,10 +242,10 @@ class Rollout:
             return GateDecision(False, [f"could not read CloudWatch: {error}"])
         return evaluate(
             firing, metrics.get(STABLE, VariantMetrics()), metrics.get(CANARY, VariantMetrics()),
-            self.target.rollout,
+            self.target.rollout, missing,
         )  # fmt: skip
 
-    def _bake(self, step: Step, record: Progress) -> GateDecision:
+    def _bake(self, step: Step, record: Progress, watched: tuple[str, ...]) -> GateDecision:
         """Poll the split and the gates until the bake ends or a gate fails; ``Stopped`` if moved."""
         settings = self.target.rollout
         started = self.clock.now()
@@ -226,7 +253,7 @@ class Rollout:
         while True:
             state = endpoints.describe(self.sagemaker, self.target.endpoint_name)
             self._check_split(state, step.canary_percent, record)
-            decision = self._gates(started)
+            decision = self._gates(started, watched)
             waited = self.clock.now() - started
             colour = "green" if decision.healthy else "red"
             self.console.print(
@@ -249,17 +276,10 @@ class Rollout:
         settings = self.target.rollout
         self.console.print(
             f"[bold]{state.name}[/] ({self.target.region}): canary at {state.canary_percent():.1f} %, "
-            f"{len(self.target.alarm_names)} alarms watched; progress: "
-            f"{record.describe() if record else 'none recorded for this endpoint configuration'}",
+            f"{len(self.target.alarm_names)} alarms; progress: "
+            f"{escape(record.describe()) if record else 'none recorded for this endpoint configuration'}",
             highlight=False,
         )
-        _, missing = signals.alarm_states(self.cloudwatch, self.target.alarm_names)
-        if missing:
-            self.console.print(
-                f"[yellow]! {len(missing)} of {len(self.target.alarm_names)} alarms not found "
-                f"(first: {missing[0]}): is the stack deployed?[/]",
-                highlight=False,
-            )
         table = Table("step", "canary %", "stable %", "action", "bake s")
         for number, step in enumerate(steps, start=1):
             action = "set weights" if step.shift else "bake again (resumed)"

@@ -17,7 +17,7 @@ import pytest
 from infra.cli import main
 from infra.ops.target import load_project, resolve
 from tests.conftest import ROOT
-from tests.ops.conftest import REGION, create_alarms, deploy, edit_stack
+from tests.ops.conftest import REGION, create_alarms, deploy, edit_stack, put_invocations
 
 FAST = {"rollout.bake_seconds": 0, "rollout.poll_seconds": 1, "rollout.in_service_timeout_seconds": 10}
 ANSWER = {
@@ -25,6 +25,9 @@ ANSWER = {
     "ContentType": "application/json",
     "InvokedProductionVariant": "canary",
 }
+
+
+MINUTES = range(-2, 10)  # traffic in every minute a bake of this module can read
 
 
 def free_port() -> int:
@@ -129,15 +132,55 @@ def test_rollout_then_promote_in_two_edits_as_the_operator_runs_them(env, capsys
     assert "has no canary to promote" in capsys.readouterr().err
 
 
-def test_an_alarm_rolls_back_with_exit_1_and_abort_is_exit_0(env, capsys):
-    env["cloudwatch"].set_alarm_state(
-        AlarmName=env["target"].alarm_names[3], StateValue="ALARM", StateReason="t"
-    )
+def test_a_canary_with_more_5xx_rolls_back_with_exit_1_and_abort_is_then_exit_0(env, capsys):
+    put_invocations(env["cloudwatch"], env["target"], "stable", invocations=1000, errors=0, minutes=MINUTES)
+    put_invocations(env["cloudwatch"], env["target"], "canary", invocations=100, errors=40, minutes=MINUTES)
     assert run("rollout", *MODEL) == 1
     assert weights(env) == {"stable": 100, "canary": 0}
-    assert "rolling back: alarm modelfleet-dev-fraud-scorer-" in capsys.readouterr().out
+    assert "rolling back: canary 5XX rate 40.00 %" in capsys.readouterr().out
+    assert progress_tags(env)["phase"] == "rolled-back"
     assert run("rollout", "abort", *MODEL) == 0
     assert "already on stable" in capsys.readouterr().out
+
+
+def test_an_alarm_in_alarm_refuses_the_rollout_in_one_line_and_moves_nothing(env, capsys):
+    alarm = env["target"].alarm_names[3]
+    env["cloudwatch"].set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="t")
+    assert run("rollout", *MODEL) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("✗ refused, no traffic moved") and f"alarm {alarm} is in ALARM" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert weights(env) == {"stable": 80, "canary": 20} and progress_tags(env) == {}
+
+
+def test_force_needs_a_reason_and_a_forced_rollout_prints_and_records_it(env, capsys):
+    env["cloudwatch"].delete_alarms(AlarmNames=list(env["target"].alarm_names[:2]))
+    with pytest.raises(SystemExit) as stopped:
+        run("rollout", *MODEL, "--force")
+    assert stopped.value.code == 2 and "--force needs --reason" in capsys.readouterr().err
+    assert weights(env) == {"stable": 80, "canary": 20}
+
+    reason = "CHG-311: two alarms are being renamed; watched by hand"
+    assert run("rollout", *MODEL, "--force", "--reason", reason) == 0
+    assert f"! forced: {reason} (not watched in this run: 2 alarm(s) not found" in capsys.readouterr().out
+    assert weights(env) == {"stable": 0, "canary": 100}
+    assert progress_tags(env)["forced-reason"] == "CHG-311: two alarms are being renamed watched by hand"
+
+
+def test_promote_force_needs_a_reason_and_puts_it_in_the_commit_it_suggests(env, capsys):
+    stack_file = env["root"] / "stacks/Pulumi.dev.yaml"
+    before = stack_file.read_bytes()
+    with pytest.raises(SystemExit):
+        run("promote", *MODEL, "--force")
+    assert "--force needs --reason" in capsys.readouterr().err and stack_file.read_bytes() == before
+    assert run("promote", *MODEL, "--force", "--reason", "hotfix [v13] is live elsewhere", "--dry-run") == 0
+    printed = capsys.readouterr().out
+    assert "! forced, the live endpoint is not checked: hotfix [v13] is live elsewhere" in printed
+    assert stack_file.read_bytes() == before
+    assert run("promote", *MODEL, "--force", "--reason", "hotfix [v13] is live elsewhere") == 0
+    assert "git commit -m 'Promote fraud-scorer in dev (shift), forced: hotfix [v13] is live elsewhere'" in (
+        capsys.readouterr().out
+    )
 
 
 def test_abort_dry_run_moves_no_traffic_and_abort_then_does(env, capsys):

@@ -72,6 +72,12 @@ def test_any_alarm_fails_even_before_there_is_canary_traffic():
     assert not decision.healthy and decision.reasons == ["alarm a-p99 is in ALARM"]
 
 
+def test_a_missing_alarm_fails_the_gates_like_one_in_alarm():
+    decision = evaluate([], VariantMetrics(1000), VariantMetrics(1000), SETTINGS, alarms_missing=["a", "b"])
+    assert not decision.healthy
+    assert decision.reasons == ["2 alarm(s) not found (a and 1 more): is the stack deployed?"]
+
+
 def test_too_little_canary_traffic_is_noted_not_judged():
     decision = evaluate([], VariantMetrics(1000, 0, 40), VariantMetrics(20, 20, 900), SETTINGS)
     assert decision.healthy and "20 of 100 invocations" in decision.notes[0]

@@ -46,6 +46,12 @@ def weight_calls(aws) -> list[dict[str, float]]:
     return calls
 
 
+def stand_up(aws, target, weights: dict[str, float] | None = None) -> None:
+    """The endpoint and the alarms the stack deploys, all alarms OK."""
+    deploy(aws["sagemaker"], target, weights)
+    create_alarms(aws["cloudwatch"], target)
+
+
 def rollout(aws, target, clock=None) -> tuple[Rollout, io.StringIO]:
     output = io.StringIO()
     runner = Rollout(
@@ -66,8 +72,7 @@ def assert_valid(calls):
 
 
 def test_a_healthy_rollout_reaches_100_percent_and_a_rerun_does_nothing(aws, dev_target, weight_calls):
-    deploy(aws["sagemaker"], dev_target)
-    create_alarms(aws["cloudwatch"], dev_target)
+    stand_up(aws, dev_target)
     clock = FakeClock()
     runner, output = rollout(aws, dev_target, clock)
     assert runner.run() is Outcome.COMPLETED
@@ -89,8 +94,7 @@ def test_a_healthy_rollout_reaches_100_percent_and_a_rerun_does_nothing(aws, dev
 
 @pytest.mark.parametrize("failing_step", [1, 2])
 def test_an_alarm_at_step_k_rolls_back_to_all_stable(aws, dev_target, weight_calls, failing_step):
-    deploy(aws["sagemaker"], dev_target)
-    create_alarms(aws["cloudwatch"], dev_target)
+    stand_up(aws, dev_target)
     alarm = dev_target.alarm_names[0]
 
     def fire(**_):
@@ -108,7 +112,7 @@ def test_an_alarm_at_step_k_rolls_back_to_all_stable(aws, dev_target, weight_cal
 
 
 def test_a_canary_with_more_5xx_than_stable_is_rolled_back(aws, dev_target, weight_calls):
-    deploy(aws["sagemaker"], dev_target)
+    stand_up(aws, dev_target)
     put_invocations(aws["cloudwatch"], dev_target, "stable", invocations=1000, errors=1)
     put_invocations(aws["cloudwatch"], dev_target, "canary", invocations=200, errors=30)
     runner, output = rollout(aws, dev_target)
@@ -118,7 +122,7 @@ def test_a_canary_with_more_5xx_than_stable_is_rolled_back(aws, dev_target, weig
 
 
 def test_an_interrupted_rollout_resumes_where_the_endpoint_stands(aws, dev_target, weight_calls):
-    deploy(aws["sagemaker"], dev_target)
+    stand_up(aws, dev_target)
 
     def interrupt(_seconds):
         if len(weight_calls) == 2:  # baking the 50 % step
@@ -141,7 +145,7 @@ def recorded(aws, target) -> Progress | None:
 
 
 def test_a_finished_rollout_records_completion_and_its_start(aws, dev_target):
-    deploy(aws["sagemaker"], dev_target)
+    stand_up(aws, dev_target)
     clock = FakeClock()
     assert rollout(aws, dev_target, clock)[0].run() is Outcome.COMPLETED
     done = recorded(aws, dev_target)
@@ -153,7 +157,7 @@ def test_a_finished_rollout_records_completion_and_its_start(aws, dev_target):
 
 
 def test_an_interrupted_final_bake_is_baked_again_not_skipped(aws, dev_target, weight_calls):
-    deploy(aws["sagemaker"], dev_target)
+    stand_up(aws, dev_target)
 
     def interrupt(_seconds):
         if len(weight_calls) == 3:  # baking the 100 % step
@@ -174,7 +178,7 @@ def test_an_interrupted_final_bake_is_baked_again_not_skipped(aws, dev_target, w
 
 
 def test_a_canary_at_100_percent_without_a_record_is_baked_before_it_counts(aws, dev_target, weight_calls):
-    deploy(aws["sagemaker"], dev_target, weights={"stable": 0, "canary": 100})
+    stand_up(aws, dev_target, weights={"stable": 0, "canary": 100})
     runner, output = rollout(aws, dev_target)
     assert runner.run() is Outcome.COMPLETED
     assert weight_calls == [] and "none recorded" in output.getvalue()
@@ -192,7 +196,7 @@ def abort_when(aws, target, weight_calls, at_call: int) -> FakeClock:
 
 
 def test_an_abort_during_the_final_bake_fails_the_rollout_and_is_recorded(aws, dev_target, weight_calls):
-    deploy(aws["sagemaker"], dev_target)
+    stand_up(aws, dev_target)
     runner, output = rollout(aws, dev_target, abort_when(aws, dev_target, weight_calls, at_call=3))
     outcome = runner.run()
     assert outcome is Outcome.ABORTED and not outcome.succeeded
@@ -206,7 +210,7 @@ def test_an_abort_during_the_final_bake_fails_the_rollout_and_is_recorded(aws, d
 
 
 def test_an_abort_recorded_before_the_split_moves_stops_the_bake_too(aws, dev_target, weight_calls):
-    deploy(aws["sagemaker"], dev_target)
+    stand_up(aws, dev_target)
     state = endpoints.describe(aws["sagemaker"], dev_target.endpoint_name)
 
     def record_abort(_seconds):
@@ -222,7 +226,7 @@ def test_an_abort_recorded_before_the_split_moves_stops_the_bake_too(aws, dev_ta
 
 
 def test_a_rerun_after_an_abort_starts_over_and_says_so(aws, dev_target, weight_calls):
-    deploy(aws["sagemaker"], dev_target, weights={"stable": 50, "canary": 50})
+    stand_up(aws, dev_target, weights={"stable": 50, "canary": 50})
     assert rollout(aws, dev_target)[0].abort() is Outcome.COMPLETED
     runner, output = rollout(aws, dev_target)
     assert runner.run() is Outcome.COMPLETED
@@ -232,7 +236,7 @@ def test_a_rerun_after_an_abort_starts_over_and_says_so(aws, dev_target, weight_
 
 
 def test_a_split_moved_by_hand_during_a_bake_stops_the_rollout_as_a_failure(aws, dev_target, weight_calls):
-    deploy(aws["sagemaker"], dev_target)
+    stand_up(aws, dev_target)
 
     def move(_seconds):
         if len(weight_calls) == 1:
@@ -244,17 +248,82 @@ def test_a_split_moved_by_hand_during_a_bake_stops_the_rollout_as_a_failure(aws,
 
 
 def test_dry_run_prints_the_plan_and_changes_nothing(aws, dev_target, weight_calls):
-    deploy(aws["sagemaker"], dev_target)
+    stand_up(aws, dev_target)
     runner, output = rollout(aws, dev_target)
     assert runner.run(dry_run=True) is Outcome.PLANNED
     assert weight_calls == []
     text = output.getvalue()
     assert "modelfleet-dev-fraud-scorer" in text and "canary at 20.0 %" in text
-    assert "alarms not found" in text  # nothing deployed them here
+    assert "dry run: nothing changed" in text and recorded(aws, dev_target) is None
+
+
+def test_missing_alarms_refuse_the_start_and_the_dry_run_before_any_traffic_moves(
+    aws, dev_target, weight_calls
+):
+    deploy(aws["sagemaker"], dev_target)
+    for dry_run in (True, False):
+        with pytest.raises(
+            OpsError, match=r"^refused, no traffic moved: the canary cannot be judged: 10 alarm"
+        ):
+            rollout(aws, dev_target)[0].run(dry_run=dry_run)
+    assert weight_calls == [] and recorded(aws, dev_target) is None
+
+
+def test_an_alarm_already_in_alarm_refuses_the_start(aws, dev_target, weight_calls):
+    stand_up(aws, dev_target)
+    alarm = dev_target.alarm_names[4]
+    aws["cloudwatch"].set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="test")
+    with pytest.raises(OpsError) as refused:
+        rollout(aws, dev_target)[0].run()
+    assert f"alarm {alarm} is in ALARM" in str(refused.value)
+    assert "the canary keeps its 20.0 %" in str(refused.value) and "--force --reason" in str(refused.value)
+    assert weight_calls == [] and canary_percent(aws, dev_target) == 20
+
+
+def forced(aws, target, reason: str, clock=None) -> tuple[Rollout, io.StringIO]:
+    runner, output = rollout(aws, target, clock)
+    runner.forced_reason = reason
+    return runner, output
+
+
+def test_a_forced_start_prints_and_records_its_reason_and_leaves_missing_alarms_unwatched(aws, dev_target):
+    deploy(aws["sagemaker"], dev_target)
+    runner, output = forced(aws, dev_target, "INC-7: alarms are being recreated (see #ops)")
+    assert runner.run() is Outcome.COMPLETED
+    text = output.getvalue()
+    assert (
+        "! forced: INC-7: alarms are being recreated (see #ops) (not watched in this run: 10 alarm(s)" in text
+    )
+    assert recorded(aws, dev_target).forced_reason == "INC-7: alarms are being recreated see ops"
+
+
+def test_a_forced_start_still_rolls_back_on_an_alarm_it_watches(aws, dev_target, weight_calls):
+    stand_up(aws, dev_target)
+    flapping, watched = dev_target.alarm_names[4], dev_target.alarm_names[0]
+    aws["cloudwatch"].set_alarm_state(AlarmName=flapping, StateValue="ALARM", StateReason="flaps")
+
+    def fire(_seconds):
+        aws["cloudwatch"].set_alarm_state(AlarmName=watched, StateValue="ALARM", StateReason="test")
+
+    runner, output = forced(aws, dev_target, "the disk alarm flaps", FakeClock(on_sleep=fire))
+    assert runner.run() is Outcome.ROLLED_BACK
+    assert f"alarm {watched} is in ALARM" in output.getvalue()
+    assert f"alarm {flapping} is in ALARM" not in output.getvalue().split("→")[-1]  # unwatched in the bakes
+    assert weight_calls == [{"stable": 75, "canary": 25}, {"stable": 100, "canary": 0}]
+    assert recorded(aws, dev_target).phase is Phase.ROLLED_BACK
+
+
+def test_an_alarm_deleted_during_a_bake_fails_the_gate(aws, dev_target, weight_calls):
+    stand_up(aws, dev_target)
+    gone = dev_target.alarm_names[2]
+    runner, output = rollout(aws, dev_target, FakeClock(on_sleep=lambda _: aws["cloudwatch"].delete_alarms(
+        AlarmNames=[gone])))  # fmt: skip
+    assert runner.run() is Outcome.ROLLED_BACK
+    assert f"1 alarm(s) not found ({gone})" in output.getvalue()
 
 
 def test_an_endpoint_stuck_updating_times_out_clearly_and_nothing_changes(aws, dev_target, weight_calls):
-    deploy(aws["sagemaker"], dev_target)
+    stand_up(aws, dev_target)
     sagemaker_backends[ACCOUNT][REGION].endpoints[dev_target.endpoint_name].endpoint_status = "Updating"
     clock = FakeClock()
     with pytest.raises(
@@ -266,7 +335,7 @@ def test_an_endpoint_stuck_updating_times_out_clearly_and_nothing_changes(aws, d
 
 
 def test_a_guardrail_deployment_in_progress_is_refused(aws, dev_target, weight_calls):
-    deploy(aws["sagemaker"], dev_target)
+    stand_up(aws, dev_target)
     endpoint = sagemaker_backends[ACCOUNT][REGION].endpoints[dev_target.endpoint_name]
     endpoint.endpoint_status = "Updating"
     endpoint.pending_deployment_summary = {"EndpointConfigName": "next", "StageStatus": "Deploying"}
@@ -276,7 +345,7 @@ def test_a_guardrail_deployment_in_progress_is_refused(aws, dev_target, weight_c
 
 
 def test_a_failing_smoke_test_stops_before_any_traffic_moves(aws, dev_target, weight_calls):
-    deploy(aws["sagemaker"], dev_target)
+    stand_up(aws, dev_target)
     sagemakerruntime_backends[ACCOUNT][REGION].results_queue[:] = [("oops", "text/plain", "canary", "")]
     with pytest.raises(OpsError, match="smoke test of the canary failed: content type 'text/plain'"):
         rollout(aws, dev_target)[0].run()
@@ -284,7 +353,7 @@ def test_a_failing_smoke_test_stops_before_any_traffic_moves(aws, dev_target, we
 
 
 def test_abort_returns_all_traffic_to_stable_and_is_idempotent(aws, dev_target, weight_calls):
-    deploy(aws["sagemaker"], dev_target, weights={"stable": 50, "canary": 50})
+    stand_up(aws, dev_target, weights={"stable": 50, "canary": 50})
     runner, output = rollout(aws, dev_target)
     assert runner.abort(dry_run=True) is Outcome.PLANNED
     assert weight_calls == [] and canary_percent(aws, dev_target) == 50
