@@ -21,7 +21,7 @@ from rich.table import Table
 
 from infra.ops import endpoints, progress, signals
 from infra.ops.clock import Clock, SystemClock
-from infra.ops.gates import GateDecision, VariantMetrics, alarm_reasons, evaluate
+from infra.ops.gates import GateDecision, VariantMetrics, Verdict, alarm_reasons, evaluate
 from infra.ops.progress import Phase, Progress
 from infra.ops.smoke import smoke
 from infra.ops.steps import TOLERANCE, Step, plan_steps
@@ -239,32 +239,58 @@ class Rollout:
                 self.cloudwatch, self.target.endpoint_name, [STABLE, CANARY], since, self.clock.now()
             )
         except Exception as error:  # any failure to read is a reason to stop, not to continue
-            return GateDecision(False, [f"could not read CloudWatch: {error}"])
+            return GateDecision(Verdict.UNHEALTHY, [f"could not read CloudWatch: {error}"])
         return evaluate(
             firing, metrics.get(STABLE, VariantMetrics()), metrics.get(CANARY, VariantMetrics()),
             self.target.rollout, missing,
         )  # fmt: skip
 
     def _bake(self, step: Step, record: Progress, watched: tuple[str, ...]) -> GateDecision:
-        """Poll the split and the gates until the bake ends or a gate fails; ``Stopped`` if moved."""
+        """Poll the split and the gates for ``bake_seconds``; ``Stopped`` if the split moved.
+
+        A canary too quiet to judge at the end of the bake holds the step, polling on,
+        for up to ``insufficient_data_hold_seconds`` more; still unjudged, it counts as
+        unhealthy. A step never passes on a verdict it did not get.
+        """
         settings = self.target.rollout
         started = self.clock.now()
-        deadline = started + settings.bake_seconds
+        bake_end = started + settings.bake_seconds
+        hold_end = bake_end + settings.insufficient_data_hold_seconds
+        holding = False
         while True:
             state = endpoints.describe(self.sagemaker, self.target.endpoint_name)
             self._check_split(state, step.canary_percent, record)
             decision = self._gates(started, watched)
-            waited = self.clock.now() - started
-            colour = "green" if decision.healthy else "red"
-            self.console.print(
-                f"  [{colour}]{'ok' if decision.healthy else 'UNHEALTHY'}[/] at {waited:.0f}/"
-                f"{settings.bake_seconds} s: {decision.summary()}",
-                highlight=False,
-            )
-            remaining = deadline - self.clock.now()
-            if not decision.healthy or remaining <= 0:
+            now = self.clock.now()
+            self._report(decision, now - started, holding)
+            if decision.verdict is Verdict.UNHEALTHY or (decision.healthy and now >= bake_end):
                 return decision
-            self.clock.sleep(min(settings.poll_seconds, remaining))
+            if now >= hold_end:
+                return self._not_judged(decision, now - started)
+            if now >= bake_end and not holding:
+                holding = True
+                self.console.print(
+                    f"  [yellow]holding the step:[/] up to {hold_end - now:.0f} s more for enough canary "
+                    "traffic (rollout.insufficient_data_hold_seconds), then rolling back",
+                    highlight=False,
+                )
+            self.clock.sleep(min(settings.poll_seconds, (hold_end if holding else bake_end) - now))
+
+    def _not_judged(self, last: GateDecision, waited: float) -> GateDecision:
+        settings = self.target.rollout
+        return GateDecision(
+            Verdict.UNHEALTHY,
+            [f"could not judge the canary in {waited:.0f} s (bake {settings.bake_seconds} s + hold "
+             f"{settings.insufficient_data_hold_seconds} s): {last.summary()}"],
+        )  # fmt: skip
+
+    def _report(self, decision: GateDecision, waited: float, holding: bool) -> None:
+        colour = {Verdict.HEALTHY: "green", Verdict.NOT_JUDGED: "yellow"}.get(decision.verdict, "red")
+        self.console.print(
+            f"  [{colour}]{decision.verdict.value}[/] {'holding' if holding else 'baking'} at {waited:.0f}/"
+            f"{self.target.rollout.bake_seconds} s: {escape(decision.summary())}",
+            highlight=False,
+        )
 
     def _roll_back(self, decision: GateDecision, record: Progress, step: Step) -> None:
         self.console.print(f"[red bold]✗ rolling back:[/] {decision.summary()}", highlight=False)
@@ -292,6 +318,8 @@ class Rollout:
         self.console.print(
             f"gates: no alarm in ALARM; canary 5XX rate ≤ stable + {settings.max_error_rate_increase_points}"
             f" points; canary p99 ≤ stable + {settings.max_p99_latency_increase_percent} % "
-            f"(after {settings.min_invocations} canary invocations); poll every {settings.poll_seconds} s",
+            f"(after {settings.min_invocations} canary invocations, waiting up to "
+            f"{settings.insufficient_data_hold_seconds} s past a bake for them, then rolling back); "
+            f"poll every {settings.poll_seconds} s",
             highlight=False,
         )

@@ -82,6 +82,11 @@ def env(moto_server, monkeypatch, project_copy):
     return {"target": target, "root": project_copy, "variables": variables, **clients}
 
 
+def healthy_traffic(env) -> None:
+    for variant, invocations in (("stable", 1000), ("canary", 100)):
+        put_invocations(env["cloudwatch"], env["target"], variant, invocations, errors=0, minutes=MINUTES)
+
+
 def weights(env) -> dict[str, float]:
     described = env["sagemaker"].describe_endpoint(EndpointName=env["target"].endpoint_name)
     return {v["VariantName"]: v["DesiredWeight"] for v in described["ProductionVariants"]}
@@ -96,6 +101,7 @@ MODEL = ("--stack", "dev", "--model", "fraud-scorer")
 
 def test_rollout_then_promote_in_two_edits_as_the_operator_runs_them(env, capsys):
     stack_file = env["root"] / "stacks/Pulumi.dev.yaml"
+    healthy_traffic(env)
     assert run("rollout", *MODEL, "--dry-run") == 0
     assert weights(env) == {"stable": 80, "canary": 20}
     assert run("rollout", *MODEL) == 0
@@ -143,6 +149,16 @@ def test_a_canary_with_more_5xx_rolls_back_with_exit_1_and_abort_is_then_exit_0(
     assert "already on stable" in capsys.readouterr().out
 
 
+def test_a_canary_without_enough_traffic_holds_then_rolls_back_with_exit_1(env, capsys):
+    edit_stack(env["root"], "dev", "fraud-scorer", {"rollout.insufficient_data_hold_seconds": 2})
+    put_invocations(env["cloudwatch"], env["target"], "stable", invocations=1000, errors=0, minutes=MINUTES)
+    assert run("rollout", *MODEL) == 1
+    printed = capsys.readouterr().out
+    assert "holding the step: up to 2 s more" in printed
+    assert "rolling back: could not judge the canary in" in printed and "0 of 10 invocations" in printed
+    assert weights(env) == {"stable": 100, "canary": 0} and progress_tags(env)["phase"] == "rolled-back"
+
+
 def test_an_alarm_in_alarm_refuses_the_rollout_in_one_line_and_moves_nothing(env, capsys):
     alarm = env["target"].alarm_names[3]
     env["cloudwatch"].set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="t")
@@ -155,6 +171,7 @@ def test_an_alarm_in_alarm_refuses_the_rollout_in_one_line_and_moves_nothing(env
 
 def test_force_needs_a_reason_and_a_forced_rollout_prints_and_records_it(env, capsys):
     env["cloudwatch"].delete_alarms(AlarmNames=list(env["target"].alarm_names[:2]))
+    healthy_traffic(env)
     with pytest.raises(SystemExit) as stopped:
         run("rollout", *MODEL, "--force")
     assert stopped.value.code == 2 and "--force needs --reason" in capsys.readouterr().err
@@ -233,6 +250,7 @@ def test_an_interrupted_final_bake_is_resumed_by_the_next_run(env, capsys):
     env["sagemaker"].add_tags(
         ResourceArn=arn, Tags=[{"Key": f"modelfleet:rollout:{k}", "Value": v} for k, v in interrupted.items()]
     )
+    healthy_traffic(env)
     assert run("promote", *MODEL, "--dry-run") == 1  # not finished: nothing to promote yet
     assert "its last bake has not completed (progress: baking at 100 %" in capsys.readouterr().err
     assert run("rollout", *MODEL) == 0

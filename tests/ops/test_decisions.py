@@ -8,7 +8,7 @@ import pytest
 
 from infra.catalog import RolloutSettings
 from infra.ops import endpoints, promote, sizing
-from infra.ops.gates import VariantMetrics, evaluate
+from infra.ops.gates import VariantMetrics, Verdict, evaluate
 from infra.ops.progress import Phase, Progress
 from infra.ops.smoke import response_problems
 from infra.ops.steps import Step, plan_steps
@@ -78,9 +78,15 @@ def test_a_missing_alarm_fails_the_gates_like_one_in_alarm():
     assert decision.reasons == ["2 alarm(s) not found (a and 1 more): is the stack deployed?"]
 
 
-def test_too_little_canary_traffic_is_noted_not_judged():
+def test_too_little_canary_traffic_is_not_judged_and_never_healthy():
     decision = evaluate([], VariantMetrics(1000, 0, 40), VariantMetrics(20, 20, 900), SETTINGS)
-    assert decision.healthy and "20 of 100 invocations" in decision.notes[0]
+    assert decision.verdict is Verdict.NOT_JUDGED and not decision.healthy
+    assert (
+        decision.summary()
+        == "not enough canary traffic to judge: 20 of 100 invocations (rollout.min_invocations)"
+    )
+    firing = evaluate(["a-p99"], VariantMetrics(1000), VariantMetrics(20), SETTINGS)
+    assert firing.verdict is Verdict.UNHEALTHY and firing.reasons == ["alarm a-p99 is in ALARM"]
 
 
 def test_error_rate_margin_is_in_points_over_stable():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -46,10 +47,18 @@ def weight_calls(aws) -> list[dict[str, float]]:
     return calls
 
 
-def stand_up(aws, target, weights: dict[str, float] | None = None) -> None:
-    """The endpoint and the alarms the stack deploys, all alarms OK."""
+def healthy_traffic(aws, target) -> None:
+    """An hour of error-free traffic on both variants, so every bake the fake clock reaches can judge."""
+    for variant, invocations in (("stable", 1000), ("canary", 100)):
+        put_invocations(aws["cloudwatch"], target, variant, invocations, errors=0, minutes=range(-1, 61))
+
+
+def stand_up(aws, target, weights: dict[str, float] | None = None, traffic: bool = True) -> None:
+    """The endpoint and the alarms the stack deploys, all alarms OK, and healthy traffic unless not."""
     deploy(aws["sagemaker"], target, weights)
     create_alarms(aws["cloudwatch"], target)
+    if traffic:
+        healthy_traffic(aws, target)
 
 
 def rollout(aws, target, clock=None) -> tuple[Rollout, io.StringIO]:
@@ -112,7 +121,7 @@ def test_an_alarm_at_step_k_rolls_back_to_all_stable(aws, dev_target, weight_cal
 
 
 def test_a_canary_with_more_5xx_than_stable_is_rolled_back(aws, dev_target, weight_calls):
-    stand_up(aws, dev_target)
+    stand_up(aws, dev_target, traffic=False)
     put_invocations(aws["cloudwatch"], dev_target, "stable", invocations=1000, errors=1)
     put_invocations(aws["cloudwatch"], dev_target, "canary", invocations=200, errors=30)
     runner, output = rollout(aws, dev_target)
@@ -137,6 +146,39 @@ def test_an_interrupted_rollout_resumes_where_the_endpoint_stands(aws, dev_targe
     assert weight_calls[2:] == [{"stable": 0, "canary": 100}]  # 50 % baked again, then on
     assert "resumed" in output.getvalue()
     assert_valid(weight_calls)
+
+
+def test_a_canary_too_quiet_to_judge_holds_the_step_then_rolls_back(aws, dev_target, weight_calls):
+    stand_up(aws, dev_target, traffic=False)
+    put_invocations(aws["cloudwatch"], dev_target, "canary", invocations=1, errors=0, minutes=range(-1, 61))
+    clock = FakeClock()
+    runner, output = rollout(aws, dev_target, clock)
+    assert runner.run() is Outcome.ROLLED_BACK
+    settings = dev_target.rollout
+    assert sum(clock.slept) == settings.bake_seconds + settings.insufficient_data_hold_seconds == 120 + 300
+    assert weight_calls == [{"stable": 75, "canary": 25}, {"stable": 100, "canary": 0}]
+    text = output.getvalue()
+    assert re.search(
+        r"not judged baking at 0/120 s: not enough canary traffic to judge: \d of 10 invocations", text
+    )
+    assert "holding the step: up to 300 s more for enough canary traffic" in text
+    assert "✗ rolling back: could not judge the canary in 420 s (bake 120 s + hold 300 s)" in text
+    assert recorded(aws, dev_target).phase is Phase.ROLLED_BACK
+
+
+def test_traffic_that_arrives_during_the_hold_lets_the_step_pass(aws, dev_target, weight_calls):
+    stand_up(aws, dev_target, traffic=False)
+    clock = FakeClock()
+    bake_end = clock.now() + dev_target.rollout.bake_seconds
+
+    def traffic_after_the_bake(_seconds):
+        if clock.now() >= bake_end and not weight_calls[1:]:
+            healthy_traffic(aws, dev_target)
+
+    clock.on_sleep = traffic_after_the_bake
+    runner, output = rollout(aws, dev_target, clock)
+    assert runner.run() is Outcome.COMPLETED
+    assert "holding the step" in output.getvalue() and len(weight_calls) == 3
 
 
 def recorded(aws, target) -> Progress | None:
@@ -288,6 +330,7 @@ def forced(aws, target, reason: str, clock=None) -> tuple[Rollout, io.StringIO]:
 
 def test_a_forced_start_prints_and_records_its_reason_and_leaves_missing_alarms_unwatched(aws, dev_target):
     deploy(aws["sagemaker"], dev_target)
+    healthy_traffic(aws, dev_target)
     runner, output = forced(aws, dev_target, "INC-7: alarms are being recreated (see #ops)")
     assert runner.run() is Outcome.COMPLETED
     text = output.getvalue()
