@@ -1,8 +1,8 @@
 """``modelfleet rollout | promote | smoke | loadtest``: day-2 commands, registered by ``infra.cli``.
 
-Exit codes: 0 done (or nothing to do); 1 the operation failed, rolled back, timed
-out or was refused; 2 invalid input (unknown stack, model or variant, bad flags),
-with nothing changed.
+Exit codes: 0 done (or nothing to do, or a dry run); 1 the operation failed, was
+rolled back or aborted before it completed, timed out or was refused; 2 invalid
+input (unknown stack, model or variant, bad flags), with nothing changed.
 """
 
 from __future__ import annotations
@@ -74,7 +74,9 @@ def _rollout(args: argparse.Namespace, out: Console, err: Console) -> int:
         outcome = runner.abort(dry_run=args.dry_run)
     else:
         outcome = runner.run(dry_run=args.dry_run, skip_smoke=args.skip_smoke)
-    return 0 if outcome.succeeded else EXIT_FAILED
+    if not outcome.succeeded:
+        return fail(err, f"the rollout was {outcome.value} and did not complete", EXIT_FAILED)
+    return 0
 
 
 def _smoke(args: argparse.Namespace, out: Console, err: Console) -> int:

@@ -143,7 +143,9 @@ def test_a_canary_with_more_5xx_rolls_back_with_exit_1_and_abort_is_then_exit_0(
     put_invocations(env["cloudwatch"], env["target"], "canary", invocations=100, errors=40, minutes=MINUTES)
     assert run("rollout", *MODEL) == 1
     assert weights(env) == {"stable": 100, "canary": 0}
-    assert "rolling back: canary 5XX rate 40.00 %" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "rolling back: canary 5XX rate 40.00 %" in printed.out
+    assert printed.err.strip() == "✗ the rollout was rolled back and did not complete"
     assert progress_tags(env)["phase"] == "rolled-back"
     assert run("rollout", "abort", *MODEL) == 0
     assert "already on stable" in capsys.readouterr().out
@@ -233,6 +235,7 @@ def test_an_abort_from_another_shell_during_the_final_bake_fails_the_rollout(env
         rolling.kill()
     assert rolling.returncode == 1, out + err
     assert "✗ aborted" in out and "canary takes 100 % of traffic" not in out and "Traceback" not in err
+    assert err.strip() == "✗ the rollout was aborted and did not complete"
     assert weights(env) == {"stable": 100, "canary": 0}
     assert progress_tags(env)["phase"] == "aborted"
 

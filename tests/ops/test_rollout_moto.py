@@ -9,6 +9,7 @@ from typing import Any
 
 import boto3
 import pytest
+from botocore.exceptions import ClientError
 from moto import mock_aws
 from moto.sagemaker.models import sagemaker_backends
 from moto.sagemakerruntime.models import sagemakerruntime_backends
@@ -287,6 +288,18 @@ def test_a_split_moved_by_hand_during_a_bake_stops_the_rollout_as_a_failure(aws,
     with pytest.raises(OpsError, match=r"the split moved to 40.0 % canary outside this rollout"):
         rollout(aws, dev_target, FakeClock(on_sleep=move))[0].run()
     assert recorded(aws, dev_target).phase is Phase.BAKING
+
+
+def test_a_rollout_that_cannot_record_its_progress_moves_no_traffic(aws, dev_target, weight_calls):
+    stand_up(aws, dev_target)
+
+    def denied(**_):
+        raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "no AddTags"}}, "AddTags")
+
+    aws["sagemaker"].meta.events.register("before-call.sagemaker.AddTags", denied)
+    with pytest.raises(ClientError, match="no AddTags"):
+        rollout(aws, dev_target)[0].run()
+    assert weight_calls == [] and canary_percent(aws, dev_target) == 20
 
 
 def test_dry_run_prints_the_plan_and_changes_nothing(aws, dev_target, weight_calls):
