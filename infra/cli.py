@@ -12,6 +12,7 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
@@ -35,8 +36,9 @@ def _parser() -> CommandParser:
     parser = CommandParser(prog="modelfleet", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def stack_options(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--stack", default="dev", help="stack name (default: dev)")
+    def stack_options(command: argparse.ArgumentParser, scope: Any = None) -> None:
+        """``--stack`` (in ``scope``, a mutually exclusive group, if given) and ``--stack-file``."""
+        (scope or command).add_argument("--stack", default="dev", help="stack name (default: dev)")
         command.add_argument(
             "--stack-file", type=Path, help="read this file instead of stacks/Pulumi.<stack>.yaml"
         )
@@ -87,8 +89,12 @@ def _parser() -> CommandParser:
     dry_run_option(prices_refresh, "fetch and show which prices would change")
 
     validate = commands.add_parser("validate", help="check stack files without planning", read_only=True)
-    stack_options(validate)
-    validate.add_argument("--all", action="store_true", help="every stack in stacks/")
+    every = validate.add_mutually_exclusive_group()
+    stack_options(validate, scope=every)
+    every.add_argument("--all", action="store_true", help="every stack in stacks/")
+    validate.checks.append(
+        lambda a: "--stack-file names one stack's file: not with --all" if a.all and a.stack_file else None
+    )
     ops_cli.add_parsers(commands)
     selfservice_cli.add_parsers(commands)
     return parser

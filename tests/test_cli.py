@@ -190,3 +190,25 @@ def test_prices_refresh_dry_run_fetches_and_writes_nothing(tmp_path, monkeypatch
     assert table.read_bytes() == before
     printed = capsys.readouterr().out
     assert "nothing written: 2 of 3 prices would change" in printed and "ec2:t3.large, s3:gb-month" in printed
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["validate", "--all", "--stack", "prod"], "argument --stack: not allowed with argument --all"),
+        (
+            ["validate", "--all", "--stack-file", "x.yaml"],
+            "--stack-file names one stack's file: not with --all",
+        ),
+        (
+            ["loadtest", "--url", "http://127.0.0.1:8080", "--region", "eu-west-1"],
+            "--region goes with --endpoint",
+        ),
+        (
+            ["loadtest", "--url", "http://127.0.0.1:8080", "--stack-file", "x.yaml"],
+            "--stack-file goes with --stack",
+        ),
+    ],
+)
+def test_a_flag_the_command_would_ignore_is_refused(argv, error, capsys):
+    assert error in refused(argv, capsys)

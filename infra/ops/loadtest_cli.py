@@ -50,6 +50,16 @@ def add_loadtest_parser(commands: Any, target_options: Callable[..., None]) -> N
     command.add_argument("--instances", type=int, help="instances under load (default: 1 or the endpoint's)")
     command.add_argument("--write", action="store_true", help="store the target in the stack file")
     dry_run_option(command, "print the objectives and the rates it would offer; send nothing")
+    command.checks.append(_unused_flags)
+
+
+def _unused_flags(args: argparse.Namespace) -> str | None:
+    """Flags that only mean something beside another, refused alone rather than ignored."""
+    if args.region and not args.endpoint:
+        return "--region goes with --endpoint (--url is local; --stack brings its own region)"
+    if args.stack_file and not args.stack:
+        return "--stack-file goes with --stack and --model"
+    return None
 
 
 def _objectives(args: argparse.Namespace, target: ModelTarget | None) -> tuple[bytes, str, str, float, float]:
