@@ -10,6 +10,7 @@ from infra.catalog import RolloutSettings
 from infra.ops import endpoints, promote, sizing
 from infra.ops.gates import VariantMetrics, Verdict, evaluate
 from infra.ops.progress import Phase, Progress
+from infra.ops.rollout import Outcome
 from infra.ops.smoke import response_problems
 from infra.ops.steps import Step, plan_steps
 
@@ -191,3 +192,9 @@ def test_recommended_target_is_floor_of_rate_times_60_times_one_minus_headroom()
 def test_rate_schedule_is_geometric_and_bounded():
     assert sizing.rate_schedule(10, 2, 70) == [10, 20, 40, 70]
     assert len(sizing.rate_schedule(1, 1.01, 1e9)) == 20
+
+
+def test_only_the_listed_outcomes_count_as_success():
+    """A new outcome fails until someone decides it succeeds: success is never the default."""
+    assert {o for o in Outcome if o.succeeded} == {Outcome.PLANNED, Outcome.UNCHANGED, Outcome.COMPLETED}
+    assert not Outcome.ABORTED.succeeded and not Outcome.ROLLED_BACK.succeeded
