@@ -302,6 +302,19 @@ def test_a_rollout_that_cannot_record_its_progress_moves_no_traffic(aws, dev_tar
     assert weight_calls == [] and canary_percent(aws, dev_target) == 20
 
 
+def test_a_new_endpoint_configuration_during_a_bake_stops_the_rollout(aws, dev_target, weight_calls):
+    stand_up(aws, dev_target)
+    endpoint = sagemaker_backends[ACCOUNT][REGION].endpoints[dev_target.endpoint_name]
+
+    def pulumi_up(_seconds):  # moto has no UpdateEndpoint: what one leaves behind, with the same weights
+        if len(weight_calls) == 1:
+            endpoint.endpoint_config_name = "next"
+
+    with pytest.raises(OpsError, match=r"outside this rollout \(endpoint configuration next\)"):
+        rollout(aws, dev_target, FakeClock(on_sleep=pulumi_up))[0].run()
+    assert len(weight_calls) == 1 and recorded(aws, dev_target) is None  # the record is the old config's
+
+
 def test_dry_run_prints_the_plan_and_changes_nothing(aws, dev_target, weight_calls):
     stand_up(aws, dev_target)
     runner, output = rollout(aws, dev_target)
