@@ -309,6 +309,12 @@ class RolloutSettings(Strict):
     min_invocations: int = Field(
         100, ge=0, le=10_000_000, description="canary invocations before its metrics are judged"
     )
+    insufficient_data_hold_seconds: int = Field(
+        1800,
+        ge=0,
+        le=86_400,
+        description="longest extra bake while the canary has too few invocations to judge; then roll back",
+    )
     in_service_timeout_seconds: int = Field(
         1800, ge=10, le=14_400, description="longest wait for the endpoint to be InService"
     )

@@ -12,10 +12,12 @@ import json
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 from rich.console import Console
 
 from infra import images_refresh
+from infra.cli_args import CommandParser, dry_run_option
 from infra.ops import cli as ops_cli
 from infra.plan.cost import PriceTable, estimate
 from infra.plan.engine import PlanError, plan_stack
@@ -31,17 +33,20 @@ EXIT_INVALID_CONFIG = 2
 EXIT_POLICY_VIOLATION = 3
 
 
-def _parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="modelfleet", description=__doc__.splitlines()[0])
+def _parser() -> CommandParser:
+    parser = CommandParser(prog="modelfleet", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
-    def stack_options(command: argparse.ArgumentParser) -> None:
-        command.add_argument("--stack", default="dev", help="stack name (default: dev)")
+    def stack_options(command: argparse.ArgumentParser, scope: Any = None) -> None:
+        """``--stack`` (in ``scope``, a mutually exclusive group, if given) and ``--stack-file``."""
+        (scope or command).add_argument("--stack", default="dev", help="stack name (default: dev)")
         command.add_argument(
             "--stack-file", type=Path, help="read this file instead of stacks/Pulumi.<stack>.yaml"
         )
 
-    plan = commands.add_parser("plan", help="render a stack offline: no credentials, no Pulumi CLI")
+    plan = commands.add_parser(
+        "plan", help="render a stack offline: no credentials, no Pulumi CLI", read_only=True
+    )
     stack_options(plan)
     plan.add_argument("--out", type=Path, help="also write the plan as JSON to this file")
     plan.add_argument("--summary", action="store_true", help="counts and outputs only, no tree")
@@ -52,14 +57,16 @@ def _parser() -> argparse.ArgumentParser:
     )
 
     cost = commands.add_parser(
-        "cost", help="monthly cost estimate of a stack, per model, component, resource"
+        "cost", help="monthly cost estimate of a stack, per model, component, resource", read_only=True
     )
     stack_options(cost)
     cost.add_argument("--lines", action="store_true", help="also list every resource with its basis")
     cost.add_argument("--prices", type=Path, help="price table (default: infra/plan/prices/<region>.json)")
     cost.add_argument("--json", type=Path, dest="json_out", help="also write the estimate as JSON here")
 
-    diff = commands.add_parser("diff", help="what the working tree changes against a git revision, offline")
+    diff = commands.add_parser(
+        "diff", help="what the working tree changes against a git revision, offline", read_only=True
+    )
     diff.add_argument("--base", required=True, help="git revision to compare against, e.g. origin/main")
     which = diff.add_mutually_exclusive_group()
     which.add_argument("--stack", default="dev", help="stack name (default: dev)")
@@ -80,12 +87,17 @@ def _parser() -> argparse.ArgumentParser:
     prices_refresh.add_argument(
         "--out", type=Path, help="write here (default: the shipped table of that region)"
     )
+    dry_run_option(prices_refresh, "fetch and show which prices would change")
 
     images_refresh.add_parser(commands)
 
-    validate = commands.add_parser("validate", help="check stack files without planning")
-    stack_options(validate)
-    validate.add_argument("--all", action="store_true", help="every stack in stacks/")
+    validate = commands.add_parser("validate", help="check stack files without planning", read_only=True)
+    every = validate.add_mutually_exclusive_group()
+    stack_options(validate, scope=every)
+    every.add_argument("--all", action="store_true", help="every stack in stacks/")
+    validate.checks.append(
+        lambda a: "--stack-file names one stack's file: not with --all" if a.all and a.stack_file else None
+    )
     ops_cli.add_parsers(commands)
     selfservice_cli.add_parsers(commands)
     return parser
@@ -194,11 +206,22 @@ def _prices(args: argparse.Namespace, out: Console, err: Console) -> int:
     except (BotoCoreError, ClientError) as error:
         err.print(f"[red bold]✗ AWS Price List API:[/] {error}", highlight=False)
         return EXIT_PROGRAM_STOPPED
-    write_table(table, target)
-    out.print(f"[green]✓[/] {len(table['prices'])} prices written to {target}")
+    if args.dry_run:
+        changed = _changed_prices((previous or {}).get("prices", {}), table["prices"])
+        out.print(f"dry run, nothing written: {len(changed)} of {len(table['prices'])} prices would change "
+                  f"in {target}: {', '.join(changed) or 'none'}", markup=False, highlight=False)  # fmt: skip
+    else:
+        write_table(table, target)
+        out.print(f"[green]✓[/] {len(table['prices'])} prices written to {target}")
     if missing:
         out.print(f"[yellow]not returned by the API (previous value kept, if any):[/] {', '.join(missing)}")
     return 0
+
+
+def _changed_prices(old: dict, new: dict) -> list[str]:
+    """Keys whose price a refresh adds, removes or changes (pure)."""
+    usd = lambda prices, key: (prices.get(key) or {}).get("usd")  # noqa: E731
+    return sorted(k for k in old.keys() | new.keys() if usd(old, k) != usd(new, k))
 
 
 def _validate(args: argparse.Namespace, out: Console, err: Console) -> int:

@@ -26,6 +26,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from infra import image_digests, stack_images
+from infra.cli_args import dry_run_option
 from infra.failures import fail
 from infra.image_digests import Resolved
 from infra.stack_images import StackImage
@@ -40,13 +41,14 @@ MAX_REDIRECTS = 5  # registry.k8s.io answers with one redirect to its backing re
 
 
 def add_parser(commands: Any) -> None:
+
     images = commands.add_parser("images", help="the digest table of add-on and init-container images")
     images_commands = images.add_subparsers(dest="images_command", required=True)
     refresh_parser = images_commands.add_parser(
         "refresh", help="resolve every image's tag to a digest from its registry (needs network)"
     )
     refresh_parser.add_argument("--only", nargs="+", metavar="KEY", help="only these table keys")
-    refresh_parser.add_argument("--dry-run", action="store_true", help="resolve and report, write nothing")
+    dry_run_option(refresh_parser, "resolve and report, write nothing")
     refresh_parser.add_argument(
         "--table", type=Path, help="the table to refresh (default: infra/image_digests.json)"
     )

@@ -392,7 +392,8 @@ TIER_MODEL_DEFAULTS: dict[Tier, dict[str, Any]] = {
         "alarms": {"error_4xx_rate_percent": 20},
         "rollout": {"steps_percent": [50, 100], "bake_seconds": 60, "poll_seconds": 15,
                     "max_error_rate_increase_points": 2, "max_p99_latency_increase_percent": 50,
-                    "min_invocations": 10, "in_service_timeout_seconds": 1800},
+                    "min_invocations": 10, "insufficient_data_hold_seconds": 300,
+                    "in_service_timeout_seconds": 1800},
     },
     Tier.STAGING: {
         "data_capture": {"sampling_percent": 10},
@@ -401,7 +402,8 @@ TIER_MODEL_DEFAULTS: dict[Tier, dict[str, Any]] = {
         "alarms": {"error_4xx_rate_percent": 10},
         "rollout": {"steps_percent": [25, 50, 100], "bake_seconds": 300, "poll_seconds": 30,
                     "max_error_rate_increase_points": 1, "max_p99_latency_increase_percent": 30,
-                    "min_invocations": 50, "in_service_timeout_seconds": 1800},
+                    "min_invocations": 50, "insufficient_data_hold_seconds": 900,
+                    "in_service_timeout_seconds": 1800},
     },
     Tier.PROD: {
         "data_capture": {"sampling_percent": 20},
@@ -410,7 +412,8 @@ TIER_MODEL_DEFAULTS: dict[Tier, dict[str, Any]] = {
         "alarms": {"error_4xx_rate_percent": 5, "no_invocations_minutes": 30},
         "rollout": {"steps_percent": [10, 25, 50, 100], "bake_seconds": 600, "poll_seconds": 30,
                     "max_error_rate_increase_points": 0.5, "max_p99_latency_increase_percent": 20,
-                    "min_invocations": 200, "in_service_timeout_seconds": 3600},
+                    "min_invocations": 200, "insufficient_data_hold_seconds": 1800,
+                    "in_service_timeout_seconds": 3600},
     },
 }  # fmt: skip
 

@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import argparse
 import json
 import subprocess
 import sys
 
-from infra.cli import EXIT_INVALID_CONFIG, main
+import pytest
+
+from infra.cli import EXIT_INVALID_CONFIG, _parser, main
 from tests.conftest import ROOT
 
 THREE_MISTAKES = """\
@@ -71,3 +74,141 @@ def test_an_unknown_stack_is_an_invalid_config_exit(capsys, monkeypatch):
     monkeypatch.chdir(ROOT)
     assert main(["plan", "--stack", "qa"]) == EXIT_INVALID_CONFIG
     assert "Pulumi.qa.yaml: no such file" in capsys.readouterr().err
+
+
+def leaf_commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    """Every runnable subcommand, found by walking the parser: a new command is covered by itself."""
+    groups = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not groups:
+        yield path, parser
+    for group in groups:
+        for name, command in group.choices.items():
+            yield from leaf_commands(command, (*path, name))
+
+
+def minimal_argv(command: argparse.ArgumentParser) -> list[str]:
+    """The fewest arguments the command parses with: its required flags and positionals."""
+    chosen = {group._group_actions[0] for group in command._mutually_exclusive_groups if group.required}
+    argv: list[str] = []
+    for action in command._actions:
+        value = str(action.choices[0]) if action.choices else "x"
+        if action.option_strings and (action.required or action in chosen):
+            argv += [action.option_strings[-1], value]
+        elif not action.option_strings and action.nargs is None:
+            argv.append(value)
+    return argv
+
+
+COMMANDS = dict(leaf_commands(_parser()))
+IDS = [" ".join(path) for path in COMMANDS]
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    return _parser().parse_args(argv)
+
+
+def refused(argv: list[str], capsys) -> str:
+    with pytest.raises(SystemExit) as stopped:
+        parse(argv)
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and "Traceback" not in err
+    return err.strip().splitlines()[-1]
+
+
+def test_the_walk_finds_every_kind_of_command():
+    assert {("plan",), ("rollout",), ("promote",), ("prices", "refresh"), ("new-model",)} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS.items(), ids=IDS)
+def test_every_command_refuses_unknown_flags_and_arguments_in_every_position(path, command, capsys):
+    argv = minimal_argv(command)
+    parse([*path, *argv])  # the baseline parses, so each refusal below is about the one addition
+    assert "unrecognized arguments: --no-such-flag" in refused([*path, *argv, "--no-such-flag"], capsys)
+    assert "unrecognized arguments: --no-such-flag" in refused([*path, "--no-such-flag", *argv], capsys)
+    assert "unrecognized arguments: --no-such-flag" in refused(["--no-such-flag", *path, *argv], capsys)
+    line = refused([*path, *argv, "stray"], capsys)
+    assert "unrecognized arguments: stray" in line or "invalid choice: 'stray'" in line
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS.items(), ids=IDS)
+def test_flags_are_spelled_in_full_never_guessed_from_a_prefix(path, command, capsys):
+    argv = minimal_argv(command)
+    flags = [f for a in command._actions for f in a.option_strings if f.startswith("--") and f != "--help"]
+    assert flags
+    for flag in flags:
+        takes_value = command._option_string_actions[flag].nargs != 0
+        prefix = f"{flag[:-1]}=x" if takes_value else flag[:-1]
+        assert f"unrecognized arguments: {prefix}" in refused([*path, *argv, prefix], capsys)
+
+
+MODEL = ["--stack", "dev", "--model", "fraud-scorer"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [(["--skip-smoke"], "--skip-smoke"), (["--force", "--reason", "r"], "--force, --reason")],
+)
+def test_rollout_abort_refuses_the_flags_that_steer_a_rollout(flags, named, capsys):
+    assert parse(["rollout", *MODEL, *flags]).action is None
+    assert refused(["rollout", "abort", *MODEL, *flags], capsys) == (
+        f"modelfleet rollout: error: rollout abort takes no {named}"
+    )
+
+
+@pytest.mark.parametrize("command", ["rollout", "promote"])
+@pytest.mark.parametrize(
+    ("flags", "error"),
+    [
+        (["--force"], "--force needs --reason '<why, in words>'"),
+        (["--force", "--reason", " !? "], "--force needs --reason '<why, in words>'"),
+        (["--reason", "because"], "--reason goes with --force"),
+    ],
+)
+def test_force_takes_a_reason_in_words_and_a_reason_takes_force(command, flags, error, capsys):
+    assert error in refused([command, *MODEL, *flags], capsys)
+    parsed = parse([command, *MODEL, "--force", "--reason", "INC-12 approved"])
+    assert (parsed.force, parsed.reason) == (True, "INC-12 approved")
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS.items(), ids=IDS)
+def test_every_command_is_read_only_or_takes_dry_run(path, command):
+    """A command that changes AWS or files previews with --dry-run; only read-only ones may lack it."""
+    assert command.read_only != ("--dry-run" in command._option_string_actions)
+    if not command.read_only:
+        assert parse([*path, *minimal_argv(command), "--dry-run"]).dry_run
+
+
+def test_prices_refresh_dry_run_fetches_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    table = tmp_path / "eu-west-1.json"
+    table.write_text(json.dumps({"prices": {"kms:key-month": {"usd": 1.0}, "ec2:t3.large": {"usd": 0.09}}}))
+    before = table.read_bytes()
+    fresh = {
+        "prices": {"kms:key-month": {"usd": 1.0}, "ec2:t3.large": {"usd": 0.1}, "s3:gb-month": {"usd": 0.02}}
+    }
+    monkeypatch.setattr("infra.plan.prices_refresh.refresh", lambda client, region, previous: (fresh, []))
+    assert main(["prices", "refresh", "--region", "eu-west-1", "--out", str(table), "--dry-run"]) == 0
+    assert table.read_bytes() == before
+    printed = capsys.readouterr().out
+    assert "nothing written: 2 of 3 prices would change" in printed and "ec2:t3.large, s3:gb-month" in printed
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["validate", "--all", "--stack", "prod"], "argument --stack: not allowed with argument --all"),
+        (
+            ["validate", "--all", "--stack-file", "x.yaml"],
+            "--stack-file names one stack's file: not with --all",
+        ),
+        (
+            ["loadtest", "--url", "http://127.0.0.1:8080", "--region", "eu-west-1"],
+            "--region goes with --endpoint",
+        ),
+        (
+            ["loadtest", "--url", "http://127.0.0.1:8080", "--stack-file", "x.yaml"],
+            "--stack-file goes with --stack",
+        ),
+    ],
+)
+def test_a_flag_the_command_would_ignore_is_refused(argv, error, capsys):
+    assert error in refused(argv, capsys)

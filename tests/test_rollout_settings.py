@@ -21,6 +21,8 @@ def test_tiers_bake_longer_and_step_smaller_towards_prod():
     assert dev.steps_percent == [50, 100] and prod.steps_percent == [10, 25, 50, 100]
     assert dev.bake_seconds < staging.bake_seconds < prod.bake_seconds
     assert dev.max_error_rate_increase_points > prod.max_error_rate_increase_points
+    holds = [r.insufficient_data_hold_seconds for r in (dev, staging, prod)]
+    assert holds == [300, 900, 1800]  # a quiet canary waits longer for traffic towards prod, never forever
     assert prod.sample_payload is None
 
 
@@ -34,7 +36,7 @@ def test_bad_rollout_settings_are_all_listed_with_key_paths():
     assert found == [
         "modelfleet:models[0].rollout.bake_seconds: must be between 0 and 86400 (got -1)",
         "modelfleet:models[0].rollout.poll_sec: unknown key (did you mean 'poll_seconds'?); allowed keys: "
-        "bake_seconds, in_service_timeout_seconds, max_error_rate_increase_points, "
+        "bake_seconds, in_service_timeout_seconds, insufficient_data_hold_seconds, max_error_rate_increase_points, "
         "max_p99_latency_increase_percent, min_invocations, poll_seconds, sample_accept, "
         "sample_content_type, sample_payload, sample_response_keys, steps_percent",
         "modelfleet:models[0].rollout.steps_percent: must increase step by step (got [50, 25, 100])",

@@ -1,8 +1,8 @@
 """``modelfleet rollout | promote | smoke | loadtest``: day-2 commands, registered by ``infra.cli``.
 
-Exit codes: 0 done (or nothing to do); 1 the operation failed, rolled back, timed
-out or was refused; 2 invalid input (unknown stack, model or variant, bad flags),
-with nothing changed.
+Exit codes: 0 done (or nothing to do, or a dry run); 1 the operation failed, was
+rolled back or aborted before it completed, timed out or was refused; 2 invalid
+input (unknown stack, model or variant, bad flags), with nothing changed.
 """
 
 from __future__ import annotations
@@ -15,12 +15,14 @@ from typing import Any
 
 from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
+from rich.markup import escape
 
+from infra.cli_args import dry_run_option, force_options
 from infra.failures import fail
-from infra.ops import endpoints, promote
+from infra.ops import endpoints, progress, promote
 from infra.ops.clients import client
 from infra.ops.loadtest_cli import add_loadtest_parser, loadtest
-from infra.ops.rollout import Outcome, Rollout
+from infra.ops.rollout import Rollout
 from infra.ops.smoke import smoke
 from infra.ops.target import InvalidInput, ModelTarget, OpsError, load_project, resolve
 from infra.plan.stackfile import StackFileError
@@ -29,6 +31,7 @@ from infra.stackedit import StackDocument, StackEditError
 
 EXIT_FAILED = 1
 EXIT_INVALID = 2
+ROLLOUT_ONLY_FLAGS = {"--skip-smoke": "skip_smoke", "--force": "force", "--reason": "reason"}  # -> dest
 Handler = Callable[[argparse.Namespace, Console, Console], int]
 
 
@@ -65,12 +68,15 @@ def _rollout(args: argparse.Namespace, out: Console, err: Console) -> int:
     runner = Rollout(
         target, client("sagemaker", target.region), client("cloudwatch", target.region),
         client("sagemaker-runtime", target.region, read_timeout=70), out,
+        forced_reason=args.reason if args.force else None,
     )  # fmt: skip
     if args.action == "abort":
-        runner.abort()
-        return 0
-    outcome = runner.run(dry_run=args.dry_run, skip_smoke=args.skip_smoke)
-    return EXIT_FAILED if outcome is Outcome.ROLLED_BACK else 0
+        outcome = runner.abort(dry_run=args.dry_run)
+    else:
+        outcome = runner.run(dry_run=args.dry_run, skip_smoke=args.skip_smoke)
+    if not outcome.succeeded:
+        return fail(err, f"the rollout was {outcome.value} and did not complete", EXIT_FAILED)
+    return 0
 
 
 def _smoke(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -92,14 +98,10 @@ def _promote(args: argparse.Namespace, out: Console, err: Console) -> int:
     index = document.index_of("modelfleet:models", target.model.name)
     at = ("modelfleet:models", index, "variants")
     edit = promote.promote_edit(document.get(at), at)
-    if not args.force:
-        state = endpoints.describe(client("sagemaker", target.region), target.endpoint_name)
-        scaling = edit.phase == "remove" and promote.canary_is_scaling_target(
-            client("application-autoscaling", target.region), target.endpoint_name
-        )
-        problem = promote.endpoint_problem(edit.phase, state.canary_percent(), scaling)
-        if problem:
-            raise OpsError(problem)
+    if args.force:
+        out.print(f"[yellow]! forced, the live endpoint is not checked: {escape(args.reason)}[/]")
+    else:
+        _check_endpoint(target, edit.phase)
     promote.apply(document, edit)
     diff = difflib.unified_diff(
         document.original.splitlines(keepends=True), document.render().splitlines(keepends=True),
@@ -112,24 +114,52 @@ def _promote(args: argparse.Namespace, out: Console, err: Console) -> int:
     document.save()
     what = "stable runs the canary's version; canary weight 0" if edit.phase == "shift" else "canary removed"
     out.print(f"[green]✓[/] {target.stack_file}: {what}. Next, run in order:", soft_wrap=True)
-    for command in promote.next_commands(target.stack, target.model.name, edit.phase):
-        out.print(f"  {command}", highlight=False)
+    reason = args.reason if args.force else None
+    for command in promote.next_commands(
+        target.stack, target.model.name, edit.phase, reason, target.stack_file
+    ):
+        out.print(f"  {command}", markup=False, highlight=False, soft_wrap=True)
     return 0
+
+
+def _abort_takes_no_rollout_flags(args: argparse.Namespace) -> str | None:
+    """``rollout abort`` only moves traffic back: flags that steer a rollout would be ignored."""
+    given = [flag for flag, dest in ROLLOUT_ONLY_FLAGS.items() if getattr(args, dest)]
+    if args.action == "abort" and given:
+        return f"rollout abort takes no {', '.join(given)}"
+    return None
+
+
+def _check_endpoint(target: ModelTarget, phase: str) -> None:
+    """Refuse an edit the live endpoint is not ready for (``promote.endpoint_problem``)."""
+    sagemaker = client("sagemaker", target.region)
+    state = endpoints.describe(sagemaker, target.endpoint_name)
+    scaling = phase == "remove" and promote.canary_is_scaling_target(
+        client("application-autoscaling", target.region), target.endpoint_name
+    )
+    record = progress.read(sagemaker, state.arn, state.config_name) if phase == "shift" else None
+    problem = promote.endpoint_problem(phase, state.canary_percent(), scaling, record)
+    if problem:
+        raise OpsError(problem)
 
 
 def add_parsers(commands: Any) -> None:
     rollout = commands.add_parser("rollout", help="shift traffic to the canary step by step, gated")
     rollout.add_argument("action", nargs="?", choices=["abort"], help="abort: all traffic back to stable")
     target_options(rollout)
-    rollout.add_argument("--dry-run", action="store_true", help="print the plan, change nothing")
+    dry_run_option(rollout, "print the plan (with abort: the split it would reset)")
     rollout.add_argument("--skip-smoke", action="store_true", help="do not smoke-test the canary first")
+    force_options(rollout, "start although the canary's alarms are missing or in ALARM (not watched then)")
+    rollout.checks.append(_abort_takes_no_rollout_flags)
 
     promote_parser = commands.add_parser("promote", help="make the canary's version stable in the stack file")
     target_options(promote_parser)
-    promote_parser.add_argument("--dry-run", action="store_true", help="show the edit, write nothing")
-    promote_parser.add_argument("--force", action="store_true", help="skip the check of the live endpoint")
+    dry_run_option(promote_parser, "show the edit")
+    force_options(promote_parser, "skip the checks of the live endpoint")
 
-    smoke_parser = commands.add_parser("smoke", help="invoke the endpoint with the catalog's sample")
+    smoke_parser = commands.add_parser(
+        "smoke", help="invoke the endpoint with the catalog's sample", read_only=True
+    )
     target_options(smoke_parser)
     smoke_parser.add_argument("--variant", help="invoke this variant only (TargetVariant)")
 

@@ -1,8 +1,9 @@
 """A SageMaker endpoint's traffic split, read and changed with boto3.
 
-The endpoint itself is the rollout's state: ``describe_endpoint`` says where the
-split stands, so a rerun resumes and a finished rollout is a no-op. Every weight
-update is checked first (non-negative, not all zero) and every wait is bounded.
+``describe_endpoint`` says where the split stands and which endpoint configuration
+is deployed; with the progress recorded in the endpoint's tags (``progress``) that
+is all a rerun needs to resume. Every weight update is checked first
+(non-negative, not all zero) and every wait is bounded.
 """
 
 from __future__ import annotations
@@ -28,6 +29,8 @@ class EndpointState:
     instances: dict[str, int]
     guardrail_in_progress: bool  # a blue/green deployment from UpdateEndpoint is running
     failure_reason: str | None = None
+    arn: str = ""
+    config_name: str = ""  # a new one (pulumi up) resets the weights to the stack file's
 
     def canary_percent(self) -> float:
         """The canary's share of traffic in percent (weights are relative in SageMaker)."""
@@ -49,6 +52,8 @@ def state_from(description: Mapping[str, Any]) -> EndpointState:
         instances=counts,
         guardrail_in_progress="PendingDeploymentSummary" in description,
         failure_reason=description.get("FailureReason"),
+        arn=description.get("EndpointArn", ""),
+        config_name=description.get("EndpointConfigName", ""),
     )
 
 

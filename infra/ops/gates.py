@@ -2,14 +2,16 @@
 
 The canary is judged against the stable variant over the same minutes rather
 than against fixed thresholds alone, so a regression shows even while both
-variants are still inside the SLO. Metric gates wait for enough canary traffic
-to mean something; alarms always count.
+variants are still inside the SLO. Alarms always count. Metric gates need
+``min_invocations`` canary requests to mean something: with fewer, the verdict
+is ``NOT_JUDGED``, never healthy, and the rollout decides how long to wait.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from enum import Enum
 
 from infra.catalog import RolloutSettings
 
@@ -25,14 +27,33 @@ class VariantMetrics:
         return 100.0 * self.errors_5xx / self.invocations if self.invocations > 0 else 0.0
 
 
+class Verdict(Enum):
+    HEALTHY = "ok"
+    UNHEALTHY = "UNHEALTHY"
+    NOT_JUDGED = "not judged"  # too little canary traffic to compare with stable
+
+
 @dataclass(frozen=True)
 class GateDecision:
-    healthy: bool
-    reasons: list[str] = field(default_factory=list)  # why it is unhealthy
-    notes: list[str] = field(default_factory=list)  # what could not be judged yet
+    verdict: Verdict
+    reasons: list[str] = field(default_factory=list)  # why it is unhealthy, or why it cannot be judged
+    notes: list[str] = field(default_factory=list)  # what was left out of a verdict
+
+    @property
+    def healthy(self) -> bool:
+        return self.verdict is Verdict.HEALTHY
 
     def summary(self) -> str:
         return "; ".join(self.reasons or self.notes) or "all gates pass"
+
+
+def alarm_reasons(firing: Sequence[str], missing: Sequence[str] = ()) -> list[str]:
+    """Why alarms keep the canary from being judged: each one in ALARM, and how many do not exist."""
+    reasons = [f"alarm {name} is in ALARM" for name in firing]
+    if missing:
+        more = f" and {len(missing) - 1} more" if len(missing) > 1 else ""
+        reasons.append(f"{len(missing)} alarm(s) not found ({missing[0]}{more}): is the stack deployed?")
+    return reasons
 
 
 def evaluate(
@@ -40,16 +61,19 @@ def evaluate(
     stable: VariantMetrics,
     canary: VariantMetrics,
     settings: RolloutSettings,
+    alarms_missing: Sequence[str] = (),
 ) -> GateDecision:
-    """Healthy unless an alarm fires or the canary is worse than stable beyond the margins."""
-    reasons = [f"alarm {name} is in ALARM" for name in alarms_firing]
+    """Healthy unless an alarm fires or is gone, or the canary is worse than stable beyond the margins."""
+    reasons = alarm_reasons(alarms_firing, alarms_missing)
     notes: list[str] = []
     if canary.invocations < settings.min_invocations:
-        notes.append(
-            f"canary metrics not judged yet: {canary.invocations:.0f} of "
-            f"{settings.min_invocations} invocations"
+        quiet = (
+            f"not enough canary traffic to judge: {canary.invocations:.0f} of "
+            f"{settings.min_invocations} invocations (rollout.min_invocations)"
         )
-        return GateDecision(not reasons, reasons, notes)
+        if reasons:
+            return GateDecision(Verdict.UNHEALTHY, reasons, [quiet])
+        return GateDecision(Verdict.NOT_JUDGED, [quiet])
     error_gap = canary.error_rate_percent - stable.error_rate_percent
     if error_gap > settings.max_error_rate_increase_points:
         reasons.append(
@@ -65,4 +89,4 @@ def evaluate(
             )
     elif canary.p99_latency_ms is None or stable.p99_latency_ms is None:
         notes.append("p99 latency not compared: no datapoint for a variant yet")
-    return GateDecision(not reasons, reasons, notes)
+    return GateDecision(Verdict.UNHEALTHY if reasons else Verdict.HEALTHY, reasons, notes)

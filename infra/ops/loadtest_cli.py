@@ -17,10 +17,11 @@ import httpx
 from rich.console import Console
 from rich.markup import escape
 
+from infra.cli_args import dry_run_option
 from infra.ops import endpoints
 from infra.ops.clients import client
 from infra.ops.loadtest import LoadPlan, check_local_url, endpoint_sender, find_rate, http_sender
-from infra.ops.sizing import StepResult, rate_at_slo, recommend_target
+from infra.ops.sizing import StepResult, rate_at_slo, rate_schedule, recommend_target
 from infra.ops.target import InvalidInput, ModelTarget, load_project, resolve
 from infra.stackedit import StackDocument
 
@@ -48,6 +49,17 @@ def add_loadtest_parser(commands: Any, target_options: Callable[..., None]) -> N
     command.add_argument("--headroom", type=float, default=0.5, help="fraction kept free (AWS guidance: 0.5)")
     command.add_argument("--instances", type=int, help="instances under load (default: 1 or the endpoint's)")
     command.add_argument("--write", action="store_true", help="store the target in the stack file")
+    dry_run_option(command, "print the objectives and the rates it would offer; send nothing")
+    command.checks.append(_unused_flags)
+
+
+def _unused_flags(args: argparse.Namespace) -> str | None:
+    """Flags that only mean something beside another, refused alone rather than ignored."""
+    if args.region and not args.endpoint:
+        return "--region goes with --endpoint (--url is local; --stack brings its own region)"
+    if args.stack_file and not args.stack:
+        return "--stack-file goes with --stack and --model"
+    return None
 
 
 def _objectives(args: argparse.Namespace, target: ModelTarget | None) -> tuple[bytes, str, str, float, float]:
@@ -141,6 +153,9 @@ def loadtest(args: argparse.Namespace, out: Console, err: Console) -> int:
     instances = _instances(args, target)
     where = escape(args.url or args.endpoint)
     out.print(f"[bold]{where}[/]: SLO p99 ≤ {p99:g} ms, errors ≤ {errors:g} %; {instances} instance(s)")
+    if args.dry_run:
+        _show_dry_run(plan, target if args.write else None, out)
+        return 0
     steps = asyncio.run(_drive(args, plan, body, (content_type, accept), (p99, errors), out, target))
     best = rate_at_slo(steps, p99, errors)
     if best is None:
@@ -156,6 +171,17 @@ def loadtest(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.write and target is not None:
         _write(target, recommended, out)
     return 0
+
+
+def _show_dry_run(plan: LoadPlan, written_to: ModelTarget | None, out: Console) -> None:
+    rates = ", ".join(f"{r:.1f}" for r in rate_schedule(plan.start_rate, plan.factor, plan.max_rate))
+    out.print(
+        f"dry run, nothing sent: {plan.step_seconds:g} s steps at {rates} req/s until the SLO breaks, "
+        f"then {plan.refine_steps} bisections",
+        highlight=False,
+    )
+    if written_to is not None:
+        out.print(f"--write would store autoscaling.{TARGET_KEY} in {written_to.stack_file}; nothing written")
 
 
 def _write(target: ModelTarget, recommended: int, out: Console) -> None:

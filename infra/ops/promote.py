@@ -13,10 +13,13 @@ Each run of ``promote`` makes the next edit, judged from the file itself.
 
 from __future__ import annotations
 
+import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, Literal
 
+from infra.ops.progress import Phase, Progress
 from infra.ops.steps import TOLERANCE
 from infra.stackedit import KeyPath, StackDocument
 
@@ -49,20 +52,40 @@ def apply(document: StackDocument, edit: PromoteEdit) -> None:
         document.set(key, value)
 
 
-def next_commands(stack: str, model: str, phase: str) -> list[str]:
-    """What the operator runs after each edit, in order."""
+def next_commands(
+    stack: str, model: str, phase: str, forced_reason: str | None = None, stack_file: Path | None = None
+) -> list[str]:
+    """What the operator runs after each edit, in order.
+
+    A forced edit starts with committing it under a message that carries the
+    reason: the stack file's history is where a promotion is reviewed and kept.
+    """
     up = f"pulumi up --stack {stack}"
-    if phase == "shift":
-        return [up, f"modelfleet promote --stack {stack} --model {model}", up]
-    return [up]
+    steps = [up, f"modelfleet promote --stack {stack} --model {model}", up] if phase == "shift" else [up]
+    if forced_reason:
+        message = f"Promote {model} in {stack} ({phase}), forced: {forced_reason}"
+        steps.insert(0, f"git commit -m {shlex.quote(message)} -- {shlex.quote(str(stack_file or '.'))}")
+    return steps
 
 
-def endpoint_problem(phase: str, canary_percent: float, canary_is_scaling_target: bool) -> str | None:
-    """Why the deployed endpoint is not ready for this edit, if it is not (pure)."""
+def endpoint_problem(
+    phase: str, canary_percent: float, canary_is_scaling_target: bool, rollout: Progress | None = None
+) -> str | None:
+    """Why the deployed endpoint is not ready for this edit, if it is not (pure).
+
+    The first edit needs a finished rollout: the canary at 100 % *and* a ``completed``
+    record, because the weights alone look the same while the last step still bakes.
+    """
     if phase == "shift" and canary_percent < 100 - TOLERANCE:
         return (
             f"the canary takes {canary_percent:.1f} % of traffic: finish the rollout first "
             "(modelfleet rollout), or pass --force"
+        )
+    if phase == "shift" and (rollout is None or rollout.phase is not Phase.COMPLETED):
+        recorded = rollout.describe() if rollout else "none recorded"
+        return (
+            f"the canary takes 100 % but its last bake has not completed (progress: {recorded}): "
+            "run modelfleet rollout to finish it, or pass --force"
         )
     if phase == "remove" and (canary_percent > TOLERANCE or canary_is_scaling_target):
         return (

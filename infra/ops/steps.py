@@ -1,7 +1,9 @@
-"""Which rollout steps remain, decided from the canary's current share alone (pure).
+"""Which rollout steps remain, decided from the canary's current share (pure).
 
-Deciding from the endpoint's weights, not from a record of past runs, is what
-makes a rerun resume an interrupted rollout and a finished one do nothing.
+The endpoint's weights say which step a rollout reached, so a rerun resumes
+there. At 100 % they cannot say whether the last bake finished: only a
+``completed`` progress record does (``progress``), and without one the last step
+is baked again, never assumed healthy.
 """
 
 from __future__ import annotations
@@ -18,14 +20,15 @@ class Step:
     shift: bool  # False: the split is already here (a resumed step), bake it again
 
 
-def plan_steps(current_percent: float, steps_percent: Sequence[int]) -> list[Step]:
+def plan_steps(current_percent: float, steps_percent: Sequence[int], final_bake_done: bool) -> list[Step]:
     """Steps still to take from ``current_percent``.
 
     A rollout interrupted while baking a step resumes by baking that step again
-    before moving on, so no step counts as healthy without a full bake.
+    before moving on, so no step counts as healthy without a full bake; the last
+    one too, unless ``final_bake_done`` says it ran in full.
     """
     if current_percent >= 100 - TOLERANCE:
-        return []
+        return [] if final_bake_done else [Step(100, shift=False)]
     resumed = [Step(s, shift=False) for s in steps_percent if abs(s - current_percent) <= TOLERANCE and s > 0]
     ahead = [Step(s, shift=True) for s in steps_percent if s > current_percent + TOLERANCE]
     return resumed[:1] + ahead

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -98,16 +99,26 @@ def create_alarms(cloudwatch: Any, target: ModelTarget) -> None:
 
 
 def put_invocations(
-    cloudwatch: Any, target: ModelTarget, variant: str, invocations: float, errors: float
+    cloudwatch: Any,
+    target: ModelTarget,
+    variant: str,
+    invocations: float,
+    errors: float,
+    minutes: Iterable[int] = (0,),
+    start: float | None = None,
 ) -> None:
+    """One datapoint of each per minute offset from ``start`` (default: now), so bakes that read
+    later minutes, on a fake clock or a slow machine, see traffic too."""
     dimensions = [
         {"Name": "EndpointName", "Value": target.endpoint_name},
         {"Name": "VariantName", "Value": variant},
     ]
-    cloudwatch.put_metric_data(
-        Namespace="AWS/SageMaker",
-        MetricData=[
-            {"MetricName": "Invocations", "Dimensions": dimensions, "Value": invocations},
-            {"MetricName": "Invocation5XXErrors", "Dimensions": dimensions, "Value": errors},
-        ],
-    )
+    origin = time.time() if start is None else start
+    data = []
+    for minute in minutes:
+        at = datetime.fromtimestamp(origin + 60 * minute, UTC)
+        data += [
+            {"MetricName": "Invocations", "Dimensions": dimensions, "Value": invocations, "Timestamp": at},
+            {"MetricName": "Invocation5XXErrors", "Dimensions": dimensions, "Value": errors, "Timestamp": at},
+        ]
+    cloudwatch.put_metric_data(Namespace="AWS/SageMaker", MetricData=data)

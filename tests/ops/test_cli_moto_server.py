@@ -17,7 +17,7 @@ import pytest
 from infra.cli import main
 from infra.ops.target import load_project, resolve
 from tests.conftest import ROOT
-from tests.ops.conftest import REGION, create_alarms, deploy, edit_stack
+from tests.ops.conftest import REGION, create_alarms, deploy, edit_stack, put_invocations
 
 FAST = {"rollout.bake_seconds": 0, "rollout.poll_seconds": 1, "rollout.in_service_timeout_seconds": 10}
 ANSWER = {
@@ -25,6 +25,9 @@ ANSWER = {
     "ContentType": "application/json",
     "InvokedProductionVariant": "canary",
 }
+
+
+MINUTES = range(-2, 10)  # traffic in every minute a bake of this module can read
 
 
 def free_port() -> int:
@@ -79,6 +82,11 @@ def env(moto_server, monkeypatch, project_copy):
     return {"target": target, "root": project_copy, "variables": variables, **clients}
 
 
+def healthy_traffic(env) -> None:
+    for variant, invocations in (("stable", 1000), ("canary", 100)):
+        put_invocations(env["cloudwatch"], env["target"], variant, invocations, errors=0, minutes=MINUTES)
+
+
 def weights(env) -> dict[str, float]:
     described = env["sagemaker"].describe_endpoint(EndpointName=env["target"].endpoint_name)
     return {v["VariantName"]: v["DesiredWeight"] for v in described["ProductionVariants"]}
@@ -93,6 +101,7 @@ MODEL = ("--stack", "dev", "--model", "fraud-scorer")
 
 def test_rollout_then_promote_in_two_edits_as_the_operator_runs_them(env, capsys):
     stack_file = env["root"] / "stacks/Pulumi.dev.yaml"
+    healthy_traffic(env)
     assert run("rollout", *MODEL, "--dry-run") == 0
     assert weights(env) == {"stable": 80, "canary": 20}
     assert run("rollout", *MODEL) == 0
@@ -129,15 +138,131 @@ def test_rollout_then_promote_in_two_edits_as_the_operator_runs_them(env, capsys
     assert "has no canary to promote" in capsys.readouterr().err
 
 
-def test_an_alarm_rolls_back_with_exit_1_and_abort_is_exit_0(env, capsys):
-    env["cloudwatch"].set_alarm_state(
-        AlarmName=env["target"].alarm_names[3], StateValue="ALARM", StateReason="t"
-    )
+def test_a_canary_with_more_5xx_rolls_back_with_exit_1_and_abort_is_then_exit_0(env, capsys):
+    put_invocations(env["cloudwatch"], env["target"], "stable", invocations=1000, errors=0, minutes=MINUTES)
+    put_invocations(env["cloudwatch"], env["target"], "canary", invocations=100, errors=40, minutes=MINUTES)
     assert run("rollout", *MODEL) == 1
     assert weights(env) == {"stable": 100, "canary": 0}
-    assert "rolling back: alarm modelfleet-dev-fraud-scorer-" in capsys.readouterr().out
+    printed = capsys.readouterr()
+    assert "rolling back: canary 5XX rate 40.00 %" in printed.out
+    assert printed.err.strip() == "✗ the rollout was rolled back and did not complete"
+    assert progress_tags(env)["phase"] == "rolled-back"
     assert run("rollout", "abort", *MODEL) == 0
     assert "already on stable" in capsys.readouterr().out
+
+
+def test_a_canary_without_enough_traffic_holds_then_rolls_back_with_exit_1(env, capsys):
+    edit_stack(env["root"], "dev", "fraud-scorer", {"rollout.insufficient_data_hold_seconds": 2})
+    put_invocations(env["cloudwatch"], env["target"], "stable", invocations=1000, errors=0, minutes=MINUTES)
+    assert run("rollout", *MODEL) == 1
+    printed = capsys.readouterr().out
+    assert "holding the step: up to 2 s more" in printed
+    assert "rolling back: could not judge the canary in" in printed and "0 of 10 invocations" in printed
+    assert weights(env) == {"stable": 100, "canary": 0} and progress_tags(env)["phase"] == "rolled-back"
+
+
+def test_an_alarm_in_alarm_refuses_the_rollout_in_one_line_and_moves_nothing(env, capsys):
+    alarm = env["target"].alarm_names[3]
+    env["cloudwatch"].set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="t")
+    assert run("rollout", *MODEL) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("✗ refused, no traffic moved") and f"alarm {alarm} is in ALARM" in err
+    assert len(err.strip().splitlines()) == 1 and "Traceback" not in err
+    assert weights(env) == {"stable": 80, "canary": 20} and progress_tags(env) == {}
+
+
+def test_force_needs_a_reason_and_a_forced_rollout_prints_and_records_it(env, capsys):
+    env["cloudwatch"].delete_alarms(AlarmNames=list(env["target"].alarm_names[:2]))
+    healthy_traffic(env)
+    with pytest.raises(SystemExit) as stopped:
+        run("rollout", *MODEL, "--force")
+    assert stopped.value.code == 2 and "--force needs --reason" in capsys.readouterr().err
+    assert weights(env) == {"stable": 80, "canary": 20}
+
+    reason = "CHG-311: two alarms are being renamed; watched by hand"
+    assert run("rollout", *MODEL, "--force", "--reason", reason) == 0
+    assert f"! forced: {reason} (not watched in this run: 2 alarm(s) not found" in capsys.readouterr().out
+    assert weights(env) == {"stable": 0, "canary": 100}
+    assert progress_tags(env)["forced-reason"] == "CHG-311: two alarms are being renamed watched by hand"
+
+
+def test_promote_force_needs_a_reason_and_puts_it_in_the_commit_it_suggests(env, capsys):
+    stack_file = env["root"] / "stacks/Pulumi.dev.yaml"
+    before = stack_file.read_bytes()
+    with pytest.raises(SystemExit):
+        run("promote", *MODEL, "--force")
+    assert "--force needs --reason" in capsys.readouterr().err and stack_file.read_bytes() == before
+    assert run("promote", *MODEL, "--force", "--reason", "hotfix [v13] is live elsewhere", "--dry-run") == 0
+    printed = capsys.readouterr().out
+    assert "! forced, the live endpoint is not checked: hotfix [v13] is live elsewhere" in printed
+    assert stack_file.read_bytes() == before
+    assert run("promote", *MODEL, "--force", "--reason", "hotfix [v13] is live elsewhere") == 0
+    assert "git commit -m 'Promote fraud-scorer in dev (shift), forced: hotfix [v13] is live elsewhere'" in (
+        capsys.readouterr().out
+    )
+
+
+def test_abort_dry_run_moves_no_traffic_and_abort_then_does(env, capsys):
+    assert run("rollout", "abort", *MODEL, "--dry-run") == 0
+    assert weights(env) == {"stable": 80, "canary": 20}
+    assert "dry run, nothing changed" in capsys.readouterr().out
+    assert run("rollout", "abort", *MODEL) == 0
+    assert weights(env) == {"stable": 100, "canary": 0}
+
+
+def progress_tags(env) -> dict[str, str]:
+    arn = env["sagemaker"].describe_endpoint(EndpointName=env["target"].endpoint_name)["EndpointArn"]
+    tags = env["sagemaker"].list_tags(ResourceArn=arn)["Tags"]
+    return {t["Key"].removeprefix("modelfleet:rollout:"): t["Value"] for t in tags}
+
+
+def test_an_abort_from_another_shell_during_the_final_bake_fails_the_rollout(env):
+    edit_stack(
+        env["root"], "dev", "fraud-scorer", {"rollout.steps_percent": [100], "rollout.bake_seconds": 60}
+    )
+    rolling = subprocess.Popen(
+        [sys.executable, "-m", "infra.cli", "rollout", *MODEL, "--skip-smoke"], cwd=env["root"],
+        env={**os.environ, **env["variables"], "PYTHONPATH": str(ROOT)}, stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        deadline = time.monotonic() + 30
+        while weights(env)["canary"] != 100 and rolling.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert run("rollout", "abort", *MODEL) == 0
+        out, err = rolling.communicate(timeout=30)
+    finally:
+        rolling.kill()
+    assert rolling.returncode == 1, out + err
+    assert "✗ aborted" in out and "canary takes 100 % of traffic" not in out and "Traceback" not in err
+    assert err.strip() == "✗ the rollout was aborted and did not complete"
+    assert weights(env) == {"stable": 100, "canary": 0}
+    assert progress_tags(env)["phase"] == "aborted"
+
+
+def test_an_interrupted_final_bake_is_resumed_by_the_next_run(env, capsys):
+    target = env["target"]
+    env["sagemaker"].update_endpoint_weights_and_capacities(
+        EndpointName=target.endpoint_name,
+        DesiredWeightsAndCapacities=[{"VariantName": "stable", "DesiredWeight": 0},
+                                     {"VariantName": "canary", "DesiredWeight": 100}],
+    )  # fmt: skip
+    arn = env["sagemaker"].describe_endpoint(EndpointName=target.endpoint_name)["EndpointArn"]
+    interrupted = {"phase": "baking", "step": "100", "config": f"{target.endpoint_name}-config",
+                   "started": "2025-03-01T09:30:00Z", "updated": "2025-03-01T09:31:00Z"}  # fmt: skip
+    env["sagemaker"].add_tags(
+        ResourceArn=arn, Tags=[{"Key": f"modelfleet:rollout:{k}", "Value": v} for k, v in interrupted.items()]
+    )
+    healthy_traffic(env)
+    assert run("promote", *MODEL, "--dry-run") == 1  # not finished: nothing to promote yet
+    assert "its last bake has not completed (progress: baking at 100 %" in capsys.readouterr().err
+    assert run("rollout", *MODEL) == 0
+    assert "bake again (resumed)" in capsys.readouterr().out
+    assert (
+        progress_tags(env)["phase"] == "completed" and progress_tags(env)["started"] == "2025-03-01T09:30:00Z"
+    )
+    assert run("rollout", *MODEL) == 0
+    assert "nothing to do" in capsys.readouterr().out
 
 
 def test_smoke_targets_a_variant_and_fails_on_a_bad_answer(env, capsys):

@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+
 import pytest
 
 from infra.catalog import RolloutSettings
 from infra.ops import endpoints, promote, sizing
-from infra.ops.gates import VariantMetrics, evaluate
+from infra.ops.gates import VariantMetrics, Verdict, evaluate
+from infra.ops.progress import Phase, Progress
+from infra.ops.rollout import Outcome
 from infra.ops.smoke import response_problems
 from infra.ops.steps import Step, plan_steps
 
@@ -16,14 +20,19 @@ SETTINGS = RolloutSettings(min_invocations=100, max_error_rate_increase_points=0
 
 
 def test_steps_start_above_the_current_share_and_end_at_100():
-    assert plan_steps(0, STEPS) == [Step(10, True), Step(25, True), Step(50, True), Step(100, True)]
-    assert plan_steps(20, STEPS) == [Step(25, True), Step(50, True), Step(100, True)]
+    assert plan_steps(0, STEPS, False) == [Step(10, True), Step(25, True), Step(50, True), Step(100, True)]
+    assert plan_steps(20, STEPS, False) == [Step(25, True), Step(50, True), Step(100, True)]
 
 
 def test_a_rollout_stopped_at_a_step_bakes_it_again_and_a_finished_one_does_nothing():
-    assert plan_steps(25.000001, STEPS) == [Step(25, False), Step(50, True), Step(100, True)]
-    assert plan_steps(100, STEPS) == []
-    assert plan_steps(99.999, STEPS) == []
+    assert plan_steps(25.000001, STEPS, False) == [Step(25, False), Step(50, True), Step(100, True)]
+    assert plan_steps(100, STEPS, final_bake_done=True) == []
+    assert plan_steps(99.999, STEPS, final_bake_done=True) == []
+
+
+@pytest.mark.parametrize("percent", [100, 99.999])
+def test_at_100_percent_without_a_completed_bake_the_last_step_bakes_again(percent):
+    assert plan_steps(percent, STEPS, final_bake_done=False) == [Step(100, shift=False)]
 
 
 @pytest.mark.parametrize("percent", [0, 10, 33.3, 100])
@@ -64,9 +73,21 @@ def test_any_alarm_fails_even_before_there_is_canary_traffic():
     assert not decision.healthy and decision.reasons == ["alarm a-p99 is in ALARM"]
 
 
-def test_too_little_canary_traffic_is_noted_not_judged():
+def test_a_missing_alarm_fails_the_gates_like_one_in_alarm():
+    decision = evaluate([], VariantMetrics(1000), VariantMetrics(1000), SETTINGS, alarms_missing=["a", "b"])
+    assert not decision.healthy
+    assert decision.reasons == ["2 alarm(s) not found (a and 1 more): is the stack deployed?"]
+
+
+def test_too_little_canary_traffic_is_not_judged_and_never_healthy():
     decision = evaluate([], VariantMetrics(1000, 0, 40), VariantMetrics(20, 20, 900), SETTINGS)
-    assert decision.healthy and "20 of 100 invocations" in decision.notes[0]
+    assert decision.verdict is Verdict.NOT_JUDGED and not decision.healthy
+    assert (
+        decision.summary()
+        == "not enough canary traffic to judge: 20 of 100 invocations (rollout.min_invocations)"
+    )
+    firing = evaluate(["a-p99"], VariantMetrics(1000), VariantMetrics(20), SETTINGS)
+    assert firing.verdict is Verdict.UNHEALTHY and firing.reasons == ["alarm a-p99 is in ALARM"]
 
 
 def test_error_rate_margin_is_in_points_over_stable():
@@ -125,11 +146,23 @@ def test_promote_then_removes_a_parked_canary_identical_to_stable():
     assert promote.next_commands("dev", "m", "remove") == ["pulumi up --stack dev"]
 
 
+def record(phase: Phase, step: float = 100) -> Progress:
+    moment = datetime(2025, 3, 1, 9, 30, tzinfo=UTC)
+    return Progress(phase, step, "modelfleet-dev-fraud-scorer-config", moment, moment)
+
+
 def test_promote_checks_the_live_endpoint_is_where_each_edit_expects():
-    assert "finish the rollout first" in promote.endpoint_problem("shift", 50, False)
-    assert promote.endpoint_problem("shift", 100, True) is None
+    assert "finish the rollout first" in promote.endpoint_problem("shift", 50, False, record(Phase.COMPLETED))
+    assert promote.endpoint_problem("shift", 100, True, record(Phase.COMPLETED)) is None
     assert "run pulumi up first" in promote.endpoint_problem("remove", 0, True)
     assert promote.endpoint_problem("remove", 0, False) is None
+
+
+@pytest.mark.parametrize("found", [None, record(Phase.BAKING), record(Phase.ABORTED)])
+def test_promote_refuses_a_canary_at_100_percent_whose_last_bake_has_not_completed(found):
+    problem = promote.endpoint_problem("shift", 100, False, found)
+    assert "its last bake has not completed" in problem
+    assert (found.describe() if found else "none recorded") in problem
 
 
 def test_percentiles_are_nearest_rank():
@@ -159,3 +192,9 @@ def test_recommended_target_is_floor_of_rate_times_60_times_one_minus_headroom()
 def test_rate_schedule_is_geometric_and_bounded():
     assert sizing.rate_schedule(10, 2, 70) == [10, 20, 40, 70]
     assert len(sizing.rate_schedule(1, 1.01, 1e9)) == 20
+
+
+def test_only_the_listed_outcomes_count_as_success():
+    """A new outcome fails until someone decides it succeeds: success is never the default."""
+    assert {o for o in Outcome if o.succeeded} == {Outcome.PLANNED, Outcome.UNCHANGED, Outcome.COMPLETED}
+    assert not Outcome.ABORTED.succeeded and not Outcome.ROLLED_BACK.succeeded

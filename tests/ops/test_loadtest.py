@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import json
+import socket
 
 import pytest
 from modelfleet_serving.make_examples import make_sklearn
@@ -66,3 +67,25 @@ def test_loadtest_against_the_local_server_recommends_and_writes_a_target(
     written = document.get("modelfleet:models[0].autoscaling.target_invocations_per_instance_per_minute")
     assert written in (600, 1200)  # floor(20 or 40 req/s * 60 * (1 - 0.5))
     assert f"target_invocations_per_instance_per_minute: {written} written to" in printed.replace("\n", " ")
+
+
+def test_loadtest_dry_run_sends_nothing_and_writes_nothing(project_copy, monkeypatch, capsys):
+    monkeypatch.chdir(project_copy)
+    stack_file = project_copy / "stacks/Pulumi.dev.yaml"
+    before = stack_file.read_bytes()
+    with socket.socket() as listener:
+        listener.bind(("127.0.0.1", 0))
+        listener.listen()
+        listener.setblocking(False)
+        url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+        code = main([
+            "loadtest", "--url", url, "--stack", "dev", "--model", "fraud-scorer", "--payload", ROW,
+            "--slo-p99-ms", "250", "--start-rate", "20", "--max-rate", "40", "--factor", "2", "--write",
+            "--dry-run",
+        ])  # fmt: skip
+        with pytest.raises(BlockingIOError):
+            listener.accept()  # no connection was ever made
+    printed = capsys.readouterr().out
+    assert code == 0, printed
+    assert "nothing sent: 10 s steps at 20.0, 40.0 req/s" in printed and "nothing written" in printed
+    assert stack_file.read_bytes() == before
