@@ -80,6 +80,15 @@ def _parser() -> argparse.ArgumentParser:
         "--out", type=Path, help="write here (default: the shipped table of that region)"
     )
 
+    export = commands.add_parser(
+        "export", help="write a stack for IaC scanners: a Terraform plan (AWS) and Kubernetes manifests"
+    )
+    stack_options(export)
+    export.add_argument("--all", action="store_true", help="every stack in stacks/")
+    export.add_argument(
+        "--out-dir", type=Path, default=Path("."), help="write <stack>.tfplan.json and <stack>.k8s.yaml here"
+    )
+
     validate = commands.add_parser("validate", help="check stack files without planning")
     stack_options(validate)
     validate.add_argument("--all", action="store_true", help="every stack in stacks/")
@@ -198,6 +207,26 @@ def _prices(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
+def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from infra.plan import export  # noqa: PLC0415
+
+    try:
+        project = read_project(find_root(Path.cwd()))
+        for stack in project.stacks() if args.all else [args.stack]:
+            plan = plan_stack(stack, root=project.root, stack_file=None if args.all else args.stack_file)
+            written = export.write(plan, args.out_dir)
+            out.print(f"[green]✓[/] {written.summary()}", highlight=False)
+            if written.undecided:
+                types = ", ".join(written.undecided_types)
+                err.print(f"[yellow]! {stack}: not exported, undecided in infra/plan/export.py:[/] {types}")
+    except (SettingsError, StackFileError) as error:
+        return _report_invalid(err, str(args.stack_file or f"stack {args.stack}"), error)
+    except PlanError as error:
+        err.print(f"[red bold]✗ stack stopped:[/] {error}", highlight=False)
+        return EXIT_PROGRAM_STOPPED
+    return 0
+
+
 def _validate(args: argparse.Namespace, out: Console, err: Console) -> int:
     try:
         project = read_project(find_root(Path.cwd()))
@@ -226,6 +255,7 @@ def main(argv: list[str] | None = None) -> int:
         "cost": _cost,
         "prices": _prices,
         "diff": _diff,
+        "export": _export,
         **ops_cli.HANDLERS,
         **selfservice_cli.HANDLERS,
     }
