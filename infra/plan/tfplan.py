@@ -31,7 +31,7 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from infra.plan.model import COMPUTED, PlannedResource
+from infra.plan.model import COMPUTED, SECRET, PlannedResource
 from infra.plan.tfnames import tf_attribute, tf_type, tf_values
 
 FORMAT_VERSION = "1.0"
@@ -76,7 +76,7 @@ def _produced(resource: PlannedResource, address: str, *, echoes: bool) -> dict[
         given = attribute in resource.inputs
         if given != echoes or (echoes and not _IDENTIFIER.search(attribute)):
             continue
-        if isinstance(value, str) and value not in (COMPUTED, "") and value not in produced:
+        if isinstance(value, str) and value not in (COMPUTED, SECRET, "") and value not in produced:
             produced[value] = f"{address}.{tf_attribute(resource.type, attribute)}"
     return produced
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from infra.plan.model import PlannedResource
+from infra.plan.model import SECRET, PlannedResource
 from infra.plan.tfplan import AWS_PROVIDER, address_name, terraform_plan
 
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/k-1"
@@ -89,6 +89,20 @@ def test_a_setting_a_dependency_was_given_is_not_a_reference_to_it():
         "default_action": [
             {"target_group_arn": {"references": ["aws_lb_target_group.tg.id", "aws_lb_target_group.tg"]}}
         ]
+    }
+
+
+def test_masked_secrets_are_never_references():
+    secret = resource("aws:secretsmanager/secret:Secret", "token", {}, id="token", outputs={"arn": SECRET})
+    version = resource(
+        "aws:secretsmanager/secretVersion:SecretVersion",
+        "token-v1",
+        {"secretId": "token", "secretString": SECRET},
+        depends_on=[secret.urn],
+    )
+    document = terraform_plan([secret, version], "eu-west-1")
+    assert planned(document, "aws_secretsmanager_secret_version.token-v1")["values"] == {
+        "secret_string": SECRET
     }
 
 
