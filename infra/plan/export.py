@@ -93,9 +93,20 @@ def split(plan: Plan) -> Export:
     return export
 
 
+SUFFIXES = {TERRAFORM_PLAN: ".tfplan.json", KUBERNETES: ".k8s.yaml"}
+
+
 def files(out_dir: Path, stack: str) -> dict[str, Path]:
     """Where the export of ``stack`` goes: one file per format."""
-    return {TERRAFORM_PLAN: out_dir / f"{stack}.tfplan.json", KUBERNETES: out_dir / f"{stack}.k8s.yaml"}
+    return {target: out_dir / f"{stack}{suffix}" for target, suffix in SUFFIXES.items()}
+
+
+def stack_of(file_name: str) -> str | None:
+    """The stack an exported file belongs to, or None for a file the export did not write."""
+    for suffix in SUFFIXES.values():
+        if file_name.endswith(suffix):
+            return file_name.removesuffix(suffix)
+    return None
 
 
 def write(plan: Plan, out_dir: Path) -> Export:

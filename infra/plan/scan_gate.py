@@ -39,6 +39,8 @@ from typing import Any
 
 from ruamel.yaml import YAML
 
+from infra.plan.export import SUFFIXES, TERRAFORM_PLAN, stack_of
+
 CHECK_ID = re.compile(r"^CKV2?_[A-Z0-9]+_\d+$")
 TODO = "TODO-FIX:"
 
@@ -67,9 +69,8 @@ class Finding:
     guideline: str = ""
 
     @property
-    def stack(self) -> str:
-        """The stack a finding is in: exported files are named ``<stack>.<format>``."""
-        return self.file.split(".", 1)[0]
+    def stack(self) -> str | None:
+        return stack_of(self.file)
 
 
 def load_suppressions(path: Path) -> tuple[list[Suppression], list[str]]:
@@ -137,7 +138,7 @@ def judge(
 def unknown_types(scanned: Path, known: set[str]) -> list[str]:
     """``file: type`` for each resource type in the exported plans that is not in ``known``."""
     unknown = []
-    for path in sorted(scanned.glob("*.tfplan.json")):
+    for path in sorted(scanned.glob(f"*{SUFFIXES[TERRAFORM_PLAN]}")):
         resources = json.loads(path.read_text(encoding="utf-8"))["planned_values"]["root_module"]["resources"]
         unknown += [f"{path.name}: {t}" for t in sorted({r["type"] for r in resources} - known)]
     return unknown
@@ -155,7 +156,7 @@ def main(argv: list[str] | None = None) -> int:
     failed, ran, files, errors = read_report(json.loads(args.report.read_text(encoding="utf-8")))
     open_findings, stale = judge(failed, ran, suppressions)
     problems += stale + [f"checkov could not parse: {error}" for error in errors]
-    exported = sorted(p.name for p in args.scanned.iterdir() if p.suffix in (".json", ".yaml"))
+    exported = sorted(p.name for p in args.scanned.iterdir() if stack_of(p.name))
     problems += [f"{name}: checkov checked nothing in it" for name in exported if name not in files]
     if args.terraform_types:
         known = set(args.terraform_types.read_text(encoding="utf-8").split())

@@ -84,3 +84,11 @@ def test_links_between_resources_survive_the_export(shipped_plans, tmp_path):
         if a.startswith("aws_s3_bucket_server_side_encryption_configuration.")
     )
     assert encryption["bucket"]["references"][-1].startswith("aws_s3_bucket.")
+
+
+@pytest.mark.parametrize(
+    ("file_name", "stack"),
+    [("prod.tfplan.json", "prod"), ("dev.k8s.yaml", "dev"), ("checkov.report", None), ("prod.json", None)],
+)
+def test_an_exported_file_names_its_stack(file_name, stack):
+    assert export.stack_of(file_name) == stack
