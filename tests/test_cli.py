@@ -212,3 +212,21 @@ def test_prices_refresh_dry_run_fetches_and_writes_nothing(tmp_path, monkeypatch
 )
 def test_a_flag_the_command_would_ignore_is_refused(argv, error, capsys):
     assert error in refused(argv, capsys)
+
+
+def test_export_writes_a_terraform_plan_and_manifests_for_a_stack(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["export", "--stack", "dev", "--out-dir", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dev.k8s.yaml", "dev.tfplan.json"]
+    document = json.loads((tmp_path / "dev.tfplan.json").read_text())
+    assert {"aws_vpc", "aws_eks_cluster"} <= {
+        r["type"] for r in document["planned_values"]["root_module"]["resources"]
+    }
+    assert "dev: " in capsys.readouterr().out
+
+
+def test_export_of_an_unknown_stack_is_an_invalid_config_exit(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["export", "--stack", "qa", "--out-dir", str(tmp_path)]) == EXIT_INVALID_CONFIG
+    assert "Pulumi.qa.yaml: no such file" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
