@@ -51,3 +51,34 @@ def test_service_trust_is_pinned_to_the_account():
     statement = trust["Statement"][0]
     assert statement["Condition"]["StringEquals"] == {"aws:SourceAccount": "111122223333"}
     assert statement["Action"] == "sts:AssumeRole"
+
+
+CLUSTER_ARN = "arn:aws:eks:eu-west-1:111122223333:cluster/modelfleet-prod"
+
+
+def test_cluster_autoscaler_resizes_and_reads_only_its_own_cluster():
+    statements = {s["Sid"]: s for s in iam.cluster_autoscaler_policy(CLUSTER_ARN)["Statement"]}
+    assert statements["ReadOwnNodeGroups"]["Resource"] == [
+        "arn:aws:eks:eu-west-1:111122223333:nodegroup/modelfleet-prod/*/*"
+    ]
+    assert statements["ResizeOwnNodeGroups"]["Condition"] == {
+        "StringEquals": {
+            "aws:ResourceTag/k8s.io/cluster-autoscaler/enabled": "true",
+            "aws:ResourceTag/k8s.io/cluster-autoscaler/modelfleet-prod": "owned",
+        }
+    }
+    assert "eks:DescribeNodegroup" not in statements["DiscoverNodeGroups"]["Action"]
+
+
+def test_load_balancer_controller_registers_pods_only_in_its_clusters_target_groups():
+    vpc = "arn:aws:ec2:eu-west-1:111122223333:vpc/vpc-1"
+    policy = iam.target_group_binding_policy("aws", "eu-west-1", "111122223333", vpc, "modelfleet-prod")
+    statements = {s["Sid"]: s for s in policy["Statement"]}
+    assert statements["RegisterPods"]["Condition"] == {
+        "StringEquals": {"aws:ResourceTag/elbv2.k8s.aws/cluster": "modelfleet-prod"}
+    }
+    assert statements["OpenPodsToTheLoadBalancer"]["Condition"] == {"ArnEquals": {"ec2:Vpc": vpc}}
+    changes = [
+        a for s in policy["Statement"] for a in s["Action"] if not a.split(":")[1].startswith("Describe")
+    ]
+    assert not any(a.split(":")[1].startswith(("Create", "Delete", "Modify")) for a in changes)

@@ -230,3 +230,13 @@ def test_pod_identity_roles_trust_only_their_cluster(shipped_plans):
     for role in roles:
         condition = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]
         assert condition["ArnEquals"] == {"aws:SourceArn": cluster.outputs["arn"]}
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_every_cluster_runs_a_version_in_standard_support_with_an_explicit_upgrade_policy(
+    shipped_plans, stack
+):
+    (cluster,) = shipped_plans[stack].of_type("aws:eks/cluster:Cluster")
+    assert cluster.inputs["upgradePolicy"] == {"supportType": "EXTENDED"}
+    version = eks_versions.VERSIONS[cluster.inputs["version"]]
+    assert version.support(eks_versions.today()) is eks_versions.Support.STANDARD
