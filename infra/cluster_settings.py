@@ -111,7 +111,7 @@ class ClusterSettings(Strict):
     )
     allow_extended_support: bool = Field(
         False,
-        description="acknowledge extended-support fees ($0.60 instead of $0.10 per cluster-hour); "
+        description="acknowledge the extended-support rate for the control plane (see `modelfleet cost`); "
         "prod refuses a version past standard support without it",
     )
     endpoint_public_access_cidrs: list[Cidr] = Field(
@@ -166,7 +166,8 @@ def deployer_problems(cluster: ClusterSettings, prod: bool) -> list[tuple[tuple[
 
 
 def support_problems(cluster: ClusterSettings, prod: bool, today: date) -> list[tuple[tuple[str, ...], str]]:
-    """Extended support costs six times standard: prod must say it accepts that, and EKS must allow it."""
+    """Extended support costs more (the price table's eks:cluster-hour-extended-support): prod must
+    say it accepts that, and EKS must allow it."""
     version = eks_versions.VERSIONS[cluster.version]
     if version.support(today) is not eks_versions.Support.EXTENDED:
         return []
@@ -194,7 +195,7 @@ def support_warnings(cluster: ClusterSettings, today: date) -> list[str]:
     if support is eks_versions.Support.EXTENDED:
         return [
             f"modelfleet:cluster.version: Kubernetes {cluster.version} is in extended support since "
-            f"{version.end_of_standard.isoformat()} ($0.60 instead of $0.10 per cluster-hour) until "
+            f"{version.end_of_standard.isoformat()} (billed at the extended-support rate) until "
             f"{version.end_of_extended.isoformat()}; upgrade to {_choices(today)}"
         ]
     if support is eks_versions.Support.STANDARD and left <= eks_versions.UPGRADE_WARNING_DAYS:

@@ -9,8 +9,8 @@ Image digests are not here: ``image_digests.json`` holds them, per tag.
 Support dates are Amazon EKS's release calendar ("Understand the Kubernetes
 version lifecycle on EKS", docs.aws.amazon.com/eks/latest/userguide/kubernetes-versions.html):
 standard support lasts 14 months from the EKS release, extended support 12 more,
-after which EKS upgrades the control plane itself. Extended support costs
-$0.60 per cluster-hour instead of $0.10 (aws.amazon.com/eks/pricing).
+after which EKS upgrades the control plane itself. Extended support is billed at
+a higher rate, which the price tables hold (eks:cluster-hour-extended-support).
 Add-on versions are those ``aws eks describe-addon-versions --kubernetes-version``
 lists for the minor (the AWS docs' add-on pages carry the same table).
 """

@@ -31,7 +31,12 @@ AWS_NAME_LIMITS: dict[str, int] = {
     "aws:s3/bucketV2:BucketV2": 63,
     "aws:sns/topic:Topic": 256,
     "aws:eks/cluster:Cluster": 100,
+    # CloudWatch Logs PutDeliverySource / PutDeliveryDestination: names of 1-60 characters.
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource": 60,
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination": 60,
 }
+# S3 bucket_prefix: the provider appends 26 characters to it, and bucket names stop at 63.
+BUCKET_PREFIX_LIMIT = AWS_NAME_LIMITS["aws:s3/bucket:Bucket"] - 26
 SAGEMAKER_ENDPOINT_NAME_LIMIT = 63  # aws-native:sagemaker:Endpoint endpointName
 
 # The longest stack (environment) name: a readable prefix, modelfleet-<env>-, on every name.

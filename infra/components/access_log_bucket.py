@@ -67,8 +67,8 @@ def log_delivery_bucket_policy(bucket_arn: str, account_id: str, source_arns: st
 class AccessLogBucketArgs:
     """One stack's access-log store: named per environment, kept as long as its other logs."""
 
-    bucket_prefix: str  # S3 bucket_prefix: at most 37 characters
-    destination_name: str  # the CloudWatch Logs delivery destination, 1-60 characters
+    bucket_prefix: str  # S3 bucket_prefix, within naming.BUCKET_PREFIX_LIMIT
+    destination_name: str  # the CloudWatch Logs delivery destination (naming.AWS_NAME_LIMITS)
     key_alias: str
     region: str
     account_id: pulumi.Input[str]

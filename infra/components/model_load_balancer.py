@@ -33,7 +33,8 @@ ACCESS_LOG_TYPE = "ALB_ACCESS_LOGS"  # CloudWatch Logs delivery source log type 
 class ModelLoadBalancerArgs:
     """One model's front door: where it lives, how traffic splits, where logs and alarms go."""
 
-    label: str  # e.g. modelfleet-prod-summarizer, for Name tags and the log delivery source
+    label: str  # e.g. modelfleet-prod-summarizer, for Name tags
+    access_log_source_name: str  # the load balancer's CloudWatch Logs delivery source, unique per region
     vpc_id: pulumi.Input[str]
     vpc_cidr: str
     private_subnet_ids: Sequence[pulumi.Input[str]]
@@ -161,7 +162,7 @@ class ModelLoadBalancer(pulumi.ComponentResource):
             )
         logs = aws.cloudwatch.LogDeliverySource(
             f"{name}-access-logs",
-            name=args.label[:60],  # delivery source names: 1-60 characters
+            name=args.access_log_source_name,
             log_type=ACCESS_LOG_TYPE,
             resource_arn=self.load_balancer.arn,
             tags=dict(args.tags),

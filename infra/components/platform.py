@@ -57,6 +57,10 @@ def network_args(args: PlatformArgs) -> NetworkArgs:
     )
 
 
+DELIVERY_SOURCE = "aws:cloudwatch/logDeliverySource:LogDeliverySource"
+DELIVERY_DESTINATION = "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination"
+
+
 class Platform(pulumi.ComponentResource):
     network: Network
     model_endpoints: dict[str, SageMakerModelEndpoint]
@@ -180,8 +184,10 @@ class Platform(pulumi.ComponentResource):
         access_logs = AccessLogBucket(
             f"{name}-lb-access-logs",
             AccessLogBucketArgs(
-                bucket_prefix=naming.name(env, "lb-logs-", max_length=37),
-                destination_name=naming.name(env, "lb-access-logs", max_length=60),
+                bucket_prefix=naming.name(env, "lb-logs-", max_length=naming.BUCKET_PREFIX_LIMIT),
+                destination_name=naming.name(
+                    env, "lb-access-logs", max_length=naming.AWS_NAME_LIMITS[DELIVERY_DESTINATION]
+                ),
                 key_alias=naming.name(env, "lb-access-logs"),
                 region=settings.region,
                 account_id=args.account_id,
@@ -215,6 +221,9 @@ class Platform(pulumi.ComponentResource):
             f"{name}-{model.name}-lb",
             ModelLoadBalancerArgs(
                 label=label,
+                access_log_source_name=naming.name(
+                    settings.environment, model.name, max_length=naming.AWS_NAME_LIMITS[DELIVERY_SOURCE]
+                ),
                 vpc_id=network.vpc_id,
                 vpc_cidr=str(settings.network.cidr),
                 private_subnet_ids=[s.id for s in network.private_subnets],
@@ -262,7 +271,7 @@ class Platform(pulumi.ComponentResource):
             capture = DataCaptureBucket(
                 f"{name}-data-capture",
                 DataCaptureBucketArgs(
-                    bucket_prefix=naming.name(env, "capture-", max_length=37),
+                    bucket_prefix=naming.name(env, "capture-", max_length=naming.BUCKET_PREFIX_LIMIT),
                     key_alias=naming.name(env, "data-capture"),
                     account_id=args.account_id,
                     partition=args.partition,

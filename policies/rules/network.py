@@ -93,6 +93,16 @@ SECURITY_GROUP_RULE_DESCRIPTION = resource_rule(
 )
 
 
+# ELB security policies whose lowest protocol is TLS 1.2 or 1.3 (ALB user guide, "Security
+# policies"); TLS13-1-0/1-1, FS-1-1 and the 2016 policies allow older protocols.
+TLS12_POLICY_PREFIXES = (
+    "ELBSecurityPolicy-TLS13-1-3",
+    "ELBSecurityPolicy-TLS13-1-2",
+    "ELBSecurityPolicy-TLS-1-2",
+    "ELBSecurityPolicy-FS-1-2",
+)
+
+
 def _https_listener(props, _config):
     """Plain HTTP may only redirect to HTTPS; HTTPS needs a TLS 1.2+ policy."""
     protocol = props.get("protocol")
@@ -107,13 +117,6 @@ def _https_listener(props, _config):
     elif protocol == "HTTPS" and not str(props.get("sslPolicy") or "").startswith(TLS12_POLICY_PREFIXES):
         yield f"HTTPS listener policy {props.get('sslPolicy')} allows TLS below 1.2"
 
-
-# ELB security policies that negotiate TLS 1.2 and 1.3 only (ALB user guide, "Security policies").
-TLS12_POLICY_PREFIXES = (
-    "ELBSecurityPolicy-TLS13-1-2",
-    "ELBSecurityPolicy-TLS-1-2",
-    "ELBSecurityPolicy-FS-1-2",
-)
 
 LISTENER_HTTPS = resource_rule(
     "lb-listener-https",
