@@ -219,12 +219,7 @@ def test_cost_and_plan_run_in_a_region_without_a_price_table(tmp_path, capsys, m
 # SageMaker hosting prices a table still lacks because no public, checkable figure was found.
 # Shrink-only: an entry that becomes priced fails the test below, so the list cannot go stale,
 # and a type a shipped stack starts using fails it unless priced or listed here with a reason.
-UNSOURCED = {
-    ("eu-west-1", "ml.m5.large"): "no published eu-west-1 hosting figure; `modelfleet prices refresh`",
-    ("eu-west-1", "ml.c5.xlarge"): "no published eu-west-1 hosting figure; `modelfleet prices refresh`",
-    ("eu-west-1", "ml.g5.xlarge"): "no published eu-west-1 hosting figure; `modelfleet prices refresh`",
-    ("eu-west-1", "ml.g5.2xlarge"): "no published eu-west-1 hosting figure; `modelfleet prices refresh`",
-}
+UNSOURCED: dict[tuple[str, str], str] = {}
 
 
 def _shipped_sagemaker_types() -> set[str]:
