@@ -18,7 +18,9 @@ from rich.console import Console
 
 from infra import images_refresh
 from infra.cli_args import CommandParser, dry_run_option
+from infra.failures import EXIT_INVALID, EXIT_REFUSED, EXIT_STOPPED
 from infra.ops import cli as ops_cli
+from infra.plan import diff_command
 from infra.plan.cost import PriceTable, estimate
 from infra.plan.engine import PlanError, plan_stack
 from infra.plan.policy import PolicyConfigError, check_plan, config_path
@@ -28,9 +30,9 @@ from infra.plan.stackfile import StackFileError, find_root, read_project, read_s
 from infra.selfservice import cli as selfservice_cli
 from infra.settings import SettingsError, load_settings, settings_warnings
 
-EXIT_PROGRAM_STOPPED = 1
-EXIT_INVALID_CONFIG = 2
-EXIT_POLICY_VIOLATION = 3
+EXIT_PROGRAM_STOPPED = EXIT_STOPPED
+EXIT_INVALID_CONFIG = EXIT_INVALID
+EXIT_POLICY_VIOLATION = EXIT_REFUSED
 
 
 def _parser() -> CommandParser:
@@ -64,19 +66,7 @@ def _parser() -> CommandParser:
     cost.add_argument("--prices", type=Path, help="price table (default: infra/plan/prices/<region>.json)")
     cost.add_argument("--json", type=Path, dest="json_out", help="also write the estimate as JSON here")
 
-    diff = commands.add_parser(
-        "diff", help="what the working tree changes against a git revision, offline", read_only=True
-    )
-    diff.add_argument("--base", required=True, help="git revision to compare against, e.g. origin/main")
-    which = diff.add_mutually_exclusive_group()
-    which.add_argument("--stack", default="dev", help="stack name (default: dev)")
-    which.add_argument("--all", action="store_true", help="every stack in stacks/")
-    diff.add_argument("--format", choices=["text", "markdown", "json"], default="text")
-    diff.add_argument("--out", type=Path, help="write the rendered diff here instead of stdout")
-    diff.add_argument("--head-label", default="working tree", help="what to call the compared tree")
-    diff.add_argument(
-        "--artifact", default="`modelfleet diff --format json`", help="where the full diff is (for markdown)"
-    )
+    diff_command.add_parser(commands)
 
     prices = commands.add_parser("prices", help="price tables for cost estimates")
     prices_commands = prices.add_subparsers(dest="prices_command", required=True)
@@ -174,35 +164,6 @@ def _cost(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
-def _diff(args: argparse.Namespace, out: Console, err: Console) -> int:
-    from infra.plan import markdown  # noqa: PLC0415
-    from infra.plan.compare import compare  # noqa: PLC0415
-
-    try:
-        root = find_root(Path.cwd())
-        stacks = read_project(root).stacks() if args.all else [args.stack]
-        diffs = compare(root, args.base, stacks)
-    except (SettingsError, StackFileError, PolicyConfigError) as error:
-        return _report_invalid(err, "working tree", error)
-    except PlanError as error:  # a base revision that cannot be read or planned, too
-        err.print(f"[red bold]✗ diff against {args.base}:[/] {error}", highlight=False)
-        return EXIT_PROGRAM_STOPPED
-    if args.format == "json":
-        text = json.dumps({"base": args.base, "stacks": [d.to_dict() for d in diffs]}, indent=2, default=str)
-    else:
-        text = markdown.render(diffs, args.base, args.head_label, artifact=args.artifact)
-    if args.out:
-        args.out.write_text(text + "\n")
-        out.print(f"Diff written to {args.out} ({len(text):,} characters)")
-    elif args.format == "text":
-        from rich.markdown import Markdown  # noqa: PLC0415
-
-        out.print(Markdown(text.replace(markdown.MARKER, "")))
-    else:
-        out.print(text, markup=False, highlight=False, soft_wrap=True)
-    return 0
-
-
 def _prices(args: argparse.Namespace, out: Console, err: Console) -> int:
     import boto3  # noqa: PLC0415 - only this command talks to AWS
     from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
@@ -286,7 +247,7 @@ def main(argv: list[str] | None = None) -> int:
         "cost": _cost,
         "prices": _prices,
         "images": images_refresh.run,
-        "diff": _diff,
+        "diff": diff_command.run,
         "export": _export,
         **ops_cli.HANDLERS,
         **selfservice_cli.HANDLERS,

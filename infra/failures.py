@@ -4,6 +4,11 @@ from __future__ import annotations
 
 from rich.console import Console
 
+# Exit codes of every command (documented in the README's CLI section).
+EXIT_STOPPED = 1  # the command ran and failed: a plan stopped, an AWS call failed, a rollout rolled back
+EXIT_INVALID = 2  # the input is wrong: config, flags, a file or an answer
+EXIT_REFUSED = 3  # the input is valid but policy refuses it (a mandatory violation)
+
 
 def fail(err: Console, message: str, code: int) -> int:
     """Print ``✗ message`` without markup (messages quote user input) and return ``code``."""

@@ -18,7 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from infra.cli_args import dry_run_option, force_options
-from infra.failures import fail
+from infra.failures import EXIT_INVALID, EXIT_STOPPED, fail
 from infra.ops import endpoints, progress, promote
 from infra.ops.clients import client
 from infra.ops.loadtest_cli import add_loadtest_parser, loadtest
@@ -29,8 +29,7 @@ from infra.plan.stackfile import StackFileError
 from infra.settings import SettingsError
 from infra.stackedit import StackDocument, StackEditError
 
-EXIT_FAILED = 1
-EXIT_INVALID = 2
+EXIT_FAILED = EXIT_STOPPED
 ROLLOUT_ONLY_FLAGS = {"--skip-smoke": "skip_smoke", "--force": "force", "--reason": "reason"}  # -> dest
 Handler = Callable[[argparse.Namespace, Console, Console], int]
 

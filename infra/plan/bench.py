@@ -1,7 +1,8 @@
 """``make bench-plan``: offline plan time of a prod stack as its model catalog grows.
 
 Generates copies of ``stacks/Pulumi.prod.yaml`` with N models (half with a live
-canary, a mix of framework and digest images, CPU and GPU instances) and plans
+canary, a mix of framework and digest images, CPU and GPU instances, and with
+``eks_every`` one in that many served on the prod stack's GPU pool) and plans
 each in this process after a warm-up, so imports are not counted. Prints the
 time, resources and time per model for each N; the goal is linear growth.
 """
@@ -22,11 +23,24 @@ from infra.plan.engine import plan_stack
 from infra.plan.stackfile import find_root
 
 DIGEST = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/bench-{i}@sha256:" + "0" * 64
+EKS_POOL = "g5"  # the GPU pool of stacks/Pulumi.prod.yaml
 
 
-def generated_model(index: int) -> dict:
+def generated_model(index: int, *, eks: bool = False) -> dict:
+    """Model ``index`` of a generated catalog: SageMaker by default, or on the prod GPU pool."""
     name = f"bench-model-{index:03d}"
     artifact = f"s3://bench-artifacts/{name}/v{{}}/model.tar.gz"
+    if eks:
+        return {
+            "name": name,
+            "team": f"team-{index % 7}",
+            "backend": "eks",
+            "image": DIGEST.format(i=index),
+            "variants": {"stable": {"model_data": artifact.format(1), "instance_count": 2}},
+            "autoscaling": {"min_instances": 2, "max_instances": 4},
+            "slo": {"p99_latency_ms": 300, "error_rate_percent": 1},
+            "eks": {"pool": EKS_POOL, "gpus": 1, "cpu": 4, "memory_gib": 16},
+        }
     entry: dict = {
         "name": name,
         "team": f"team-{index % 7}",
@@ -50,9 +64,11 @@ def generated_model(index: int) -> dict:
     return entry
 
 
-def stack_with(models: int, template: dict, folder: Path) -> Path:
+def stack_with(models: int, template: dict, folder: Path, *, eks_every: int = 0) -> Path:
     data = copy.deepcopy(template)
-    data["config"]["modelfleet:models"] = [generated_model(i) for i in range(models)]
+    data["config"]["modelfleet:models"] = [
+        generated_model(i, eks=bool(eks_every) and i % eks_every == eks_every - 1) for i in range(models)
+    ]
     path = folder / f"Pulumi.bench-{models}.yaml"
     with path.open("w") as handle:
         YAML().dump(data, handle)

@@ -12,7 +12,8 @@ estimate.
 from __future__ import annotations
 
 import json
-from collections import defaultdict
+import re
+from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -20,6 +21,7 @@ from typing import Any
 
 from infra import eks_versions
 from infra.plan.model import Plan, PlannedResource
+from infra.plan.owners import component_groups, model_owners
 from infra.plan.policy import stack_resources
 from policies.rules._links import provisioned_variants
 
@@ -38,6 +40,8 @@ FREE = {
     "aws:s3/bucketVersioning:BucketVersioning", "aws:s3/bucketOwnershipControls:BucketOwnershipControls",
     "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration",
     "aws:s3/bucketServerSideEncryptionConfiguration:BucketServerSideEncryptionConfiguration",
+    "aws:cloudwatch/logDeliverySource:LogDeliverySource",
+    "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination",
     "aws:sns/topic:Topic", "aws:sns/topicPolicy:TopicPolicy", "aws:sns/topicSubscription:TopicSubscription",
     "aws:appautoscaling/target:Target", "aws:appautoscaling/policy:Policy",
     "aws:appautoscaling/scheduledAction:ScheduledAction", "aws:eks/addon:Addon",
@@ -98,6 +102,31 @@ class CostLine:
 
 
 @dataclass(frozen=True)
+class Unpriced:
+    """Resources of one type in one region that an estimate leaves out, and why."""
+
+    type: str
+    region: str
+    count: int
+    reasons: tuple[str, ...]  # e.g. "no price for sagemaker:ml.c5.xlarge"
+
+
+MISSING_PRICE = "no price for "  # how a basis names a price the table lacks
+_MISSING_PRICE = re.compile(re.escape(MISSING_PRICE) + r"[\w:.\-]+")
+
+
+def unpriced_groups(lines: list[tuple[CostLine, str]]) -> tuple[Unpriced, ...]:
+    """(line, region) pairs of unknown price, grouped by type and region, biggest group first."""
+    counts: Counter[tuple[str, str]] = Counter()
+    reasons: dict[tuple[str, str], dict[str, None]] = defaultdict(dict)
+    for line, region in lines:
+        counts[(line.type, region)] += 1
+        reasons[(line.type, region)].update(dict.fromkeys(_MISSING_PRICE.findall(line.basis) or [line.basis]))
+    found = (Unpriced(t, r, n, tuple(reasons[(t, r)])) for (t, r), n in counts.items())
+    return tuple(sorted(found, key=lambda u: (-u.count, u.type, u.region)))
+
+
+@dataclass(frozen=True)
 class CostReport:
     region: str
     prices_retrieved: str | None
@@ -107,6 +136,11 @@ class CostReport:
     @property
     def unknown(self) -> list[CostLine]:
         return [line for line in self.lines if not line.known]
+
+    @property
+    def unpriced(self) -> tuple[Unpriced, ...]:
+        """What the totals leave out, per resource type and region."""
+        return unpriced_groups([(line, self.region) for line in self.unknown])
 
     @property
     def total(self) -> tuple[float, float]:
@@ -140,6 +174,8 @@ class CostReport:
             "monthly_min": None if low is None else round(low, 2),
             "monthly_max": None if high is None else round(high, 2),
             "unknown": len(self.unknown),
+            "complete": not self.unknown,
+            "unpriced": [u.__dict__ for u in self.unpriced],
             "lines": [line.__dict__ for line in self.lines],
         }
 
@@ -155,7 +191,9 @@ def _fixed(
     table: PriceTable, key: str, quantity: float = 1, *, hourly: bool = True, what: str = ""
 ) -> Priced:
     cost = table.monthly(key, quantity, hourly=hourly)
-    return cost, cost, what or (key if cost is not None else f"no price for {key}")
+    if cost is None:
+        return None, None, f"{MISSING_PRICE}{key}"
+    return cost, cost, what or key
 
 
 def _endpoint_config(resource: PlannedResource, table: PriceTable, variants) -> Priced:
@@ -170,7 +208,7 @@ def _endpoint_config(resource: PlannedResource, table: PriceTable, variants) -> 
         per_instance = table.monthly(f"sagemaker:{variant.instance_type}")
         basis.append(f"{variant.name}: {floor}-{variant.max_count} x {variant.instance_type}")
         if per_instance is None:
-            basis[-1] += " (no price)"
+            basis[-1] += f" ({MISSING_PRICE}sagemaker:{variant.instance_type})"
         low = _sum(low, None if per_instance is None else per_instance * floor)
         high = _sum(high, None if per_instance is None else per_instance * variant.max_count)
     serverless = [v for v in resource.inputs.get("productionVariants") or [] if v.get("serverlessConfig")]
@@ -196,7 +234,7 @@ def _node_group(resource: PlannedResource, table: PriceTable, templates) -> Pric
     if resource.inputs.get("capacityType") == "SPOT":
         basis += " (spot: on-demand price shown as the ceiling)"
     if per_node is None:
-        return None, None, basis + " (no price)"
+        return None, None, basis + f" ({MISSING_PRICE}ec2:{instance_type})"
     return per_node * low, per_node * high, basis
 
 
@@ -265,14 +303,6 @@ def _per_type(resource: PlannedResource, table: PriceTable) -> Priced | None:
     return None
 
 
-def _group(resource: PlannedResource, by_urn: dict[str, PlannedResource]) -> str:
-    """The component right under the root component: the network, a model, the cluster."""
-    node = resource
-    while node.parent and node.parent in by_urn and by_urn[node.parent].parent:
-        node = by_urn[node.parent]
-    return "(stack)" if node is resource else node.name
-
-
 def unpriced_region(region: str) -> str:
     """What a cost reads in a region without a price table, and how to get one."""
     return (
@@ -283,7 +313,7 @@ def unpriced_region(region: str) -> str:
 
 def estimate(plan: Plan, table: PriceTable | None) -> CostReport:
     """Price every resource of ``plan``; without a table only what is free is known."""
-    by_urn = {r.urn: r for r in plan.resources}
+    owners, groups = model_owners(plan.resources), component_groups(plan.resources)
     variants = defaultdict(list)
     for variant in provisioned_variants(stack_resources(plan)):
         variants[variant.config.urn].append(variant)
@@ -302,9 +332,15 @@ def estimate(plan: Plan, table: PriceTable | None) -> CostReport:
             priced = _node_group(resource, table, templates)
         else:
             priced = _per_type(resource, table) or (None, None, "no pricing rule for this type")
-        model = resource.tags.get("model", "(platform)")
         lines.append(
-            CostLine(resource.urn, resource.type, resource.name, _group(resource, by_urn), model, *priced)
+            CostLine(
+                resource.urn,
+                resource.type,
+                resource.name,
+                groups[resource.urn],
+                owners[resource.urn],
+                *priced,
+            )
         )
     retrieved = (table.retrieved or None) if table else None
     return CostReport(plan.region, retrieved, lines, priced=table is not None)

@@ -7,13 +7,16 @@ a change to a create-only property marks the resource as replaced.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-from infra.plan.cost import CostReport
+from infra.plan.cost import CostLine, CostReport, Unpriced, unpriced_groups
 from infra.plan.model import Plan, PlannedResource
+from infra.plan.owners import PLATFORM, STACK, component_groups, model_owners
 from infra.plan.policy import PolicyReport, Violation
 from infra.plan.replacements import forces_replacement
+
+ACTIONS = ("add", "update", "replace", "remove")  # the order counts are shown in
 
 
 @dataclass(frozen=True)
@@ -31,20 +34,70 @@ class ResourceChange:
     type: str
     name: str
     properties: list[PropertyChange] = field(default_factory=list)
+    model: str = PLATFORM  # the model it serves (infra.plan.owners), for the per-model section
+    component: str = STACK  # the component right under the root: details are grouped by it
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ResourceChange:
+        properties = [PropertyChange(**p) for p in data.get("properties", [])]
+        return cls(**{**data, "properties": properties})
 
 
 @dataclass(frozen=True)
 class CostTotals:
+    """A stack's monthly estimate; ``unpriced`` is what it leaves out (empty: complete)."""
+
     low: float | None  # None: unknown (the region has no price table)
     high: float | None
-    unknown: int
+    unpriced: tuple[Unpriced, ...] = ()
+
+    @property
+    def unknown(self) -> int:
+        return sum(u.count for u in self.unpriced)
 
     @classmethod
     def of(cls, report: CostReport | None) -> CostTotals:
         if report is None:
-            return cls(0.0, 0.0, 0)
+            return cls(0.0, 0.0)
         low, high = report.totals
-        return cls(low, high, len(report.unknown))
+        return cls(low, high, report.unpriced)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CostTotals:
+        return cls(data["low"], data["high"], _unpriced_from(data.get("unpriced", [])))
+
+
+@dataclass(frozen=True)
+class ModelCost:
+    """One model's monthly cost at min and max scale; any unpriced resource makes it unknown."""
+
+    low: float
+    high: float
+    unpriced: int  # resources of this model whose price is unknown
+
+    @property
+    def known(self) -> bool:
+        return not self.unpriced
+
+
+@dataclass(frozen=True)
+class ModelChange:
+    """What a change does to one model: added, changed or removed, per action, and its cost."""
+
+    name: str
+    status: str  # "added" | "changed" | "removed"
+    counts: dict[str, int]  # action -> resources
+    before: ModelCost | None  # None: the model is not in that plan
+    after: ModelCost | None
+
+    @property
+    def resources(self) -> int:
+        return sum(self.counts.values())
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> ModelChange:
+        sides = {k: ModelCost(**data[k]) if data.get(k) else None for k in ("before", "after")}
+        return cls(data["name"], data["status"], dict(data["counts"]), **sides)
 
 
 @dataclass(frozen=True)
@@ -55,9 +108,8 @@ class StackDiff:
     resolved_violations: list[Violation]
     cost_before: CostTotals
     cost_after: CostTotals
-    model_costs: dict[str, tuple[float, float]] = field(
-        default_factory=dict
-    )  # model -> (max before, max after)
+    models: list[ModelChange] = field(default_factory=list)
+    delta_unpriced: tuple[Unpriced, ...] = ()  # changed resources of unknown price: the delta is unknown
     note: str | None = None  # e.g. "new stack: nothing to compare against"
 
     def count(self, action: str) -> int:
@@ -67,7 +119,7 @@ class StackDiff:
         return {
             "stack": self.stack,
             "note": self.note,
-            "counts": {a: self.count(a) for a in ("add", "update", "replace", "remove")},
+            "counts": {a: self.count(a) for a in ACTIONS},
             "changes": [
                 {
                     **{k: v for k, v in c.__dict__.items() if k != "properties"},
@@ -79,9 +131,52 @@ class StackDiff:
                 "new": [v.__dict__ for v in self.new_violations],
                 "resolved": [v.__dict__ for v in self.resolved_violations],
             },
-            "cost": {"before": self.cost_before.__dict__, "after": self.cost_after.__dict__},
-            "model_costs": self.model_costs,
+            "cost": {
+                "before": _totals_dict(self.cost_before),
+                "after": _totals_dict(self.cost_after),
+                "delta_complete": not self.delta_unpriced,
+                "delta_unpriced": [u.__dict__ for u in self.delta_unpriced],
+            },
+            "models": [
+                {**m.__dict__, "before": _side(m.before), "after": _side(m.after)} for m in self.models
+            ],
         }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> StackDiff:
+        """The inverse of ``to_dict``: re-render a saved diff without planning again."""
+        cost = data["cost"]
+        return cls(
+            stack=data["stack"],
+            changes=[ResourceChange.from_dict(c) for c in data["changes"]],
+            new_violations=[Violation(**v) for v in data["policy"]["new"]],
+            resolved_violations=[Violation(**v) for v in data["policy"]["resolved"]],
+            cost_before=CostTotals.from_dict(cost["before"]),
+            cost_after=CostTotals.from_dict(cost["after"]),
+            models=[ModelChange.from_dict(m) for m in data.get("models", [])],
+            delta_unpriced=CostTotals.from_dict(
+                {"low": 0, "high": 0, "unpriced": cost["delta_unpriced"]}
+            ).unpriced,
+            note=data.get("note"),
+        )
+
+
+def _unpriced_from(items: list[dict[str, Any]]) -> tuple[Unpriced, ...]:
+    return tuple(Unpriced(**{**u, "reasons": tuple(u["reasons"])}) for u in items)
+
+
+def _totals_dict(totals: CostTotals) -> dict[str, Any]:
+    return {
+        "low": totals.low,
+        "high": totals.high,
+        "complete": not totals.unpriced,
+        "unknown": totals.unknown,
+        "unpriced": [u.__dict__ for u in totals.unpriced],
+    }
+
+
+def _side(cost: ModelCost | None) -> dict[str, Any] | None:
+    return None if cost is None else cost.__dict__
 
 
 def property_changes(old: Any, new: Any, path: str = "") -> list[tuple[str, Any, Any]]:
@@ -170,8 +265,47 @@ def resource_changes(before: Plan | None, after: Plan) -> list[ResourceChange]:
         if (change := _resource_change(old[urn], new[urn])) is not None:
             changes[urn] = change
     _ripple(changes, old, new)
+    plans = [plan for plan in (before, after) if plan is not None]
+    owners = {urn: owner for plan in plans for urn, owner in model_owners(plan.resources).items()}
+    groups = {urn: group for plan in plans for urn, group in component_groups(plan.resources).items()}
     order = {"replace": 0, "remove": 1, "add": 2, "update": 3}
-    return sorted(changes.values(), key=lambda c: (order[c.action], c.type, c.name))
+    return sorted(
+        (replace(c, model=owners[c.urn], component=groups[c.urn]) for c in changes.values()),
+        key=lambda c: (order[c.action], c.type, c.name),
+    )
+
+
+def _model_changes(
+    changes: list[ResourceChange], cost: tuple[CostReport | None, CostReport]
+) -> list[ModelChange]:
+    """One entry per model with a changed resource: added, changed or removed, with its cost."""
+    counts: dict[str, dict[str, int]] = {}
+    for change in changes:
+        if change.model != PLATFORM:
+            tally = counts.setdefault(change.model, dict.fromkeys(ACTIONS, 0))
+            tally[change.action] += 1
+    sides = [report.by("model") if report else {} for report in cost]
+    found = []
+    for name, tally in sorted(counts.items()):
+        before, after = (ModelCost(*side[name]) if name in side else None for side in sides)
+        status = "added" if before is None else "removed" if after is None else "changed"
+        found.append(ModelChange(name, status, tally, before, after))
+    return found
+
+
+def _delta_unpriced(old: CostReport | None, new: CostReport) -> tuple[Unpriced, ...]:
+    """Unpriced resources the change touches; one unpriced on both sides with the same basis cancels."""
+    old_lines = {line.urn: line for line in old.lines} if old else {}
+    new_lines = {line.urn: line for line in new.lines}
+    pending: list[tuple[CostLine, str]] = []
+    for urn in sorted(old_lines.keys() | new_lines.keys()):
+        a, b = old_lines.get(urn), new_lines.get(urn)
+        if (a is None or a.known) and (b is None or b.known):
+            continue
+        if a and b and not a.known and not b.known and a.basis == b.basis:
+            continue
+        pending.append((b, new.region) if b and not b.known else (a, old.region))  # type: ignore[union-attr]
+    return unpriced_groups(pending)
 
 
 def diff_stack(
@@ -184,21 +318,17 @@ def diff_stack(
     old_policy, new_policy = policy
     old_keys = {v.key for v in old_policy.violations} if old_policy else set()
     new_keys = {v.key for v in new_policy.violations}
-    old_models = cost[0].by("model") if cost[0] else {}
-    new_models = cost[1].by("model")
-    models = {
-        name: (old_models.get(name, (0, 0, 0))[1], new_models.get(name, (0, 0, 0))[1])
-        for name in sorted(set(old_models) | set(new_models))
-    }
+    changes = resource_changes(before, after)
     return StackDiff(
         stack=stack,
-        changes=resource_changes(before, after),
+        changes=changes,
         new_violations=[v for v in new_policy.violations if v.key not in old_keys],
         resolved_violations=[
             v for v in (old_policy.violations if old_policy else []) if v.key not in new_keys
         ],
         cost_before=CostTotals.of(cost[0]),
         cost_after=CostTotals.of(cost[1]),
-        model_costs={k: v for k, v in models.items() if round(v[0], 2) != round(v[1], 2)},
+        models=_model_changes(changes, cost),
+        delta_unpriced=_delta_unpriced(*cost),
         note=None if before else "new stack: every resource is added",
     )

@@ -7,6 +7,7 @@ from rich.table import Table
 from rich.text import Text
 from rich.tree import Tree
 
+from infra.plan import costtext
 from infra.plan.cost import CostReport, unpriced_region
 from infra.plan.model import Plan, PlannedResource
 from infra.plan.policy import PolicyReport
@@ -107,36 +108,28 @@ def render_policy(report: PolicyReport, console: Console) -> None:
     console.print(f"[{style}]{mark} policy pack: {counts}[/] [dim](config: {source})[/]", highlight=False)
 
 
-def money(value: float | None) -> str:
-    return "unknown" if value is None else f"${value:,.0f}"
-
-
-def money_range(low: float | None, high: float | None) -> str:
-    if low is None or high is None:
-        return "unknown"
-    return money(low) if round(low) == round(high) else f"{money(low)}-{money(high)}"
-
-
 def cost_summary(report: CostReport) -> str:
+    """One line, plus one per unpriced resource type when the estimate is incomplete."""
     if not report.priced:
         return f"monthly estimate {unpriced_region(report.region)}"
     low, high = report.total
-    unknown = f", {len(report.unknown)} resource(s) of unknown price not included" if report.unknown else ""
     dated = f" (prices of {report.prices_retrieved})" if report.prices_retrieved else " (no price table)"
-    return f"monthly estimate {money_range(low, high)} at min-max scale{unknown}{dated}"
+    head = f"monthly estimate {costtext.total(low, high, report.unpriced)} at min-max scale{dated}"
+    return "\n".join([head, *(f"  unpriced: {line}" for line in costtext.unpriced_detail(report.unpriced))])
 
 
 def cost_tables(report: CostReport, *, lines: bool = False) -> list[Table]:
     tables = []
     for key, title in (("model", "Monthly cost per model"), ("component", "Monthly cost per component")):
         table = Table(title=title, title_justify="left")
-        for column in (key, "min-max", "unknown"):
-            table.add_column(column, justify="left" if column == key else "right")
+        table.add_column(key, overflow="fold")
+        for column in ("min-max", "priced part", "unpriced"):
+            table.add_column(column, justify="right", no_wrap=True)
         for name, (low, high, unknown) in report.by(key).items():
-            # Without a price table, or with unknowns and nothing known, a group is unknown, not $0.
-            blank = not report.priced or (unknown and not (low or high))
-            shown = "unknown" if blank else money_range(low, high)
-            table.add_row(name, shown, str(unknown or ""))
+            # A group with any unpriced resource is unknown, never the sum of what happens to be priced.
+            known = costtext.money_range(low, high) if report.priced else costtext.UNKNOWN
+            shown = costtext.UNKNOWN if unknown or not report.priced else known
+            table.add_row(name, shown, known if unknown and report.priced else "", str(unknown or ""))
         tables.append(table)
     if lines:
         table = Table(title="Monthly cost per resource", title_justify="left")
@@ -144,7 +137,9 @@ def cost_tables(report: CostReport, *, lines: bool = False) -> list[Table]:
             table.add_column(column, overflow="fold")
         for line in sorted(report.lines, key=lambda item: -(item.monthly_max or 0)):
             table.add_row(
-                f"{line.type} {line.name}", money_range(line.monthly_min, line.monthly_max), line.basis
+                f"{line.type} {line.name}",
+                costtext.money_range(line.monthly_min, line.monthly_max),
+                line.basis,
             )
         tables.append(table)
     return tables

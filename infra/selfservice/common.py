@@ -12,10 +12,9 @@ from collections.abc import Callable
 from typing import Any
 
 from rich.console import Console
-from rich.markdown import Markdown
 
-from infra.failures import fail
-from infra.plan import markdown
+from infra.failures import EXIT_INVALID, EXIT_REFUSED, EXIT_STOPPED, fail
+from infra.plan import diff_text
 from infra.plan.engine import PlanError
 from infra.plan.policy import PolicyConfigError
 from infra.plan.render import cost_summary, render_policy
@@ -26,7 +25,6 @@ from infra.selfservice.prompts import InvalidInput
 from infra.settings import SettingsError
 from infra.stackedit import StackEditError
 
-EXIT_STOPPED, EXIT_INVALID, EXIT_REFUSED = 1, 2, 3
 Handler = Callable[[argparse.Namespace, Console, Console], int]
 
 
@@ -61,9 +59,9 @@ def guarded(handler: Handler) -> Handler:
 
 def show(result: Preview, what: str, out: Console) -> None:
     """The offline diff (what the change adds, policy and cost before and after), then the pack."""
-    text = markdown.summary([result.diff], "current stack file", what) + markdown.details(result.diff)
-    out.print(Markdown(text.replace(markdown.MARKER, "")))
-    out.print(cost_summary(result.cost), highlight=False)
+    out.print(f"Offline diff: current stack file -> {what}", markup=False, highlight=False)
+    diff_text.render_stack(out, result.diff)
+    out.print(cost_summary(result.cost), markup=False, highlight=False)
     render_policy(result.report, out)
     if result.refused:
         raise Refused(f"{len(result.report.mandatory)} mandatory policy violation(s), listed above")

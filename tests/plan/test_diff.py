@@ -11,7 +11,7 @@ import pytest
 
 from infra.plan import plan_stack
 from infra.plan.diff import CostTotals, PropertyChange, ResourceChange, StackDiff, resource_changes
-from infra.plan.markdown import GITHUB_COMMENT_LIMIT, render
+from infra.plan.markdown import GITHUB_COMMENT_LIMIT, Links, render, size
 from infra.plan.replacements import forces_replacement
 from tests.conftest import ROOT
 
@@ -93,20 +93,21 @@ def _huge_diff(stack: str, n: int) -> StackDiff:
         )
         for i in range(n)
     ]
-    return StackDiff(stack, changes, [], [], CostTotals(1, 2, 0), CostTotals(1, 3, 1))
+    return StackDiff(stack, changes, [], [], CostTotals(1, 2), CostTotals(1, 3))
 
 
-def test_markdown_always_fits_a_github_comment_and_points_to_the_artifact():
+def test_markdown_always_fits_a_github_comment_and_points_to_the_whole_diff():
     diffs = [_huge_diff(stack, 20_000) for stack in ("dev", "staging", "prod")]
-    text = render(diffs, "main", "pr-7", artifact="the `plan-diff` artifact")
-    assert len(text) <= GITHUB_COMMENT_LIMIT
+    text = render(diffs, "main", "pr-7", links=Links("https://ci/run/1", "https://ci/artifact/2"))
+    assert size(text) <= GITHUB_COMMENT_LIMIT
     assert text.index("| dev |") < text.index("| prod |")  # the summary always leads
-    assert "shortened to fit" in text and "the `plan-diff` artifact" in text
+    assert "Detail was left out" in text
+    assert "[job summary](https://ci/run/1)" in text and "[JSON artifact](https://ci/artifact/2)" in text
 
 
 def test_small_diffs_keep_every_detail():
-    text = render([_huge_diff("dev", 3)], "main", "pr-7", artifact="x")
-    assert "shortened" not in text
+    text = render([_huge_diff("dev", 3)], "main", "pr-7")
+    assert "left out" not in text
     assert text.count("`tags.owner`") == 3 and "<details>" in text
 
 

@@ -67,7 +67,8 @@ def test_model_service_template_adds_a_model_and_every_comment_survives(project,
         "ml.m5.large",
     )
     output = capsys.readouterr().out
-    assert "0 mandatory" in output and "Monthly cost per model" in output
+    assert "0 mandatory" in output
+    assert "Models (1)" in output and "model example-model (added)" in output
 
 
 def test_new_env_asks_on_a_terminal_and_a_dry_run_writes_nothing(project, capsys, monkeypatch):

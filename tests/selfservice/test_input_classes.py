@@ -162,7 +162,7 @@ def test_new_env_and_new_model_run_in_a_region_without_a_price_table(project, ca
     region = "ap-southeast-7"  # no price table, and no Deep Learning Containers in the SDK either
     assert main(["new-env", "--name", "th", "--tier", "dev", "--region", region]) == 0
     out = " ".join(capsys.readouterr().out.split())
-    assert f"monthly estimate unknown for region {region}" in out and "→ unknown" in out
+    assert f"monthly estimate unknown for region {region}" in out and "monthly cost after: unknown" in out
     model = ["new-model", "--stack", "th", "--name", "ok-model", "--team", "growth", "--backend", "sagemaker",
              "--image", DIGEST, "--artifact", "s3://bucket-1/m/model.tar.gz", "--p99-ms", "100",
              "--peak-rps", "5", "--dry-run"]  # fmt: skip
