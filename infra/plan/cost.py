@@ -196,6 +196,15 @@ def _fixed(
     return cost, cost, what or key
 
 
+def _parts(table: PriceTable, parts: list[tuple[str, float, bool]], what: str) -> Priced:
+    """A sum of (price key, quantity, hourly) parts; unknown, naming every missing key, if any is."""
+    missing = [key for key, _, _ in parts if key not in table.prices]
+    if missing:
+        return None, None, "; ".join(MISSING_PRICE + key for key in missing)
+    cost = sum(table.monthly(key, quantity, hourly=hourly) or 0.0 for key, quantity, hourly in parts)
+    return cost, cost, what
+
+
 def _endpoint_config(resource: PlannedResource, table: PriceTable, variants) -> Priced:
     low: float | None = 0.0
     high: float | None = 0.0
@@ -249,11 +258,8 @@ def _alarm(resource: PlannedResource, table: PriceTable) -> Priced:
 def _log_group(resource: PlannedResource, table: PriceTable) -> Priced:
     gib = table.assumptions["log_ingest_gb_per_month"]
     months = table.assumptions["log_storage_months"]
-    cost = _sum(
-        table.monthly("logs:ingest-gb", gib, hourly=False),
-        table.monthly("logs:storage-gb-month", gib * months, hourly=False),
-    )
-    return cost, cost, f"assumes {gib} GB/month ingested"
+    parts = [("logs:ingest-gb", gib, False), ("logs:storage-gb-month", gib * months, False)]
+    return _parts(table, parts, f"assumes {gib} GB/month ingested")
 
 
 def _eks_control_plane(resource: PlannedResource, table: PriceTable, today: date | None = None) -> Priced:
@@ -272,23 +278,21 @@ def _per_type(resource: PlannedResource, table: PriceTable) -> Priced | None:
         case "aws:eks/cluster:Cluster":
             return _eks_control_plane(resource, table)
         case "aws:ec2/natGateway:NatGateway":
-            hours = table.monthly("nat-gateway:hour")
-            data = table.monthly("nat-gateway:gb", a["nat_gateway_gb_per_month"], hourly=False)
-            cost = _sum(hours, data)
-            return cost, cost, f"assumes {a['nat_gateway_gb_per_month']} GB/month processed"
+            gib = a["nat_gateway_gb_per_month"]
+            parts = [("nat-gateway:hour", 1, True), ("nat-gateway:gb", gib, False)]
+            return _parts(table, parts, f"assumes {gib} GB/month processed")
         case "aws:ec2/eip:Eip":
             return _fixed(table, "public-ipv4:hour", what="public IPv4 address")
         case "aws:lb/loadBalancer:LoadBalancer":
-            cost = _sum(table.monthly("alb:hour"), table.monthly("alb:lcu-hour", a["alb_lcus"]))
-            return cost, cost, f"assumes {a['alb_lcus']} LCU"
+            parts = [("alb:hour", 1, True), ("alb:lcu-hour", a["alb_lcus"], True)]
+            return _parts(table, parts, f"assumes {a['alb_lcus']} LCU")
         case "aws:ec2/vpcEndpoint:VpcEndpoint":
             if inputs.get("vpcEndpointType") != "Interface":
                 return 0.0, 0.0, "gateway endpoint: free"
             zones = len(inputs.get("subnetIds") or [])
-            hours = table.monthly("vpc-endpoint:az-hour", zones)
-            data = table.monthly("vpc-endpoint:gb", a["vpc_endpoint_gb_per_month"], hourly=False)
-            cost = _sum(hours, data)
-            return cost, cost, f"{zones} AZ(s), assumes {a['vpc_endpoint_gb_per_month']} GB/month"
+            gib = a["vpc_endpoint_gb_per_month"]
+            parts = [("vpc-endpoint:az-hour", zones, True), ("vpc-endpoint:gb", gib, False)]
+            return _parts(table, parts, f"{zones} AZ(s), assumes {gib} GB/month")
         case "aws:kms/key:Key":
             return _fixed(table, "kms:key-month", hourly=False, what="key")
         case "aws:cloudwatch/metricAlarm:MetricAlarm":

@@ -30,7 +30,7 @@ from infra.plan.diff import ACTIONS, CostTotals, ModelChange, ResourceChange, St
 from infra.plan.policy import Violation
 
 GITHUB_COMMENT_LIMIT = 65_536  # characters in an issue or PR comment
-STEP_SUMMARY_LIMIT = 1_048_576  # "$GITHUB_STEP_SUMMARY ... supports content up to a size of 1024k"
+STEP_SUMMARY_LIMIT = 1_000_000  # GitHub refuses a step summary over 1024k; room for what else the step writes
 VALUE_WIDTH = 60  # property values are cut to this in a comment; never in a summary
 MARKER = "<!-- modelfleet-plan-diff -->"  # lets the workflow update its own comment
 GROUP_VIOLATIONS_OVER = 5  # more new violations than this are grouped by policy

@@ -114,7 +114,7 @@ def cost_summary(report: CostReport) -> str:
         return f"monthly estimate {unpriced_region(report.region)}"
     low, high = report.total
     dated = f" (prices of {report.prices_retrieved})" if report.prices_retrieved else " (no price table)"
-    head = f"monthly estimate {costtext.total(low, high, report.unpriced)} at min-max scale{dated}"
+    head = f"monthly estimate at min-max scale: {costtext.total(low, high, report.unpriced)}{dated}"
     return "\n".join([head, *(f"  unpriced: {line}" for line in costtext.unpriced_detail(report.unpriced))])
 
 

@@ -142,6 +142,41 @@ def test_models_and_components_split_the_total():
     assert report.by("component")["platform-fraud"][:2] == pytest.approx((547.6, 1277.6))
 
 
+def test_an_untagged_resource_belongs_to_the_model_of_its_component():
+    plan = _fixture_plan()
+    policy = _resource(
+        "aws:appautoscaling/policy:Policy", "fraud-scale", {}, parent="urn:c:fraud"
+    )  # no tags: the component holds only fraud's resources
+    plan.resources.append(policy)
+    lines = {line.name: line for line in estimate(plan, TABLE).lines}
+    assert lines["fraud-scale"].model == "fraud"
+    assert lines["cluster"].model == "(platform)"  # under the root component, never claimed by its one model
+
+
+def test_an_incomplete_estimate_says_so_and_names_what_is_unpriced():
+    report = estimate(_fixture_plan(), TABLE)
+    summary = cost_summary(report)
+    assert "incomplete: 2 resources unpriced" in summary
+    missing = "no price for logs:ingest-gb, logs:storage-gb-month"
+    assert f"aws:cloudwatch/logGroup:LogGroup x1 in eu-west-1: {missing}" in summary
+    assert "aws:rds/instance:Instance x1 in eu-west-1: no pricing rule for this type" in summary
+    data = report.to_dict()
+    assert data["complete"] is False and {u["type"] for u in data["unpriced"]} == {
+        "aws:cloudwatch/logGroup:LogGroup",
+        "aws:rds/instance:Instance",
+    }
+
+
+def test_a_model_with_an_unpriced_instance_type_is_unknown_in_the_tables():
+    table = PriceTable("eu-west-1", "x", "x", 730, {"cloudwatch:alarm-month": 0.1}, TABLE.assumptions)
+    report = estimate(_fixture_plan(), table)
+    console = Console(width=200, record=True)
+    for printed in cost_tables(report):
+        console.print(printed)
+    fraud = next(line for line in console.export_text().splitlines() if line.startswith("│ fraud "))
+    assert "unknown" in fraud and "$0" in fraud  # shown unknown; the alarm's $0 only as the priced part
+
+
 def test_a_missing_price_is_unknown_never_zero():
     table = PriceTable("eu-west-1", "x", "x", 730, {}, TABLE.assumptions)
     report = estimate(_fixture_plan(), table)

@@ -9,6 +9,7 @@ import sys
 
 import pytest
 
+from infra.cli import main
 from infra.plan import plan_stack
 from infra.plan.diff import CostTotals, PropertyChange, ResourceChange, StackDiff, resource_changes
 from infra.plan.markdown import GITHUB_COMMENT_LIMIT, Links, render, size
@@ -179,3 +180,33 @@ def test_a_new_artifact_replaces_the_model_and_its_configuration_and_updates_the
     assert endpoint.action == "update"
     assert [p.path for p in endpoint.properties] == ["endpointConfigName"]
     assert "platform-fraud-scorer-canary" not in changes
+
+
+def test_a_saved_diff_renders_again_as_text_markdown_and_summary(tmp_path, capsys):
+    saved = tmp_path / "diff.json"
+    saved.write_text(json.dumps({"base": "main", "stacks": [_huge_diff("prod", 3_000).to_dict()]}))
+    text = tmp_path / "diff.txt"
+    assert main(["diff", "--from", str(saved), "--format", "text", "--out", str(text)]) == 0
+    written = text.read_text()
+    assert written.count("tags.owner") == 3_000 and "…" not in written
+    comment = tmp_path / "comment.md"
+    links = ["--summary-url", "https://ci/run/1", "--artifact-url", "https://ci/a/2"]
+    assert main(["diff", "--from", str(saved), "--format", "markdown", "--out", str(comment), *links]) == 0
+    assert size(comment.read_text()) <= GITHUB_COMMENT_LIMIT and "(https://ci/a/2)" in comment.read_text()
+    summary = tmp_path / "summary.md"
+    assert (
+        main(
+            ["diff", "--from", str(saved), "--format", "markdown", "--for", "summary", "--out", str(summary)]
+        )
+        == 0
+    )
+    assert summary.read_text().count("`tags.owner`") == 3_000
+
+
+def test_a_file_that_is_not_a_saved_diff_is_one_clear_line(tmp_path, capsys):
+    bad = tmp_path / "plan.json"
+    bad.write_text('{"schema_version": 1}')
+    assert main(["diff", "--from", str(bad)]) == 2
+    err = capsys.readouterr().err
+    assert "not a `modelfleet diff --format json` file" in err and "Traceback" not in err
+    assert main(["diff", "--from", str(tmp_path / "missing.json")]) == 2

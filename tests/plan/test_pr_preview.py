@@ -29,7 +29,9 @@ from infra.plan.policy import check_plan, load_settings
 from tests.conftest import ROOT
 
 SNAPSHOT = Path(__file__).parent / "snapshots" / "pr_comment_10_models.md"
-LINKS = markdown.Links("https://github.com/acme/ml/actions/runs/7", "https://github.com/acme/ml/actions/runs/7/artifacts/9")
+LINKS = markdown.Links(
+    "https://github.com/acme/ml/actions/runs/7", "https://github.com/acme/ml/actions/runs/7/artifacts/9"
+)
 UNPRICED_TYPE = "ml.m5.4xlarge"  # in the instance table, not in the eu-west-1 price table
 OVER_QUOTA_TEAM = "team-3"
 
@@ -123,7 +125,9 @@ def test_a_big_comment_says_it_left_detail_out_and_links_to_the_whole_diff(big):
 
 
 def test_the_job_summary_holds_every_resource_change(big):
-    summary = markdown.render([big], "main", "PR #7", links=LINKS, limit=markdown.STEP_SUMMARY_LIMIT, width=None)
+    summary = markdown.render(
+        [big], "main", "PR #7", links=LINKS, limit=markdown.STEP_SUMMARY_LIMIT, width=None
+    )
     assert markdown.size(summary) <= markdown.STEP_SUMMARY_LIMIT
     assert "left out" not in summary
     assert all(f"**{c.name}**" in summary for c in big.changes)
@@ -155,7 +159,7 @@ def test_an_unpriced_model_is_unknown_and_the_totals_say_incomplete(medium):
     assert f"sagemaker:{UNPRICED_TYPE}" in comment  # the missing price is named, with its region
     assert "| bench-model-000 | added |" in comment and "| none → unknown | unknown |" in comment
     text = " ".join(_text(medium, width=120).split())
-    assert f"monthly cost change (max): unknown" in text and f"incomplete: {count} resource" in text
+    assert "monthly cost change (max): unknown" in text and f"incomplete: {count} resource" in text
 
 
 def test_a_saved_json_diff_renders_the_same_comment(medium):
