@@ -23,6 +23,7 @@ from infra.plan.diff import ACTIONS, ModelChange, ResourceChange, StackDiff
 from infra.plan.owners import PLATFORM
 from infra.plan.policy import Violation
 
+UNBOUNDED = 100_000  # a width no table reaches: what it needs to show every cell whole
 STYLES = {"replace": "red bold", "remove": "red", "add": "green", "update": "yellow"}
 
 
@@ -35,7 +36,7 @@ def _line(console: Console, text: str | Text) -> None:
 
 
 def _table(console: Console, title: str, columns: Sequence[tuple[str, bool]], rows: list[list[str]]) -> None:
-    """A table, or one block per row when its narrowest layout is wider than the terminal.
+    """A table, or one line per row when the table cannot show every cell whole on this terminal.
 
     ``columns`` are (header, numeric): numeric cells never wrap.
     """
@@ -44,7 +45,8 @@ def _table(console: Console, title: str, columns: Sequence[tuple[str, bool]], ro
         table.add_column(header, justify="right" if numeric else "left", no_wrap=numeric, overflow="fold")
     for row in rows:
         table.add_row(*row)
-    if console.measure(table).minimum <= console.width:
+    natural = console.measure(table, options=console.options.update_width(UNBOUNDED)).maximum
+    if natural <= console.width:
         console.print(table)
         return
     _line(console, Text(title, style="italic"))

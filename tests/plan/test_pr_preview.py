@@ -20,7 +20,7 @@ import pytest
 from rich.console import Console
 from ruamel.yaml import YAML
 
-from infra.plan import diff_text, markdown
+from infra.plan import costtext, diff_text, markdown
 from infra.plan.bench import generated_model
 from infra.plan.cost import PriceTable, estimate
 from infra.plan.diff import StackDiff, diff_stack
@@ -145,6 +145,11 @@ def test_the_text_format_is_complete_and_keeps_numbers_whole(big):
     narrow = _text(big, width=80)
     assert "…" not in narrow
     assert all(f"model {m.name} ({m.status})" in narrow for m in big.models)  # one section per model
+    for m in big.models:  # too wide for 80 columns: one whole line per row, never squashed cells
+        delta = costtext.part_delta(m.before, m.after)
+        assert f"model: {m.name}  status: {m.status}" in narrow and f"change (max): {delta}" in narrow
+    wide = _text(big, width=200)
+    assert all(f" {costtext.part_delta(m.before, m.after)} " in wide for m in big.models)
 
 
 def test_an_unpriced_model_is_unknown_and_the_totals_say_incomplete(medium):
