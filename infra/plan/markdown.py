@@ -27,6 +27,7 @@ from itertools import groupby
 
 from infra.plan import costtext
 from infra.plan.diff import ACTIONS, CostTotals, ModelChange, ResourceChange, StackDiff
+from infra.plan.owners import PLATFORM
 from infra.plan.policy import Violation
 
 GITHUB_COMMENT_LIMIT = 65_536  # characters in an issue or PR comment
@@ -255,7 +256,7 @@ def _counted(changes: list[ResourceChange]) -> list[str]:
 def _group_text(component: str, changes: list[ResourceChange], render: Callable) -> str:
     models = {c.model for c in changes}
     model = next(iter(models))
-    owner = f" (model {_code(model)})" if len(models) == 1 and component != model else ""
+    owner = f" (model {_code(model)})" if len(models) == 1 and model not in (component, PLATFORM) else ""
     return "\n".join([f"**{component}**{owner}: {len(changes)} changes", "", *render(changes), ""]) + "\n"
 
 
@@ -286,6 +287,12 @@ def _details(diffs: list[StackDiff], budget: int, width: int | None) -> tuple[st
             if spent + size(text) - size(chosen[i]) <= budget:
                 spent += size(text) - size(chosen[i])
                 chosen[i], detail[i] = text, level
+    for i, (_, component, changes) in enumerate(groups):  # a counted group lists what still fits
+        if detail[i] == 0:
+            text = _partial(component, changes, budget - spent + size(chosen[i]))
+            if text and spent + size(text) - size(chosen[i]) <= budget:
+                spent += size(text) - size(chosen[i])
+                chosen[i] = text
     shortened = any(level < len(levels) - 1 for level in detail)
     if spent > budget:
         return "", True
@@ -297,6 +304,24 @@ def _details(diffs: list[StackDiff], budget: int, width: int | None) -> tuple[st
             head, tail = _wrapper(diff, omitted).split("{}")
             out.append(head + "".join(t for t in texts if t) + tail)
     return "\n".join(out), shortened
+
+
+def _partial(component: str, changes: list[ResourceChange], room: int) -> str | None:
+    """A group's counts, then one line per resource for as many as ``room`` holds."""
+    counted = _group_text(component, changes, _counted)
+    tail = f"- …and {len(changes):,} more: see the whole diff"
+    used = size(counted) + size(tail) + 2
+    listed = []
+    for change in changes:
+        [line] = _compact(change)
+        if used + size(line) + 1 > room:
+            break
+        listed.append(line)
+        used += size(line) + 1
+    if not listed:
+        return None
+    tail = f"- …and {len(changes) - len(listed):,} more: see the whole diff"
+    return _group_text(component, changes, lambda cs: [*_counted(cs), *listed, tail])
 
 
 def _wrapper(diff: StackDiff, omitted: int) -> str:
@@ -314,7 +339,7 @@ def _wrapper(diff: StackDiff, omitted: int) -> str:
 def _banner(links: Links, limit: int) -> str:
     return (
         f"\n> ✂️ **Detail was left out to fit {limit:,} characters.** Every violation, replacement, "
-        f"removal and model is above; the whole diff is in the {links.markdown()}.\n"
+        f"removal and model is above. The whole diff: {links.markdown()}.\n"
     )
 
 
