@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from rich.console import Console
+from rich.text import Text
 
 from infra import images_refresh
 from infra.cli_args import CommandParser, dry_run_option
@@ -134,7 +135,8 @@ def _plan(args: argparse.Namespace, out: Console, err: Console) -> int:
         out.print(f"Plan written to {args.out}")
     report = check_plan(plan, policy)
     render_policy(report, out)
-    out.print(cost_summary(estimate(plan, PriceTable.for_region(plan.region))), highlight=False)
+    summary = cost_summary(estimate(plan, PriceTable.for_region(plan.region)))
+    out.print(summary, markup=False, highlight=False, soft_wrap=True)
     out.print(f"[dim]planned and checked offline in {time.perf_counter() - started:.2f} s[/]")
     return EXIT_POLICY_VIOLATION if report.mandatory else 0
 
@@ -158,7 +160,7 @@ def _cost(args: argparse.Namespace, out: Console, err: Console) -> int:
         out.print(f"[dim]prices: {table.source}[/]", highlight=False)
         assumed = ", ".join(f"{k}={v}" for k, v in table.assumptions.items())
         out.print(f"[dim]usage assumptions: {assumed}[/]", highlight=False)
-    out.print(f"[bold]{cost_summary(report)}[/]", highlight=False)
+    out.print(Text(cost_summary(report), style="bold"), highlight=False, soft_wrap=True)
     if args.json_out:
         args.json_out.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
     return 0

@@ -61,7 +61,7 @@ def show(result: Preview, what: str, out: Console) -> None:
     """The offline diff (what the change adds, policy and cost before and after), then the pack."""
     out.print(f"Offline diff: current stack file -> {what}", markup=False, highlight=False)
     diff_text.render_stack(out, result.diff)
-    out.print(cost_summary(result.cost), markup=False, highlight=False)
+    out.print(cost_summary(result.cost), markup=False, highlight=False, soft_wrap=True)
     render_policy(result.report, out)
     if result.refused:
         raise Refused(f"{len(result.report.mandatory)} mandatory policy violation(s), listed above")
