@@ -7,176 +7,28 @@ a change to a create-only property marks the resource as replaced.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field, replace
+from dataclasses import replace
 from typing import Any
 
 from infra.plan.cost import CostLine, CostReport, Unpriced, unpriced_groups
+from infra.plan.diff_model import (
+    ACTIONS,
+    CostTotals,
+    ModelChange,
+    ModelCost,
+    PropertyChange,
+    ResourceChange,
+    StackDiff,
+)
 from infra.plan.model import Plan, PlannedResource
-from infra.plan.owners import PLATFORM, STACK, component_groups, model_owners
-from infra.plan.policy import PolicyReport, Violation
+from infra.plan.owners import PLATFORM, component_groups, model_owners
+from infra.plan.policy import PolicyReport
 from infra.plan.replacements import forces_replacement
 
-ACTIONS = ("add", "update", "replace", "remove")  # the order counts are shown in
-
-
-@dataclass(frozen=True)
-class PropertyChange:
-    path: str
-    old: Any
-    new: Any
-    replaces: bool
-
-
-@dataclass(frozen=True)
-class ResourceChange:
-    action: str  # "add" | "remove" | "update" | "replace"
-    urn: str
-    type: str
-    name: str
-    properties: list[PropertyChange] = field(default_factory=list)
-    model: str = PLATFORM  # the model it serves (infra.plan.owners), for the per-model section
-    component: str = STACK  # the component right under the root: details are grouped by it
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ResourceChange:
-        properties = [PropertyChange(**p) for p in data.get("properties", [])]
-        return cls(**{**data, "properties": properties})
-
-
-@dataclass(frozen=True)
-class CostTotals:
-    """A stack's monthly estimate; ``unpriced`` is what it leaves out (empty: complete)."""
-
-    low: float | None  # None: unknown (the region has no price table)
-    high: float | None
-    unpriced: tuple[Unpriced, ...] = ()
-
-    @property
-    def unknown(self) -> int:
-        return sum(u.count for u in self.unpriced)
-
-    @classmethod
-    def of(cls, report: CostReport | None) -> CostTotals:
-        if report is None:
-            return cls(0.0, 0.0)
-        low, high = report.totals
-        return cls(low, high, report.unpriced)
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> CostTotals:
-        return cls(data["low"], data["high"], _unpriced_from(data.get("unpriced", [])))
-
-
-@dataclass(frozen=True)
-class ModelCost:
-    """One model's monthly cost at min and max scale; any unpriced resource makes it unknown."""
-
-    low: float
-    high: float
-    unpriced: int  # resources of this model whose price is unknown
-
-    @property
-    def known(self) -> bool:
-        return not self.unpriced
-
-
-@dataclass(frozen=True)
-class ModelChange:
-    """What a change does to one model: added, changed or removed, per action, and its cost."""
-
-    name: str
-    status: str  # "added" | "changed" | "removed"
-    counts: dict[str, int]  # action -> resources
-    before: ModelCost | None  # None: the model is not in that plan
-    after: ModelCost | None
-
-    @property
-    def resources(self) -> int:
-        return sum(self.counts.values())
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> ModelChange:
-        sides = {k: ModelCost(**data[k]) if data.get(k) else None for k in ("before", "after")}
-        return cls(data["name"], data["status"], dict(data["counts"]), **sides)
-
-
-@dataclass(frozen=True)
-class StackDiff:
-    stack: str
-    changes: list[ResourceChange]
-    new_violations: list[Violation]
-    resolved_violations: list[Violation]
-    cost_before: CostTotals
-    cost_after: CostTotals
-    models: list[ModelChange] = field(default_factory=list)
-    delta_unpriced: tuple[Unpriced, ...] = ()  # changed resources of unknown price: the delta is unknown
-    note: str | None = None  # e.g. "new stack: nothing to compare against"
-
-    def count(self, action: str) -> int:
-        return sum(1 for change in self.changes if change.action == action)
-
-    def to_dict(self) -> dict[str, Any]:
-        return {
-            "stack": self.stack,
-            "note": self.note,
-            "counts": {a: self.count(a) for a in ACTIONS},
-            "changes": [
-                {
-                    **{k: v for k, v in c.__dict__.items() if k != "properties"},
-                    "properties": [p.__dict__ for p in c.properties],
-                }
-                for c in self.changes
-            ],
-            "policy": {
-                "new": [v.__dict__ for v in self.new_violations],
-                "resolved": [v.__dict__ for v in self.resolved_violations],
-            },
-            "cost": {
-                "before": _totals_dict(self.cost_before),
-                "after": _totals_dict(self.cost_after),
-                "delta_complete": not self.delta_unpriced,
-                "delta_unpriced": [u.__dict__ for u in self.delta_unpriced],
-            },
-            "models": [
-                {**m.__dict__, "before": _side(m.before), "after": _side(m.after)} for m in self.models
-            ],
-        }
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> StackDiff:
-        """The inverse of ``to_dict``: re-render a saved diff without planning again."""
-        cost = data["cost"]
-        return cls(
-            stack=data["stack"],
-            changes=[ResourceChange.from_dict(c) for c in data["changes"]],
-            new_violations=[Violation(**v) for v in data["policy"]["new"]],
-            resolved_violations=[Violation(**v) for v in data["policy"]["resolved"]],
-            cost_before=CostTotals.from_dict(cost["before"]),
-            cost_after=CostTotals.from_dict(cost["after"]),
-            models=[ModelChange.from_dict(m) for m in data.get("models", [])],
-            delta_unpriced=CostTotals.from_dict(
-                {"low": 0, "high": 0, "unpriced": cost["delta_unpriced"]}
-            ).unpriced,
-            note=data.get("note"),
-        )
-
-
-def _unpriced_from(items: list[dict[str, Any]]) -> tuple[Unpriced, ...]:
-    return tuple(Unpriced(**{**u, "reasons": tuple(u["reasons"])}) for u in items)
-
-
-def _totals_dict(totals: CostTotals) -> dict[str, Any]:
-    return {
-        "low": totals.low,
-        "high": totals.high,
-        "complete": not totals.unpriced,
-        "unknown": totals.unknown,
-        "unpriced": [u.__dict__ for u in totals.unpriced],
-    }
-
-
-def _side(cost: ModelCost | None) -> dict[str, Any] | None:
-    return None if cost is None else cost.__dict__
+__all__ = [  # the diff's shape lives in diff_model; callers may take it from here
+    "ACTIONS", "CostTotals", "ModelChange", "ModelCost", "PropertyChange", "ResourceChange", "StackDiff",
+    "diff_stack", "property_changes", "resource_changes",
+]  # fmt: skip
 
 
 def property_changes(old: Any, new: Any, path: str = "") -> list[tuple[str, Any, Any]]:
@@ -293,8 +145,11 @@ def _model_changes(
     return found
 
 
-def _delta_unpriced(old: CostReport | None, new: CostReport) -> tuple[Unpriced, ...]:
-    """Unpriced resources the change touches; one unpriced on both sides with the same basis cancels."""
+def _delta_unpriced(old: CostReport | None, new: CostReport, changed: set[str]) -> tuple[Unpriced, ...]:
+    """Unpriced resources the change touches: changed ones, or ones whose cost basis moved.
+
+    Only an unchanged resource, unpriced on both sides on the same basis, cancels out.
+    """
     old_lines = {line.urn: line for line in old.lines} if old else {}
     new_lines = {line.urn: line for line in new.lines}
     pending: list[tuple[CostLine, str]] = []
@@ -302,7 +157,7 @@ def _delta_unpriced(old: CostReport | None, new: CostReport) -> tuple[Unpriced, 
         a, b = old_lines.get(urn), new_lines.get(urn)
         if (a is None or a.known) and (b is None or b.known):
             continue
-        if a and b and not a.known and not b.known and a.basis == b.basis:
+        if urn not in changed and a and b and not a.known and not b.known and a.basis == b.basis:
             continue
         pending.append((b, new.region) if b and not b.known else (a, old.region))  # type: ignore[union-attr]
     return unpriced_groups(pending)
@@ -329,6 +184,6 @@ def diff_stack(
         cost_before=CostTotals.of(cost[0]),
         cost_after=CostTotals.of(cost[1]),
         models=_model_changes(changes, cost),
-        delta_unpriced=_delta_unpriced(*cost),
+        delta_unpriced=_delta_unpriced(*cost, {c.urn for c in changes}),
         note=None if before else "new stack: every resource is added",
     )

@@ -63,7 +63,7 @@ def _source(args: argparse.Namespace) -> tuple[str, list]:
         try:
             data = json.loads(args.from_json.read_text(encoding="utf-8"))
             return data["base"], [StackDiff.from_dict(d) for d in data["stacks"]]
-        except (OSError, ValueError, KeyError, TypeError) as error:
+        except (OSError, ValueError, KeyError, TypeError, AttributeError) as error:
             problem = f"{args.from_json}: not a `modelfleet diff --format json` file ({error})"
             raise DiffFileError(problem) from error
     root = find_root(Path.cwd())
@@ -99,9 +99,12 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         if not args.out:
             diff_text.render(out, diffs, base, args.head_label)
             return 0
-        with args.out.open("w", encoding="utf-8") as handle:
-            console = Console(file=handle, width=FILE_WIDTH, color_system=None, emoji=False)
-            diff_text.render(console, diffs, base, args.head_label)
+        try:
+            with args.out.open("w", encoding="utf-8") as handle:
+                console = Console(file=handle, width=FILE_WIDTH, color_system=None, emoji=False)
+                diff_text.render(console, diffs, base, args.head_label)
+        except OSError as error:
+            return fail(err, f"cannot write {args.out}: {error.strerror or error}", EXIT_INVALID)
         out.print(f"Diff written to {args.out}", markup=False, highlight=False)
         return 0
     if args.format == "json":
@@ -109,7 +112,10 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     else:
         text = _markdown(args, diffs, base)
     if args.out:
-        args.out.write_text(text + "\n", encoding="utf-8")
+        try:  # markdown already ends in a newline: one more could pass GitHub's limit
+            args.out.write_text(text if args.format == "markdown" else text + "\n", encoding="utf-8")
+        except OSError as error:
+            return fail(err, f"cannot write {args.out}: {error.strerror or error}", EXIT_INVALID)
         out.print(f"Diff written to {args.out} ({len(text):,} characters)", markup=False, highlight=False)
     else:
         out.print(text, markup=False, highlight=False, soft_wrap=True)

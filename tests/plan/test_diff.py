@@ -11,8 +11,18 @@ import pytest
 
 from infra.cli import main
 from infra.plan import plan_stack
-from infra.plan.diff import CostTotals, PropertyChange, ResourceChange, StackDiff, resource_changes
+from infra.plan.cost import PriceTable, estimate
+from infra.plan.diff import (
+    CostTotals,
+    PropertyChange,
+    ResourceChange,
+    StackDiff,
+    diff_stack,
+    resource_changes,
+)
 from infra.plan.markdown import GITHUB_COMMENT_LIMIT, Links, render, size
+from infra.plan.model import Plan, PlannedResource
+from infra.plan.policy import check_plan, load_settings
 from infra.plan.replacements import forces_replacement
 from tests.conftest import ROOT
 
@@ -210,3 +220,53 @@ def test_a_file_that_is_not_a_saved_diff_is_one_clear_line(tmp_path, capsys):
     err = capsys.readouterr().err
     assert "not a `modelfleet diff --format json` file" in err and "Traceback" not in err
     assert main(["diff", "--from", str(tmp_path / "missing.json")]) == 2
+
+
+def test_a_changed_unpriced_resource_makes_the_delta_unknown_even_on_the_same_basis():
+    def plan(storage: int) -> Plan:
+        db = PlannedResource(
+            "urn:db", "aws:rds/instance:Instance", "db", None, True, {"allocatedStorage": storage}
+        )
+        return Plan("modelfleet", "dev", "eu-west-1", [db])
+
+    table = PriceTable("eu-west-1", "x", "x", 730, {}, {})
+    before, after = plan(10), plan(20)
+    policy = load_settings(None)
+    diff = diff_stack(
+        "dev",
+        before,
+        after,
+        (check_plan(before, policy), check_plan(after, policy)),
+        (estimate(before, table), estimate(after, table)),
+    )
+    assert [c.action for c in diff.changes] == ["update"]
+    assert [(u.type, u.count) for u in diff.delta_unpriced] == [("aws:rds/instance:Instance", 1)]
+
+
+@pytest.mark.parametrize(
+    "breakage",
+    [
+        lambda d: d.update(changes={"not": "a list"}),
+        lambda d: d["cost"]["before"].update(low="a"),
+        lambda d: d["changes"][0].update(action="zap"),
+        lambda d: d["models"].append({"name": "m", "status": "added", "counts": {"add": "3"}}),
+    ],
+)
+def test_a_saved_diff_of_the_wrong_shape_is_one_clear_line(breakage, tmp_path, capsys):
+    data = _huge_diff("prod", 2).to_dict()
+    breakage(data)
+    saved = tmp_path / "diff.json"
+    saved.write_text(json.dumps({"base": "main", "stacks": [data]}))
+    for fmt in ("text", "markdown"):
+        assert main(["diff", "--from", str(saved), "--format", fmt]) == 2
+        err = capsys.readouterr().err
+        assert "not a `modelfleet diff --format json` file" in err and "Traceback" not in err
+
+
+def test_an_unwritable_out_is_one_clear_line(tmp_path, capsys):
+    saved = tmp_path / "diff.json"
+    saved.write_text(json.dumps({"base": "main", "stacks": [_huge_diff("prod", 2).to_dict()]}))
+    for fmt in ("text", "markdown"):
+        out = str(tmp_path / "missing" / "x")
+        assert main(["diff", "--from", str(saved), "--format", fmt, "--out", out]) == 2
+        assert "cannot write" in capsys.readouterr().err
