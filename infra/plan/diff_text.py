@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 from collections.abc import Sequence
 
+from rich.cells import cell_len
 from rich.console import Console
 from rich.rule import Rule
 from rich.table import Table
@@ -33,6 +34,14 @@ def _value(value) -> str:
 
 def _line(console: Console, text: str | Text) -> None:
     console.print(text, soft_wrap=True, highlight=False, markup=False)
+
+
+def _heading(console: Console, title: str, style: str) -> None:
+    """A rule with the title in it, or the title alone when a rule would cut it."""
+    if cell_len(title) + 6 <= console.width:
+        console.print(Rule(Text(title, style=style), align="left", style=style))
+    else:
+        _line(console, Text(title, style=style))
 
 
 def _table(console: Console, title: str, columns: Sequence[tuple[str, bool]], rows: list[list[str]]) -> None:
@@ -117,7 +126,7 @@ def _models(console: Console, models: list[ModelChange]) -> None:
 
 def render_stack(console: Console, diff: StackDiff) -> None:
     """One stack: summary and cost, violations, replacements and removals, models, then per model."""
-    console.print(Rule(Text(f"stack {diff.stack}", style="bold"), align="left"))
+    _heading(console, f"stack {diff.stack}", "bold")
     _summary(console, diff)
     _violations(console, "New policy violations", diff.new_violations)
     _violations(console, "Resolved policy violations", diff.resolved_violations)
@@ -141,9 +150,7 @@ def render_stack(console: Console, diff: StackDiff) -> None:
             if model == PLATFORM
             else f"model {model} ({statuses.get(model, 'changed')})"
         )
-        console.print(
-            Rule(f"{diff.stack} · {label} · {len(by_model[model])} changes", align="left", style="dim")
-        )
+        _heading(console, f"{diff.stack} · {label} · {len(by_model[model])} changes", "dim")
         for change in by_model[model]:
             _change(console, change)
 

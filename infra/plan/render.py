@@ -111,7 +111,8 @@ def render_policy(report: PolicyReport, console: Console) -> None:
 def cost_summary(report: CostReport) -> str:
     """One line, plus one per unpriced resource type when the estimate is incomplete."""
     if not report.priced:
-        return f"monthly estimate {unpriced_region(report.region)}"
+        missing = costtext.incomplete(report.unpriced)
+        return f"monthly estimate {unpriced_region(report.region)}" + (f"; {missing}" if missing else "")
     low, high = report.total
     dated = f" (prices of {report.prices_retrieved})" if report.prices_retrieved else " (no price table)"
     head = f"monthly estimate at min-max scale: {costtext.total(low, high, report.unpriced)}{dated}"
