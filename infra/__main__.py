@@ -16,8 +16,8 @@ import pulumi_aws as aws
 from pulumi.runtime.config import CONFIG, get_config_env
 
 from infra.components.platform import Platform, PlatformArgs
-from infra.settings import SettingsError, load_settings, settings_warnings
-from infra.stack_images import unpinned_warnings
+from infra.settings.platform import SettingsError, load_settings, settings_warnings
+from infra.specs.stack_images import unpinned_warnings
 
 # The CLI hands config to the program as PULUMI_CONFIG; tests and the plan engine
 # set it in-process. Both are read whole so that unknown keys can be rejected.

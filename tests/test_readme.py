@@ -5,7 +5,7 @@ from typing import get_args
 
 from pydantic import BaseModel
 
-from infra.settings import PlatformSettings
+from infra.settings.platform import PlatformSettings
 from tests.conftest import ROOT
 
 
@@ -43,3 +43,24 @@ def test_every_setting_is_documented_as_a_yaml_key():
 def test_the_check_notices_an_undocumented_key():
     assert "not_a_setting_anywhere" not in _documented_keys()
     assert "az_count" in _documented_keys()
+
+
+def _layout_block() -> str:
+    text = (ROOT / "README.md").read_text()
+    return re.search(r"## Layout\n.*?```\n(.*?)```", text, flags=re.S).group(1)
+
+
+def test_the_layout_section_names_every_package_of_infra():
+    named = set(re.findall(r"^(infra/[\w/]+/)", _layout_block(), flags=re.M))
+    packages = {f"{path.parent.relative_to(ROOT)}/" for path in (ROOT / "infra").glob("*/__init__.py")}
+    assert packages - named == set(), "add these to the README's Layout section"
+    assert named - packages == set(), "the README's Layout section names packages that are gone"
+
+
+def test_every_file_the_layout_section_names_exists():
+    block = _layout_block()
+    for folder, rest in re.findall(r"^(infra/[\w/]+/)\s+(.*(?:\n {20,}.*)*)", block, flags=re.M):
+        for name in re.findall(r"\b([\w]+\.py)\b", rest):
+            assert list((ROOT / folder).rglob(name)), f"{folder}{name} named in the README is not in the tree"
+    for subfolder in re.findall(r"\b(sagemaker|eks|network|observability|security|storage)/", block):
+        assert (ROOT / "infra" / "components" / subfolder).is_dir()

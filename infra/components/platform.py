@@ -12,20 +12,23 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_aws_native as aws_native
 
-from infra import alarm_specs, iam, naming, tags
-from infra.catalog import ModelSettings
-from infra.components.access_log_bucket import AccessLogBucket, AccessLogBucketArgs
-from infra.components.alerts_topic import AlertsTopic, AlertsTopicArgs
-from infra.components.cluster_addons import ClusterAddons, ClusterAddonsArgs
-from infra.components.data_capture_bucket import DataCaptureBucket, DataCaptureBucketArgs
-from infra.components.deploy_runner_access import DeployRunnerAccess, DeployRunnerAccessArgs
-from infra.components.eks_cluster import EksCluster, EksClusterArgs
-from infra.components.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
-from infra.components.k8s_model_service import K8sModelService, K8sModelServiceArgs
-from infra.components.model_load_balancer import ModelLoadBalancer, ModelLoadBalancerArgs
-from infra.components.network import Network, NetworkArgs
-from infra.components.sagemaker_model_endpoint import SageMakerModelEndpoint, SageMakerModelEndpointArgs
-from infra.settings import PlatformSettings
+from infra.components.eks.cluster_addons import ClusterAddons, ClusterAddonsArgs
+from infra.components.eks.deploy_runner_access import DeployRunnerAccess, DeployRunnerAccessArgs
+from infra.components.eks.eks_cluster import EksCluster, EksClusterArgs
+from infra.components.eks.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
+from infra.components.eks.k8s_model_service import K8sModelService, K8sModelServiceArgs
+from infra.components.eks.model_load_balancer import ModelLoadBalancer, ModelLoadBalancerArgs
+from infra.components.network.network import Network, NetworkArgs
+from infra.components.observability.alerts_topic import AlertsTopic, AlertsTopicArgs
+from infra.components.sagemaker.sagemaker_model_endpoint import (
+    SageMakerModelEndpoint,
+    SageMakerModelEndpointArgs,
+)
+from infra.components.storage.access_log_bucket import AccessLogBucket, AccessLogBucketArgs
+from infra.components.storage.data_capture_bucket import DataCaptureBucket, DataCaptureBucketArgs
+from infra.settings.catalog import ModelSettings
+from infra.settings.platform import PlatformSettings
+from infra.specs import alarm_specs, iam, naming, tags
 
 
 @dataclass

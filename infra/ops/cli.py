@@ -1,4 +1,4 @@
-"""``modelfleet rollout | promote | smoke | loadtest``: day-2 commands, registered by ``infra.cli``.
+"""``modelfleet rollout | promote | smoke | loadtest``: day-2 commands, registered by ``infra.cli.commands``.
 
 Exit codes: 0 done (or nothing to do, or a dry run); 1 the operation failed, was
 rolled back or aborted before it completed, timed out or was refused; 2 invalid
@@ -17,17 +17,17 @@ from botocore.exceptions import BotoCoreError, ClientError
 from rich.console import Console
 from rich.markup import escape
 
-from infra.cli_args import dry_run_option, force_options
-from infra.failures import EXIT_INVALID, EXIT_STOPPED, fail
+from infra.cli.args import dry_run_option, force_options
+from infra.cli.failures import EXIT_INVALID, EXIT_STOPPED, fail
 from infra.ops import endpoints, progress, promote
 from infra.ops.clients import client
 from infra.ops.loadtest_cli import add_loadtest_parser, loadtest
 from infra.ops.rollout import Rollout
 from infra.ops.smoke import smoke
 from infra.ops.target import InvalidInput, ModelTarget, OpsError, load_project, resolve
-from infra.plan.stackfile import StackFileError
-from infra.settings import SettingsError
-from infra.stackedit import StackDocument, StackEditError
+from infra.settings.platform import SettingsError
+from infra.stackfiles.edit import StackDocument, StackEditError
+from infra.stackfiles.read import StackFileError
 
 EXIT_FAILED = EXIT_STOPPED
 ROLLOUT_ONLY_FLAGS = {"--skip-smoke": "skip_smoke", "--force": "force", "--reason": "reason"}  # -> dest

@@ -13,7 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from enum import Enum
 
-from infra.catalog import RolloutSettings
+from infra.settings.catalog import RolloutSettings
 
 
 @dataclass(frozen=True)

@@ -2,7 +2,7 @@
 
 Against a local container (``--url``, loopback only) or a SageMaker endpoint
 (``--endpoint``, divided by its instance count). ``--write`` stores the
-recommended target in the stack file through ``infra.stackedit``.
+recommended target in the stack file through ``infra.stackfiles.edit``.
 """
 
 from __future__ import annotations
@@ -17,13 +17,13 @@ import httpx
 from rich.console import Console
 from rich.markup import escape
 
-from infra.cli_args import dry_run_option
+from infra.cli.args import dry_run_option
 from infra.ops import endpoints
 from infra.ops.clients import client
 from infra.ops.loadtest import LoadPlan, check_local_url, endpoint_sender, find_rate, http_sender
 from infra.ops.sizing import StepResult, rate_at_slo, rate_schedule, recommend_target
 from infra.ops.target import InvalidInput, ModelTarget, load_project, resolve
-from infra.stackedit import StackDocument
+from infra.stackfiles.edit import StackDocument
 
 TARGET_KEY = "target_invocations_per_instance_per_minute"
 

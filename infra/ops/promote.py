@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from infra.ops.progress import Phase, Progress
 from infra.ops.steps import TOLERANCE
-from infra.stackedit import KeyPath, StackDocument
+from infra.stackfiles.edit import KeyPath, StackDocument
 
 SOURCE_KEYS = ("model_data", "model_package_arn", "image")  # what makes a variant a version
 

@@ -12,8 +12,8 @@ from collections.abc import Sequence
 from datetime import UTC, datetime
 from typing import Any
 
-from infra.alarm_specs import INVOCATION_NAMESPACE
 from infra.ops.gates import VariantMetrics
+from infra.specs.alarm_specs import INVOCATION_NAMESPACE
 
 ALARM_BATCH = 100  # DescribeAlarms takes at most 100 names
 

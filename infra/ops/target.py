@@ -10,10 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra import alarm_specs, instances, naming
-from infra.catalog import Backend, ModelSettings, RolloutSettings
-from infra.plan.stackfile import Project, StackFileError, find_root, read_project, read_stack_config
-from infra.settings import SettingsError, load_settings
+from infra.contracts import instances
+from infra.settings.catalog import Backend, ModelSettings, RolloutSettings
+from infra.settings.platform import SettingsError, load_settings
+from infra.specs import alarm_specs, naming
+from infra.stackfiles.read import Project, StackFileError, find_root, read_project, read_stack_config
 
 STABLE, CANARY = "stable", "canary"
 

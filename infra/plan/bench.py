@@ -20,7 +20,7 @@ from rich.table import Table
 from ruamel.yaml import YAML
 
 from infra.plan.engine import plan_stack
-from infra.plan.stackfile import find_root
+from infra.stackfiles.read import find_root
 
 DIGEST = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/bench-{i}@sha256:" + "0" * 64
 EKS_POOL = "g5"  # the GPU pool of stacks/Pulumi.prod.yaml

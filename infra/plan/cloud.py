@@ -13,8 +13,8 @@ from typing import Any
 
 import pulumi
 
-from infra import iam
 from infra.plan.model import PlannedInvoke
+from infra.specs import iam
 
 ACCOUNT_ID = "123456789012"
 

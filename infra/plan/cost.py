@@ -19,7 +19,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from infra import eks_versions
+from infra.contracts import eks_versions
 from infra.plan.model import Plan, PlannedResource
 from infra.plan.owners import component_groups, model_owners
 from infra.plan.policy import stack_resources

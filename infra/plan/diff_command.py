@@ -15,11 +15,11 @@ from typing import Any
 
 from rich.console import Console
 
-from infra.failures import EXIT_INVALID, EXIT_STOPPED, fail
+from infra.cli.failures import EXIT_INVALID, EXIT_STOPPED, fail
 from infra.plan.engine import PlanError
 from infra.plan.policy import PolicyConfigError
-from infra.plan.stackfile import StackFileError, find_root, read_project
-from infra.settings import SettingsError
+from infra.settings.platform import SettingsError
+from infra.stackfiles.read import StackFileError, find_root, read_project
 
 FILE_WIDTH = 120  # columns of a text diff written to a file
 

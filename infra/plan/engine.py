@@ -29,9 +29,9 @@ from pulumi.runtime.stack import run_in_stack
 from pulumi.runtime.sync_await import _sync_await
 
 from infra.plan.cloud import CloudMocks
-from infra.plan.model import COMPUTED, SECRET, Diagnostic, Plan, PlannedResource
-from infra.plan.stackfile import find_root, read_project, read_stack_config
-from infra.settings import load_settings
+from infra.plan.model import COMPUTED, Diagnostic, Plan, PlannedResource
+from infra.settings.platform import load_settings
+from infra.stackfiles.read import SECRET, find_root, read_project, read_stack_config
 
 STACK_TYPE = "pulumi:pulumi:Stack"
 _ONE_AT_A_TIME = threading.Lock()

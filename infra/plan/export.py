@@ -32,7 +32,7 @@ NOT_SCANNED = {
     ),
     "kubernetes:helm.sh/v3:Release": (
         "the chart's objects are rendered by Helm at deployment, not declared by the program; "
-        "each chart is pinned to a version in infra/eks_versions.py and reviewed there"
+        "each chart is pinned to a version in infra/contracts/eks_versions.py and reviewed there"
     ),
     "aws-native:sagemaker:Endpoint": (
         "a CloudFormation-schema resource, not a Terraform one; its Terraform twin "

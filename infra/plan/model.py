@@ -25,7 +25,6 @@ from pathlib import Path
 from typing import Any
 
 SCHEMA_VERSION = 1
-SECRET = "[secret]"  # what a secret value looks like in a plan
 COMPUTED = "<computed>"  # a value only known after a real deployment
 
 

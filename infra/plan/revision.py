@@ -69,6 +69,16 @@ def start_plan(tree: Path, stack: str, out: Path, what: str) -> PlanJob | None:
     if not (tree / "stacks" / f"Pulumi.{stack}.yaml").exists():
         return None
     env = {**os.environ, "PYTHONPATH": str(tree)}
-    command = [sys.executable, "-m", "infra.cli", "plan", "--stack", stack, "--summary", "--out", str(out)]
+    command = [
+        sys.executable,
+        "-m",
+        "infra.cli",
+        "plan",
+        "--stack",
+        stack,
+        "--summary",
+        "--out",
+        str(out),
+    ]
     process = subprocess.Popen(command, cwd=tree, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     return PlanJob(stack, out, what, process)

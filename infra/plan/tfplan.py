@@ -31,8 +31,9 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
-from infra.plan.model import COMPUTED, SECRET, PlannedResource
+from infra.plan.model import COMPUTED, PlannedResource
 from infra.plan.tfnames import tf_attribute, tf_type, tf_values
+from infra.stackfiles.read import SECRET
 
 FORMAT_VERSION = "1.0"
 TERRAFORM_VERSION = "1.1.0"  # the release that documents format_version 1.0

@@ -1,4 +1,4 @@
-"""``modelfleet new-model | new-env``: their flags; ``infra.cli`` registers them.
+"""``modelfleet new-model | new-env``: their flags; ``infra.cli.commands`` registers them.
 
 Flags win over ``--answers`` (from a ``pulumi new`` template), which win over
 prompts (on a terminal only) and derived defaults. See ``infra.selfservice``.

@@ -1,6 +1,6 @@
 """What ``new-model`` and ``new-env`` share: exit codes, failures as one message, the preview.
 
-Exit codes, as ``infra.cli``: 0 done (or a dry run); 1 the program stopped while
+Exit codes, as ``infra.cli.commands``: 0 done (or a dry run); 1 the program stopped while
 planning; 2 invalid input or an invalid resulting stack, nothing written; 3 a
 quota or another mandatory policy refuses the change, nothing written.
 """
@@ -13,17 +13,17 @@ from typing import Any
 
 from rich.console import Console
 
-from infra.failures import EXIT_INVALID, EXIT_REFUSED, EXIT_STOPPED, fail
+from infra.cli.failures import EXIT_INVALID, EXIT_REFUSED, EXIT_STOPPED, fail
 from infra.plan import diff_text
 from infra.plan.engine import PlanError
 from infra.plan.policy import PolicyConfigError
 from infra.plan.render import cost_summary, render_policy
-from infra.plan.stackfile import StackFileError
 from infra.selfservice.derive import CannotDerive
 from infra.selfservice.preview import Preview
 from infra.selfservice.prompts import InvalidInput
-from infra.settings import SettingsError
-from infra.stackedit import StackEditError
+from infra.settings.platform import SettingsError
+from infra.stackfiles.edit import StackEditError
+from infra.stackfiles.read import StackFileError
 
 Handler = Callable[[argparse.Namespace, Console, Console], int]
 

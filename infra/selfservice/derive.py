@@ -20,9 +20,9 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from ipaddress import IPv4Network
 
-from infra.catalog import MAX_TARGET_INVOCATIONS_PER_MINUTE, MIN_P99_LATENCY_MS
-from infra.instances import InstanceType
+from infra.contracts.instances import InstanceType
 from infra.ops.sizing import recommend_target
+from infra.settings.catalog import MAX_TARGET_INVOCATIONS_PER_MINUTE, MIN_P99_LATENCY_MS
 
 # Fewest instances per tier: prod keeps two so one can fail or be replaced
 # (the pack's sagemaker-variant-min-instances); elsewhere one is enough.
@@ -153,7 +153,7 @@ def subnet_prefixes(
     Private subnets hold nodes, pods and endpoints, so they keep their size
     longest: the public ones shrink first, then the private ones, one bit at a
     time. Private subnets fill the VPC from the bottom and public ones from the
-    top (``infra.subnets.per_az_slots``), so both fit when their sum does.
+    top (``infra.specs.subnets.per_az_slots``), so both fit when their sum does.
     """
     for private in range(max(preferred.private, vpc.prefixlen), longest.private + 1):
         for public in range(max(preferred.public, vpc.prefixlen), longest.public + 1):

@@ -6,7 +6,7 @@ stack's, so the new stack passes the pack with that tier's levels and quotas.
 Region, owner and cost center default to the same-tier stack's.
 
 Any ``--cidr`` either works or is refused in one line that says why: a block AWS
-or modelfleet cannot use (``infra.subnets.vpc_cidr_problem``, which the settings
+or modelfleet cannot use (``infra.specs.subnets.vpc_cidr_problem``, which the settings
 ask too), or one another environment uses. A block smaller than the tier's
 subnets need gets subnet prefixes that fit, written into the stack file.
 """
@@ -22,15 +22,15 @@ from rich.console import Console
 
 from infra.plan.policy import config_path
 from infra.plan.policy import load_settings as load_policy
-from infra.plan.stackfile import Project, StackFileError, find_root, read_project, read_stack_config
 from infra.selfservice import derive
 from infra.selfservice.common import given, show
 from infra.selfservice.entries import EnvRequest, env_text
 from infra.selfservice.preview import preview
 from infra.selfservice.prompts import Ask, InvalidInput, read_answers, resolve
-from infra.settings import TIER_DEFAULTS, NetworkSettings, Tier, stack_name_problem
-from infra.stackedit import StackDocument, atomic_write
-from infra.subnets import PRIVATE_RANGES, vpc_cidr_problem
+from infra.settings.platform import TIER_DEFAULTS, NetworkSettings, Tier, stack_name_problem
+from infra.specs.subnets import PRIVATE_RANGES, vpc_cidr_problem
+from infra.stackfiles.edit import StackDocument, atomic_write
+from infra.stackfiles.read import Project, StackFileError, find_root, read_project, read_stack_config
 
 KEYS = ["name", "tier", "region", "cidr", "owner", "cost_center"]
 

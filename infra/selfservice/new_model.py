@@ -17,17 +17,17 @@ from typing import Any
 from rich.console import Console
 from ruamel.yaml.comments import CommentedSeq
 
-from infra import instances
+from infra.contracts import instances
 from infra.plan.policy import config_path
 from infra.plan.policy import load_settings as load_policy
-from infra.plan.stackfile import Project, find_root, read_project
 from infra.selfservice import derive, quota
 from infra.selfservice.common import Refused, given, show
 from infra.selfservice.entries import ModelRequest, model_entry
 from infra.selfservice.preview import preview
 from infra.selfservice.prompts import Ask, InvalidInput, missing_message, number, read_answers, resolve
-from infra.settings import PlatformSettings
-from infra.stackedit import StackDocument
+from infra.settings.platform import PlatformSettings
+from infra.stackfiles.edit import StackDocument
+from infra.stackfiles.read import Project, find_root, read_project
 
 KEYS = [
     "stack", "name", "team", "backend", "image", "framework", "py_version", "artifact", "instance_type",

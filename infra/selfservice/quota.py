@@ -12,8 +12,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from infra import instances
-from infra.catalog import Backend, ModelSettings
+from infra.contracts import instances
+from infra.settings.catalog import Backend, ModelSettings
 
 QUOTA_RULES = {"gpus": "team-gpu-quota", "instances": "team-instance-quota"}
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra import eks_versions
+from infra.contracts import eks_versions
 from policies.rules._support import as_list, gpus_per_instance, resource_rule
 
 CLUSTER = "aws:eks/cluster:Cluster"
@@ -53,7 +53,7 @@ def _control_plane_logs(props, config):
 
 
 def _supported_version(props, config):
-    """Judged on today's date, from EKS's calendar in infra/eks_versions.py (one owner)."""
+    """Judged on today's date, from EKS's calendar in infra/contracts/eks_versions.py (one owner)."""
     version = eks_versions.VERSIONS.get(str(props.get("version")))
     if version is None:
         yield f"Kubernetes {props.get('version')} has no pinned add-ons or support dates in modelfleet"

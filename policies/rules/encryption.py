@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from infra.instances import lookup
+from infra.contracts.instances import lookup
 from policies.rules._support import as_list, resource_rule
 
 

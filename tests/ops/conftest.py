@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from infra.ops.target import ModelTarget, load_project, resolve
-from infra.stackedit import StackDocument
+from infra.stackfiles.edit import StackDocument
 from tests.conftest import copy_project
 
 REGION = "eu-west-1"

@@ -14,7 +14,7 @@ import boto3
 import httpx
 import pytest
 
-from infra.cli import main
+from infra.cli.commands import main
 from infra.ops.target import load_project, resolve
 from tests.conftest import ROOT
 from tests.ops.conftest import REGION, create_alarms, deploy, edit_stack, put_invocations

@@ -6,13 +6,13 @@ from datetime import UTC, datetime
 
 import pytest
 
-from infra.catalog import RolloutSettings
 from infra.ops import endpoints, promote, sizing
 from infra.ops.gates import VariantMetrics, Verdict, evaluate
 from infra.ops.progress import Phase, Progress
 from infra.ops.rollout import Outcome
 from infra.ops.smoke import response_problems
 from infra.ops.steps import Step, plan_steps
+from infra.settings.catalog import RolloutSettings
 
 STEPS = [10, 25, 50, 100]
 SETTINGS = RolloutSettings(min_invocations=100, max_error_rate_increase_points=0.5,

@@ -9,10 +9,10 @@ import socket
 import pytest
 from modelfleet_serving.make_examples import make_sklearn
 
-from infra.cli import main
+from infra.cli.commands import main
 from infra.ops.loadtest import LoadPlan, run_step
 from infra.ops.target import load_project
-from infra.stackedit import StackDocument
+from infra.stackfiles.edit import StackDocument
 from tests.model_containers.conftest import Server
 
 ROW = json.dumps({"instances": [list(range(16))]})

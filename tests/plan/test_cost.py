@@ -7,12 +7,12 @@ import json
 import pytest
 from rich.console import Console
 
-from infra.cli import main
+from infra.cli.commands import main
 from infra.plan.cost import PRICES_DIR, PriceTable, estimate
 from infra.plan.model import Plan, PlannedResource
 from infra.plan.render import cost_summary, cost_tables
-from infra.plan.stackfile import read_project, read_stack_config
-from infra.settings import load_settings
+from infra.settings.platform import load_settings
+from infra.stackfiles.read import read_project, read_stack_config
 from tests.conftest import ROOT, SHIPPED_STACKS
 
 TABLE = PriceTable(

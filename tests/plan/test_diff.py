@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from infra.cli import main
+from infra.cli.commands import main
 from infra.plan import plan_stack
 from infra.plan.cost import PriceTable, estimate
 from infra.plan.diff import (

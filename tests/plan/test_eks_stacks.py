@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from infra import eks_versions
+from infra.contracts import eks_versions
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"

@@ -15,9 +15,8 @@ import pytest
 
 from infra.plan import Plan, PlanError, plan_stack, record
 from infra.plan.cloud import UnmockedInvoke, zone_ids
-from infra.plan.model import SECRET
-from infra.plan.stackfile import StackFileError, read_project, read_stack_config
-from infra.settings import SettingsError
+from infra.settings.platform import SettingsError
+from infra.stackfiles.read import SECRET, StackFileError, read_project, read_stack_config
 from tests.conftest import ROOT
 
 NAT = "aws:ec2/natGateway:NatGateway"

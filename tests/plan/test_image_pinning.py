@@ -11,9 +11,10 @@ import hashlib
 
 import pytest
 
-from infra import eks_versions, image_digests, stack_images
-from infra.image_digests import Resolved
+from infra.contracts import eks_versions
 from infra.plan import plan_stack
+from infra.specs import image_digests, stack_images
+from infra.specs.image_digests import Resolved
 from tests.conftest import ROOT
 
 RELEASE = "kubernetes:helm.sh/v3:Release"

@@ -12,13 +12,13 @@ from pathlib import Path
 
 from ruamel.yaml import YAML
 
-from infra.naming import (
+from infra.plan import plan_stack
+from infra.specs.naming import (
     AWS_NAME_LIMITS,
     MODEL_NAME_MAX_LENGTH,
     SAGEMAKER_ENDPOINT_NAME_LIMIT,
     STACK_NAME_MAX_LENGTH,
 )
-from infra.plan import plan_stack
 from tests.conftest import ROOT
 
 

@@ -8,7 +8,7 @@ import boto3
 import pytest
 from botocore.stub import ANY, Stubber
 
-from infra.cli import EXIT_PROGRAM_STOPPED, main
+from infra.cli.commands import EXIT_PROGRAM_STOPPED, main
 from infra.plan.prices_refresh import ServiceQuery, on_demand_usd, refresh
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from infra.plan.model import SECRET, PlannedResource
+from infra.plan.model import PlannedResource
 from infra.plan.tfplan import AWS_PROVIDER, address_name, terraform_plan
+from infra.stackfiles.read import SECRET
 
 KEY_ARN = "arn:aws:kms:eu-west-1:123456789012:key/k-1"
 

@@ -18,7 +18,7 @@ def _pinned_day(monkeypatch):
     """Rules that read EKS's support calendar judge it on a fixed day: 1.35 standard, 1.31 ended."""
     from datetime import date
 
-    from infra import eks_versions
+    from infra.contracts import eks_versions
 
     monkeypatch.setattr(eks_versions, "today", lambda: date(2026, 12, 3))
 

@@ -6,7 +6,7 @@ import json
 
 import pytest
 
-from infra.cli import EXIT_INVALID_CONFIG, EXIT_POLICY_VIOLATION, main
+from infra.cli.commands import EXIT_INVALID_CONFIG, EXIT_POLICY_VIOLATION, main
 from infra.plan.policy import PolicyConfigError, check_plan, config_path, load_settings
 from tests.conftest import ROOT, SHIPPED_STACKS
 

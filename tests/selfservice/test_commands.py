@@ -8,9 +8,9 @@ import sys
 
 import pytest
 
-from infra.cli import main
-from infra.plan.stackfile import read_project
-from infra.stackedit import StackDocument
+from infra.cli.commands import main
+from infra.stackfiles.edit import StackDocument
+from infra.stackfiles.read import read_project
 from tests.conftest import ROOT
 from tests.selfservice.conftest import pulumi_new_yes, snapshot
 

@@ -6,8 +6,7 @@ from ipaddress import IPv4Network
 
 import pytest
 
-from infra import instances
-from infra.catalog import MIN_P99_LATENCY_MS
+from infra.contracts import instances
 from infra.selfservice.derive import (
     CannotDerive,
     SubnetPrefixes,
@@ -17,6 +16,7 @@ from infra.selfservice.derive import (
     subnet_prefixes,
     workers,
 )
+from infra.settings.catalog import MIN_P99_LATENCY_MS
 
 
 def test_cpu_instances_serve_one_request_per_vcpu_and_gpu_ones_per_gpu():

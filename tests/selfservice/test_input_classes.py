@@ -12,11 +12,11 @@ from types import SimpleNamespace
 
 import pytest
 
-from infra.cli import main
-from infra.plan.stackfile import read_project
+from infra.cli.commands import main
 from infra.selfservice import new_env, new_model
-from infra.stackedit import StackDocument
-from infra.subnets import AWS_LARGEST_VPC_PREFIX, SMALLEST_VPC_PREFIX
+from infra.specs.subnets import AWS_LARGEST_VPC_PREFIX, SMALLEST_VPC_PREFIX
+from infra.stackfiles.edit import StackDocument
+from infra.stackfiles.read import read_project
 from tests.selfservice.conftest import snapshot
 
 DIGEST = "123456789012.dkr.ecr.eu-west-1.amazonaws.com/serving@sha256:" + "a" * 64

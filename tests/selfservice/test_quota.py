@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from infra.plan.policy import config_path, load_settings, stack_resources
-from infra.plan.stackfile import read_project, read_stack_config
 from infra.selfservice.quota import Capacity, model_capacity, quota_problems, team_capacity
-from infra.settings import load_settings as load_stack_settings
+from infra.settings.platform import load_settings as load_stack_settings
+from infra.stackfiles.read import read_project, read_stack_config
 from policies.rules.capacity import team_usage
 from tests.conftest import ROOT, SHIPPED_STACKS, valid_config
 

@@ -1,0 +1,1 @@
+"""The ``modelfleet`` command: argument parsing, dispatch and exit codes (``commands.main``)."""

@@ -1,0 +1,256 @@
+"""``modelfleet``: the command line around the stack (``python -m infra.cli.commands`` works too).
+
+Exit codes: 0 success; 1 the program stopped (e.g. too few AZs in the region);
+2 the stack, its config or its policy config is invalid, with every problem listed;
+3 a mandatory policy is violated.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import time
+from pathlib import Path
+from typing import Any
+
+from rich.console import Console
+from rich.text import Text
+
+from infra.cli.args import CommandParser, dry_run_option
+from infra.cli.failures import EXIT_INVALID, EXIT_REFUSED, EXIT_STOPPED
+from infra.ops import cli as ops_cli
+from infra.ops import images_refresh
+from infra.plan import diff_command
+from infra.plan.cost import PriceTable, estimate
+from infra.plan.engine import PlanError, plan_stack
+from infra.plan.policy import PolicyConfigError, check_plan, config_path
+from infra.plan.policy import load_settings as load_policy_settings
+from infra.plan.render import cost_summary, cost_tables, render, render_policy
+from infra.selfservice import cli as selfservice_cli
+from infra.settings.platform import SettingsError, load_settings, settings_warnings
+from infra.stackfiles.read import StackFileError, find_root, read_project, read_stack_config
+
+EXIT_PROGRAM_STOPPED = EXIT_STOPPED
+EXIT_INVALID_CONFIG = EXIT_INVALID
+EXIT_POLICY_VIOLATION = EXIT_REFUSED
+
+
+def _parser() -> CommandParser:
+    parser = CommandParser(prog="modelfleet", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    def stack_options(command: argparse.ArgumentParser, scope: Any = None) -> None:
+        """``--stack`` (in ``scope``, a mutually exclusive group, if given) and ``--stack-file``."""
+        (scope or command).add_argument("--stack", default="dev", help="stack name (default: dev)")
+        command.add_argument(
+            "--stack-file", type=Path, help="read this file instead of stacks/Pulumi.<stack>.yaml"
+        )
+
+    plan = commands.add_parser(
+        "plan", help="render a stack offline: no credentials, no Pulumi CLI", read_only=True
+    )
+    stack_options(plan)
+    plan.add_argument("--out", type=Path, help="also write the plan as JSON to this file")
+    plan.add_argument("--summary", action="store_true", help="counts and outputs only, no tree")
+    plan.add_argument(
+        "--policy-config",
+        type=Path,
+        help="policy pack config (default: policies/config/<stack>.json, as --policy-pack-config takes)",
+    )
+
+    cost = commands.add_parser(
+        "cost", help="monthly cost estimate of a stack, per model, component, resource", read_only=True
+    )
+    stack_options(cost)
+    cost.add_argument("--lines", action="store_true", help="also list every resource with its basis")
+    cost.add_argument("--prices", type=Path, help="price table (default: infra/plan/prices/<region>.json)")
+    cost.add_argument("--json", type=Path, dest="json_out", help="also write the estimate as JSON here")
+
+    diff_command.add_parser(commands)
+
+    prices = commands.add_parser("prices", help="price tables for cost estimates")
+    prices_commands = prices.add_subparsers(dest="prices_command", required=True)
+    prices_refresh = prices_commands.add_parser(
+        "refresh", help="rebuild a region's price table from the AWS Price List API (needs credentials)"
+    )
+    prices_refresh.add_argument("--region", required=True, help="the region to price, e.g. eu-west-1")
+    prices_refresh.add_argument(
+        "--out", type=Path, help="write here (default: the shipped table of that region)"
+    )
+    dry_run_option(prices_refresh, "fetch and show which prices would change")
+
+    images_refresh.add_parser(commands)
+
+    export = commands.add_parser(
+        "export",
+        help="write a stack for IaC scanners: a Terraform plan (AWS) and Kubernetes manifests",
+        read_only=True,  # writes only the files it is told to, like plan --out
+    )
+    every_export = export.add_mutually_exclusive_group()
+    stack_options(export, scope=every_export)
+    every_export.add_argument("--all", action="store_true", help="every stack in stacks/")
+    export.add_argument(
+        "--out-dir", type=Path, default=Path("."), help="write <stack>.tfplan.json and <stack>.k8s.yaml here"
+    )
+
+    validate = commands.add_parser("validate", help="check stack files without planning", read_only=True)
+    every = validate.add_mutually_exclusive_group()
+    stack_options(validate, scope=every)
+    every.add_argument("--all", action="store_true", help="every stack in stacks/")
+    validate.checks.append(
+        lambda a: "--stack-file names one stack's file: not with --all" if a.all and a.stack_file else None
+    )
+    ops_cli.add_parsers(commands)
+    selfservice_cli.add_parsers(commands)
+    return parser
+
+
+def _report_invalid(console: Console, source: str, error: Exception) -> int:
+    console.print(f"[red bold]✗ {source}[/]")
+    console.print(str(error), markup=False, highlight=False, soft_wrap=True)
+    return EXIT_INVALID_CONFIG
+
+
+def _plan(args: argparse.Namespace, out: Console, err: Console) -> int:
+    started = time.perf_counter()
+    try:
+        root = find_root(Path.cwd())
+        policy = (
+            load_policy_settings(args.policy_config, required=True)
+            if args.policy_config
+            else load_policy_settings(config_path(root, args.stack))
+        )
+        plan = plan_stack(args.stack, root=root, stack_file=args.stack_file)
+    except PolicyConfigError as error:
+        return _report_invalid(err, "policy config", error)
+    except (SettingsError, StackFileError) as error:
+        return _report_invalid(err, str(args.stack_file or f"stack {args.stack}"), error)
+    except PlanError as error:
+        err.print(f"[red bold]✗ stack {args.stack} stopped:[/] {error}", highlight=False)
+        return EXIT_PROGRAM_STOPPED
+    render(plan, out, show_tree=not args.summary)
+    if args.out:
+        plan.save(args.out)
+        out.print(f"Plan written to {args.out}")
+    report = check_plan(plan, policy)
+    render_policy(report, out)
+    summary = cost_summary(estimate(plan, PriceTable.for_region(plan.region)))
+    out.print(summary, markup=False, highlight=False, soft_wrap=True)
+    out.print(f"[dim]planned and checked offline in {time.perf_counter() - started:.2f} s[/]")
+    return EXIT_POLICY_VIOLATION if report.mandatory else 0
+
+
+def _cost(args: argparse.Namespace, out: Console, err: Console) -> int:
+    try:
+        plan = plan_stack(args.stack, root=find_root(Path.cwd()), stack_file=args.stack_file)
+        table = PriceTable.load(args.prices) if args.prices else PriceTable.for_region(plan.region)
+    except (SettingsError, StackFileError) as error:
+        return _report_invalid(err, str(args.stack_file or f"stack {args.stack}"), error)
+    except PlanError as error:
+        err.print(f"[red bold]✗ stack {args.stack} stopped:[/] {error}", highlight=False)
+        return EXIT_PROGRAM_STOPPED
+    except (OSError, ValueError, KeyError) as error:
+        err.print(f"[red bold]✗ price table {args.prices}:[/] {error}", highlight=False)
+        return EXIT_INVALID_CONFIG
+    report = estimate(plan, table)
+    for printed in cost_tables(report, lines=args.lines):
+        out.print(printed)
+    if table is not None:
+        out.print(f"[dim]prices: {table.source}[/]", highlight=False)
+        assumed = ", ".join(f"{k}={v}" for k, v in table.assumptions.items())
+        out.print(f"[dim]usage assumptions: {assumed}[/]", highlight=False)
+    out.print(Text(cost_summary(report), style="bold"), highlight=False, soft_wrap=True)
+    if args.json_out:
+        args.json_out.write_text(json.dumps(report.to_dict(), indent=2) + "\n")
+    return 0
+
+
+def _prices(args: argparse.Namespace, out: Console, err: Console) -> int:
+    import boto3  # noqa: PLC0415 - only this command talks to AWS
+    from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+    from infra.plan.cost import PRICES_DIR  # noqa: PLC0415
+    from infra.plan.prices_refresh import PRICING_API_REGION, refresh, write_table  # noqa: PLC0415
+
+    target = args.out or PRICES_DIR / f"{args.region}.json"
+    previous = json.loads(target.read_text()) if target.exists() else None
+    try:
+        client = boto3.client("pricing", region_name=PRICING_API_REGION)
+        table, missing = refresh(client, args.region, previous)
+    except (BotoCoreError, ClientError) as error:
+        err.print(f"[red bold]✗ AWS Price List API:[/] {error}", highlight=False)
+        return EXIT_PROGRAM_STOPPED
+    if args.dry_run:
+        changed = _changed_prices((previous or {}).get("prices", {}), table["prices"])
+        out.print(f"dry run, nothing written: {len(changed)} of {len(table['prices'])} prices would change "
+                  f"in {target}: {', '.join(changed) or 'none'}", markup=False, highlight=False)  # fmt: skip
+    else:
+        write_table(table, target)
+        out.print(f"[green]✓[/] {len(table['prices'])} prices written to {target}")
+    if missing:
+        out.print(f"[yellow]not returned by the API (previous value kept, if any):[/] {', '.join(missing)}")
+    return 0
+
+
+def _changed_prices(old: dict, new: dict) -> list[str]:
+    """Keys whose price a refresh adds, removes or changes (pure)."""
+    usd = lambda prices, key: (prices.get(key) or {}).get("usd")  # noqa: E731
+    return sorted(k for k in old.keys() | new.keys() if usd(old, k) != usd(new, k))
+
+
+def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from infra.plan import export  # noqa: PLC0415
+
+    try:
+        project = read_project(find_root(Path.cwd()))
+        for stack in project.stacks() if args.all else [args.stack]:
+            plan = plan_stack(stack, root=project.root, stack_file=None if args.all else args.stack_file)
+            written = export.write(plan, args.out_dir)
+            out.print(f"[green]✓[/] {written.summary()}", highlight=False)
+            if written.undecided:
+                types = ", ".join(written.undecided_types)
+                err.print(f"[yellow]! {stack}: not exported, undecided in infra/plan/export.py:[/] {types}")
+    except (SettingsError, StackFileError) as error:
+        return _report_invalid(err, str(args.stack_file or f"stack {args.stack}"), error)
+    except PlanError as error:
+        err.print(f"[red bold]✗ stack stopped:[/] {error}", highlight=False)
+        return EXIT_PROGRAM_STOPPED
+    return 0
+
+
+def _validate(args: argparse.Namespace, out: Console, err: Console) -> int:
+    try:
+        project = read_project(find_root(Path.cwd()))
+    except StackFileError as error:
+        return _report_invalid(err, "project", error)
+    targets = [(s, project.stack_file(s)) for s in project.stacks()] if args.all else [
+        (args.stack, args.stack_file or project.stack_file(args.stack))
+    ]  # fmt: skip
+    status = 0
+    for stack, path in targets:
+        try:
+            settings = load_settings(stack, read_stack_config(project, path).values)
+        except (SettingsError, StackFileError) as error:
+            status = _report_invalid(err, str(path), error)
+        else:
+            out.print(f"[green]✓[/] {path}")
+            for warning in settings_warnings(settings):
+                out.print(f"  [yellow]warning:[/] {warning}", highlight=False)
+    return status
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    out, err = Console(), Console(stderr=True)
+    handlers = {
+        "plan": _plan,
+        "validate": _validate,
+        "cost": _cost,
+        "prices": _prices,
+        "images": images_refresh.run,
+        "diff": diff_command.run,
+        "export": _export,
+        **ops_cli.HANDLERS,
+        **selfservice_cli.HANDLERS,
+    }
+    return handlers[args.command](args, out, err)

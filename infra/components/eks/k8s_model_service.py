@@ -1,0 +1,190 @@
+"""One catalog model served on EKS: stable and canary Deployments behind the stack's ALB.
+
+Each variant is a Deployment on the model's GPU pool (it tolerates the GPU taint
+and selects the pool), a Service, a TargetGroupBinding to its target group, and
+an HPA on CPU and in-flight requests. The model artifact is fetched into the pod
+by an init container with the model's own Pod Identity role, read-only.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_kubernetes as k8s
+import pulumi_kubernetes.apps.v1 as apps
+import pulumi_kubernetes.autoscaling.v2 as autoscaling
+import pulumi_kubernetes.networking.v1 as networking
+import pulumi_kubernetes.policy.v1 as policy
+
+from infra.components.eks.cluster_addons import INFLIGHT_METRIC, MONITORING
+from infra.components.eks.pod_identity import PodIdentity, PodIdentityArgs
+from infra.settings.catalog import ModelSettings
+from infra.specs import iam
+from infra.specs.k8s_pods import READINESS_GATES, SERVICE_ACCOUNT, SERVING_PORT, pod_spec
+
+
+@dataclass
+class K8sModelServiceArgs:
+    model: ModelSettings
+    cluster_name: pulumi.Input[str]
+    cluster_arn: pulumi.Input[str]
+    account_id: pulumi.Input[str]
+    partition: str
+    provider: k8s.Provider
+    target_group_arns: Mapping[str, pulumi.Input[str]]
+    load_balancer_security_group_id: pulumi.Input[str]
+    load_balancer_subnet_cidrs: Sequence[str]
+    tags: Mapping[str, str]
+    depends_on: Sequence[pulumi.Resource]  # the add-ons whose CRDs and metrics this uses
+
+
+class K8sModelService(pulumi.ComponentResource):
+    deployments: dict[str, apps.Deployment]
+
+    def __init__(self, name: str, args: K8sModelServiceArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("modelfleet:eks:K8sModelService", name, None, opts)
+        model, eks, scaling = args.model, args.model.eks, args.model.autoscaling
+        if eks is None or scaling is None or model.image is None:
+            raise ValueError(
+                f"model {model.name}: backend eks needs eks, autoscaling and image (settings check this)"
+            )
+        on_cluster = pulumi.ResourceOptions(parent=self, provider=args.provider)
+        after_addons = pulumi.ResourceOptions(
+            parent=self, provider=args.provider, depends_on=list(args.depends_on)
+        )
+        namespace = k8s.core.v1.Namespace(
+            f"{name}-ns",
+            # The controller holds old pods until new ones are healthy in the ALB.
+            metadata={"name": model.name, "labels": {"team": model.team, READINESS_GATES: "enabled"}},
+            opts=on_cluster,
+        )
+        ns = namespace.metadata.name
+        k8s.core.v1.ServiceAccount(
+            f"{name}-sa", metadata={"name": SERVICE_ACCOUNT, "namespace": ns}, opts=on_cluster
+        )
+        artifacts = [
+            iam.s3_object_arn(v.model_data, args.partition) for _, v in model.variants.items() if v.model_data
+        ]
+        identity = PodIdentity(
+            f"{name}-identity",
+            PodIdentityArgs(
+                cluster_name=args.cluster_name,
+                cluster_arn=args.cluster_arn,
+                namespace=model.name,
+                service_account=SERVICE_ACCOUNT,
+                policy=iam.s3_read_policy(artifacts),
+                tags={**args.tags, "model": model.name},
+                account_id=args.account_id,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )  # fmt: skip
+        self.deployments = {}
+        for variant, settings in model.variants.items():
+            template = pod_spec(model, variant, settings.model_data or "", settings.image or model.image)
+            labels = template["metadata"]["labels"]
+            self.deployments[variant] = apps.Deployment(
+                f"{name}-{variant}",
+                metadata={"name": f"{model.name}-{variant}", "namespace": ns, "labels": labels},
+                spec={
+                    "replicas": settings.instance_count,
+                    "selector": {"matchLabels": labels},
+                    "strategy": {"rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
+                    "template": template,
+                },
+                # The HPA owns the replica count after creation. Pods get AWS credentials only
+                # if their Pod Identity association exists when they start, and need GPU nodes.
+                opts=pulumi.ResourceOptions(
+                    parent=self,
+                    provider=args.provider,
+                    ignore_changes=["spec.replicas"],
+                    depends_on=[identity, *args.depends_on],
+                ),
+            )
+            service = k8s.core.v1.Service(
+                f"{name}-{variant}",
+                metadata={"name": f"{model.name}-{variant}", "namespace": ns, "labels": labels},
+                spec={
+                    "selector": labels,
+                    "ports": [{"name": "http", "port": SERVING_PORT, "targetPort": "http"}],
+                },
+                opts=on_cluster,
+            )
+            k8s.apiextensions.CustomResource(
+                f"{name}-{variant}-binding",
+                api_version="elbv2.k8s.aws/v1beta1",
+                kind="TargetGroupBinding",
+                metadata={"name": f"{model.name}-{variant}", "namespace": ns},
+                spec={
+                    "serviceRef": {"name": service.metadata.name, "port": SERVING_PORT},
+                    "targetGroupARN": args.target_group_arns[variant],
+                    "targetType": "ip",
+                    "networking": {"ingress": [{
+                        "from": [{"securityGroup": {"groupID": args.load_balancer_security_group_id}}],
+                        "ports": [{"protocol": "TCP", "port": SERVING_PORT}],
+                    }]},
+                },
+                # The controller refuses edits to targetGroupARN: a new target group means a new binding.
+                opts=pulumi.ResourceOptions.merge(
+                    after_addons,
+                    pulumi.ResourceOptions(
+                        replace_on_changes=["spec.targetGroupARN"], delete_before_replace=True
+                    ),
+                ),
+            )  # fmt: skip
+            low = scaling.min_instances if variant == "stable" else settings.instance_count
+            autoscaling.HorizontalPodAutoscaler(
+                f"{name}-{variant}",
+                metadata={"name": f"{model.name}-{variant}", "namespace": ns},
+                spec={
+                    "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
+                                       "name": f"{model.name}-{variant}"},
+                    "minReplicas": low,
+                    "maxReplicas": scaling.max_instances,
+                    "metrics": [
+                        {"type": "Resource", "resource": {"name": "cpu", "target": {
+                            "type": "Utilization", "averageUtilization": eks.cpu_target_percent}}},
+                        {"type": "Pods", "pods": {"metric": {"name": INFLIGHT_METRIC}, "target": {
+                            "type": "AverageValue", "averageValue": str(eks.max_inflight_per_replica)}}},
+                    ],
+                    "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}},
+                },
+                opts=after_addons,
+            )  # fmt: skip
+        selector = {"matchLabels": {"model": model.name}}
+        policy.PodDisruptionBudget(
+            f"{name}-pdb",
+            metadata={"name": model.name, "namespace": ns},
+            spec={"minAvailable": eks.pdb_min_available, "selector": selector},
+            opts=on_cluster,
+        )
+        port = [{"protocol": "TCP", "port": SERVING_PORT}]
+        monitoring = {"kubernetes.io/metadata.name": MONITORING}
+        load_balancer_sources = [{"ipBlock": {"cidr": cidr}} for cidr in args.load_balancer_subnet_cidrs]
+        networking.NetworkPolicy(
+            f"{name}-ingress",
+            metadata={"name": f"{model.name}-ingress", "namespace": ns},
+            spec={
+                "podSelector": selector,
+                "policyTypes": ["Ingress"],
+                "ingress": [
+                    {"from": load_balancer_sources, "ports": port},
+                    {"from": [{"namespaceSelector": {"matchLabels": monitoring}}], "ports": port},
+                ],
+            },
+            opts=on_cluster,
+        )  # fmt: skip
+        k8s.apiextensions.CustomResource(
+            f"{name}-metrics",
+            api_version="monitoring.coreos.com/v1",
+            kind="PodMonitor",
+            metadata={"name": model.name, "namespace": ns},
+            spec={
+                "selector": selector,
+                "podTargetLabels": ["model", "variant"],
+                "podMetricsEndpoints": [{"port": "http", "path": "/metrics", "interval": "15s"}],
+            },
+            opts=after_addons,
+        )
+        self.register_outputs({"namespace": ns})

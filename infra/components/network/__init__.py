@@ -1,0 +1,1 @@
+"""The VPC: subnets, NAT, endpoints and flow logs."""

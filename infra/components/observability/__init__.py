@@ -1,0 +1,1 @@
+"""Alarms, dashboards, encrypted log groups and the alerts topic."""

@@ -1,0 +1,104 @@
+"""A CloudWatch dashboard per model: traffic, errors, latency and capacity per variant."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.specs.alarm_specs import INSTANCE_NAMESPACE, INVOCATION_NAMESPACE
+
+
+def dashboard_url(region: str, name: str) -> str:
+    return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards:name={name}"
+
+
+def dashboard_body(
+    region: str, endpoint_name: str, variants: Sequence[str], p99_slo_ms: int, gpus: bool, instances: bool
+) -> dict[str, Any]:
+    """The dashboard as CloudWatch's JSON (pure, so tests can read every widget)."""
+
+    def series(namespace: str, metric: str, stat: str) -> list[list[Any]]:
+        return [
+            [namespace, metric, "EndpointName", endpoint_name, "VariantName", v, {"stat": stat, "label": v}]
+            for v in variants
+        ]
+
+    def widget(title: str, metrics: list, y: int, x: int, annotations: dict | None = None) -> dict:
+        properties = {
+            "title": title,
+            "region": region,
+            "view": "timeSeries",
+            "period": 60,
+            "metrics": metrics,
+        }
+        if annotations:
+            properties["annotations"] = annotations
+        return {"type": "metric", "x": x, "y": y, "width": 12, "height": 6, "properties": properties}
+
+    widgets = [
+        widget("Invocations per variant", series(INVOCATION_NAMESPACE, "Invocations", "Sum"), 0, 0),
+        widget(
+            "Errors per variant (4XX, 5XX)",
+            series(INVOCATION_NAMESPACE, "Invocation4XXErrors", "Sum")
+            + series(INVOCATION_NAMESPACE, "Invocation5XXErrors", "Sum"),
+            0,
+            12,
+        ),
+        widget(
+            "Model latency p50 / p99 (microseconds)",
+            series(INVOCATION_NAMESPACE, "ModelLatency", "p50")
+            + series(INVOCATION_NAMESPACE, "ModelLatency", "p99"),
+            6,
+            0,
+            {"horizontal": [{"label": "p99 SLO", "value": p99_slo_ms * 1000}]},
+        ),
+    ]
+    if instances:
+        utilization = series(INSTANCE_NAMESPACE, "CPUUtilization", "Average")
+        if gpus:
+            utilization += series(INSTANCE_NAMESPACE, "GPUUtilization", "Average")
+            utilization += series(INSTANCE_NAMESPACE, "GPUMemoryUtilization", "Average")
+        widgets += [
+            # No metric counts instances, but each one reports CPUUtilization once a
+            # minute, so the one-minute sample count is the instance count.
+            widget(
+                "Instances per variant", series(INSTANCE_NAMESPACE, "CPUUtilization", "SampleCount"), 6, 12
+            ),
+            widget("Utilization (% summed over cores / GPUs)", utilization, 12, 0),
+            widget("Disk utilization %", series(INSTANCE_NAMESPACE, "DiskUtilization", "Average"), 12, 12),
+        ]
+    return {"widgets": widgets}
+
+
+@dataclass
+class ModelDashboardArgs:
+    dashboard_name: str
+    region: str
+    endpoint_name: str
+    variants: Sequence[str]
+    p99_slo_ms: int
+    gpus: bool
+    instances: bool
+
+
+class ModelDashboard(pulumi.ComponentResource):
+    url: str
+
+    def __init__(self, name: str, args: ModelDashboardArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("modelfleet:observability:ModelDashboard", name, None, opts)
+        body = dashboard_body(
+            args.region, args.endpoint_name, args.variants, args.p99_slo_ms, args.gpus, args.instances
+        )
+        self.dashboard = aws.cloudwatch.Dashboard(
+            f"{name}-dashboard",
+            dashboard_name=args.dashboard_name,
+            dashboard_body=json.dumps(body),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.url = dashboard_url(args.region, args.dashboard_name)
+        self.register_outputs({"url": self.url})

@@ -1,0 +1,66 @@
+"""A CloudWatch log group encrypted with a key of its own that Logs may use for it alone.
+
+Services (EKS, SageMaker, VPC flow logs) create their log groups unencrypted and
+kept forever when none exists; declaring it first gives it a key, a retention
+and, in prod, protection from deletion.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+
+import pulumi
+import pulumi_aws as aws
+
+from infra.components.security.encryption_key import EncryptionKey, EncryptionKeyArgs
+from infra.specs import iam
+
+
+@dataclass
+class EncryptedLogGroupArgs:
+    log_group_name: str
+    key_alias: str
+    description: str
+    region: str
+    account_id: pulumi.Input[str]
+    partition: pulumi.Input[str]
+    retention_days: int
+    tags: Mapping[str, str]
+    protect: bool = False
+
+
+class EncryptedLogGroup(pulumi.ComponentResource):
+    key: EncryptionKey
+    log_group: aws.cloudwatch.LogGroup
+
+    def __init__(self, name: str, args: EncryptedLogGroupArgs, opts: pulumi.ResourceOptions | None = None):
+        super().__init__("modelfleet:observability:EncryptedLogGroup", name, None, opts)
+        arn = pulumi.Output.all(args.partition, args.account_id).apply(
+            lambda v: iam.log_group_arn(v[0], args.region, v[1], args.log_group_name)
+        )
+        self.key = EncryptionKey(
+            f"{name}-kms",
+            EncryptionKeyArgs(
+                description=args.description,
+                alias=args.key_alias,
+                account_id=args.account_id,
+                partition=args.partition,
+                tags=args.tags,
+                service=iam.regional_service("logs", args.region),
+                service_condition={"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": arn}},
+                protect=args.protect,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+        self.log_group = aws.cloudwatch.LogGroup(
+            f"{name}-group",
+            name=args.log_group_name,
+            kms_key_id=self.key.arn,
+            retention_in_days=args.retention_days,
+            deletion_protection_enabled=args.protect,
+            tags=dict(args.tags),
+            opts=pulumi.ResourceOptions(parent=self, protect=args.protect, retain_on_delete=args.protect),
+        )
+        self.arn = self.log_group.arn
+        self.register_outputs({"name": self.log_group.name, "arn": self.arn})

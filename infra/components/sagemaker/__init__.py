@@ -1,0 +1,1 @@
+"""SageMaker hosting: the endpoint, its autoscaling and its execution role."""

@@ -1,0 +1,1 @@
+"""Private S3 buckets: data capture and load balancer access logs."""

@@ -1,0 +1,1 @@
+"""One owner per external contract: EKS versions and their support windows, instance facts."""

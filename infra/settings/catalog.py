@@ -1,0 +1,523 @@
+"""The model catalog (``modelfleet:models``): what each served model needs.
+
+One entry per model: where its image and artifacts come from, what it runs on,
+its variants (stable and an optional canary with traffic weights), autoscaling
+bounds, SLOs, data capture, the deployment guardrail and an off-hours schedule.
+Checks that span fields live here too, each reporting its own key path.
+"""
+
+from __future__ import annotations
+
+import itertools
+import re
+import zoneinfo
+from enum import StrEnum
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    AfterValidator,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+    model_validator,
+)
+from pydantic_core import InitErrorDetails, PydanticCustomError
+
+from infra.contracts import instances
+from infra.settings.types import Strict, TagValue
+from infra.specs import images
+from infra.specs.naming import MODEL_NAME_MAX_LENGTH
+
+# The highest target-tracking value the catalog accepts: above it an instance would
+# be promised more than 16,000 requests a second, which no sizing here can vouch for.
+MAX_TARGET_INVOCATIONS_PER_MINUTE = 1_000_000
+SERVERLESS_LIMITS = "serverless endpoints take no canary, data capture, autoscaling or instance type"
+
+
+class Backend(StrEnum):
+    SAGEMAKER = "sagemaker"
+    EKS = "eks"
+
+
+def _custom(kind: str, message: str, **context: Any) -> PydanticCustomError:
+    return PydanticCustomError(kind, message, context)
+
+
+def _s3_uri(value: str) -> str:
+    if not re.fullmatch(r"s3://[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]/\S+", value):
+        raise _custom("s3", "must be an S3 URI like s3://bucket/path/model.tar.gz (got '{got}')", got=value)
+    return value
+
+
+def _ecr_digest(value: str) -> str:
+    image = images.parse_ecr(value)
+    if image is not None and image.digest is not None:
+        return value
+    if image is not None and image.tag is not None:
+        # A tag can be moved to another image; only a digest names the bytes that were tested.
+        raise _custom(
+            "image",
+            "is pinned by tag ':{tag}', which can move; pin it by digest, "
+            "{repo}@sha256:<64 hex>, so a deploy is reproducible",
+            tag=image.tag,
+            repo=value.rsplit(":", 1)[0],
+        )
+    raise _custom(
+        "image",
+        "must be an ECR image pinned by digest, <account>.dkr.ecr.<region>.amazonaws.com/<repo>"
+        "@sha256:<64 hex>, so a deploy is reproducible (got '{got}')",
+        got=value,
+    )
+
+
+def _model_name(value: str) -> str:
+    """Length first, with its reason: a pattern that fails on length alone would not say so."""
+    if len(value) > MODEL_NAME_MAX_LENGTH:
+        raise _custom(
+            "name",
+            "must be at most {limit} characters (got {length}): the IAM role Pulumi names "
+            "platform-<name>-execution-role-<7 random> must fit IAM's 64",
+            limit=MODEL_NAME_MAX_LENGTH,
+            length=len(value),
+        )
+    if not re.fullmatch(r"[a-z][a-z0-9-]*[a-z0-9]", value) or len(value) < 3:
+        raise _custom(
+            "name",
+            "must be 3-{limit} lowercase letters, digits or '-', starting with a letter and "
+            "ending with a letter or digit (got '{got}')",
+            limit=MODEL_NAME_MAX_LENGTH,
+            got=value,
+        )
+    return value
+
+
+def _package_arn(value: str) -> str:
+    pattern = r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[A-Za-z0-9-]{1,63}/\d+"
+    if not re.fullmatch(pattern, value):
+        raise _custom(
+            "package",
+            "must be a versioned model package ARN, arn:aws:sagemaker:<region>:<account>:"
+            "model-package/<group>/<version> (got '{got}')",
+            got=value,
+        )
+    return value
+
+
+def _instance_type(value: str) -> str:
+    if instances.lookup(value) is None:
+        raise _custom("instance", "'{got}' {why}", got=value, why=instances.explain_unknown(value))
+    return value
+
+
+def _timezone(value: str) -> str:
+    try:
+        zoneinfo.ZoneInfo(value)
+    except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+        raise _custom(
+            "tz", "must be an IANA time zone such as Europe/Dublin (got '{got}')", got=value
+        ) from None
+    return value
+
+
+def _env_name(value: str) -> str:
+    if not re.fullmatch(r"[A-Za-z_][A-Za-z0-9_]{0,1023}", value):
+        raise _custom("env", "environment variable names are letters, digits and _ (got '{got}')", got=value)
+    return value
+
+
+S3Uri = Annotated[str, AfterValidator(_s3_uri)]
+EcrDigestUri = Annotated[str, AfterValidator(_ecr_digest)]
+ModelPackageArn = Annotated[str, AfterValidator(_package_arn)]
+InstanceTypeName = Annotated[str, AfterValidator(_instance_type)]
+HourMinute = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM, 24-hour")]
+
+
+class FrameworkSettings(Strict):
+    name: Literal[
+        "pytorch", "tensorflow", "xgboost", "sklearn", "huggingface-llm", "huggingface-tei",
+        "djl-lmi", "sagemaker-tritonserver", "vllm",
+    ] = Field(description="AWS Deep Learning Container framework")  # fmt: skip
+    version: str = Field(min_length=1, description="framework version, e.g. 2.3 or 1.7-1")
+    py_version: str | None = Field(None, description="e.g. py311, where the framework needs one")
+
+
+class VariantSettings(Strict):
+    model_data: S3Uri | None = Field(None, description="the model artifact (model.tar.gz) in S3")
+    model_package_arn: ModelPackageArn | None = Field(None, description="a Model Registry version")
+    image: EcrDigestUri | None = Field(None, description="this variant's image, if not the model's")
+    instance_count: int = Field(1, ge=1, le=100, description="instances at deploy time")
+    weight: int = Field(100, ge=0, le=100, description="share of traffic, in percent")
+
+    @model_validator(mode="after")
+    def _one_source(self) -> VariantSettings:
+        if (self.model_data is None) == (self.model_package_arn is None):
+            raise _custom("variant", "set exactly one of model_data or model_package_arn")
+        return self
+
+
+class VariantsSettings(Strict):
+    stable: VariantSettings
+    canary: VariantSettings | None = None
+
+    @model_validator(mode="after")
+    def _weights(self) -> VariantsSettings:
+        canary = self.canary.weight if self.canary else 0
+        if self.stable.weight + canary != 100:
+            shown = f"{self.stable.weight} + {canary}" if self.canary else str(self.stable.weight)
+            raise _custom(
+                "weights",
+                "variant weights are percentages that add up to 100 (got {got})",
+                got=shown,
+            )
+        return self
+
+    def items(self) -> list[tuple[str, VariantSettings]]:
+        return [("stable", self.stable)] + ([("canary", self.canary)] if self.canary else [])
+
+
+class AutoscalingSettings(Strict):
+    min_instances: int = Field(ge=1, le=100, description="fewest instances of the stable variant")
+    max_instances: int = Field(ge=1, le=100, description="most instances of each variant")
+    target_invocations_per_instance_per_minute: int | None = Field(
+        None,
+        ge=1,
+        le=MAX_TARGET_INVOCATIONS_PER_MINUTE,
+        description="SageMaker target tracking (required there)",
+    )
+    concurrency_target: float | None = Field(
+        None, ge=0.5, le=10_000, description="optional second policy: concurrent requests per model"
+    )
+    scale_in_cooldown_seconds: int = Field(300, ge=0, le=3600)
+    scale_out_cooldown_seconds: int = Field(60, ge=0, le=3600)
+
+
+# The fastest p99 any model can have: an HTTP exchange with the model server,
+# unloaded, on loopback, with a one-row model takes 1.0 ms at best and 1.5 ms at the
+# median (`make serve`, 300 sequential requests, 2 vCPUs); SageMaker's ModelLatency and
+# the ALB's TargetResponseTime both include that exchange. An objective below the
+# median asks 99 % of requests to beat what half of bare round trips do not.
+MIN_P99_LATENCY_MS = 2
+
+
+def _p99(value: int) -> int:
+    if value < MIN_P99_LATENCY_MS:
+        raise _custom(
+            "slo",
+            "no instance type can meet a p99 of {got} ms: the round trip to the model server "
+            "alone takes {floor} ms or more (see MIN_P99_LATENCY_MS in infra/settings/catalog.py)",
+            got=value,
+            floor=MIN_P99_LATENCY_MS,
+        )
+    return value
+
+
+class SloSettings(Strict):
+    p99_latency_ms: Annotated[int, AfterValidator(_p99)] = Field(
+        ge=1, le=60_000, description="p99 model latency objective"
+    )
+    error_rate_percent: float = Field(gt=0, le=100, description="5XX share of invocations")
+
+
+class DataCaptureSettings(Strict):
+    sampling_percent: int = Field(0, ge=0, le=100, description="share of requests captured; 0 is off")
+
+
+class ServerlessSettings(Strict):
+    memory_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = Field(2048)
+    max_concurrency: int = Field(5, ge=1, le=200)
+
+
+class DeploymentSettings(Strict):
+    strategy: Literal["canary", "linear", "all_at_once"] = Field(
+        "canary", description="blue/green traffic shift"
+    )
+    step_percent: int = Field(10, ge=1, le=100, description="canary size or linear step, % of capacity")
+    wait_seconds: int = Field(600, ge=0, le=3600, description="bake time between shifts")
+    termination_wait_seconds: int = Field(600, ge=0, le=3600, description="old fleet kept for rollback")
+    max_execution_timeout_seconds: int = Field(3600, ge=600, le=14400)
+
+    @model_validator(mode="after")
+    def _within_aws_limits(self) -> DeploymentSettings:
+        """SageMaker's own limits, so a bad guardrail fails here and not mid-deploy."""
+        if self.strategy == "canary" and self.step_percent > 50:
+            raise _custom(
+                "step", "a canary may take at most 50 % of capacity (got {got})", got=self.step_percent
+            )
+        if self.strategy == "linear" and not 10 <= self.step_percent <= 50:
+            raise _custom(
+                "step", "linear steps must be 10-50 % of capacity (got {got})", got=self.step_percent
+            )
+        steps = 1 if self.strategy != "linear" else -(-100 // self.step_percent)
+        waiting = steps * self.wait_seconds + self.termination_wait_seconds
+        if self.strategy != "all_at_once" and self.max_execution_timeout_seconds <= waiting:
+            raise _custom(
+                "timeout",
+                "max_execution_timeout_seconds ({timeout}) must exceed the waits it covers ({waiting} s)",
+                timeout=self.max_execution_timeout_seconds,
+                waiting=waiting,
+            )
+        return self
+
+
+class OffHoursSettings(Strict):
+    timezone: Annotated[str, AfterValidator(_timezone)] = Field("UTC")
+    start: HourMinute = Field("08:00", description="working hours start")
+    end: HourMinute = Field("20:00", description="working hours end")
+    days: Literal["MON-FRI", "MON-SAT", "MON-SUN"] = Field("MON-FRI")
+    instances: int = Field(1, ge=1, le=100, description="min and max outside working hours")
+
+    @model_validator(mode="after")
+    def _order(self) -> OffHoursSettings:
+        if self.start >= self.end:
+            raise _custom(
+                "hours",
+                "start ({start}) must be before end ({end})",
+                start=self.start,
+                end=self.end,
+            )
+        return self
+
+
+class AlarmSettings(Strict):
+    error_4xx_rate_percent: float = Field(5, gt=0, le=100)
+    cpu_utilization_percent: int = Field(80, ge=1, le=100, description="of all vCPUs")
+    gpu_utilization_percent: int = Field(90, ge=1, le=100, description="of all GPUs")
+    gpu_memory_utilization_percent: int = Field(90, ge=1, le=100)
+    disk_utilization_percent: int = Field(80, ge=1, le=100)
+    no_invocations_minutes: int | None = Field(None, ge=5, le=1440, description="alarm on silence")
+
+
+class RolloutSettings(Strict):
+    """How ``modelfleet rollout`` shifts traffic to the canary, and when it gives up.
+
+    Gates compare the canary with the stable variant over the same minutes, so a
+    regression shows even when both are inside the SLO.
+    """
+
+    steps_percent: list[int] = Field(
+        default_factory=lambda: [10, 25, 50, 100], description="canary share after each step; ends at 100"
+    )
+    bake_seconds: int = Field(600, ge=0, le=86_400, description="watch time after each step")
+    poll_seconds: int = Field(30, ge=1, le=3600, description="how often gates are read while baking")
+    max_error_rate_increase_points: float = Field(
+        0.5, ge=0, le=100, description="canary 5XX % may exceed stable's by this many points"
+    )
+    max_p99_latency_increase_percent: float = Field(
+        20, ge=0, le=1000, description="canary p99 ModelLatency may exceed stable's by this much"
+    )
+    min_invocations: int = Field(
+        100, ge=0, le=10_000_000, description="canary invocations before its metrics are judged"
+    )
+    insufficient_data_hold_seconds: int = Field(
+        1800,
+        ge=0,
+        le=86_400,
+        description="longest extra bake while the canary has too few invocations to judge; then roll back",
+    )
+    in_service_timeout_seconds: int = Field(
+        1800, ge=10, le=14_400, description="longest wait for the endpoint to be InService"
+    )
+    sample_payload: str | None = Field(None, min_length=1, description="request body for smoke tests")
+    sample_content_type: str = Field("application/json", min_length=3)
+    sample_accept: str = Field("application/json", min_length=3)
+    sample_response_keys: list[str] = Field(
+        default_factory=list, description="top-level keys a JSON smoke response must have"
+    )
+
+    @field_validator("steps_percent")
+    @classmethod
+    def _steps(cls, steps: list[int]) -> list[int]:
+        if not steps or any(not 1 <= s <= 100 for s in steps) or steps[-1] != 100:
+            raise _custom("steps", "must be percentages from 1 to 100 ending at 100 (got {got})", got=steps)
+        if any(b <= a for a, b in itertools.pairwise(steps)):
+            raise _custom("steps", "must increase step by step (got {got})", got=steps)
+        return steps
+
+
+class RegistryAccessSettings(Strict):
+    artifact_s3_prefix: S3Uri = Field(description="where the packages' artifacts live")
+    image_repository: str = Field(description="ECR image URI (tag or digest) the packages use")
+
+
+def acm_arn(value: str) -> str:
+    if not re.fullmatch(r"arn:aws[a-z-]*:acm:[a-z0-9-]+:\d{12}:certificate/[0-9a-f-]{36}", value):
+        raise _custom("acm", "must be an ACM certificate ARN (got '{got}')", got=value)
+    return value
+
+
+def _waf_arn(value: str) -> str:
+    if not re.fullmatch(
+        r"arn:aws[a-z-]*:wafv2:[a-z0-9-]+:\d{12}:regional/webacl/[\w-]+/[0-9a-f-]{36}", value
+    ):
+        raise _custom("waf", "must be a regional WAFv2 web ACL ARN (got '{got}')", got=value)
+    return value
+
+
+class EksServingSettings(Strict):
+    """How an ``eks`` model runs: its pool, what one replica needs, how it is exposed."""
+
+    pool: str = Field(description="the GPU pool (modelfleet:gpu_pools[].name) it runs on")
+    gpus: int = Field(1, ge=1, le=8, description="GPUs per replica")
+    cpu: float = Field(2, gt=0, le=192, description="vCPUs requested per replica")
+    memory_gib: float = Field(8, gt=0, le=2048, description="memory requested per replica")
+    drain_seconds: int = Field(30, ge=1, le=600, description="how long the server drains after SIGTERM")
+    max_inflight_per_replica: int = Field(8, ge=1, le=10_000, description="HPA target on in-flight requests")
+    cpu_target_percent: int = Field(70, ge=10, le=100, description="HPA target on CPU")
+    pdb_min_available: int = Field(1, ge=0, le=100, description="replicas kept through voluntary disruptions")
+    certificate_arn: Annotated[str, AfterValidator(acm_arn)] | None = Field(
+        None,
+        description="ACM certificate of the load balancer's HTTPS listener; default: "
+        "modelfleet:cluster.load_balancer_certificate_arn",
+    )
+    internet_facing: bool = Field(False, description="an internet-facing load balancer (else internal)")
+    waf_acl_arn: Annotated[str, AfterValidator(_waf_arn)] | None = Field(None, description="WAFv2 web ACL")
+
+    @model_validator(mode="after")
+    def _exposure(self) -> EksServingSettings:
+        if self.waf_acl_arn and not self.internet_facing:
+            raise _custom("waf", "a web ACL protects internet-facing load balancers: set internet_facing too")
+        return self
+
+
+class ModelSettings(Strict):
+    name: Annotated[str, AfterValidator(_model_name)] = Field(
+        description=f"3-{MODEL_NAME_MAX_LENGTH} lowercase letters, digits or '-'"
+    )
+    team: TagValue = Field(min_length=1, description="owning team, tagged on its resources")
+    backend: Backend
+    image: EcrDigestUri | None = Field(None, description="serving image by digest")
+    framework: FrameworkSettings | None = Field(None, description="or a Deep Learning Container")
+    instance_type: InstanceTypeName | None = Field(None, description="e.g. ml.g5.xlarge")
+    environment: dict[Annotated[str, AfterValidator(_env_name)], str] = Field(default_factory=dict)
+    network_isolation: bool = Field(True, description="no network access from the container")
+    variants: VariantsSettings
+    autoscaling: AutoscalingSettings | None = None
+    slo: SloSettings
+    data_capture: DataCaptureSettings = Field(default_factory=DataCaptureSettings)
+    deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)
+    alarms: AlarmSettings = Field(default_factory=AlarmSettings)
+    rollout: RolloutSettings = Field(default_factory=RolloutSettings)
+    serverless: ServerlessSettings | None = None
+    off_hours: OffHoursSettings | None = None
+    registry_access: RegistryAccessSettings | None = None
+    eks: EksServingSettings | None = Field(None, description="required with backend eks")
+    _image_uri: str | None = PrivateAttr(None)
+
+    @property
+    def image_uri(self) -> str | None:
+        """The serving image: the configured digest, or the resolved DLC image."""
+        return self.image or self._image_uri
+
+    @model_validator(mode="after")
+    def _consistent(self, info: ValidationInfo) -> ModelSettings:
+        found = [*self._source_problems(), *self._capacity_problems()]
+        region = (info.context or {}).get("region")
+        if self.framework and region and not found:
+            try:
+                self._image_uri = images.deep_learning_container(
+                    self.framework.name,
+                    self.framework.version,
+                    region,
+                    self.instance_type or "ml.m5.large",
+                    self.framework.py_version,
+                )
+            except images.UnresolvableImage as exc:
+                found.append((("framework", "version"), f"the SageMaker SDK has no image: {exc}"))
+        if found:
+            raise ValidationError.from_exception_data(
+                "ModelSettings",
+                [InitErrorDetails(type=_custom("model", m), loc=loc, input=None) for loc, m in found],
+            )
+        return self
+
+    def _source_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        found = []
+        if (self.image is None) == (self.framework is None):
+            found.append((("image",), "set exactly one of image or framework"))
+        uses_packages = any(v.model_package_arn for _, v in self.variants.items())
+        if uses_packages and self.registry_access is None:
+            found.append((("registry_access",), "is required with model_package_arn (keeps IAM tight)"))
+        return found
+
+    def _capacity_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        if self.backend is Backend.EKS:
+            return self._eks_problems()
+        if self.eks is not None:
+            return [(("eks",), "applies to backend eks only")]
+        if self.serverless is not None:
+            misfits = {
+                "variants": self.variants.canary is not None,
+                "data_capture": self.data_capture.sampling_percent > 0,
+                "autoscaling": self.autoscaling is not None,
+                "instance_type": self.instance_type is not None,
+            }
+            return [((key,), SERVERLESS_LIMITS) for key, wrong in misfits.items() if wrong]
+        if self.instance_type is None:
+            return [(("instance_type",), "is required unless the model is serverless")]
+        if self.autoscaling is None:
+            return [(("autoscaling",), "is required for instance-based endpoints")]
+        found = self._bounds_problems(self.autoscaling)
+        if self.autoscaling.target_invocations_per_instance_per_minute is None:
+            reason = "is required for SageMaker target tracking"
+            found.append((("autoscaling", "target_invocations_per_instance_per_minute"), reason))
+        return found
+
+    def _eks_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        sagemaker_only = ("instance_type", "serverless", "framework")
+        found = [
+            ((key,), "does not apply to backend eks")
+            for key in sagemaker_only
+            if getattr(self, key) is not None
+        ]
+        if self.eks is None:
+            found.append((("eks",), "is required with backend eks (pool, gpus, ...)"))
+        if self.image is None:
+            found.append((("image",), "is required with backend eks: the serving image by digest"))
+        if self.autoscaling is None:
+            found.append((("autoscaling",), "is required: min and max replicas"))
+        else:
+            found += self._bounds_problems(self.autoscaling)
+        for variant_name, variant in self.variants.items():
+            if variant.model_package_arn:
+                where = ("variants", variant_name, "model_package_arn")
+                found.append((where, "backend eks loads model_data from S3; packages need SageMaker"))
+        return found
+
+    def _bounds_problems(self, scaling: AutoscalingSettings) -> list[tuple[tuple[str, ...], str]]:
+        found = []
+        low, high = scaling.min_instances, scaling.max_instances
+        stable = self.variants.stable.instance_count
+        if not low <= stable <= high:
+            where = ("variants", "stable", "instance_count")
+            found.append((where, f"must be within autoscaling bounds {low}-{high} (got {stable})"))
+        canary = self.variants.canary
+        if canary and canary.instance_count > high:
+            where = ("variants", "canary", "instance_count")
+            found.append((where, f"must not exceed autoscaling.max_instances {high}"))
+        return found
+
+
+def catalog_problems(models: Any, tier: Any) -> list[tuple[tuple[str | int, ...], str]]:
+    """Checks across entries, on the raw list, so they report even when an entry is invalid."""
+    if not isinstance(models, list):
+        return []
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    first_seen: dict[str, int] = {}
+    for index, entry in enumerate(models):
+        if not isinstance(entry, dict):
+            continue
+        name = entry.get("name")
+        if isinstance(name, str) and name in first_seen:
+            found.append(
+                (
+                    (index, "name"),
+                    f"duplicate model name '{name}' (also models[{first_seen[name]}])",
+                )
+            )
+        elif isinstance(name, str):
+            first_seen[name] = index
+        if tier == "prod" and entry.get("off_hours") is not None:
+            found.append(((index, "off_hours"), "prod endpoints are not scaled down off-hours"))
+    return found

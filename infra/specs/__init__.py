@@ -1,0 +1,1 @@
+"""Pure specs the components render: names, tags, IAM documents, alarms, pods, images, dashboards."""

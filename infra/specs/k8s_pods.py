@@ -1,0 +1,112 @@
+"""How modelfleet's model pods look on EKS, as plain data (no Pulumi; tested without mocks).
+
+The conventions that tie pods to nodes live together: the taint GPU pools carry
+and the toleration model pods use, the pool labels nodes carry and pods select,
+the serving port the load balancer targets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from infra.settings.catalog import ModelSettings
+from infra.specs import stack_images
+
+SERVING_PORT = 8080  # the SageMaker contract's port, on EKS too
+GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}  # node group form
+GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}  # pod form
+POOL_LABEL = "modelfleet.io/pool"
+GPU_LABEL = "modelfleet.io/gpu"
+AMI_LABEL = "modelfleet.io/ami"
+
+
+def pool_labels(pool: str, gpu_model: str, ami: str) -> dict[str, str]:
+    return {"nvidia.com/gpu.present": "true", POOL_LABEL: pool, GPU_LABEL: gpu_model, AMI_LABEL: ami}
+
+
+SERVICE_ACCOUNT = "model-server"
+READINESS_GATES = "elbv2.k8s.aws/pod-readiness-gate-inject"
+NON_ROOT = 10001
+ARCHIVE = "/opt/ml/artifact/model.tar.gz"  # downloaded by the init container, unpacked by the server
+PRE_STOP_SECONDS = 10  # the ALB stops sending before the server starts draining
+
+
+def pod_spec(model: ModelSettings, variant: str, model_data: str, image: str) -> dict[str, Any]:
+    """The pod template of one variant (pure, so tests read it whole)."""
+    eks = model.eks
+    if eks is None:
+        raise ValueError(f"model {model.name} has no eks settings")
+    labels = {"app.kubernetes.io/name": model.name, "model": model.name, "variant": variant}
+    gpu = {"nvidia.com/gpu": str(eks.gpus)}
+    hardened = {
+        "allowPrivilegeEscalation": False,
+        "readOnlyRootFilesystem": True,
+        "runAsNonRoot": True,
+        "runAsUser": NON_ROOT,
+        "capabilities": {"drop": ["ALL"]},
+    }
+    probe = {"httpGet": {"path": "/ping", "port": "http"}, "timeoutSeconds": 2}
+    return {
+        "metadata": {"labels": labels},
+        "spec": {
+            "serviceAccountName": SERVICE_ACCOUNT,
+            # Long enough for the ALB to stop sending (preStop), the server to drain, and a margin.
+            "terminationGracePeriodSeconds": PRE_STOP_SECONDS + eks.drain_seconds + 5,
+            "securityContext": {"fsGroup": NON_ROOT, "seccompProfile": {"type": "RuntimeDefault"}},
+            "tolerations": [GPU_TOLERATION],
+            "nodeSelector": {POOL_LABEL: eks.pool},
+            "topologySpreadConstraints": [
+                {
+                    "maxSkew": 1,
+                    "topologyKey": "topology.kubernetes.io/zone",
+                    "whenUnsatisfiable": "ScheduleAnyway",  # GPU capacity is not in every zone
+                    "labelSelector": {"matchLabels": labels},
+                }
+            ],
+            "initContainers": [
+                {
+                    "name": "fetch-model",
+                    "image": stack_images.artifact_fetcher(),  # by digest once the table has it
+                    "command": ["aws", "s3", "cp", model_data, ARCHIVE, "--only-show-errors"],
+                    "env": [{"name": "HOME", "value": "/tmp"}],
+                    "volumeMounts": [
+                        {"name": "artifact", "mountPath": "/opt/ml/artifact"},
+                        {"name": "tmp", "mountPath": "/tmp"},
+                    ],
+                    "securityContext": hardened,
+                    "resources": {
+                        "requests": {"cpu": "250m", "memory": "256Mi"},
+                        "limits": {"memory": "1Gi"},
+                    },
+                }
+            ],
+            "containers": [
+                {
+                    "name": "server",
+                    "image": image,
+                    "ports": [{"name": "http", "containerPort": SERVING_PORT}],
+                    "env": [
+                        {"name": "SAGEMAKER_BIND_TO_PORT", "value": str(SERVING_PORT)},
+                        {"name": "MODELFLEET_MODEL_ARCHIVE", "value": ARCHIVE},
+                        {"name": "MODELFLEET_DRAIN_SECONDS", "value": str(eks.drain_seconds)},
+                    ]
+                    + [{"name": k, "value": v} for k, v in sorted(model.environment.items())],
+                    "resources": {
+                        "requests": {"cpu": str(eks.cpu), "memory": f"{eks.memory_gib}Gi", **gpu},
+                        "limits": {"memory": f"{eks.memory_gib}Gi", **gpu},
+                    },
+                    "startupProbe": {**probe, "periodSeconds": 5, "failureThreshold": 120},
+                    "readinessProbe": {**probe, "periodSeconds": 5, "failureThreshold": 2},
+                    "livenessProbe": {**probe, "periodSeconds": 10, "failureThreshold": 3},
+                    "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SECONDS}}},
+                    "volumeMounts": [
+                        {"name": "artifact", "mountPath": "/opt/ml/artifact", "readOnly": True},
+                        {"name": "model", "mountPath": "/opt/ml/model"},
+                        {"name": "tmp", "mountPath": "/tmp"},
+                    ],
+                    "securityContext": hardened,
+                }
+            ],
+            "volumes": [{"name": name, "emptyDir": {}} for name in ("artifact", "model", "tmp")],
+        },
+    }

@@ -1,0 +1,1 @@
+"""The only reader (``read``) and writer (``edit``) of ``stacks/Pulumi.<env>.yaml``."""

@@ -1,0 +1,232 @@
+"""The `modelfleet` command as a person runs it."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import subprocess
+import sys
+
+import pytest
+
+from infra.cli.commands import EXIT_INVALID_CONFIG, _parser, main
+from tests.conftest import ROOT
+
+THREE_MISTAKES = """\
+config:
+  aws:region: eu-west-1
+  modelfleet:tier: prod
+  modelfleet:owner: ml-platform
+  modelfleet:cost_center: CC-1
+  modelfleet:network:
+    cidr: 10.30.0.0/33
+    az_count: 9
+    nat_stratgy: per_az
+"""
+
+
+def test_plan_prints_the_tree_and_writes_json(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    out = tmp_path / "plan.json"
+    assert main(["plan", "--stack", "prod", "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "platform-network-vpc" in printed
+    assert "aws:ec2/natGateway:NatGateway" in printed
+    data = json.loads(out.read_text())
+    assert sum(r["type"] == "aws:ec2/natGateway:NatGateway" for r in data["resources"]) == 3
+
+
+def test_three_mistakes_are_listed_together_without_a_traceback(tmp_path):
+    stack_file = tmp_path / "Pulumi.broken.yaml"
+    stack_file.write_text(THREE_MISTAKES)
+    run = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "infra.cli",
+            "plan",
+            "--stack",
+            "broken",
+            "--stack-file",
+            str(stack_file),
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    assert run.returncode == EXIT_INVALID_CONFIG
+    assert "Traceback" not in run.stderr + run.stdout
+    assert "has 3 configuration problems" in run.stderr
+    assert "modelfleet:network.cidr: is not a valid IPv4 CIDR block (got '10.30.0.0/33')" in run.stderr
+    assert "modelfleet:network.az_count: must be between 2 and 6 (got 9)" in run.stderr
+    assert "modelfleet:network.nat_stratgy: unknown key (did you mean 'nat_strategy'?)" in run.stderr
+
+
+def test_validate_all_checks_every_shipped_stack(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["validate", "--all"]) == 0
+    printed = capsys.readouterr().out
+    assert all(f"Pulumi.{s}.yaml" in printed for s in ("dev", "staging", "prod"))
+
+
+def test_an_unknown_stack_is_an_invalid_config_exit(capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["plan", "--stack", "qa"]) == EXIT_INVALID_CONFIG
+    assert "Pulumi.qa.yaml: no such file" in capsys.readouterr().err
+
+
+def leaf_commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
+    """Every runnable subcommand, found by walking the parser: a new command is covered by itself."""
+    groups = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
+    if not groups:
+        yield path, parser
+    for group in groups:
+        for name, command in group.choices.items():
+            yield from leaf_commands(command, (*path, name))
+
+
+def minimal_argv(command: argparse.ArgumentParser) -> list[str]:
+    """The fewest arguments the command parses with: its required flags and positionals."""
+    chosen = {group._group_actions[0] for group in command._mutually_exclusive_groups if group.required}
+    argv: list[str] = []
+    for action in command._actions:
+        value = str(action.choices[0]) if action.choices else "x"
+        if action.option_strings and (action.required or action in chosen):
+            argv += [action.option_strings[-1], value]
+        elif not action.option_strings and action.nargs is None:
+            argv.append(value)
+    return argv
+
+
+COMMANDS = dict(leaf_commands(_parser()))
+IDS = [" ".join(path) for path in COMMANDS]
+
+
+def parse(argv: list[str]) -> argparse.Namespace:
+    return _parser().parse_args(argv)
+
+
+def refused(argv: list[str], capsys) -> str:
+    with pytest.raises(SystemExit) as stopped:
+        parse(argv)
+    err = capsys.readouterr().err
+    assert stopped.value.code == 2 and "Traceback" not in err
+    return err.strip().splitlines()[-1]
+
+
+def test_the_walk_finds_every_kind_of_command():
+    assert {("plan",), ("rollout",), ("promote",), ("prices", "refresh"), ("new-model",)} <= set(COMMANDS)
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS.items(), ids=IDS)
+def test_every_command_refuses_unknown_flags_and_arguments_in_every_position(path, command, capsys):
+    argv = minimal_argv(command)
+    parse([*path, *argv])  # the baseline parses, so each refusal below is about the one addition
+    assert "unrecognized arguments: --no-such-flag" in refused([*path, *argv, "--no-such-flag"], capsys)
+    assert "unrecognized arguments: --no-such-flag" in refused([*path, "--no-such-flag", *argv], capsys)
+    assert "unrecognized arguments: --no-such-flag" in refused(["--no-such-flag", *path, *argv], capsys)
+    line = refused([*path, *argv, "stray"], capsys)
+    assert "unrecognized arguments: stray" in line or "invalid choice: 'stray'" in line
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS.items(), ids=IDS)
+def test_flags_are_spelled_in_full_never_guessed_from_a_prefix(path, command, capsys):
+    argv = minimal_argv(command)
+    flags = [f for a in command._actions for f in a.option_strings if f.startswith("--") and f != "--help"]
+    assert flags
+    for flag in flags:
+        takes_value = command._option_string_actions[flag].nargs != 0
+        prefix = f"{flag[:-1]}=x" if takes_value else flag[:-1]
+        assert f"unrecognized arguments: {prefix}" in refused([*path, *argv, prefix], capsys)
+
+
+MODEL = ["--stack", "dev", "--model", "fraud-scorer"]
+
+
+@pytest.mark.parametrize(
+    ("flags", "named"),
+    [(["--skip-smoke"], "--skip-smoke"), (["--force", "--reason", "r"], "--force, --reason")],
+)
+def test_rollout_abort_refuses_the_flags_that_steer_a_rollout(flags, named, capsys):
+    assert parse(["rollout", *MODEL, *flags]).action is None
+    assert refused(["rollout", "abort", *MODEL, *flags], capsys) == (
+        f"modelfleet rollout: error: rollout abort takes no {named}"
+    )
+
+
+@pytest.mark.parametrize("command", ["rollout", "promote"])
+@pytest.mark.parametrize(
+    ("flags", "error"),
+    [
+        (["--force"], "--force needs --reason '<why, in words>'"),
+        (["--force", "--reason", " !? "], "--force needs --reason '<why, in words>'"),
+        (["--reason", "because"], "--reason goes with --force"),
+    ],
+)
+def test_force_takes_a_reason_in_words_and_a_reason_takes_force(command, flags, error, capsys):
+    assert error in refused([command, *MODEL, *flags], capsys)
+    parsed = parse([command, *MODEL, "--force", "--reason", "INC-12 approved"])
+    assert (parsed.force, parsed.reason) == (True, "INC-12 approved")
+
+
+@pytest.mark.parametrize(("path", "command"), COMMANDS.items(), ids=IDS)
+def test_every_command_is_read_only_or_takes_dry_run(path, command):
+    """A command that changes AWS or files previews with --dry-run; only read-only ones may lack it."""
+    assert command.read_only != ("--dry-run" in command._option_string_actions)
+    if not command.read_only:
+        assert parse([*path, *minimal_argv(command), "--dry-run"]).dry_run
+
+
+def test_prices_refresh_dry_run_fetches_and_writes_nothing(tmp_path, monkeypatch, capsys):
+    table = tmp_path / "eu-west-1.json"
+    table.write_text(json.dumps({"prices": {"kms:key-month": {"usd": 1.0}, "ec2:t3.large": {"usd": 0.09}}}))
+    before = table.read_bytes()
+    fresh = {
+        "prices": {"kms:key-month": {"usd": 1.0}, "ec2:t3.large": {"usd": 0.1}, "s3:gb-month": {"usd": 0.02}}
+    }
+    monkeypatch.setattr("infra.plan.prices_refresh.refresh", lambda client, region, previous: (fresh, []))
+    assert main(["prices", "refresh", "--region", "eu-west-1", "--out", str(table), "--dry-run"]) == 0
+    assert table.read_bytes() == before
+    printed = capsys.readouterr().out
+    assert "nothing written: 2 of 3 prices would change" in printed and "ec2:t3.large, s3:gb-month" in printed
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["validate", "--all", "--stack", "prod"], "argument --stack: not allowed with argument --all"),
+        (
+            ["validate", "--all", "--stack-file", "x.yaml"],
+            "--stack-file names one stack's file: not with --all",
+        ),
+        (
+            ["loadtest", "--url", "http://127.0.0.1:8080", "--region", "eu-west-1"],
+            "--region goes with --endpoint",
+        ),
+        (
+            ["loadtest", "--url", "http://127.0.0.1:8080", "--stack-file", "x.yaml"],
+            "--stack-file goes with --stack",
+        ),
+    ],
+)
+def test_a_flag_the_command_would_ignore_is_refused(argv, error, capsys):
+    assert error in refused(argv, capsys)
+
+
+def test_export_writes_a_terraform_plan_and_manifests_for_a_stack(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["export", "--stack", "dev", "--out-dir", str(tmp_path)]) == 0
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["dev.k8s.yaml", "dev.tfplan.json"]
+    document = json.loads((tmp_path / "dev.tfplan.json").read_text())
+    assert {"aws_vpc", "aws_eks_cluster"} <= {
+        r["type"] for r in document["planned_values"]["root_module"]["resources"]
+    }
+    assert "dev: " in capsys.readouterr().out
+
+
+def test_export_of_an_unknown_stack_is_an_invalid_config_exit(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    assert main(["export", "--stack", "qa", "--out-dir", str(tmp_path)]) == EXIT_INVALID_CONFIG
+    assert "Pulumi.qa.yaml: no such file" in capsys.readouterr().err
+    assert list(tmp_path.iterdir()) == []
