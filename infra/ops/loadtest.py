@@ -19,6 +19,7 @@ from urllib.parse import urlsplit
 
 import httpx
 
+from infra.contracts import serving
 from infra.ops.sizing import StepResult, meets_slo, rate_schedule, summarize
 
 Send = Callable[[], Awaitable[bool]]  # one request; True when it succeeded
@@ -117,7 +118,7 @@ def check_local_url(url: str) -> str:
 def http_sender(client: httpx.AsyncClient, body: bytes, content_type: str, accept: str) -> Send:
     async def send() -> bool:
         response = await client.post(
-            "/invocations", content=body, headers={"content-type": content_type, "accept": accept}
+            serving.INVOKE_PATH, content=body, headers={"content-type": content_type, "accept": accept}
         )
         return response.status_code == 200
 

@@ -18,6 +18,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from infra.cli.args import dry_run_option
+from infra.contracts import serving
 from infra.ops import endpoints
 from infra.ops.clients import client
 from infra.ops.loadtest import LoadPlan, check_local_url, endpoint_sender, find_rate, http_sender
@@ -31,7 +32,7 @@ TARGET_KEY = "target_invocations_per_instance_per_minute"
 def add_loadtest_parser(commands: Any, target_options: Callable[..., None]) -> None:
     command = commands.add_parser("loadtest", help="constant-rate load: rate within SLO, autoscaling target")
     where = command.add_mutually_exclusive_group(required=True)
-    where.add_argument("--url", help="a local model server, e.g. http://127.0.0.1:8080")
+    where.add_argument("--url", help=f"a local model server, e.g. http://127.0.0.1:{serving.PORT}")
     where.add_argument("--endpoint", help="a SageMaker endpoint name (real AWS)")
     target_options(command, model_required=False)
     command.add_argument("--region", help="AWS region for --endpoint without --stack")

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from infra.contracts import serving
+
 
 def _panel(panel_id: int, title: str, expressions: list[tuple[str, str]], unit: str, x: int, y: int) -> dict:
     return {
@@ -30,18 +32,18 @@ def _quantile(q: float, histogram: str, by: str) -> str:
 def serving_dashboard() -> dict[str, Any]:
     by = "namespace, variant"
     legend = "{{namespace}} {{variant}}"
-    latency = "modelfleet_request_duration_seconds"
+    latency = serving.METRIC_REQUEST_DURATION
     panels = [
         _panel(1, "Requests per second by status",
-               [(f"sum by ({by}, status) (rate(modelfleet_requests_total[5m]))", f"{legend} {{{{status}}}}")],
+               [(f"sum by ({by}, status) (rate({serving.METRIC_REQUESTS}_total[5m]))", f"{legend} {{{{status}}}}")],
                "reqps", 0, 0),
         _panel(2, "Latency p50 / p99",
                [(_quantile(0.5, latency, by), f"p50 {legend}"), (_quantile(0.99, latency, by), f"p99 {legend}")],
                "s", 12, 0),
         _panel(3, "In-flight requests and queue depth",
-               [(f"sum by ({by}) (modelfleet_inflight_requests)", f"in flight {legend}"),
-                (f"sum by ({by}) (modelfleet_queue_depth)", f"queued {legend}")], "short", 0, 8),
-        _panel(4, "Batch size p50", [(_quantile(0.5, "modelfleet_batch_size", by), legend)], "short", 12, 8),
+               [(f"sum by ({by}) ({serving.METRIC_INFLIGHT})", f"in flight {legend}"),
+                (f"sum by ({by}) ({serving.METRIC_QUEUE_DEPTH})", f"queued {legend}")], "short", 0, 8),
+        _panel(4, "Batch size p50", [(_quantile(0.5, serving.METRIC_BATCH_SIZE, by), legend)], "short", 12, 8),
         _panel(5, "GPU utilization %",
                [("avg by (Hostname, gpu) (DCGM_FI_DEV_GPU_UTIL)", "{{Hostname}} gpu{{gpu}}")], "percent", 0, 16),
         _panel(6, "GPU memory used",

@@ -2,17 +2,17 @@
 
 The conventions that tie pods to nodes live together: the taint GPU pools carry
 and the toleration model pods use, the pool labels nodes carry and pods select,
-the serving port the load balancer targets.
+(the serving port and paths are infra.contracts.serving's).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
+from infra.contracts import serving
 from infra.settings.catalog import ModelSettings
 from infra.specs import stack_images
 
-SERVING_PORT = 8080  # the SageMaker contract's port, on EKS too
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}  # node group form
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}  # pod form
 POOL_LABEL = "modelfleet.io/pool"
@@ -45,7 +45,7 @@ def pod_spec(model: ModelSettings, variant: str, model_data: str, image: str) ->
         "runAsUser": NON_ROOT,
         "capabilities": {"drop": ["ALL"]},
     }
-    probe = {"httpGet": {"path": "/ping", "port": "http"}, "timeoutSeconds": 2}
+    probe = {"httpGet": {"path": serving.HEALTH_PATH, "port": "http"}, "timeoutSeconds": 2}
     return {
         "metadata": {"labels": labels},
         "spec": {
@@ -84,11 +84,11 @@ def pod_spec(model: ModelSettings, variant: str, model_data: str, image: str) ->
                 {
                     "name": "server",
                     "image": image,
-                    "ports": [{"name": "http", "containerPort": SERVING_PORT}],
+                    "ports": [{"name": "http", "containerPort": serving.PORT}],
                     "env": [
-                        {"name": "SAGEMAKER_BIND_TO_PORT", "value": str(SERVING_PORT)},
-                        {"name": "MODELFLEET_MODEL_ARCHIVE", "value": ARCHIVE},
-                        {"name": "MODELFLEET_DRAIN_SECONDS", "value": str(eks.drain_seconds)},
+                        {"name": serving.PORT_ENV, "value": str(serving.PORT)},
+                        {"name": serving.ENV_ARCHIVE, "value": ARCHIVE},
+                        {"name": serving.ENV_DRAIN_SECONDS, "value": str(eks.drain_seconds)},
                     ]
                     + [{"name": k, "value": v} for k, v in sorted(model.environment.items())],
                     "resources": {

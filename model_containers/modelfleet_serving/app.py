@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 
-from modelfleet_serving import codecs, metrics
+from modelfleet_serving import codecs, contract, metrics
 from modelfleet_serving.batching import Batcher, ModelError, QueueFull
 from modelfleet_serving.cache import ResponseCache
 from modelfleet_serving.config import ServerConfig
@@ -104,17 +104,17 @@ class ServingApp:
         if scope["type"] != "http":
             return
         path, method = scope["path"], scope["method"]
-        if path == "/ping" and method in ("GET", "HEAD"):
+        if path == contract.HEALTH_PATH and method in ("GET", "HEAD"):
             ready = self.handler is not None
             await _respond(
                 send, 200 if ready else 503, b'{"status":"ok"}' if ready else b'{"status":"loading"}'
             )
-        elif path == "/invocations":
+        elif path == contract.INVOKE_PATH:
             if method != "POST":
-                await _error(send, 405, "use POST for /invocations")
+                await _error(send, 405, f"use POST for {contract.INVOKE_PATH}")
             else:
                 await self._invocations(scope, receive, send)
-        elif path == "/metrics" and method == "GET":
+        elif path == contract.METRICS_PATH and method == "GET":
             self._publish()
             await _respond(send, 200, metrics.exposition(), [(b"content-type", b"text/plain; version=0.0.4")])
         else:

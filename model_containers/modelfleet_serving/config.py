@@ -7,6 +7,8 @@ import os
 from dataclasses import dataclass
 from pathlib import Path
 
+from modelfleet_serving import contract
+
 
 def usable_cpus() -> int:
     """CPUs this process may really use: its affinity, capped by the cgroup quota.
@@ -31,7 +33,7 @@ def _int(name: str, default: int) -> int:
 
 @dataclass(frozen=True)
 class ServerConfig:
-    port: int = 8080
+    port: int = contract.PORT
     workers: int = 1
     model_dir: Path = Path("/opt/ml/model")
     max_payload_bytes: int = 6 * 1024 * 1024
@@ -48,17 +50,17 @@ class ServerConfig:
     @classmethod
     def from_env(cls) -> ServerConfig:
         return cls(
-            port=_int("SAGEMAKER_BIND_TO_PORT", 8080),
+            port=_int(contract.PORT_ENV, contract.PORT),
             workers=_int("SAGEMAKER_MODEL_SERVER_WORKERS", usable_cpus()),
             model_dir=Path(os.environ.get("SM_MODEL_DIR", "/opt/ml/model")),
             max_payload_bytes=_int("SAGEMAKER_MAX_PAYLOAD_IN_MB", 6) * 1024 * 1024,
             timeout_seconds=float(_int("SAGEMAKER_MODEL_SERVER_TIMEOUT", 60)),
-            max_batch_size=_int("MODELFLEET_MAX_BATCH_SIZE", 32),
-            max_delay_ms=float(os.environ.get("MODELFLEET_MAX_DELAY_MS", "0") or 0),
-            max_queue_rows=_int("MODELFLEET_MAX_QUEUE_ROWS", 256),
-            cache_entries=_int("MODELFLEET_CACHE_ENTRIES", 0),
-            cache_bytes=_int("MODELFLEET_CACHE_MB", 64) * 1024 * 1024,
-            cache_ttl_seconds=float(_int("MODELFLEET_CACHE_TTL_SECONDS", 300)),
-            graceful_shutdown_seconds=_int("MODELFLEET_DRAIN_SECONDS", 25),
-            handler=os.environ.get("MODELFLEET_HANDLER") or None,
+            max_batch_size=_int(contract.ENV_MAX_BATCH_SIZE, 32),
+            max_delay_ms=float(os.environ.get(contract.ENV_MAX_DELAY_MS, "0") or 0),
+            max_queue_rows=_int(contract.ENV_MAX_QUEUE_ROWS, 256),
+            cache_entries=_int(contract.ENV_CACHE_ENTRIES, 0),
+            cache_bytes=_int(contract.ENV_CACHE_MB, 64) * 1024 * 1024,
+            cache_ttl_seconds=float(_int(contract.ENV_CACHE_TTL_SECONDS, 300)),
+            graceful_shutdown_seconds=_int(contract.ENV_DRAIN_SECONDS, 25),
+            handler=os.environ.get(contract.ENV_HANDLER) or None,
         )

@@ -18,21 +18,23 @@ from bisect import bisect_left
 
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest, multiprocess
 
+from modelfleet_serving import contract
+
 # Far below the 15 s scrape interval: another worker's figures are at most this old.
 PUBLISH_SECONDS = 1.0
 
-REQUESTS = Counter("modelfleet_requests", "Invocations answered, by HTTP status", ["status"])
+REQUESTS = Counter(contract.METRIC_REQUESTS, "Invocations answered, by HTTP status", ["status"])
 LATENCY = Histogram(
-    "modelfleet_request_duration_seconds",
-    "Time from request to response for /invocations",
+    contract.METRIC_REQUEST_DURATION,
+    f"Time from request to response for {contract.INVOKE_PATH}",
     buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60),
 )
 BATCH_SIZE = Histogram(
-    "modelfleet_batch_size", "Rows per model call", buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256)
+    contract.METRIC_BATCH_SIZE, "Rows per model call", buckets=(1, 2, 4, 8, 16, 32, 64, 128, 256)
 )
-INFLIGHT = Gauge("modelfleet_inflight_requests", "Invocations being served", multiprocess_mode="livesum")
-QUEUE_DEPTH = Gauge("modelfleet_queue_depth", "Rows waiting for the model", multiprocess_mode="livesum")
-READY = Gauge("modelfleet_model_loaded", "1 once the model is loaded", multiprocess_mode="liveall")
+INFLIGHT = Gauge(contract.METRIC_INFLIGHT, "Invocations being served", multiprocess_mode="livesum")
+QUEUE_DEPTH = Gauge(contract.METRIC_QUEUE_DEPTH, "Rows waiting for the model", multiprocess_mode="livesum")
+READY = Gauge(contract.METRIC_MODEL_LOADED, "1 once the model is loaded", multiprocess_mode="liveall")
 
 
 class HistogramTally:

@@ -10,6 +10,8 @@ from __future__ import annotations
 import os
 import socket
 
+from modelfleet_serving import contract  # no dependencies: cheap before binding
+
 
 def listen(host: str, port: int) -> socket.socket:
     """Bind first, import later: the kernel queues connections from this moment on."""
@@ -23,8 +25,8 @@ def listen(host: str, port: int) -> socket.socket:
 
 if __name__ == "__main__":  # before the slow imports below
     _SOCKET = listen(
-        os.environ.get("MODELFLEET_HOST", "0.0.0.0"),
-        int(os.environ.get("SAGEMAKER_BIND_TO_PORT") or 8080),
+        os.environ.get(contract.ENV_HOST, "0.0.0.0"),
+        int(os.environ.get(contract.PORT_ENV) or contract.PORT),
     )
 
 import logging  # noqa: E402
@@ -63,7 +65,7 @@ LOGGING = {
     "disable_existing_loggers": False,
     "formatters": {"json": {"()": JsonFormatter}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
-    "root": {"handlers": ["stderr"], "level": os.environ.get("MODELFLEET_LOG_LEVEL", "INFO")},
+    "root": {"handlers": ["stderr"], "level": os.environ.get(contract.ENV_LOG_LEVEL, "INFO")},
     "loggers": {"uvicorn.access": {"level": "WARNING"}},  # no line per request
 }
 
@@ -96,10 +98,10 @@ def unpack_archive(archive: Path, model_dir: Path) -> None:
 
 def main(sock: socket.socket | None = None) -> None:
     config = ServerConfig.from_env()
-    sock = sock or listen(os.environ.get("MODELFLEET_HOST", "0.0.0.0"), config.port)
+    sock = sock or listen(os.environ.get(contract.ENV_HOST, "0.0.0.0"), config.port)
     prepare_environment()
     logging.config.dictConfig(LOGGING)
-    archive = os.environ.get("MODELFLEET_MODEL_ARCHIVE")
+    archive = os.environ.get(contract.ENV_ARCHIVE)
     if archive and Path(archive).exists():
         unpack_archive(Path(archive), config.model_dir)
     import uvicorn  # noqa: PLC0415 - after the environment is prepared

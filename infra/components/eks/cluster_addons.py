@@ -23,14 +23,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.components.eks.pod_identity import PodIdentity, PodIdentityArgs
-from infra.contracts import eks_versions
+from infra.contracts import eks_versions, serving
 from infra.specs import iam, stack_images
 from infra.specs.grafana import serving_dashboard
 from infra.specs.k8s_pods import AMI_LABEL, GPU_TOLERATION
 
 MONITORING = "monitoring"
 SYSTEM = "kube-system"
-INFLIGHT_METRIC = "modelfleet_inflight_requests"  # exported by the serving container
 PROMETHEUS_URL = "http://kube-prometheus-stack-prometheus.monitoring.svc"
 
 
@@ -40,11 +39,11 @@ def adapter_rules() -> dict[str, Any]:
         "default": False,
         "custom": [
             {
-                "seriesQuery": f'{INFLIGHT_METRIC}{{namespace!="",pod!=""}}',
+                "seriesQuery": f'{serving.METRIC_INFLIGHT}{{namespace!="",pod!=""}}',
                 "resources": {
                     "overrides": {"namespace": {"resource": "namespace"}, "pod": {"resource": "pod"}}
                 },
-                "name": {"as": INFLIGHT_METRIC},
+                "name": {"as": serving.METRIC_INFLIGHT},
                 "metricsQuery": "avg(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)",
             }
         ],

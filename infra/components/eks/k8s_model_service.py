@@ -18,11 +18,12 @@ import pulumi_kubernetes.autoscaling.v2 as autoscaling
 import pulumi_kubernetes.networking.v1 as networking
 import pulumi_kubernetes.policy.v1 as policy
 
-from infra.components.eks.cluster_addons import INFLIGHT_METRIC, MONITORING
+from infra.components.eks.cluster_addons import MONITORING
 from infra.components.eks.pod_identity import PodIdentity, PodIdentityArgs
+from infra.contracts import serving
 from infra.settings.catalog import ModelSettings
 from infra.specs import iam
-from infra.specs.k8s_pods import READINESS_GATES, SERVICE_ACCOUNT, SERVING_PORT, pod_spec
+from infra.specs.k8s_pods import READINESS_GATES, SERVICE_ACCOUNT, pod_spec
 
 
 @dataclass
@@ -107,7 +108,7 @@ class K8sModelService(pulumi.ComponentResource):
                 metadata={"name": f"{model.name}-{variant}", "namespace": ns, "labels": labels},
                 spec={
                     "selector": labels,
-                    "ports": [{"name": "http", "port": SERVING_PORT, "targetPort": "http"}],
+                    "ports": [{"name": "http", "port": serving.PORT, "targetPort": "http"}],
                 },
                 opts=on_cluster,
             )
@@ -117,12 +118,12 @@ class K8sModelService(pulumi.ComponentResource):
                 kind="TargetGroupBinding",
                 metadata={"name": f"{model.name}-{variant}", "namespace": ns},
                 spec={
-                    "serviceRef": {"name": service.metadata.name, "port": SERVING_PORT},
+                    "serviceRef": {"name": service.metadata.name, "port": serving.PORT},
                     "targetGroupARN": args.target_group_arns[variant],
                     "targetType": "ip",
                     "networking": {"ingress": [{
                         "from": [{"securityGroup": {"groupID": args.load_balancer_security_group_id}}],
-                        "ports": [{"protocol": "TCP", "port": SERVING_PORT}],
+                        "ports": [{"protocol": "TCP", "port": serving.PORT}],
                     }]},
                 },
                 # The controller refuses edits to targetGroupARN: a new target group means a new binding.
@@ -145,7 +146,7 @@ class K8sModelService(pulumi.ComponentResource):
                     "metrics": [
                         {"type": "Resource", "resource": {"name": "cpu", "target": {
                             "type": "Utilization", "averageUtilization": eks.cpu_target_percent}}},
-                        {"type": "Pods", "pods": {"metric": {"name": INFLIGHT_METRIC}, "target": {
+                        {"type": "Pods", "pods": {"metric": {"name": serving.METRIC_INFLIGHT}, "target": {
                             "type": "AverageValue", "averageValue": str(eks.max_inflight_per_replica)}}},
                     ],
                     "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}},
@@ -159,7 +160,7 @@ class K8sModelService(pulumi.ComponentResource):
             spec={"minAvailable": eks.pdb_min_available, "selector": selector},
             opts=on_cluster,
         )
-        port = [{"protocol": "TCP", "port": SERVING_PORT}]
+        port = [{"protocol": "TCP", "port": serving.PORT}]
         monitoring = {"kubernetes.io/metadata.name": MONITORING}
         load_balancer_sources = [{"ipBlock": {"cidr": cidr}} for cidr in args.load_balancer_subnet_cidrs]
         networking.NetworkPolicy(
@@ -183,7 +184,7 @@ class K8sModelService(pulumi.ComponentResource):
             spec={
                 "selector": selector,
                 "podTargetLabels": ["model", "variant"],
-                "podMetricsEndpoints": [{"port": "http", "path": "/metrics", "interval": "15s"}],
+                "podMetricsEndpoints": [{"port": "http", "path": serving.METRICS_PATH, "interval": "15s"}],
             },
             opts=after_addons,
         )

@@ -19,9 +19,9 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.components.observability.serving_alarms import ServingAlarms, ServingAlarmsArgs
+from infra.contracts import serving
 from infra.specs.alarm_specs import AlarmSpec
 from infra.specs.iam import LB_CONTROLLER_CLUSTER_TAG
-from infra.specs.k8s_pods import SERVING_PORT
 from infra.specs.tags import named
 
 # TLS 1.3 and 1.2 only (ELB's TLS13-1-2 family); the API's own default still allows TLS 1.0.
@@ -93,8 +93,8 @@ class ModelLoadBalancer(pulumi.ComponentResource):
             security_group_id=self.security_group.id,
             description="to the model pods' serving port",
             ip_protocol="tcp",
-            from_port=SERVING_PORT,
-            to_port=SERVING_PORT,
+            from_port=serving.PORT,
+            to_port=serving.PORT,
             cidr_ipv4=args.vpc_cidr,
             tags=dict(args.tags),
             opts=child,
@@ -116,11 +116,16 @@ class ModelLoadBalancer(pulumi.ComponentResource):
                 f"{name}-{variant}",
                 name_prefix="mf-",
                 target_type="ip",  # pods, registered by TargetGroupBinding
-                port=SERVING_PORT,
+                port=serving.PORT,
                 protocol="HTTP",
                 vpc_id=args.vpc_id,
                 deregistration_delay=30,
-                health_check={"path": "/ping", "matcher": "200", "interval": 10, "healthy_threshold": 2},
+                health_check={
+                    "path": serving.HEALTH_PATH,
+                    "matcher": "200",
+                    "interval": 10,
+                    "healthy_threshold": 2,
+                },
                 tags=named(
                     {**args.tags, "variant": variant, LB_CONTROLLER_CLUSTER_TAG: args.cluster_name},
                     f"{args.label}-{variant}",

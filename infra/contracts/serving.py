@@ -1,0 +1,52 @@
+"""The serving contract: what the platform expects of a model container, on SageMaker and on EKS.
+
+SageMaker's own contract for a custom inference container fixes the first part:
+the container answers ``GET /ping`` (healthy when it returns 200) and
+``POST /invocations`` on port 8080, and SageMaker may move the port through
+``SAGEMAKER_BIND_TO_PORT`` when the image carries the
+``com.amazonaws.sagemaker.capabilities.accept-bind-to-port=true`` label. EKS uses
+the same port and paths, so one image serves on both backends: the pods' probes,
+the load balancer's health check and the Service all read them here.
+
+The rest is modelfleet's own: the ``MODELFLEET_*`` settings the server reads, and
+the Prometheus metric names the HPA (through prometheus-adapter) and the Grafana
+dashboard read. The model server keeps its copy of these values in
+``model_containers/modelfleet_serving/contract.py`` (its image is built from
+``model_containers/`` alone); ``tests/model_containers/test_contract.py`` fails
+when the two, or the Dockerfiles' EXPOSE and HEALTHCHECK, disagree.
+"""
+
+from __future__ import annotations
+
+PORT = 8080
+PORT_ENV = "SAGEMAKER_BIND_TO_PORT"
+HEALTH_PATH = "/ping"
+INVOKE_PATH = "/invocations"
+METRICS_PATH = "/metrics"
+ACCEPT_BIND_TO_PORT_LABEL = "com.amazonaws.sagemaker.capabilities.accept-bind-to-port"
+
+# Settings the server reads from its environment.
+ENV_ARCHIVE = "MODELFLEET_MODEL_ARCHIVE"  # a model.tar.gz to unpack before loading (EKS init container)
+ENV_DRAIN_SECONDS = "MODELFLEET_DRAIN_SECONDS"  # how long in-flight requests may finish on SIGTERM
+ENV_HANDLER = "MODELFLEET_HANDLER"  # module:Class of a custom handler
+ENV_HOST = "MODELFLEET_HOST"
+ENV_LOG_LEVEL = "MODELFLEET_LOG_LEVEL"
+ENV_MAX_BATCH_SIZE = "MODELFLEET_MAX_BATCH_SIZE"
+ENV_MAX_DELAY_MS = "MODELFLEET_MAX_DELAY_MS"
+ENV_MAX_QUEUE_ROWS = "MODELFLEET_MAX_QUEUE_ROWS"
+ENV_CACHE_ENTRIES = "MODELFLEET_CACHE_ENTRIES"
+ENV_CACHE_MB = "MODELFLEET_CACHE_MB"
+ENV_CACHE_TTL_SECONDS = "MODELFLEET_CACHE_TTL_SECONDS"
+
+# Prometheus metrics the server exports (a counter is scraped with the suffix _total).
+METRIC_REQUESTS = "modelfleet_requests"
+METRIC_REQUEST_DURATION = "modelfleet_request_duration_seconds"
+METRIC_BATCH_SIZE = "modelfleet_batch_size"
+METRIC_INFLIGHT = "modelfleet_inflight_requests"  # the EKS autoscaling signal (per pod)
+METRIC_QUEUE_DEPTH = "modelfleet_queue_depth"
+METRIC_MODEL_LOADED = "modelfleet_model_loaded"
+
+
+def url(base: str, path: str) -> str:
+    """``http://host:port`` + a contract path."""
+    return base.rstrip("/") + path
