@@ -23,7 +23,7 @@ from infra.contracts import eks_versions
 from infra.plan.model import Plan, PlannedResource
 from infra.plan.owners import component_groups, model_owners
 from infra.plan.policy import stack_resources
-from policies.rules._links import provisioned_variants
+from policies.rules.variants import provisioned_variants
 
 PRICES_DIR = Path(__file__).parent / "prices"
 

@@ -1,9 +1,9 @@
 """What a stack may run: approved instance types, and each team's GPUs and instances within quota.
 
 Quotas count at *maximum* scale (autoscaling max, HPA maxReplicas), because that
-is what the team can end up paying for on a bad day. ``infra.selfservice.quota``
-counts the same way from the settings, so ``modelfleet new-model`` can refuse a
-model before it is planned; a test keeps the two in step.
+is what the team can end up paying for on a bad day. ``infra.specs.capacity``
+owns the arithmetic: it counts the same way from the settings (for
+``modelfleet new-model``), and gives the quota lookup and units used here.
 """
 
 from __future__ import annotations
@@ -12,8 +12,9 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
-from policies.rules._links import provisioned_variants
+from infra.specs.capacity import QUOTA_RULES, UNITS, quota_for
 from policies.rules._support import as_list, gpus_per_instance, of_type, resource_rule, stack_rule, tags_of
+from policies.rules.variants import provisioned_variants
 
 GPU_RESOURCE = "nvidia.com/gpu"
 DEFAULT_ALLOWED = [
@@ -92,7 +93,7 @@ def team_usage(resources) -> dict[str, TeamUsage]:
 
 def _over(resources, config, what: str, rule: str, unit: str):
     for team, usage in sorted(team_usage(resources).items()):
-        quota = config["quotas"].get(team, config["default_quota"])
+        quota = quota_for(config, team)
         if getattr(usage, what) > quota:
             message = (
                 f"team {team} can scale to {getattr(usage, what)} {unit} in this stack; its quota is "
@@ -102,11 +103,11 @@ def _over(resources, config, what: str, rule: str, unit: str):
 
 
 def _within_gpu_quota(resources, config):
-    yield from _over(resources, config, "gpus", "team-gpu-quota", "GPUs")
+    yield from _over(resources, config, "gpus", QUOTA_RULES["gpus"], UNITS["gpus"])
 
 
 def _within_instance_quota(resources, config):
-    yield from _over(resources, config, "instances", "team-instance-quota", "instances or replicas")
+    yield from _over(resources, config, "instances", QUOTA_RULES["instances"], UNITS["instances"])
 
 
 ALLOWED_INSTANCE_TYPES = resource_rule(

@@ -5,8 +5,9 @@ These hold in prod; per-stack policy config relaxes them elsewhere.
 
 from __future__ import annotations
 
-from policies.rules._links import ENDPOINTS, TARGET, provisioned_variants
+from infra.specs.capacity import canary_scales
 from policies.rules._support import as_list, resource_rule, stack_rule
+from policies.rules.variants import ENDPOINTS, TARGET, provisioned_variants
 
 CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
 
@@ -52,8 +53,8 @@ def _autoscaled(resources, _config):
     for variant in provisioned_variants(resources):
         if variant.endpoint_name is None:
             continue  # a configuration no endpoint uses serves nothing
-        if variant.weight == 0:
-            continue  # draining: SageMaker refuses to remove a variant that is still a scaling target
+        if not canary_scales(variant.weight):
+            continue  # draining: no scaling target, so that a later `pulumi up` can remove it
         if variant.target is None or not variant.has_policy:
             missing = "scalable target" if variant.target is None else "scaling policy"
             yield f"variant {variant.resource_id} has no {missing}", variant.config.urn

@@ -30,7 +30,7 @@ from infra.components.sagemaker.endpoint_autoscaling import (
 from infra.components.sagemaker.model_execution_role import ModelExecutionRole, ModelExecutionRoleArgs
 from infra.contracts import instances
 from infra.settings.catalog import ModelSettings
-from infra.specs import alarm_specs, iam, naming, sagemaker_specs
+from infra.specs import alarm_specs, capacity, iam, naming, sagemaker_specs
 from infra.specs.schedules import off_hours_schedule
 
 
@@ -196,10 +196,7 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
         if model.autoscaling:
             scaling = model.autoscaling
             bounds = [VariantScaling("stable", scaling.min_instances, scaling.max_instances)]
-            if model.variants.canary and model.variants.canary.weight > 0:
-                # A canary parked at weight 0 takes no traffic and needs no scaling. Dropping its
-                # target in one `pulumi up` is what lets the next one remove the variant: SageMaker
-                # refuses to remove a variant that is still a scaling target (see `modelfleet promote`).
+            if model.variants.canary and capacity.canary_scales(model.variants.canary.weight):
                 bounds.append(
                     VariantScaling("canary", model.variants.canary.instance_count, scaling.max_instances)
                 )

@@ -5,8 +5,9 @@ from __future__ import annotations
 import pytest
 
 from infra.plan.policy import config_path, load_settings, stack_resources
-from infra.selfservice.quota import Capacity, model_capacity, quota_problems, team_capacity
+from infra.selfservice.quota import quota_problems
 from infra.settings.platform import load_settings as load_stack_settings
+from infra.specs.capacity import Capacity, canary_scales, model_capacity, team_capacity
 from infra.stackfiles.read import read_project, read_stack_config
 from policies.rules.capacity import team_usage
 from tests.conftest import ROOT, SHIPPED_STACKS, valid_config
@@ -59,7 +60,7 @@ def test_a_model_over_quota_gets_one_sentence_per_quota_with_the_sum():
     assert problems == [
         "team search would scale to 9 GPUs (4 today + 5 for scorer at max scale); "
         "its quota is 4 (dev.json: team-gpu-quota.quotas.search)",
-        "team search would scale to 9 instances/replicas (4 today + 5 for scorer at max scale); "
+        "team search would scale to 9 instances or replicas (4 today + 5 for scorer at max scale); "
         "its quota is 8 (dev.json: team-instance-quota.quotas.search)",
     ]
     assert quota_problems(dev.models, new, policy.properties, [], "dev.json") == []  # advisory: not refused
@@ -67,3 +68,8 @@ def test_a_model_over_quota_gets_one_sentence_per_quota_with_the_sum():
         quota_problems(dev.models, _model(instance_type="ml.c5.xlarge"), policy.properties, enforced, "x")
         == []
     )
+
+
+def test_a_canary_scales_only_when_it_takes_traffic():
+    assert canary_scales(10) and canary_scales(0.5)
+    assert not canary_scales(0)
