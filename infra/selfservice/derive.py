@@ -22,13 +22,10 @@ from ipaddress import IPv4Network
 
 from infra.contracts.instances import InstanceType
 from infra.ops.sizing import recommend_target
-from infra.settings.catalog import MAX_TARGET_INVOCATIONS_PER_MINUTE, MIN_P99_LATENCY_MS
+from infra.settings.catalog import MAX_INSTANCES, MAX_TARGET_INVOCATIONS_PER_MINUTE, MIN_P99_LATENCY_MS
+from infra.settings.tiers import TIERS, Tier
 
-# Fewest instances per tier: prod keeps two so one can fail or be replaced
-# (the pack's sagemaker-variant-min-instances); elsewhere one is enough.
-TIER_MIN_INSTANCES = {"dev": 1, "staging": 1, "prod": 2}
 DEFAULT_HEADROOM = 0.5  # AWS load-testing guidance, as `modelfleet loadtest` uses
-MAX_INSTANCES = 100  # the catalog's upper bound for autoscaling.max_instances
 
 
 class CannotDerive(ValueError):
@@ -92,7 +89,7 @@ def size(
             "`modelfleet loadtest` and pass --rate-per-instance, or raise --p99-ms"
         )
     needed = max(1, math.ceil(peak_rps * 60 / target))
-    low = TIER_MIN_INSTANCES.get(tier, 1)
+    low = TIERS[Tier(tier)].min_instances if tier in set(Tier) else 1
     high = max(low, needed)
     if high > MAX_INSTANCES:
         raise CannotDerive(

@@ -33,6 +33,7 @@ from infra.specs.naming import MODEL_NAME_MAX_LENGTH
 # The highest target-tracking value the catalog accepts: above it an instance would
 # be promised more than 16,000 requests a second, which no sizing here can vouch for.
 MAX_TARGET_INVOCATIONS_PER_MINUTE = 1_000_000
+MAX_INSTANCES = 100  # most instances one variant may scale to (autoscaling bounds)
 SERVERLESS_LIMITS = "serverless endpoints take no canary, data capture, autoscaling or instance type"
 
 
@@ -178,8 +179,8 @@ class VariantsSettings(Strict):
 
 
 class AutoscalingSettings(Strict):
-    min_instances: int = Field(ge=1, le=100, description="fewest instances of the stable variant")
-    max_instances: int = Field(ge=1, le=100, description="most instances of each variant")
+    min_instances: int = Field(ge=1, le=MAX_INSTANCES, description="fewest instances of the stable variant")
+    max_instances: int = Field(ge=1, le=MAX_INSTANCES, description="most instances of each variant")
     target_invocations_per_instance_per_minute: int | None = Field(
         None,
         ge=1,

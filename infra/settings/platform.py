@@ -41,6 +41,7 @@ from infra.settings.cluster import (
     validation_day,
 )
 from infra.settings.errors import Problem, SettingsError, key_path, problems_from
+from infra.settings.tiers import TIER_DEFAULTS, TIER_MODEL_DEFAULTS, TIER_POOL_DEFAULTS, Tier
 from infra.settings.types import Cidr, Strict, TagKey, TagValue, VpcCidr
 from infra.specs import naming, subnets
 
@@ -54,12 +55,6 @@ __all__ = [
     "Tier",
     "load_settings",
 ]
-
-
-class Tier(StrEnum):
-    DEV = "dev"
-    STAGING = "staging"
-    PROD = "prod"
 
 
 class NatStrategy(StrEnum):
@@ -348,83 +343,6 @@ class PlatformSettings(Strict):
                 [InitErrorDetails(type=PydanticCustomError("ref", m), loc=at, input=None) for at, m in found],
             )
         return self
-
-
-# Tier defaults, keyed like the stack file, so a stack names only what differs.
-TIER_DEFAULTS: dict[Tier, dict[str, Any]] = {
-    Tier.DEV: {
-        "modelfleet:protect_stateful": False,
-        "modelfleet:retention": {"log_days": 14, "data_capture_days": 7},
-        "modelfleet:network": {
-            "az_count": 2,
-            "nat_strategy": "single",
-            "private_subnet_prefix": 20,
-            "flow_logs": {"retention_days": 14, "traffic_type": "REJECT"},
-        },
-    },
-    Tier.STAGING: {
-        "modelfleet:protect_stateful": False,
-        "modelfleet:retention": {"log_days": 30, "data_capture_days": 30},
-        "modelfleet:network": {
-            "az_count": 3,
-            "nat_strategy": "per_az",
-            "private_subnet_prefix": 20,
-            "flow_logs": {"retention_days": 30},
-        },
-    },
-    Tier.PROD: {
-        "modelfleet:protect_stateful": True,
-        "modelfleet:retention": {"log_days": 365, "data_capture_days": 90},
-        "modelfleet:network": {
-            "az_count": 3,
-            "nat_strategy": "per_az",
-            "private_subnet_prefix": 19,
-            "flow_logs": {"retention_days": 365, "max_aggregation_interval_seconds": 60},
-        },
-    },
-}
-
-
-# Per-tier defaults for every model entry: guardrails and capture grow with the tier.
-TIER_MODEL_DEFAULTS: dict[Tier, dict[str, Any]] = {
-    Tier.DEV: {
-        "data_capture": {"sampling_percent": 0},
-        "deployment": {"strategy": "all_at_once", "wait_seconds": 0, "termination_wait_seconds": 0},
-        "alarms": {"error_4xx_rate_percent": 20},
-        "rollout": {"steps_percent": [50, 100], "bake_seconds": 60, "poll_seconds": 15,
-                    "max_error_rate_increase_points": 2, "max_p99_latency_increase_percent": 50,
-                    "min_invocations": 10, "insufficient_data_hold_seconds": 300,
-                    "in_service_timeout_seconds": 1800},
-    },
-    Tier.STAGING: {
-        "data_capture": {"sampling_percent": 10},
-        "deployment": {"strategy": "linear", "step_percent": 25, "wait_seconds": 300,
-                       "termination_wait_seconds": 300},
-        "alarms": {"error_4xx_rate_percent": 10},
-        "rollout": {"steps_percent": [25, 50, 100], "bake_seconds": 300, "poll_seconds": 30,
-                    "max_error_rate_increase_points": 1, "max_p99_latency_increase_percent": 30,
-                    "min_invocations": 50, "insufficient_data_hold_seconds": 900,
-                    "in_service_timeout_seconds": 1800},
-    },
-    Tier.PROD: {
-        "data_capture": {"sampling_percent": 20},
-        "deployment": {"strategy": "canary", "step_percent": 10, "wait_seconds": 600,
-                       "termination_wait_seconds": 900},
-        "alarms": {"error_4xx_rate_percent": 5, "no_invocations_minutes": 30},
-        "rollout": {"steps_percent": [10, 25, 50, 100], "bake_seconds": 600, "poll_seconds": 30,
-                    "max_error_rate_increase_points": 0.5, "max_p99_latency_increase_percent": 20,
-                    "min_invocations": 200, "insufficient_data_hold_seconds": 1800,
-                    "in_service_timeout_seconds": 3600},
-    },
-}  # fmt: skip
-
-
-# Per-tier defaults for every GPU pool: dev takes spot capacity, the rest on-demand.
-TIER_POOL_DEFAULTS: dict[Tier, dict[str, Any]] = {
-    Tier.DEV: {"capacity": "spot", "max_unavailable_percent": 100},
-    Tier.STAGING: {"capacity": "on_demand"},
-    Tier.PROD: {"capacity": "on_demand", "max_unavailable_percent": 25},
-}
 
 
 def _decode(value: Any) -> Any:
