@@ -16,8 +16,11 @@ from typing import Annotated, Any, Literal
 
 from pydantic import (
     AfterValidator,
+    Discriminator,
     Field,
     PrivateAttr,
+    Tag,
+    TypeAdapter,
     ValidationError,
     ValidationInfo,
     field_validator,
@@ -382,28 +385,64 @@ class EksServingSettings(Strict):
         return self
 
 
-class ModelSettings(Strict):
+class ModelBase(Strict):
+    """What every model has, whichever backend serves it: identity, variants, SLOs, alarms, rollout."""
+
     name: Annotated[str, AfterValidator(_model_name)] = Field(
         description=f"3-{MODEL_NAME_MAX_LENGTH} lowercase letters, digits or '-'"
     )
     team: TagValue = Field(min_length=1, description="owning team, tagged on its resources")
-    backend: Backend
+    environment: dict[Annotated[str, AfterValidator(_env_name)], str] = Field(
+        default_factory=dict, description="environment variables of the serving container"
+    )
+    variants: VariantsSettings = Field(description="stable, and optionally canary, with weights")
+    slo: SloSettings = Field(description="the latency and error budget the alarms and gates hold to")
+    alarms: AlarmSettings = Field(default_factory=AlarmSettings, description="alarm thresholds")
+    rollout: RolloutSettings = Field(
+        default_factory=RolloutSettings, description="modelfleet rollout's steps and gates"
+    )
+
+    def _bounds_problems(self, scaling: AutoscalingSettings) -> list[tuple[tuple[str, ...], str]]:
+        found = []
+        low, high = scaling.min_instances, scaling.max_instances
+        stable = self.variants.stable.instance_count
+        if not low <= stable <= high:
+            where = ("variants", "stable", "instance_count")
+            found.append((where, f"must be within autoscaling bounds {low}-{high} (got {stable})"))
+        canary = self.variants.canary
+        if canary and canary.instance_count > high:
+            where = ("variants", "canary", "instance_count")
+            found.append((where, f"must not exceed autoscaling.max_instances {high}"))
+        return found
+
+
+def _raise(title: str, found: list[tuple[tuple[str, ...], str]]) -> None:
+    if found:
+        raise ValidationError.from_exception_data(
+            title, [InitErrorDetails(type=_custom("model", m), loc=loc, input=None) for loc, m in found]
+        )
+
+
+class SageMakerModel(ModelBase):
+    """A model on its own SageMaker real-time endpoint: instances that autoscale, or serverless."""
+
+    backend: Literal[Backend.SAGEMAKER] = Field(description="served by a SageMaker endpoint")
     image: EcrDigestUri | None = Field(None, description="serving image by digest")
     framework: FrameworkSettings | None = Field(None, description="or a Deep Learning Container")
     instance_type: InstanceTypeName | None = Field(None, description="e.g. ml.g5.xlarge")
-    environment: dict[Annotated[str, AfterValidator(_env_name)], str] = Field(default_factory=dict)
     network_isolation: bool = Field(True, description="no network access from the container")
-    variants: VariantsSettings
-    autoscaling: AutoscalingSettings | None = None
-    slo: SloSettings
-    data_capture: DataCaptureSettings = Field(default_factory=DataCaptureSettings)
-    deployment: DeploymentSettings = Field(default_factory=DeploymentSettings)
-    alarms: AlarmSettings = Field(default_factory=AlarmSettings)
-    rollout: RolloutSettings = Field(default_factory=RolloutSettings)
-    serverless: ServerlessSettings | None = None
-    off_hours: OffHoursSettings | None = None
-    registry_access: RegistryAccessSettings | None = None
-    eks: EksServingSettings | None = Field(None, description="required with backend eks")
+    autoscaling: AutoscalingSettings | None = Field(
+        None, description="instance bounds and the scaling target"
+    )
+    data_capture: DataCaptureSettings = Field(
+        default_factory=DataCaptureSettings, description="sample requests and predictions to S3"
+    )
+    deployment: DeploymentSettings = Field(
+        default_factory=DeploymentSettings, description="blue/green guardrail for endpoint updates"
+    )
+    serverless: ServerlessSettings | None = Field(None, description="a serverless endpoint instead")
+    off_hours: OffHoursSettings | None = Field(None, description="scale down outside working hours")
+    registry_access: RegistryAccessSettings | None = Field(None, description="model packages it may read")
     _image_uri: str | None = PrivateAttr(None)
 
     @property
@@ -412,7 +451,7 @@ class ModelSettings(Strict):
         return self.image or self._image_uri
 
     @model_validator(mode="after")
-    def _consistent(self, info: ValidationInfo) -> ModelSettings:
+    def _consistent(self, info: ValidationInfo) -> SageMakerModel:
         found = [*self._source_problems(), *self._capacity_problems()]
         region = (info.context or {}).get("region")
         if self.framework and region and not found:
@@ -426,11 +465,7 @@ class ModelSettings(Strict):
                 )
             except images.UnresolvableImage as exc:
                 found.append((("framework", "version"), f"the SageMaker SDK has no image: {exc}"))
-        if found:
-            raise ValidationError.from_exception_data(
-                "ModelSettings",
-                [InitErrorDetails(type=_custom("model", m), loc=loc, input=None) for loc, m in found],
-            )
+        _raise("SageMakerModel", found)
         return self
 
     def _source_problems(self) -> list[tuple[tuple[str, ...], str]]:
@@ -443,10 +478,6 @@ class ModelSettings(Strict):
         return found
 
     def _capacity_problems(self) -> list[tuple[tuple[str, ...], str]]:
-        if self.backend is Backend.EKS:
-            return self._eks_problems()
-        if self.eks is not None:
-            return [(("eks",), "applies to backend eks only")]
         if self.serverless is not None:
             misfits = {
                 "variants": self.variants.canary is not None,
@@ -465,39 +496,52 @@ class ModelSettings(Strict):
             found.append((("autoscaling", "target_invocations_per_instance_per_minute"), reason))
         return found
 
-    def _eks_problems(self) -> list[tuple[tuple[str, ...], str]]:
-        sagemaker_only = ("instance_type", "serverless", "framework")
-        found = [
-            ((key,), "does not apply to backend eks")
-            for key in sagemaker_only
-            if getattr(self, key) is not None
-        ]
-        if self.eks is None:
-            found.append((("eks",), "is required with backend eks (pool, gpus, ...)"))
-        if self.image is None:
-            found.append((("image",), "is required with backend eks: the serving image by digest"))
-        if self.autoscaling is None:
-            found.append((("autoscaling",), "is required: min and max replicas"))
-        else:
-            found += self._bounds_problems(self.autoscaling)
+
+class EksModel(ModelBase):
+    """A model on the EKS cluster's GPU pool: a Deployment per variant behind its own load balancer."""
+
+    backend: Literal[Backend.EKS] = Field(description="served on the EKS cluster")
+    image: EcrDigestUri = Field(description="serving image by digest")
+    autoscaling: AutoscalingSettings = Field(description="min and max replicas of each variant")
+    eks: EksServingSettings = Field(description="its pool, what one replica needs, how it is exposed")
+
+    @property
+    def image_uri(self) -> str:
+        return self.image
+
+    @model_validator(mode="after")
+    def _consistent(self) -> EksModel:
+        found = self._bounds_problems(self.autoscaling)
         for variant_name, variant in self.variants.items():
             if variant.model_package_arn:
                 where = ("variants", variant_name, "model_package_arn")
                 found.append((where, "backend eks loads model_data from S3; packages need SageMaker"))
-        return found
+        _raise("EksModel", found)
+        return self
 
-    def _bounds_problems(self, scaling: AutoscalingSettings) -> list[tuple[tuple[str, ...], str]]:
-        found = []
-        low, high = scaling.min_instances, scaling.max_instances
-        stable = self.variants.stable.instance_count
-        if not low <= stable <= high:
-            where = ("variants", "stable", "instance_count")
-            found.append((where, f"must be within autoscaling bounds {low}-{high} (got {stable})"))
-        canary = self.variants.canary
-        if canary and canary.instance_count > high:
-            where = ("variants", "canary", "instance_count")
-            found.append((where, f"must not exceed autoscaling.max_instances {high}"))
-        return found
+
+def _backend_tag(entry: Any) -> str | None:
+    """``backend=<value>``: the union's tag, spelled so it never reads as a key in an error's path."""
+    value = entry.get("backend") if isinstance(entry, dict) else getattr(entry, "backend", None)
+    return None if value is None else f"backend={value}"
+
+
+# The catalog's entry: the backend decides which class, and so which keys apply.
+ModelSettings = Annotated[
+    Annotated[SageMakerModel, Tag(f"backend={Backend.SAGEMAKER}")]
+    | Annotated[EksModel, Tag(f"backend={Backend.EKS}")],
+    Discriminator(_backend_tag),
+]
+MODEL_CLASSES: dict[str, type[ModelBase]] = {
+    Backend.SAGEMAKER.value: SageMakerModel,
+    Backend.EKS.value: EksModel,
+}
+MODEL_ADAPTER: TypeAdapter[SageMakerModel | EksModel] = TypeAdapter(ModelSettings)
+
+
+def parse_model(data: Any, *, region: str | None = None) -> SageMakerModel | EksModel:
+    """One catalog entry, validated as its backend's class (raises pydantic's ValidationError)."""
+    return MODEL_ADAPTER.validate_python(data, context={"region": region} if region else None)
 
 
 def catalog_problems(models: Any, tier: Any) -> list[tuple[tuple[str | int, ...], str]]:

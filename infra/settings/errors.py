@@ -74,25 +74,91 @@ def _field_for(model: type[BaseModel], key: str) -> FieldInfo | None:
     return None
 
 
+def _members(annotation: Any) -> list[type[BaseModel]]:
+    """The models of a union (each possibly Annotated with its tag)."""
+    if get_origin(annotation) not in (Union, types.UnionType):
+        return []
+    found = [_unwrap(a) for a in get_args(annotation)]
+    return [m for m in found if isinstance(m, type) and issubclass(m, BaseModel)]
+
+
+def union_key(annotation: Any) -> tuple[str, list[str]]:
+    """A discriminated union's key and its values: ('backend', ['sagemaker', 'eks'])."""
+    key, values = "type", []
+    for member in _members(_unwrap(annotation)):
+        for name, field in member.model_fields.items():
+            if get_origin(field.annotation) is Literal:
+                key = name
+                values += [str(getattr(v, "value", v)) for v in get_args(field.annotation)]
+    return key, values
+
+
+def _tagged(annotation: Any, part: str | int) -> type[BaseModel] | None:
+    """The member of a discriminated union that ``part`` names, when it is a tag like ``backend=eks``."""
+    if not isinstance(part, str) or "=" not in part:
+        return None
+    key, _, value = part.partition("=")
+    for member in _members(annotation):
+        field = _field_for(member, key)
+        if (
+            field is not None
+            and get_origin(field.annotation) is Literal
+            and value in get_args(field.annotation)
+        ):
+            return member
+    return None
+
+
+def _step(annotation: Any, part: str | int) -> tuple[Any, FieldInfo | None, bool]:
+    """One step along a loc: (annotation there, field passed, whether ``part`` was a union tag)."""
+    annotation = _unwrap(annotation)
+    member = _tagged(annotation, part)
+    if member is not None:
+        return member, None, True
+    origin = get_origin(annotation)
+    if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(part, str):
+        field = _field_for(annotation, part)
+        return (field.annotation if field else None), field, False
+    if origin in (list, tuple) and isinstance(part, int):
+        return get_args(annotation)[0], None, False
+    if origin is dict:
+        return get_args(annotation)[1], None, False
+    return None, None, False
+
+
+def without_tags(root: type[BaseModel], loc: tuple[str | int, ...]) -> tuple[str | int, ...]:
+    """``loc`` without the union tags pydantic puts in it (``models.0.eks.image`` -> ``models.0.image``)."""
+    annotation: Any = root
+    kept: list[str | int] = []
+    for part in loc:
+        annotation, _, tag = _step(annotation, part)
+        if not tag:
+            kept.append(part)
+    return tuple(kept)
+
+
 def _locate(root: type[BaseModel], loc: tuple[str | int, ...]) -> tuple[Any, FieldInfo | None]:
-    """Walk the models along ``loc``: the annotation there and the last field passed."""
+    """Walk the models along ``loc`` (union tags pick the member): the annotation there, the last field."""
     annotation: Any = root
     field: FieldInfo | None = None
     for part in loc:
-        annotation = _unwrap(annotation)
-        origin = get_origin(annotation)
-        if isinstance(annotation, type) and issubclass(annotation, BaseModel) and isinstance(part, str):
-            field = _field_for(annotation, part)
-            if field is None:
-                return None, None
-            annotation = field.annotation
-        elif origin in (list, tuple) and isinstance(part, int):
-            annotation = get_args(annotation)[0]
-        elif origin is dict:
-            annotation = get_args(annotation)[1]
-        else:
+        annotation, passed, tag = _step(annotation, part)
+        field = passed if not tag else field
+        if annotation is None:
             return None, field
     return annotation, field
+
+
+def _only_in_sibling(parent: type[BaseModel], key: str) -> str | None:
+    """'applies to backend eks only' when a sibling class of a discriminated union has ``key``."""
+    for base in parent.__bases__:
+        for sibling in base.__subclasses__():
+            if sibling is parent or _field_for(sibling, key) is None:
+                continue
+            for name, field in sibling.model_fields.items():
+                if get_origin(field.annotation) is Literal:
+                    return f"applies to {name} {get_args(field.annotation)[0]} only"
+    return None
 
 
 def _choices(annotation: Any) -> list[Any] | None:
@@ -137,9 +203,17 @@ def _describe(error: Any, root: type[BaseModel]) -> str:
             if isinstance(parent, type) and issubclass(parent, BaseModel)
             else []
         )
+        elsewhere = _only_in_sibling(parent, str(loc[-1])) if allowed else None
+        if elsewhere:
+            return elsewhere
         near = difflib.get_close_matches(str(loc[-1]), allowed, n=1)
         hint = f" (did you mean '{near[0]}'?)" if near else ""
         return f"unknown key{hint}; allowed keys: {', '.join(allowed)}"
+    if kind in ("union_tag_invalid", "union_tag_not_found"):
+        key, values = union_key(annotation)
+        if kind == "union_tag_not_found" or not isinstance(value, dict):
+            return f"is required: one of {', '.join(values)}"
+        return f"must be one of {', '.join(values)} (got {_got(value.get(key))})"
     if kind in ("literal_error", "enum"):
         choices = _choices(annotation) or [error.get("ctx", {}).get("expected")]
         return f"must be one of {', '.join(map(str, choices))} (got {_got(value)})"
@@ -178,8 +252,11 @@ def problems_from(exc: ValidationError, root: type[BaseModel]) -> list[Problem]:
     """Every error in ``exc`` as a Problem, sorted by key path, duplicates removed."""
     problems = set()
     for error in exc.errors(include_url=False):
-        loc = tuple(error["loc"])
-        if loc and loc[-1] == "[key]":  # pydantic marks a bad dict key this way
-            loc = loc[:-1]
-        problems.add(Problem(key_path(loc), _describe({**error, "loc": loc}, root)))
+        original = tuple(error["loc"])
+        if original and original[-1] == "[key]":  # pydantic marks a bad dict key this way
+            original = original[:-1]
+        loc = without_tags(root, original)
+        if error["type"] in ("union_tag_invalid", "union_tag_not_found"):  # about the tag's own key
+            loc = (*loc, union_key(_locate(root, original)[0])[0])
+        problems.add(Problem(key_path(loc), _describe({**error, "loc": original}, root)))
     return sorted(problems)

@@ -31,7 +31,7 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from infra.contracts import eks_versions
-from infra.settings.catalog import Backend, ModelSettings, catalog_problems
+from infra.settings.catalog import MODEL_CLASSES, EksModel, ModelSettings, SageMakerModel, catalog_problems
 from infra.settings.cluster import (
     ClusterSettings,
     GpuPoolSettings,
@@ -241,7 +241,7 @@ class AlertSettings(Strict):
     )
 
 
-def _fit_problems(model: ModelSettings, pool: GpuPoolSettings) -> list[tuple[str, str]]:
+def _fit_problems(model: EksModel, pool: GpuPoolSettings) -> list[tuple[str, str]]:
     """Whether one replica fits on the pool's smallest node, and the PDB leaves room to drain."""
     eks, scaling, node = model.eks, model.autoscaling, pool.smallest_node
     found = []
@@ -298,12 +298,12 @@ class PlatformSettings(Strict):
     )
 
     @property
-    def sagemaker_models(self) -> list[ModelSettings]:
-        return [m for m in self.models if m.backend is Backend.SAGEMAKER]
+    def sagemaker_models(self) -> list[SageMakerModel]:
+        return [m for m in self.models if isinstance(m, SageMakerModel)]
 
     @property
-    def eks_models(self) -> list[ModelSettings]:
-        return [m for m in self.models if m.backend is Backend.EKS]
+    def eks_models(self) -> list[EksModel]:
+        return [m for m in self.models if isinstance(m, EksModel)]
 
     @model_validator(mode="after")
     def _cluster_references(self, info: ValidationInfo) -> PlatformSettings:
@@ -321,7 +321,7 @@ class PlatformSettings(Strict):
         if len(pools) != len(self.gpu_pools):
             found.append((("modelfleet:gpu_pools",), "pool names must be unique"))
         for index, model in enumerate(self.models):
-            if model.eks is None or model.backend is not Backend.EKS:
+            if not isinstance(model, EksModel):
                 continue
             pool = pools.get(model.eks.pool)
             where = ("modelfleet:models", index, "eks")
@@ -384,6 +384,9 @@ def with_tier_defaults(config: Mapping[str, Any]) -> dict[str, Any]:
 def _entry_defaults(defaults: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
     """A tier's defaults for one entry, minus those that cannot apply to it."""
     chosen = json.loads(json.dumps(defaults))
+    kind = MODEL_CLASSES.get(str(entry.get("backend")))
+    if kind is not None:  # only the keys the entry's backend has (data capture is SageMaker's)
+        chosen = {k: v for k, v in chosen.items() if k in kind.model_fields}
     if entry.get("serverless") is not None:
         chosen.pop("data_capture", None)  # serverless endpoints cannot capture data
     return chosen

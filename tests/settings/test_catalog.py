@@ -7,7 +7,7 @@ from typing import Any
 
 import pytest
 
-from infra.settings.catalog import MIN_P99_LATENCY_MS
+from infra.settings.catalog import MIN_P99_LATENCY_MS, MODEL_ADAPTER
 from infra.settings.platform import SettingsError, load_settings
 from infra.specs.naming import MODEL_NAME_MAX_LENGTH
 from tests.conftest import valid_config
@@ -200,3 +200,21 @@ def test_a_region_without_a_deep_learning_container_says_so_not_which_regions_co
     assert problem.startswith("modelfleet:models[0].framework.version: ")
     assert "xgboost has no Deep Learning Container in ap-southeast-7" in problem
     assert "serve an image by digest instead" in problem and "us-west-2" not in problem
+
+
+def test_each_backend_has_only_its_own_keys_and_the_schema_shows_them():
+    schema = MODEL_ADAPTER.json_schema()
+    defs = schema["$defs"]
+    sagemaker, eks = defs["SageMakerModel"]["properties"], defs["EksModel"]["properties"]
+    assert {"instance_type", "framework", "serverless", "data_capture"} <= set(sagemaker) - set(eks)
+    assert "eks" in set(eks) - set(sagemaker)
+    assert {"name", "team", "variants", "slo", "rollout"} <= set(sagemaker) & set(eks)
+    assert {"image", "autoscaling", "eks"} <= set(defs["EksModel"]["required"])
+
+
+def test_a_key_of_the_other_backend_says_which_backend_it_belongs_to():
+    eks_entry = model(backend="eks", eks={"pool": "g5"}, autoscaling={"min_instances": 2, "max_instances": 4})
+    found = problems(eks_entry)
+    assert "modelfleet:models[0].instance_type: applies to backend sagemaker only" in found
+    missing = problems({k: v for k, v in model().items() if k != "backend"})
+    assert "modelfleet:models[0].backend: is required: one of sagemaker, eks" in missing

@@ -13,8 +13,9 @@ from tests.settings.test_catalog import DIGEST, model
 
 
 def eks_model(**eks) -> dict:
-    entry = model(name="embedder", backend="eks", instance_type=None,
+    entry = model(name="embedder", backend="eks",
                   autoscaling={"min_instances": 2, "max_instances": 4}, eks={"pool": "g5", **eks})  # fmt: skip
+    del entry["instance_type"]  # SageMaker's
     return entry
 
 
@@ -79,10 +80,10 @@ BAD = [
      "modelfleet:gpu_pools[0].min_size", "min_size (3) is above max_size (1)"),
     ("system node bounds", config(cluster={"version": "1.35", "system_nodes": {"min_size": 5, "max_size": 3}}),
      "modelfleet:cluster.system_nodes.min_size", "min_size (5) is above max_size (3)"),
-    ("eks model without eks block", config(models=[model(name="embedder", backend="eks", instance_type=None)]),
-     "modelfleet:models[0].eks", "is required with backend eks"),
+    ("eks model without eks block", config(models=[{k: v for k, v in eks_model().items() if k != "eks"}]),
+     "modelfleet:models[0].eks", "is required (its pool, what one replica needs"),
     ("instance type on eks", config(models=[{**eks_model(), "instance_type": "ml.g5.xlarge"}]),
-     "modelfleet:models[0].instance_type", "does not apply to backend eks"),
+     "modelfleet:models[0].instance_type", "applies to backend sagemaker only"),
     ("waf without certificate", config(models=[eks_model(waf_acl_arn="arn:aws:wafv2:eu-west-1:123456789012:regional/webacl/edge/12345678-1234-1234-1234-123456789012")]),
      "modelfleet:models[0].eks", "set internet_facing too"),
     ("no certificate for the load balancer",

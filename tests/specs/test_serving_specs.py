@@ -7,7 +7,7 @@ import json
 from infra.components.observability.dashboards import dashboard_body, dashboard_url
 from infra.components.storage.data_capture_bucket import tls_only_policy
 from infra.contracts import instances
-from infra.settings.catalog import DeploymentSettings, ModelSettings, OffHoursSettings
+from infra.settings.catalog import DeploymentSettings, OffHoursSettings, SageMakerModel, parse_model
 from infra.specs import iam
 from infra.specs.alarm_specs import serving_alarms
 from infra.specs.sagemaker_specs import deployment_config
@@ -15,8 +15,8 @@ from infra.specs.schedules import off_hours_schedule
 from tests.settings.test_catalog import model
 
 
-def settings(**changes) -> ModelSettings:
-    return ModelSettings.model_validate(model(**changes), context={"region": "eu-west-1"})
+def settings(**changes) -> SageMakerModel:
+    return parse_model(model(**changes), region="eu-west-1")
 
 
 def by_key(specs):

@@ -12,7 +12,7 @@ from infra.components.sagemaker.sagemaker_model_endpoint import (
     SageMakerModelEndpointArgs,
 )
 from infra.plan import Plan, record
-from infra.settings.catalog import ModelSettings
+from infra.settings.catalog import parse_model
 from tests.settings.test_catalog import model
 
 CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
@@ -24,7 +24,7 @@ ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 
 
 def build(protect: bool = False, capture: bool = True, **changes) -> Plan:
-    settings = ModelSettings.model_validate(model(**changes), context={"region": "eu-west-1"})
+    settings = parse_model(model(**changes), region="eu-west-1")
 
     def program():
         SageMakerModelEndpoint(
