@@ -15,8 +15,8 @@ import pulumi_aws_native as aws_native
 from infra.components.eks.cluster_addons import ClusterAddons, ClusterAddonsArgs
 from infra.components.eks.deploy_runner_access import DeployRunnerAccess, DeployRunnerAccessArgs
 from infra.components.eks.eks_cluster import EksCluster, EksClusterArgs
+from infra.components.eks.eks_model_service import EksModelService, EksModelServiceArgs
 from infra.components.eks.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
-from infra.components.eks.k8s_model_service import K8sModelService, K8sModelServiceArgs
 from infra.components.eks.model_load_balancer import ModelLoadBalancer, ModelLoadBalancerArgs
 from infra.components.network.network import Network, NetworkArgs
 from infra.components.observability.alerts_topic import AlertsTopic, AlertsTopicArgs
@@ -26,7 +26,7 @@ from infra.components.sagemaker.sagemaker_model_endpoint import (
 )
 from infra.components.storage.access_log_bucket import AccessLogBucket, AccessLogBucketArgs
 from infra.components.storage.data_capture_bucket import DataCaptureBucket, DataCaptureBucketArgs
-from infra.settings.catalog import ModelSettings
+from infra.settings.catalog import EksModel
 from infra.settings.platform import PlatformSettings
 from infra.specs import alarm_specs, iam, naming, tags
 
@@ -208,61 +208,56 @@ class Platform(pulumi.ComponentResource):
         self,
         name: str,
         args: PlatformArgs,
-        model: ModelSettings,
+        model: EksModel,
         addons: ClusterAddons,
         access_logs: AccessLogBucket,
         stack_tags: dict[str, str],
     ) -> None:
         settings, child, network = args.settings, pulumi.ResourceOptions(parent=self), self.network
-        assert model.eks is not None and self.cluster is not None and self.alerts is not None
+        assert self.cluster is not None and self.alerts is not None
         label = naming.name(settings.environment, model.name)
         public = model.eks.internet_facing
         assert settings.cluster is not None
         certificate = model.eks.certificate_arn or settings.cluster.load_balancer_certificate_arn
         assert certificate is not None  # settings refuse an eks model without one
-        balancer = ModelLoadBalancer(
-            f"{name}-{model.name}-lb",
-            ModelLoadBalancerArgs(
-                label=label,
-                access_log_source_name=naming.name(
-                    settings.environment, model.name, max_length=naming.AWS_NAME_LIMITS[DELIVERY_SOURCE]
-                ),
-                vpc_id=network.vpc_id,
-                vpc_cidr=str(settings.network.cidr),
-                private_subnet_ids=[s.id for s in network.private_subnets],
-                public_subnet_ids=[s.id for s in network.public_subnets],
-                weights={v: s.weight for v, s in model.variants.items()},
-                alarm_specs=alarm_specs.load_balancer_alarms(settings.environment, model, label),
-                topic_arn=self.alerts.arn,
-                tags={**stack_tags, "team": model.team, "model": model.name},
-                certificate_arn=certificate,
-                access_log_destination_arn=access_logs.destination.arn,
-                cluster_name=self.cluster.cluster_name,
-                internet_facing=public,
-                waf_acl_arn=model.eks.waf_acl_arn,
-                deletion_protection=settings.protect_stateful,
+        balancer = ModelLoadBalancerArgs(
+            label=label,
+            access_log_source_name=naming.name(
+                settings.environment, model.name, max_length=naming.AWS_NAME_LIMITS[DELIVERY_SOURCE]
             ),
-            child,
+            vpc_id=network.vpc_id,
+            vpc_cidr=str(settings.network.cidr),
+            private_subnet_ids=[s.id for s in network.private_subnets],
+            public_subnet_ids=[s.id for s in network.public_subnets],
+            weights={v: s.weight for v, s in model.variants.items()},
+            alarm_specs=alarm_specs.load_balancer_alarms(settings.environment, model, label),
+            topic_arn=self.alerts.arn,
+            tags={**stack_tags, "team": model.team, "model": model.name},
+            certificate_arn=certificate,
+            access_log_destination_arn=access_logs.destination.arn,
+            cluster_name=self.cluster.cluster_name,
+            internet_facing=public,
+            waf_acl_arn=model.eks.waf_acl_arn,
+            deletion_protection=settings.protect_stateful,
         )
         subnets = settings.network.public_subnet_cidrs if public else settings.network.private_subnet_cidrs
-        K8sModelService(
+        service = EksModelService(
             f"{name}-{model.name}",
-            K8sModelServiceArgs(
+            EksModelServiceArgs(
                 model=model,
+                balancer=balancer,
                 cluster_name=self.cluster.cluster_name,
                 cluster_arn=self.cluster.cluster.arn,
                 account_id=args.account_id,
                 partition=iam.partition_for(settings.region),
                 provider=self.cluster.provider,
-                target_group_arns={v: g.arn for v, g in balancer.target_groups.items()},
-                load_balancer_security_group_id=balancer.security_group.id,
                 load_balancer_subnet_cidrs=[str(c) for c in subnets or []],
                 tags=stack_tags,
                 depends_on=[*addons.releases.values(), self.gpu_pools[model.eks.pool]],
             ),
             child,
         )
-        self.eks_services[model.name] = balancer
+        self.eks_services[model.name] = service.balancer
 
     def _sagemaker(self, name: str, args: PlatformArgs, env: str, stack_tags: dict[str, str]) -> None:
         settings, child, alerts = args.settings, pulumi.ResourceOptions(parent=self), self.alerts
