@@ -4,7 +4,9 @@ No CLI, no provider plugins, no credentials, no network: the program runs in
 this process against ``pulumi.runtime.set_mocks``, exactly as its own
 ``__main__.py`` would under ``pulumi up``, and a recording monitor keeps every
 registration (type, name, parent, inputs, options), every invoke and the stack
-outputs. Two entry points share one loop:
+outputs. Every use of the SDK's private or internal names goes through
+``pulumi_compat``, which states the SDK versions it supports. Two entry points
+share one loop:
 
 - ``plan_stack("prod")``: the project's real program with its real stack file;
 - ``record(fn, stack=..., region=...)``: any callable, for component tests.
@@ -21,19 +23,14 @@ from pathlib import Path
 from typing import Any
 
 import pulumi
-from pulumi.output import Unknown
-from pulumi.runtime import mocks, rpc
-from pulumi.runtime import settings as runtime_settings
-from pulumi.runtime.config import set_all_config
-from pulumi.runtime.stack import run_in_stack
-from pulumi.runtime.sync_await import _sync_await
 
+from infra.plan import pulumi_compat
 from infra.plan.cloud import CloudMocks
 from infra.plan.model import COMPUTED, Diagnostic, Plan, PlannedResource
 from infra.settings.platform import load_settings
 from infra.stackfiles.read import SECRET, find_root, read_project, read_stack_config
 
-STACK_TYPE = "pulumi:pulumi:Stack"
+STACK_TYPE = pulumi_compat.STACK_TYPE
 _ONE_AT_A_TIME = threading.Lock()
 
 
@@ -44,12 +41,12 @@ class PlanError(Exception):
 def _plain(value: Any) -> Any:
     """A deserialized property as JSON-safe data: secrets masked, unknowns marked."""
     if isinstance(value, dict):
-        if value.get(rpc._special_sig_key) == rpc._special_secret_sig:
+        if pulumi_compat.is_secret(value):
             return SECRET
         return {k: _plain(v) for k, v in value.items() if not k.startswith("__")}
     if isinstance(value, list | tuple):
         return [_plain(v) for v in value]
-    if isinstance(value, Unknown) or value == rpc.UNKNOWN:
+    if pulumi_compat.is_unknown(value):
         return COMPUTED
     if isinstance(value, pulumi.Resource):
         return f"<resource {type(value).__name__}>"
@@ -65,7 +62,7 @@ def _parent(urn: str) -> str | None:
     return None if not urn or urn.split("::")[2] == STACK_TYPE else urn
 
 
-class _RecordingMonitor(mocks.MockMonitor):
+class _RecordingMonitor(pulumi_compat.MockMonitor):
     """The SDK's mock monitor, keeping what ``MockResourceArgs`` leaves out."""
 
     def __init__(self, cloud: CloudMocks):
@@ -75,38 +72,30 @@ class _RecordingMonitor(mocks.MockMonitor):
         self._seen: set[str] = set()
         self._lock = threading.Lock()
 
-    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
-        if request.type == STACK_TYPE:
-            return response
-        registration = self.resources[response.urn]
-        inputs = rpc.deserialize_properties(request.object)
+    def on_resource(self, registration: pulumi_compat.Registration) -> None:
         resource = PlannedResource(
-            urn=response.urn,
-            type=request.type,
-            name=request.name,
-            parent=_parent(request.parent),
-            custom=bool(request.custom),
-            inputs=_plain(inputs),
+            urn=registration.urn,
+            type=registration.type,
+            name=registration.name,
+            parent=_parent(registration.parent),
+            custom=registration.custom,
+            inputs=_plain(registration.inputs),
             outputs=_plain(registration.state),
             id=registration.id or None,
-            protect=bool(request.protect),
-            retain_on_delete=bool(request.retainOnDelete),
-            depends_on=sorted(request.dependencies),
+            protect=registration.protect,
+            retain_on_delete=registration.retain_on_delete,
+            depends_on=sorted(registration.dependencies),
         )
         with self._lock:
-            if response.urn in self._seen:
+            if registration.urn in self._seen:
                 # The real engine refuses this too: two resources with one name and type.
-                raise PlanError(f"duplicate resource {request.type} named {request.name!r}")
-            self._seen.add(response.urn)
+                raise PlanError(f"duplicate resource {registration.type} named {registration.name!r}")
+            self._seen.add(registration.urn)
             self.recorded.append(resource)
-        return response
 
-    def RegisterResourceOutputs(self, request):  # noqa: N802 - gRPC method name
-        if f"::{STACK_TYPE}::" in request.urn:
-            with self._lock:
-                self.stack_outputs.update(_plain(rpc.deserialize_properties(request.outputs)))
-        return super().RegisterResourceOutputs(request)
+    def on_stack_outputs(self, outputs: dict[str, Any]) -> None:
+        with self._lock:
+            self.stack_outputs.update(_plain(outputs))
 
 
 _LOOP: asyncio.AbstractEventLoop | None = None
@@ -171,18 +160,15 @@ def _record(
     # A fresh runtime each time, so several plans can run in one process, on the
     # engine's own event loop: code that ran asyncio.run() before leaves none behind.
     asyncio.set_event_loop(_engine_loop())
-    runtime_settings.SETTINGS.rpc_manager.clear()
-    runtime_settings.SETTINGS.outputs.clear()
-    set_all_config({"aws:region": region, **config}, secret_keys)
-    runtime_settings.set_root_resource(None)
-    mocks.set_mocks(cloud, project=project, stack=stack, preview=True, logger=logger, monitor=monitor)
-    runtime_settings.set_root_resource(None)  # run_in_stack makes the real root, as `pulumi up` does
+    pulumi_compat.reset_runtime()
+    pulumi_compat.set_config({"aws:region": region, **config}, secret_keys)
+    pulumi_compat.install_mocks(cloud, monitor, project=project, stack=stack, logger=logger)
     try:
-        _sync_await(run_in_stack(program))
+        pulumi_compat.run_program(program)
     except pulumi.RunError as error:
         raise PlanError(str(error)) from None
     finally:
-        set_all_config({}, [])
+        pulumi_compat.set_config({}, [])
 
     return Plan(
         project=project,

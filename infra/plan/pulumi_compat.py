@@ -1,0 +1,294 @@
+"""The only way from the offline plan engine into the Pulumi SDK's private and internal names.
+
+Supported Pulumi SDK: ``pulumi >=3.272.0,<4`` (``SUPPORTED_VERSIONS``). The floor is
+the version the tests were run with (the pin in ``requirements.txt``); the ceiling is
+the next major release. A 3.x release in between may still rename an internal, which
+is what the canary, ``tests/plan/test_pulumi_compat.py``, checks on every test run.
+
+``engine.py`` runs the real program in this process under the SDK's mock engine and
+records what it declares. The public testing API (``pulumi.runtime.Mocks`` and
+``set_mocks``) hands each resource to the mocks with its type, name and inputs only, and
+expects one program per process. The engine needs the rest of each registration and
+several programs per process, so it relies on these internals (``INTERNALS`` and
+``GRPC_FIELDS`` list each with its reason, and the canary checks each one):
+
+- ``pulumi.runtime.mocks.MockMonitor``, subclassed here: its gRPC methods
+  ``RegisterResource`` and ``RegisterResourceOutputs``, its ``resources`` dict of
+  ``ResourceRegistration`` (the mock's id and state), and the request fields in
+  ``GRPC_FIELDS`` (``pulumi.runtime.proto.resource_pb2``). They give each resource's
+  parent, options, dependencies and the stack outputs, which ``Mocks.new_resource``
+  never sees. ``pulumi.runtime.mocks.set_mocks`` takes the subclass as ``monitor``.
+- ``pulumi.runtime.rpc.deserialize_properties``: the monitor's gRPC structs as Python values.
+- ``pulumi.runtime.rpc._special_sig_key`` and ``pulumi.runtime.rpc._special_secret_sig``:
+  how a secret looks once deserialized, so that the plan can mask it.
+- ``pulumi.runtime.rpc.UNKNOWN`` and ``pulumi.output.Unknown``: how a value that is known
+  only after a deployment looks, so that the plan can mark it as computed.
+- ``pulumi.runtime.settings.SETTINGS`` (its ``Settings.rpc_manager``, cleared with
+  ``pulumi.runtime.rpc_manager.RPCManager.clear``, and its ``Settings.outputs``),
+  ``pulumi.runtime.settings.set_root_resource`` and ``pulumi.runtime.config.set_all_config``:
+  the SDK's runtime is process-global, so each plan starts with no pending calls or
+  outputs from the one before, its own config and secret keys, and no root resource.
+- ``pulumi.runtime.stack.run_in_stack`` and ``pulumi.runtime.sync_await._sync_await``:
+  run the program inside a stack resource and wait for all of it, as the SDK's own
+  entry point does under ``pulumi up``.
+
+Each name is looked up once, when this module is imported. A name that a release
+removed or renamed does not make the import fail, so commands that never plan keep
+working: ``missing_internals()`` names it, the canary fails naming it, and the next
+plan stops with ``PulumiInternalsChanged`` before the program starts.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass
+from importlib import metadata
+from typing import Any, NamedTuple
+
+OLDEST_SUPPORTED = (3, 272, 0)  # the version the tests were run with
+FIRST_UNSUPPORTED = (4,)
+SUPPORTED_VERSIONS = f">={'.'.join(map(str, OLDEST_SUPPORTED))},<{FIRST_UNSUPPORTED[0]}"
+
+STACK_TYPE = "pulumi:pulumi:Stack"  # the type of the resource every program runs inside
+
+
+class Internal(NamedTuple):
+    """One private or internal SDK name and what the plan engine uses it for."""
+
+    module: str
+    name: str  # an attribute of ``module``; dots go further in (``MockMonitor.RegisterResource``)
+    why: str
+
+    @property
+    def path(self) -> str:
+        return f"{self.module}.{self.name}"
+
+    def resolve(self) -> Any:
+        """The SDK's object; ImportError, AttributeError or LookupError when it is gone."""
+        value: Any = importlib.import_module(self.module)
+        for part in self.name.split("."):
+            value = getattr(value, part)
+        return value
+
+
+INTERNALS: tuple[Internal, ...] = (
+    Internal("pulumi.runtime.mocks", "MockMonitor", "the mock monitor the recording monitor extends"),
+    Internal("pulumi.runtime.mocks", "MockMonitor.RegisterResource", "to see each registration whole"),
+    Internal("pulumi.runtime.mocks", "MockMonitor.RegisterResourceOutputs", "to see the stack outputs"),
+    Internal("pulumi.runtime.mocks", "MockMonitor.ResourceRegistration", "to read the mocks' id and state"),
+    Internal("pulumi.runtime.mocks", "set_mocks", "to install the recording monitor (its monitor argument)"),
+    Internal("pulumi.runtime.rpc", "deserialize_properties", "to read the gRPC structs as Python values"),
+    Internal("pulumi.runtime.rpc", "_special_sig_key", "the key that marks a deserialized secret"),
+    Internal("pulumi.runtime.rpc", "_special_secret_sig", "the value under that key that means secret"),
+    Internal("pulumi.runtime.rpc", "UNKNOWN", "the wire form of a value known only after deployment"),
+    Internal("pulumi.output", "Unknown", "what such a value deserializes to during a preview"),
+    Internal("pulumi.runtime.settings", "SETTINGS", "the process-global runtime, reset before each plan"),
+    Internal("pulumi.runtime.settings", "Settings.rpc_manager", "an earlier plan's pending calls, dropped"),
+    Internal("pulumi.runtime.rpc_manager", "RPCManager.clear", "to drop an earlier plan's pending calls"),
+    Internal("pulumi.runtime.settings", "Settings.outputs", "an earlier plan's pending outputs, dropped"),
+    Internal("pulumi.runtime.settings", "set_root_resource", "so that run_in_stack makes the stack resource"),
+    Internal("pulumi.runtime.config", "set_all_config", "to hand the stack's config to the program"),
+    Internal("pulumi.runtime.stack", "run_in_stack", "to run the program inside a stack resource"),
+    Internal("pulumi.runtime.sync_await", "_sync_await", "to wait for the program and all it started"),
+)
+
+# The gRPC message fields the recording monitor reads (pulumi.runtime.proto.resource_pb2).
+GRPC_MODULE = "pulumi.runtime.proto.resource_pb2"
+GRPC_FIELDS: dict[str, tuple[str, ...]] = {
+    "RegisterResourceRequest": (
+        "type",
+        "name",
+        "parent",
+        "custom",
+        "object",
+        "protect",
+        "retainOnDelete",
+        "dependencies",
+    ),
+    "RegisterResourceResponse": ("urn",),
+    "RegisterResourceOutputsRequest": ("urn", "outputs"),
+}
+
+
+class PulumiInternalsChanged(RuntimeError):
+    """The installed Pulumi SDK lacks an internal name the plan engine relies on."""
+
+
+def pulumi_version() -> str:
+    return metadata.version("pulumi")
+
+
+def _grpc_fields_missing() -> list[str]:
+    try:
+        messages = importlib.import_module(GRPC_MODULE)
+    except ImportError:
+        return [GRPC_MODULE]
+    missing = []
+    for message, fields in GRPC_FIELDS.items():
+        descriptor = getattr(getattr(messages, message, None), "DESCRIPTOR", None)
+        known = descriptor.fields_by_name if descriptor is not None else {}
+        missing += [f"{GRPC_MODULE}.{message}.{field}" for field in fields if field not in known]
+    return missing
+
+
+def missing_internals() -> list[str]:
+    """Every internal name (``INTERNALS``) and gRPC field (``GRPC_FIELDS``) the installed SDK lacks."""
+    missing = []
+    for internal in INTERNALS:
+        try:
+            internal.resolve()
+        except (ImportError, AttributeError, LookupError):
+            missing.append(internal.path)
+    return missing + _grpc_fields_missing()
+
+
+def require_internals() -> None:
+    """Raise ``PulumiInternalsChanged`` naming whatever the installed SDK lacks."""
+    missing = missing_internals()
+    if missing:
+        raise PulumiInternalsChanged(
+            f"the installed Pulumi SDK (pulumi {pulumi_version()}) lacks what the offline plan "
+            f"engine uses: {', '.join(missing)}. infra/plan/pulumi_compat.py supports pulumi "
+            f"{SUPPORTED_VERSIONS}; see docs/plan-engine.md"
+        )
+
+
+class _Gone:
+    """Stands in for an internal the installed SDK lacks: using it raises, comparing never matches."""
+
+    def __init__(self, *_args: Any, **_kwargs: Any) -> None:
+        require_internals()
+
+
+_BY_PATH = {internal.path: internal for internal in INTERNALS}
+
+
+def _load(path: str) -> Any:
+    internal = _BY_PATH[path]  # a KeyError here: add the name to INTERNALS first
+    try:
+        return internal.resolve()
+    except (ImportError, AttributeError, LookupError):
+        return _Gone
+
+
+_SdkMockMonitor = _load("pulumi.runtime.mocks.MockMonitor")
+_set_mocks = _load("pulumi.runtime.mocks.set_mocks")
+_deserialize_properties = _load("pulumi.runtime.rpc.deserialize_properties")
+_SIG_KEY = _load("pulumi.runtime.rpc._special_sig_key")
+_SECRET_SIG = _load("pulumi.runtime.rpc._special_secret_sig")
+_UNKNOWN = _load("pulumi.runtime.rpc.UNKNOWN")
+_Unknown = _load("pulumi.output.Unknown")
+_SETTINGS = _load("pulumi.runtime.settings.SETTINGS")
+_set_root_resource = _load("pulumi.runtime.settings.set_root_resource")
+_set_all_config = _load("pulumi.runtime.config.set_all_config")
+_run_in_stack = _load("pulumi.runtime.stack.run_in_stack")
+_sync_await = _load("pulumi.runtime.sync_await._sync_await")
+
+
+def is_secret(value: Any) -> bool:
+    """Whether a deserialized property is a secret (a dict marked with the secret signature)."""
+    return isinstance(value, dict) and value.get(_SIG_KEY) == _SECRET_SIG
+
+
+def is_unknown(value: Any) -> bool:
+    """Whether a deserialized property is known only after a deployment."""
+    return isinstance(value, _Unknown) or value == _UNKNOWN
+
+
+def deserialize(struct: Any) -> Any:
+    """A gRPC ``Struct`` of properties as Python values; secrets stay marked (``is_secret``)."""
+    return _deserialize_properties(struct)
+
+
+@dataclass(frozen=True)
+class Registration:
+    """One resource registration as the monitor saw it, with the mock's answer."""
+
+    urn: str
+    type: str
+    name: str
+    parent: str  # the parent's URN; empty for none
+    custom: bool
+    inputs: Any  # deserialized
+    state: Any  # what the mocks returned as the resource's outputs
+    id: str | None
+    protect: bool
+    retain_on_delete: bool
+    dependencies: list[str]
+
+
+class MockMonitor(_SdkMockMonitor):
+    """The SDK's mock monitor, its gRPC entry points turned into two hooks.
+
+    ``on_resource`` gets every registration but the stack's, ``on_stack_outputs`` the
+    stack's outputs, deserialized. Both run on the SDK's executor threads, after the
+    mocks have answered; whatever they raise fails the registration.
+    """
+
+    def on_resource(self, registration: Registration) -> None:
+        """Called once per registered resource (the stack itself excepted)."""
+
+    def on_stack_outputs(self, outputs: dict[str, Any]) -> None:
+        """Called with the stack's outputs, deserialized."""
+
+    def RegisterResource(self, request):  # noqa: N802 - gRPC method name
+        response = super().RegisterResource(request)
+        if request.type == STACK_TYPE:
+            return response
+        answer = self.resources[response.urn]
+        self.on_resource(
+            Registration(
+                urn=response.urn,
+                type=request.type,
+                name=request.name,
+                parent=request.parent,
+                custom=bool(request.custom),
+                inputs=deserialize(request.object),
+                state=answer.state,
+                id=answer.id,
+                protect=bool(request.protect),
+                retain_on_delete=bool(request.retainOnDelete),
+                dependencies=list(request.dependencies),
+            )
+        )
+        return response
+
+    def RegisterResourceOutputs(self, request):  # noqa: N802 - gRPC method name
+        if f"::{STACK_TYPE}::" in request.urn:
+            self.on_stack_outputs(deserialize(request.outputs))
+        return super().RegisterResourceOutputs(request)
+
+
+def reset_runtime() -> None:
+    """Drop what an earlier program left in the process-global runtime (pending calls, outputs).
+
+    Checks the SDK first: a plan never starts with an internal missing.
+    """
+    require_internals()
+    _SETTINGS.rpc_manager.clear()
+    _SETTINGS.outputs.clear()
+
+
+def set_config(config: Mapping[str, str], secret_keys: list[str]) -> None:
+    """The program's config and which keys are secret, as the CLI would pass them."""
+    _set_all_config(dict(config), secret_keys)
+
+
+def install_mocks(
+    mocks: Any, monitor: MockMonitor, *, project: str, stack: str, logger: logging.Logger
+) -> None:
+    """Point the runtime at ``monitor`` (answering with ``mocks``), as a preview, with no root yet.
+
+    ``set_mocks`` makes a stack resource of its own; it is dropped again so that
+    ``run_program`` makes the real one, as ``pulumi up`` does.
+    """
+    _set_root_resource(None)
+    _set_mocks(mocks, project=project, stack=stack, preview=True, logger=logger, monitor=monitor)
+    _set_root_resource(None)
+
+
+def run_program(program: Callable[[], Any]) -> None:
+    """Run ``program`` inside a new stack resource and wait until all it started is done."""
+    _sync_await(_run_in_stack(program))
