@@ -10,6 +10,7 @@ from __future__ import annotations
 from dataclasses import replace
 from typing import Any
 
+from infra.plan import urns
 from infra.plan.cost import CostLine, CostReport, Unpriced, unpriced_groups
 from infra.plan.diff_model import (
     ACTIONS,
@@ -106,12 +107,41 @@ def _ripple(changes: dict[str, ResourceChange], old: dict, new: dict) -> None:
                 changes[other.urn] = ResourceChange(action, other.urn, other.type, other.name, properties)
 
 
+def matches(before: Plan, after: Plan) -> dict[str, str]:
+    """New plan URN -> old plan URN of the same deployed resource, as the engine would match them.
+
+    By engine URN first (``infra.plan.urns``: the whole parent chain, which the mock's
+    URNs leave out), then by a former URN an alias names, its own or its parent's.
+    """
+    old_real = urns.engine_urns(before.resources, before.stack, before.project)
+    new_real = urns.engine_urns(after.resources, after.stack, after.project)
+    old_by_real = {real: plan_urn for plan_urn, real in old_real.items()}
+    formers = urns.former_urns(after.resources, new_real)
+    found: dict[str, str] = {}
+    claimed: set[str] = set()
+    for resource in after.resources:
+        candidates = [new_real[resource.urn], *sorted(formers[resource.urn] - {new_real[resource.urn]})]
+        for candidate in candidates:
+            if candidate in old_by_real and candidate not in claimed:
+                found[resource.urn] = old_by_real[candidate]
+                claimed.add(candidate)
+                break
+    return found
+
+
 def resource_changes(before: Plan | None, after: Plan) -> list[ResourceChange]:
-    old = {r.urn: r for r in (before.custom_resources if before else [])}
+    pairs = matches(before, after) if before else {}
+    matched_old = set(pairs.values())
+    old_plan = {r.urn: r for r in (before.custom_resources if before else [])}
+    # Old resources under the URN of the new one they match (a removed one may share its
+    # mock URN with an unrelated new one, so removals are keyed apart).
+    old = {new_urn: old_plan[old_urn] for new_urn, old_urn in pairs.items() if old_urn in old_plan}
     new = {r.urn: r for r in after.custom_resources}
     changes = {urn: ResourceChange("add", urn, r.type, r.name) for urn, r in new.items() if urn not in old}
     changes |= {
-        urn: ResourceChange("remove", urn, r.type, r.name) for urn, r in old.items() if urn not in new
+        f"removed:{urn}": ResourceChange("remove", urn, r.type, r.name)
+        for urn, r in old_plan.items()
+        if urn not in matched_old
     }
     for urn in old.keys() & new.keys():
         if (change := _resource_change(old[urn], new[urn])) is not None:

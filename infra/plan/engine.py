@@ -24,7 +24,7 @@ from typing import Any
 
 import pulumi
 
-from infra.plan import pulumi_compat
+from infra.plan import pulumi_compat, urns
 from infra.plan.cloud import CloudMocks
 from infra.plan.model import COMPUTED, Diagnostic, Plan, PlannedResource
 from infra.settings.platform import load_settings
@@ -65,14 +65,38 @@ def _parent(urn: str) -> str | None:
 class _RecordingMonitor(pulumi_compat.MockMonitor):
     """The SDK's mock monitor, keeping what ``MockResourceArgs`` leaves out."""
 
-    def __init__(self, cloud: CloudMocks):
+    def __init__(self, cloud: CloudMocks, project: str, stack: str):
         super().__init__(cloud)
+        self.project, self.stack = project, stack
+        self._real: dict[str, str] = {}  # the mock's URN -> the engine's (infra.plan.urns)
         self.recorded: list[PlannedResource] = []
         self.stack_outputs: dict[str, Any] = {}
         self._seen: set[str] = set()
         self._lock = threading.Lock()
 
+    def _engine_urn(self, mock_urn: str) -> str | None:
+        if not mock_urn or mock_urn.split("::")[2] == STACK_TYPE:
+            return None  # a child of the stack itself
+        return self._real.get(mock_urn)
+
+    def _former(self, registration: pulumi_compat.Registration) -> list[str]:
+        """Each alias as the engine URN it names (a spec's empty parts: as the resource is now)."""
+        found = []
+        for alias in registration.aliases:
+            if alias.urn:
+                found.append(alias.urn)
+                continue
+            parent = None if alias.no_parent else self._engine_urn(alias.parent_urn or registration.parent)
+            name, type_ = alias.name or registration.name, alias.type or registration.type
+            found.append(urns.urn(self.stack, self.project, parent, type_, name))
+        return sorted(found)
+
     def on_resource(self, registration: pulumi_compat.Registration) -> None:
+        parent = self._engine_urn(registration.parent)
+        with self._lock:
+            self._real[registration.urn] = urns.urn(
+                self.stack, self.project, parent, registration.type, registration.name
+            )
         resource = PlannedResource(
             urn=registration.urn,
             type=registration.type,
@@ -85,6 +109,7 @@ class _RecordingMonitor(pulumi_compat.MockMonitor):
             protect=registration.protect,
             retain_on_delete=registration.retain_on_delete,
             depends_on=sorted(registration.dependencies),
+            aliases=self._former(registration),
         )
         with self._lock:
             if registration.urn in self._seen:
@@ -151,7 +176,7 @@ def _record(
     secret_keys: list[str],
 ) -> Plan:
     cloud = CloudMocks(stack, region)
-    monitor = _RecordingMonitor(cloud)
+    monitor = _RecordingMonitor(cloud, project, stack)
     diagnostics = _Diagnostics()
     logger = logging.getLogger(f"modelfleet.plan.{stack}")
     logger.handlers = [diagnostics]

@@ -8,7 +8,7 @@ JSON shape (``schema_version`` 1)::
 
     {"schema_version": 1, "project": "modelfleet", "stack": "dev", "region": "eu-west-1",
      "resources": [{"urn", "type", "name", "parent", "custom", "id", "inputs", "outputs",
-                    "protect", "retain_on_delete", "depends_on"}, ...],
+                    "protect", "retain_on_delete", "depends_on", "aliases"}, ...],
      "invokes": [{"token", "args"}, ...],
      "outputs": {...}, "diagnostics": [{"severity", "message"}, ...]}
 
@@ -46,6 +46,7 @@ class PlannedResource:
     protect: bool = False
     retain_on_delete: bool = False
     depends_on: list[str] = field(default_factory=list)
+    aliases: list[str] = field(default_factory=list)  # former engine URNs (infra.plan.urns)
 
     @property
     def tags(self) -> dict[str, str]:

@@ -106,6 +106,8 @@ GRPC_FIELDS: dict[str, tuple[str, ...]] = {
         "protect",
         "retainOnDelete",
         "dependencies",
+        "aliases",  # Alias messages: a URN, or a spec the engine resolves (name, type, parentUrn, ...)
+        "aliasURNs",  # the older form: URNs the SDK resolved itself
     ),
     "RegisterResourceResponse": ("urn",),
     "RegisterResourceOutputsRequest": ("urn", "outputs"),
@@ -203,6 +205,17 @@ def deserialize(struct: Any) -> Any:
 
 
 @dataclass(frozen=True)
+class AliasSpec:
+    """A former identity of a resource, as the SDK sent it: a whole URN, or parts to resolve."""
+
+    urn: str | None  # a whole URN; else the parts below, each empty for "as the resource is now"
+    name: str
+    type: str
+    parent_urn: str  # the former parent's URN (as the monitor gave it)
+    no_parent: bool  # the resource used to be a child of the stack itself
+
+
+@dataclass(frozen=True)
 class Registration:
     """One resource registration as the monitor saw it, with the mock's answer."""
 
@@ -217,6 +230,18 @@ class Registration:
     protect: bool
     retain_on_delete: bool
     dependencies: list[str]
+    aliases: list[AliasSpec]
+
+
+def _aliases(request) -> list[AliasSpec]:
+    found = [AliasSpec(urn, "", "", "", False) for urn in request.aliasURNs]
+    for alias in request.aliases:
+        if alias.WhichOneof("alias") == "urn":
+            found.append(AliasSpec(alias.urn, "", "", "", False))
+        else:
+            spec = alias.spec
+            found.append(AliasSpec(None, spec.name, spec.type, spec.parentUrn, bool(spec.noParent)))
+    return found
 
 
 class MockMonitor(_SdkMockMonitor):
@@ -251,6 +276,7 @@ class MockMonitor(_SdkMockMonitor):
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 dependencies=list(request.dependencies),
+                aliases=_aliases(request),
             )
         )
         return response
