@@ -1,48 +1,19 @@
-"""The README's configuration section must name every setting the code accepts."""
+"""The README and docs/ stay true: the layout matches the tree, links resolve, named commands exist.
+
+Every setting is documented in the generated docs/configuration.md; that it covers
+every field of every nested model is checked in tests/settings/test_docs.py.
+"""
 
 import re
-from typing import get_args
+from pathlib import Path
 
-from pydantic import BaseModel
+import pytest
 
-from infra.settings.platform import PlatformSettings
+from infra.cli.commands import main
+from infra.settings.docs import anchor
 from tests.conftest import ROOT
 
-
-def _models_in(annotation) -> list[type[BaseModel]]:
-    """BaseModel types inside an annotation: X, X | None, list[X]."""
-    if isinstance(annotation, type) and issubclass(annotation, BaseModel):
-        return [annotation]
-    return [m for arg in get_args(annotation) for m in _models_in(arg)]
-
-
-def _keys(model: type[BaseModel]) -> set[str]:
-    found = set()
-    for name, field in model.model_fields.items():
-        found.add(field.alias or name)
-        for inner in _models_in(field.annotation):
-            found |= _keys(inner)
-    return found - {"environment"}
-
-
-def _documented_keys() -> set[str]:
-    """Keys written as YAML keys in the README's yaml blocks (not merely mentioned in prose)."""
-    blocks = re.findall(r"```yaml\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S)
-    keys = set()
-    for block in blocks:
-        keys |= set(re.findall(r"^\s*(?:- )?#?\s*([\w:-]+):(?:\s|$)", block, flags=re.M))
-        keys |= set(re.findall(r"[{,]\s*([\w-]+):\s", block))  # flow mappings: {a: 1, b: 2}
-    return keys
-
-
-def test_every_setting_is_documented_as_a_yaml_key():
-    missing = sorted(_keys(PlatformSettings) - _documented_keys())
-    assert missing == []
-
-
-def test_the_check_notices_an_undocumented_key():
-    assert "not_a_setting_anywhere" not in _documented_keys()
-    assert "az_count" in _documented_keys()
+DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 
 
 def _layout_block() -> str:
@@ -64,3 +35,106 @@ def test_every_file_the_layout_section_names_exists():
             assert list((ROOT / folder).rglob(name)), f"{folder}{name} named in the README is not in the tree"
     for subfolder in re.findall(r"\b(sagemaker|eks|network|observability|security|storage)/", block):
         assert (ROOT / "infra" / "components" / subfolder).is_dir()
+
+
+def test_the_readme_opens_with_the_two_commands():
+    first_block = re.search(r"```bash\n(.*?)```", (ROOT / "README.md").read_text(), flags=re.S).group(1)
+    assert [line.split()[:2] for line in first_block.splitlines()] == [["make", "plan"], ["make", "test"]]
+
+
+# ------------------------------------------------------------- links
+
+
+def _prose(text: str) -> str:
+    """The text outside fenced code blocks."""
+    return re.sub(r"(?ms)^```.*?^```", "", text)
+
+
+def _anchors(path: Path) -> set[str]:
+    """The ids GitHub gives the file's headings (repeats get -1, -2, ...)."""
+    found: set[str] = set()
+    for heading in re.findall(r"(?m)^#{1,6} (.+)$", _prose(path.read_text())):
+        base = anchor(re.sub(r"\[([^\]]*)\]\([^)]*\)", r"\1", heading))
+        name, count = base, 0
+        while name in found:
+            count += 1
+            name = f"{base}-{count}"
+        found.add(name)
+    return found
+
+
+def _links(path: Path) -> list[str]:
+    return re.findall(r"\]\(([^)\s]+)\)", _prose(path.read_text()))
+
+
+@pytest.mark.parametrize("doc", DOCS, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_relative_link_resolves(doc: Path):
+    broken = []
+    for link in _links(doc):
+        if re.match(r"[a-z]+:", link):  # https:, mailto:
+            continue
+        target, _, fragment = link.partition("#")
+        file = (doc.parent / target).resolve() if target else doc
+        if not file.exists():
+            broken.append(f"{link}: no file {file.relative_to(ROOT) if file.is_relative_to(ROOT) else file}")
+        elif fragment and file.suffix == ".md" and fragment not in _anchors(file):
+            broken.append(f"{link}: no heading #{fragment} in {file.relative_to(ROOT)}")
+    assert broken == []
+
+
+def test_the_readme_maps_every_doc():
+    linked = {(ROOT / link.partition("#")[0]).resolve() for link in _links(ROOT / "README.md")}
+    unmapped = [str(p.relative_to(ROOT)) for p in DOCS[1:] if p.resolve() not in linked]
+    assert unmapped == [], "link these from the README's Docs section"
+
+
+def test_the_link_check_notices_a_broken_anchor(tmp_path):
+    page = tmp_path / "page.md"
+    page.write_text("# Title\n\n## Real heading\n\n[ok](#real-heading) [bad](#no-such-heading)\n")
+    assert _anchors(page) == {"title", "real-heading"}
+    assert [link for link in _links(page) if link.partition("#")[2] not in _anchors(page)] == [
+        "#no-such-heading"
+    ]
+
+
+# ------------------------------------------------------------- commands
+
+
+def _code(text: str) -> str:
+    """Fenced code blocks (comments dropped) and inline code spans: where commands are written."""
+    blocks = [re.sub(r"(?m)(^|\s)#.*$", "", b) for b in re.findall(r"(?ms)^```[^\n]*\n(.*?)^```", text)]
+    spans = re.findall(r"`([^`\n]+(?:\n[^`\n]+)?)`", _prose(text))
+    return "\n".join(blocks + spans)
+
+
+def _all_code() -> str:
+    return "\n".join(_code(path.read_text()) for path in DOCS)
+
+
+def test_every_make_target_the_docs_name_exists():
+    targets = set(re.findall(r"^([\w-]+):", (ROOT / "Makefile").read_text(), flags=re.M))
+    named = set(re.findall(r"(?:^|[\s;&(])make ([a-z][\w-]*)", _all_code(), flags=re.M))
+    assert {"plan", "test", "lint", "validate", "venv"} <= named
+    assert named - targets == set(), "the docs name make targets the Makefile lacks"
+
+
+def _commands() -> set[tuple[str, ...]]:
+    found = set()
+    for words in re.findall(
+        r"(?:\bmodelfleet|python -m infra\.cli) ((?:[a-z][\w-]*)(?: [a-z][\w-]*)?)", _all_code()
+    ):
+        found.add(tuple(words.split()))
+    return found
+
+
+def test_every_modelfleet_command_the_docs_name_exists(capsys):
+    commands = _commands()
+    assert {("plan",), ("rollout", "abort"), ("new-model",), ("images", "refresh")} <= commands
+    unknown = []
+    for words in sorted(commands):
+        with pytest.raises(SystemExit) as stopped:
+            main([*words, "--help"])
+        if stopped.value.code != 0:
+            unknown.append(" ".join(words))
+    capsys.readouterr()
+    assert unknown == [], "the docs name modelfleet commands that do not exist"
