@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.console import Console
 
-# Exit codes of every command (documented in the README's CLI section).
+# Exit codes of every command (docs/operations.md, "Dry runs, flags and exit codes").
 EXIT_STOPPED = 1  # the command ran and failed: a plan stopped, an AWS call failed, a rollout rolled back
 EXIT_INVALID = 2  # the input is wrong: config, flags, a file or an answer
 EXIT_REFUSED = 3  # the input is valid but policy refuses it (a mandatory violation)

@@ -112,7 +112,7 @@ def env_text(request: EnvRequest) -> str:
     yaml.dump(document, buffer)
     header = (
         f"# {request.name}: a {request.tier}-tier environment, added with `modelfleet new-env`.\n"
-        f"# Anything not set here takes the {request.tier} tier's defaults (see the README, Configuration).\n"
+        f"# Anything not set here takes the {request.tier} tier's defaults (docs/configuration.md).\n"
         f"# Add models with `modelfleet new-model --stack {request.name}`.\n"
     )
     return header + buffer.getvalue()

@@ -375,16 +375,18 @@ def with_tier_defaults(config: Mapping[str, Any]) -> dict[str, Any]:
         entries = merged.get(key)
         if known and isinstance(entries, list):
             merged[key] = [
-                _merge(_entry_defaults(defaults[tier], entry), entry) if isinstance(entry, dict) else entry
+                _merge(_entry_defaults(defaults[tier], entry, key), entry)
+                if isinstance(entry, dict)
+                else entry
                 for entry in entries
             ]
     return merged
 
 
-def _entry_defaults(defaults: dict[str, Any], entry: dict[str, Any]) -> dict[str, Any]:
-    """A tier's defaults for one entry, minus those that cannot apply to it."""
+def _entry_defaults(defaults: dict[str, Any], entry: dict[str, Any], key: str) -> dict[str, Any]:
+    """A tier's defaults for one entry of ``key``, minus those that cannot apply to it."""
     chosen = json.loads(json.dumps(defaults))
-    kind = MODEL_CLASSES.get(str(entry.get("backend")))
+    kind = MODEL_CLASSES.get(str(entry.get("backend"))) if key == "modelfleet:models" else None
     if kind is not None:  # only the keys the entry's backend has (data capture is SageMaker's)
         chosen = {k: v for k, v in chosen.items() if k in kind.model_fields}
     if entry.get("serverless") is not None:

@@ -3,7 +3,7 @@
 Helm releases at pinned chart versions (``infra/contracts/eks_versions.py``):
 - NVIDIA device plugin, so pods can request ``nvidia.com/gpu``;
 - AWS Load Balancer Controller, binding pods to the stack's target groups;
-- cluster-autoscaler, resizing the declared node groups (see README for why not Karpenter);
+- cluster-autoscaler, resizing the declared node groups (docs/architecture.md says why not Karpenter);
 - metrics-server, kube-prometheus-stack, DCGM exporter for GPU metrics, and
   prometheus-adapter, which serves the in-flight metric the model HPAs scale on;
 - a Grafana dashboard for serving and GPU metrics, as a labelled ConfigMap.
