@@ -1,0 +1,216 @@
+"""The Platform root under Pulumi's mocks: the shipped stacks' plans, and one stack's Platform recorded alone.
+
+Per stack, everything hangs under the one Platform, each model's resources under
+that model's own components (so a model is added, moved or removed as a unit),
+and the models are wired to the stack's shared network, topic, buckets and cluster.
+"""
+
+from __future__ import annotations
+
+import pulumi
+import pytest
+
+from infra.components.platform import Platform, PlatformArgs
+from infra.plan import Plan
+from infra.plan.cloud import zone_names
+from infra.plan.model import PlannedResource
+from infra.settings.platform import PlatformSettings, load_settings
+from infra.stackfiles.read import read_project, read_stack_config
+from tests.components.support import ACCOUNT, Recorded, outside, record_component, waits_for
+from tests.conftest import ROOT, SHIPPED_STACKS
+
+PLATFORM = "modelfleet:platform:Platform"
+SAGEMAKER = "modelfleet:sagemaker:ModelEndpoint"
+K8S_SERVICE = "modelfleet:eks:K8sModelService"
+BALANCER = "modelfleet:eks:ModelLoadBalancer"
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+NATIVE_PROVIDER = "pulumi:providers:aws-native"
+K8S_PROVIDER = "pulumi:providers:kubernetes"
+
+
+def stack_settings(stack: str) -> PlatformSettings:
+    project = read_project(ROOT)
+    return load_settings(stack, read_stack_config(project, project.stack_file(stack)).values)
+
+
+def belongs_to(resource: PlannedResource, model: str) -> bool:
+    """A model's resource: by its model tag, its Kubernetes namespace, or its logical name."""
+    metadata = resource.inputs.get("metadata") if resource.type.startswith("kubernetes:") else None
+    by_tag = isinstance(resource.inputs.get("tags"), dict | list) and resource.tags.get("model") == model
+    by_namespace = isinstance(metadata, dict) and model in (
+        metadata.get("namespace"),
+        metadata.get("name") if resource.type == "kubernetes:core/v1:Namespace" else None,
+    )
+    by_name = resource.name == f"platform-{model}" or resource.name.startswith(f"platform-{model}-")
+    return by_tag or by_namespace or by_name
+
+
+def model_components(plan: Plan, model: str) -> list[PlannedResource]:
+    return [r for r in plan.resources if r.type in (SAGEMAKER, K8S_SERVICE, BALANCER)
+            and r.name in (f"platform-{model}", f"platform-{model}-lb")]  # fmt: skip
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_one_platform_holds_every_resource_of_the_stack(shipped_plans, stack):
+    plan = shipped_plans[stack]
+    roots = [r for r in plan.resources if r.parent is None]
+    assert [(r.type, r.name) for r in roots] == [(PLATFORM, "platform")]
+    assert outside(plan, roots[0]) == []
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_platform_declares_one_component_per_layer_and_per_model(shipped_plans, stack):
+    plan, settings = shipped_plans[stack], stack_settings(stack)
+    (root,) = plan.of_type(PLATFORM)
+    children = sorted((r.type, r.name) for r in plan.children(root.urn))
+    expected = [("modelfleet:network:Network", "platform-network")]
+    if settings.models:
+        expected.append(("modelfleet:observability:AlertsTopic", "platform-alerts"))
+    if settings.sagemaker_models:
+        expected.append((NATIVE_PROVIDER, "platform-aws-native"))
+        expected += [(SAGEMAKER, f"platform-{m.name}") for m in settings.sagemaker_models]
+    if any(m.data_capture.sampling_percent for m in settings.sagemaker_models):
+        expected.append(("modelfleet:storage:DataCaptureBucket", "platform-data-capture"))
+    if settings.cluster:
+        expected += [
+            ("modelfleet:eks:EksCluster", "platform-eks"),
+            ("modelfleet:eks:ClusterAddons", "platform-addons"),
+            ("modelfleet:storage:AccessLogBucket", "platform-lb-access-logs"),
+        ]
+        expected += [("modelfleet:eks:GpuNodePool", f"platform-gpu-{p.name}") for p in settings.gpu_pools]
+        if settings.cluster.deploy_runner_in_vpc:
+            expected.append(("modelfleet:eks:DeployRunnerAccess", "platform-deploy-runner"))
+    for model in settings.eks_models:
+        expected += [(K8S_SERVICE, f"platform-{model.name}"), (BALANCER, f"platform-{model.name}-lb")]
+    assert children == sorted(expected)
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_every_per_model_resource_is_parented_under_that_models_components(shipped_plans, stack):
+    plan, settings = shipped_plans[stack], stack_settings(stack)
+    (root,) = plan.of_type(PLATFORM)
+    assert settings.models
+    for model in settings.models:
+        components = model_components(plan, model.name)
+        assert len(components) == (2 if model.eks else 1), model.name
+        assert {c.parent for c in components} == {root.urn}
+        inside = {r.urn for c in components for r in plan.descendants(c.urn)} | {c.urn for c in components}
+        mine = [r for r in plan.resources if belongs_to(r, model.name)]
+        assert len(mine) > len(components)
+        strays = sorted(f"{r.type}::{r.name}" for r in mine if r.urn not in inside)
+        assert strays == [], f"{model.name}: resources outside its components"
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_no_models_components_hold_another_models_resources(shipped_plans, stack):
+    plan, settings = shipped_plans[stack], stack_settings(stack)
+    names = [m.name for m in settings.models]
+    for model in names:
+        for component in model_components(plan, model):
+            for resource in plan.descendants(component.urn):
+                others = [o for o in names if o != model and belongs_to(resource, o)]
+                assert others == [], f"{resource.name} under {component.name} belongs to {others}"
+
+
+def test_models_are_wired_to_the_stacks_shared_resources(shipped_plans):
+    plan = shipped_plans["prod"]
+    topic = plan.get("aws:sns/topic:Topic", "platform-alerts-topic").outputs["arn"]
+    assert {tuple(a.inputs["alarmActions"]) for a in plan.of_type(ALARM)} == {(topic,)}
+    private = sorted(plan.get("aws:ec2/subnet:Subnet", f"platform-network-private-{x}").id for x in "abc")
+    gateway = plan.get("aws:ec2/vpcEndpoint:VpcEndpoint", "platform-network-endpoints-s3").outputs[
+        "prefixListId"
+    ]
+    for model in ("fraud-scorer", "support-summarizer"):
+        for variant in plan.of_type("aws:sagemaker/model:Model"):
+            if variant.name.startswith(f"platform-{model}-"):
+                assert sorted(variant.inputs["vpcConfig"]["subnets"]) == private
+        egress = plan.get(
+            "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule", f"platform-{model}-https-s3"
+        )
+        assert egress.inputs["prefixListId"] == gateway
+    capture = plan.get("aws:s3/bucket:Bucket", "platform-data-capture-bucket").outputs["bucket"]
+    config = plan.get(
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration", "platform-fraud-scorer-config"
+    )
+    assert config.inputs["dataCaptureConfig"]["destinationS3Uri"] == f"s3://{capture}/fraud-scorer"
+
+
+def test_the_eks_model_uses_the_stacks_cluster_pool_balancer_and_log_destination(shipped_plans):
+    plan = shipped_plans["prod"]
+    cluster = plan.get("aws:eks/cluster:Cluster", "platform-eks-cluster")
+    pool = plan.get("modelfleet:eks:GpuNodePool", "platform-gpu-g5")
+    assert (
+        plan.get("aws:eks/nodeGroup:NodeGroup", "platform-gpu-g5-nodes").inputs["clusterName"]
+        == cluster.inputs["name"]
+    )
+    groups = {g.tags["variant"]: g.outputs["arn"] for g in plan.of_type("aws:lb/targetGroup:TargetGroup")}
+    for variant, arn in groups.items():
+        binding = plan.get(
+            "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding", f"platform-doc-embedder-{variant}-binding"
+        )
+        assert binding.inputs["spec"]["targetGroupARN"] == arn
+        deployment = plan.get("kubernetes:apps/v1:Deployment", f"platform-doc-embedder-{variant}")
+        assert waits_for(plan, deployment, pool)  # GPU nodes before pods that need them
+        for release in plan.of_type("kubernetes:helm.sh/v3:Release"):
+            assert waits_for(plan, deployment, release), release.name
+    destination = plan.get(
+        "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestination", "platform-lb-access-logs-destination"
+    )
+    delivery = plan.get("aws:cloudwatch/logDelivery:LogDelivery", "platform-doc-embedder-lb-access-logs")
+    assert delivery.inputs["deliveryDestinationArn"] == destination.outputs["arn"]
+
+
+def test_stack_outputs_name_what_the_plan_declares(shipped_plans):
+    plan = shipped_plans["prod"]
+    outputs = plan.outputs
+    assert outputs["vpc_id"] == plan.get("aws:ec2/vpc:Vpc", "platform-network-vpc").id
+    assert (
+        outputs["cluster_name"] == plan.get("aws:eks/cluster:Cluster", "platform-eks-cluster").inputs["name"]
+    )
+    assert set(outputs["models"]) == {"fraud-scorer", "support-summarizer"}
+    endpoints = {e.inputs["endpointName"] for e in plan.of_type("aws-native:sagemaker:Endpoint")}
+    assert {m["endpoint_name"] for m in outputs["models"].values()} == endpoints
+    alarm_names = {a.inputs["name"] for a in plan.of_type(ALARM)}
+    for model in outputs["models"].values():
+        assert set(model["alarm_names"]) <= alarm_names
+    alb = plan.get("aws:lb/loadBalancer:LoadBalancer", "platform-doc-embedder-lb-alb")
+    assert outputs["eks_models"]["doc-embedder"]["load_balancer_dns"] == alb.outputs["dnsName"]
+    runner = plan.get("aws:ec2/securityGroup:SecurityGroup", "platform-deploy-runner-sg")
+    assert outputs["deploy_runner_security_group_id"] == runner.id
+
+
+@pytest.fixture(scope="module")
+def prod() -> Recorded:
+    """The prod stack's Platform recorded on its own: its registered outputs and providers."""
+    settings = stack_settings("prod")
+
+    def program():
+        Platform(
+            "platform",
+            PlatformArgs(
+                settings=settings,
+                availability_zones=zone_names(settings.region),
+                account_id=pulumi.Output.from_input(ACCOUNT),
+                partition=pulumi.Output.from_input("aws"),
+            ),
+        )
+
+    return record_component(program, stack="prod", region=settings.region)
+
+
+def test_platform_registers_the_vpc_id(prod):
+    vpc = prod.plan.get("aws:ec2/vpc:Vpc", "platform-network-vpc")
+    assert prod.outputs_of(prod.component(PLATFORM)) == {"vpc_id": vpc.id}
+
+
+def test_kubernetes_objects_use_the_clusters_provider_and_endpoints_the_native_one(prod):
+    (k8s_provider,) = prod.plan.of_type(K8S_PROVIDER)
+    (native,) = prod.plan.of_type(NATIVE_PROVIDER)
+    assert k8s_provider.parent == prod.plan.get("modelfleet:eks:EksCluster", "platform-eks").urn
+    on_cluster = [r for r in prod.plan.resources if r.type.startswith("kubernetes:")]
+    assert on_cluster and {prod.provider_of(r) for r in on_cluster} == {k8s_provider.urn}
+    endpoints = prod.plan.of_type("aws-native:sagemaker:Endpoint")
+    assert endpoints and {prod.provider_of(r) for r in endpoints} == {native.urn}
+    assert native.inputs["region"] == "eu-west-1"
+    others = {prod.provider_of(r) for r in prod.plan.resources if r.custom and r.type.startswith("aws:")}
+    assert others == {None}  # the stack's default aws provider, in the stack's region
