@@ -21,8 +21,7 @@ from tests.conftest import ROOT, SHIPPED_STACKS
 
 PLATFORM = "modelfleet:platform:Platform"
 SAGEMAKER = "modelfleet:sagemaker:ModelEndpoint"
-K8S_SERVICE = "modelfleet:eks:K8sModelService"
-BALANCER = "modelfleet:eks:ModelLoadBalancer"
+EKS_SERVICE = "modelfleet:eks:EksModelService"  # parent of the model's load balancer and k8s service
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 NATIVE_PROVIDER = "pulumi:providers:aws-native"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
@@ -46,8 +45,7 @@ def belongs_to(resource: PlannedResource, model: str) -> bool:
 
 
 def model_components(plan: Plan, model: str) -> list[PlannedResource]:
-    return [r for r in plan.resources if r.type in (SAGEMAKER, K8S_SERVICE, BALANCER)
-            and r.name in (f"platform-{model}", f"platform-{model}-lb")]  # fmt: skip
+    return [r for r in plan.resources if r.type in (SAGEMAKER, EKS_SERVICE) and r.name == f"platform-{model}"]
 
 
 @pytest.mark.parametrize("stack", SHIPPED_STACKS)
@@ -80,8 +78,7 @@ def test_platform_declares_one_component_per_layer_and_per_model(shipped_plans, 
         expected += [("modelfleet:eks:GpuNodePool", f"platform-gpu-{p.name}") for p in settings.gpu_pools]
         if settings.cluster.deploy_runner_in_vpc:
             expected.append(("modelfleet:eks:DeployRunnerAccess", "platform-deploy-runner"))
-    for model in settings.eks_models:
-        expected += [(K8S_SERVICE, f"platform-{model.name}"), (BALANCER, f"platform-{model.name}-lb")]
+    expected += [(EKS_SERVICE, f"platform-{model.name}") for model in settings.eks_models]
     assert children == sorted(expected)
 
 
@@ -92,7 +89,7 @@ def test_every_per_model_resource_is_parented_under_that_models_components(shipp
     assert settings.models
     for model in settings.models:
         components = model_components(plan, model.name)
-        assert len(components) == (2 if model.eks else 1), model.name
+        assert len(components) == 1, model.name
         assert {c.parent for c in components} == {root.urn}
         inside = {r.urn for c in components for r in plan.descendants(c.urn)} | {c.urn for c in components}
         mine = [r for r in plan.resources if belongs_to(r, model.name)]

@@ -42,6 +42,8 @@ def model(**changes: Any) -> dict[str, Any]:
         "slo": {"p99_latency_ms": 100, "error_rate_percent": 1},
     }
     entry.update(copy.deepcopy(changes))
+    if entry["backend"] == "eks":
+        entry.pop("instance_type", None)  # SageMaker's: an eks entry must not carry it
     return entry
 
 
@@ -214,7 +216,7 @@ def test_each_backend_has_only_its_own_keys_and_the_schema_shows_them():
 
 def test_a_key_of_the_other_backend_says_which_backend_it_belongs_to():
     eks_entry = model(backend="eks", eks={"pool": "g5"}, autoscaling={"min_instances": 2, "max_instances": 4})
-    found = problems(eks_entry)
+    found = problems({**eks_entry, "instance_type": "ml.g5.xlarge"})
     assert "modelfleet:models[0].instance_type: applies to backend sagemaker only" in found
     missing = problems({k: v for k, v in model().items() if k != "backend"})
     assert "modelfleet:models[0].backend: is required: one of sagemaker, eks" in missing

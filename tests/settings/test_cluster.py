@@ -15,7 +15,6 @@ from tests.settings.test_catalog import DIGEST, model
 def eks_model(**eks) -> dict:
     entry = model(name="embedder", backend="eks",
                   autoscaling={"min_instances": 2, "max_instances": 4}, eks={"pool": "g5", **eks})  # fmt: skip
-    del entry["instance_type"]  # SageMaker's
     return entry
 
 

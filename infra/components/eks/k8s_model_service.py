@@ -21,14 +21,14 @@ import pulumi_kubernetes.policy.v1 as policy
 from infra.components.eks.cluster_addons import MONITORING
 from infra.components.eks.pod_identity import PodIdentity, PodIdentityArgs
 from infra.contracts import serving
-from infra.settings.catalog import ModelSettings
+from infra.settings.catalog import EksModel
 from infra.specs import iam
 from infra.specs.k8s_pods import READINESS_GATES, SERVICE_ACCOUNT, pod_spec
 
 
 @dataclass
 class K8sModelServiceArgs:
-    model: ModelSettings
+    model: EksModel  # the catalog entry it serves
     cluster_name: pulumi.Input[str]
     cluster_arn: pulumi.Input[str]
     account_id: pulumi.Input[str]
@@ -46,11 +46,11 @@ class K8sModelService(pulumi.ComponentResource):
 
     def __init__(self, name: str, args: K8sModelServiceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("modelfleet:eks:K8sModelService", name, None, opts)
-        model, eks, scaling = args.model, args.model.eks, args.model.autoscaling
-        if eks is None or scaling is None or model.image is None:
+        if not isinstance(args.model, EksModel):
             raise ValueError(
-                f"model {model.name}: backend eks needs eks, autoscaling and image (settings check this)"
+                f"model {args.model.name}: backend eks needs eks, autoscaling and image (settings check this)"
             )
+        model, eks, scaling = args.model, args.model.eks, args.model.autoscaling
         on_cluster = pulumi.ResourceOptions(parent=self, provider=args.provider)
         after_addons = pulumi.ResourceOptions(
             parent=self, provider=args.provider, depends_on=list(args.depends_on)

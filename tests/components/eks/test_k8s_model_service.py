@@ -10,7 +10,7 @@ import pytest
 
 from infra.components.eks.k8s_model_service import K8sModelService, K8sModelServiceArgs
 from infra.contracts import serving
-from infra.settings.catalog import ModelSettings
+from infra.settings.catalog import ModelSettings, parse_model
 from infra.specs.k8s_pods import GPU_TOLERATION, SERVICE_ACCOUNT
 from tests.components.support import ACCOUNT, TAGS, Recorded, outside, record_component, waits_for
 from tests.settings.test_catalog import DIGEST, model
@@ -38,9 +38,9 @@ EKS = {"pool": "g5", "gpus": 1, "cpu": 4, "memory_gib": 16, "pdb_min_available":
 
 
 def settings(**changes) -> ModelSettings:
-    entry = model(name="doc-embedder", backend="eks", instance_type=None, eks=EKS, **changes)
+    entry = model(name="doc-embedder", backend="eks", eks=EKS, **changes)
     entry["variants"]["canary"]["image"] = CANARY_IMAGE
-    return ModelSettings.model_validate(entry, context={"region": "eu-west-1"})
+    return parse_model(entry, region="eu-west-1")
 
 
 def build(entry: ModelSettings | None = None) -> Recorded:
@@ -267,6 +267,6 @@ def test_registers_the_namespace(recorded):
 
 
 def test_a_model_without_eks_settings_is_refused():
-    sagemaker_model = ModelSettings.model_validate(model(), context={"region": "eu-west-1"})
+    sagemaker_model = parse_model(model(), region="eu-west-1")
     with pytest.raises(ValueError, match="backend eks needs eks, autoscaling and image"):
         build(sagemaker_model)

@@ -12,7 +12,7 @@ from infra.components.eks.model_load_balancer import (
     ModelLoadBalancerArgs,
 )
 from infra.contracts import serving
-from infra.settings.catalog import ModelSettings
+from infra.settings.catalog import parse_model
 from infra.specs import alarm_specs
 from tests.components.support import ACCOUNT, TAGS, Recorded, by_name, outside, record_component
 from tests.settings.test_catalog import model
@@ -34,10 +34,7 @@ WEB_ACL = f"arn:aws:wafv2:eu-west-1:{ACCOUNT}:regional/webacl/edge/0a1b2c3d-4e5f
 DESTINATION = f"arn:aws:logs:eu-west-1:{ACCOUNT}:delivery-destination:modelfleet-test-lb-access-logs"
 PRIVATE = ["subnet-private-a", "subnet-private-b"]
 PUBLIC = ["subnet-public-a", "subnet-public-b"]
-SETTINGS = ModelSettings.model_validate(
-    model(name="doc-embedder", backend="eks", instance_type=None, eks={"pool": "g5"}),
-    context={"region": "eu-west-1"},
-)
+SETTINGS = parse_model(model(name="doc-embedder", backend="eks", eks={"pool": "g5"}), region="eu-west-1")
 
 
 def build(internet_facing: bool = False, **changes) -> Recorded:

@@ -7,7 +7,7 @@ import pytest
 
 from infra.components.observability.serving_alarms import ServingAlarms, ServingAlarmsArgs
 from infra.contracts import instances
-from infra.settings.catalog import ModelSettings
+from infra.settings.catalog import parse_model
 from infra.specs import alarm_specs
 from tests.components.support import TAGS, Recorded, by_name, outside, record_component
 from tests.settings.test_catalog import model
@@ -16,9 +16,8 @@ COMPONENT = "modelfleet:observability:ServingAlarms"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 TOPIC = "arn:aws:sns:eu-west-1:111122223333:modelfleet-test-alarms"
 ENDPOINT = "modelfleet-test-fraud-scorer"
-SETTINGS = ModelSettings.model_validate(
-    model(instance_type="ml.g5.xlarge", alarms={"no_invocations_minutes": 30}),
-    context={"region": "eu-west-1"},
+SETTINGS = parse_model(
+    model(instance_type="ml.g5.xlarge", alarms={"no_invocations_minutes": 30}), region="eu-west-1"
 )
 SPECS = alarm_specs.serving_alarms("test", SETTINGS, ENDPOINT, instances.lookup("ml.g5.xlarge"))
 
