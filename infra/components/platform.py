@@ -155,6 +155,7 @@ class Platform(pulumi.ComponentResource):
                     pool=pool.name,
                     cluster_name=cluster.cluster_name,
                     node_role_arn=cluster.node_role.arn,
+                    node_role_policies=cluster.node_role_policies,
                     subnet_ids=private,
                     instance_types=pool.instance_types,
                     gpu_model=pool.gpu_model,

@@ -75,6 +75,7 @@ def kubeconfig(name: str, endpoint: str, certificate: str, region: str) -> dict:
 class EksCluster(pulumi.ComponentResource):
     cluster: aws.eks.Cluster
     node_role: aws.iam.Role
+    node_role_policies: list[aws.iam.RolePolicyAttachment]  # node groups wait for these
     provider: k8s.Provider
 
     def __init__(self, name: str, args: EksClusterArgs, opts: pulumi.ResourceOptions | None = None):
@@ -97,7 +98,9 @@ class EksCluster(pulumi.ComponentResource):
             opts=child,
         )
         key, log_group = logs.key, logs.log_group
-        role = self._role(f"{name}-cluster", "eks.amazonaws.com", ["AmazonEKSClusterPolicy"], args)
+        role, cluster_policies = self._role(
+            f"{name}-cluster", "eks.amazonaws.com", ["AmazonEKSClusterPolicy"], args
+        )
         secrets_access = aws.iam.RolePolicy(
             f"{name}-cluster-kms",
             role=role.id,
@@ -132,7 +135,10 @@ class EksCluster(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(
                 parent=self,
                 protect=args.protect,
-                depends_on=[log_group, secrets_access],
+                # EKS needs its role's policy attached before it creates the cluster, and
+                # until it has deleted it (network interfaces, security groups): the same
+                # ordering Terraform's aws_eks_cluster documentation prescribes.
+                depends_on=[log_group, secrets_access, *cluster_policies],
             ),
         )
         # The cluster security group admits only itself: `pulumi up` must come from these networks.
@@ -166,7 +172,9 @@ class EksCluster(pulumi.ComponentResource):
                 opts=child,
             )
 
-        self.node_role = self._role(f"{name}-node", "ec2.amazonaws.com", NODE_POLICIES, args)
+        self.node_role, self.node_role_policies = self._role(
+            f"{name}-node", "ec2.amazonaws.com", NODE_POLICIES, args
+        )
         template = node_launch_template(f"{name}-system", "standard", 50, args.tags, self)
         system_nodes = aws.eks.NodeGroup(
             f"{name}-system",
@@ -185,7 +193,11 @@ class EksCluster(pulumi.ComponentResource):
             launch_template={"id": template.id, "version": template.latest_version.apply(str)},
             labels={"modelfleet.io/pool": "system"},
             tags=dict(args.tags),
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                ignore_changes=["scalingConfig.desiredSize"],
+                depends_on=self.node_role_policies,  # nodes join only with these attached
+            ),
         )
         self.addons = {}
         for addon, version in eks_versions.VERSIONS[args.version].addons.items():
@@ -216,7 +228,9 @@ class EksCluster(pulumi.ComponentResource):
         self.cluster_name = self.cluster.name
         self.register_outputs({"cluster_name": self.cluster.name, "endpoint": self.cluster.endpoint})
 
-    def _role(self, name: str, service: str, managed: Sequence[str], args: EksClusterArgs) -> aws.iam.Role:
+    def _role(
+        self, name: str, service: str, managed: Sequence[str], args: EksClusterArgs
+    ) -> tuple[aws.iam.Role, list[aws.iam.RolePolicyAttachment]]:
         role = aws.iam.Role(
             name,
             assume_role_policy=json.dumps(
@@ -236,11 +250,13 @@ class EksCluster(pulumi.ComponentResource):
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        for policy in managed:
+        attachments = [
             aws.iam.RolePolicyAttachment(
                 f"{name}-{policy}",
                 role=role.name,
                 policy_arn=f"arn:{args.partition}:iam::aws:policy/{policy}",
                 opts=pulumi.ResourceOptions(parent=self),
             )
-        return role
+            for policy in managed
+        ]
+        return role, attachments

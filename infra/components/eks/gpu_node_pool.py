@@ -34,6 +34,7 @@ class GpuNodePoolArgs:
     root_volume_gib: int
     max_unavailable_percent: int
     tags: Mapping[str, str]
+    node_role_policies: Sequence[pulumi.Resource] = ()  # the node role's attachments: nodes join only after
 
 
 class GpuNodePool(pulumi.ComponentResource):
@@ -62,6 +63,10 @@ class GpuNodePool(pulumi.ComponentResource):
             launch_template={"id": template.id, "version": template.latest_version.apply(str)},
             tags=tags,
             # cluster-autoscaler moves the desired size; the stack owns the bounds.
-            opts=pulumi.ResourceOptions(parent=self, ignore_changes=["scalingConfig.desiredSize"]),
+            opts=pulumi.ResourceOptions(
+                parent=self,
+                ignore_changes=["scalingConfig.desiredSize"],
+                depends_on=list(args.node_role_policies),
+            ),
         )
         self.register_outputs({"node_group": self.node_group.node_group_name})

@@ -302,3 +302,16 @@ def test_protect_covers_cluster_key_and_log_group():
         "eks-logs-kms-key",
     ]
     assert plan.get(CLUSTER, "eks-cluster").inputs["deletionProtection"] is True
+
+
+def test_the_cluster_and_node_groups_wait_for_their_roles_policies(shipped_plans):
+    """EKS creates nothing usable, and deletes badly, if a role's policy attachment comes and goes first."""
+    plan = shipped_plans["prod"]
+    attachments = {r.urn: r.name for r in plan.of_type("aws:iam/rolePolicyAttachment:RolePolicyAttachment")}
+    cluster = plan.get("aws:eks/cluster:Cluster", "platform-eks-cluster")
+    assert "platform-eks-cluster-AmazonEKSClusterPolicy" in {attachments.get(u) for u in cluster.depends_on}
+    for group in plan.of_type("aws:eks/nodeGroup:NodeGroup"):
+        waits = {attachments.get(u) for u in group.depends_on}
+        assert {
+            f"platform-eks-node-{p}" for p in ("AmazonEKSWorkerNodePolicy", "AmazonEKS_CNI_Policy")
+        } <= waits
