@@ -16,7 +16,9 @@ import pulumi_aws as aws
 from pulumi.runtime.config import CONFIG, get_config_env
 
 from infra.components.platform import Platform, PlatformArgs
+from infra.contracts.serving import INVOKE_PATH
 from infra.settings.platform import SettingsError, load_settings, settings_warnings
+from infra.specs.model_record import model_record
 from infra.specs.stack_images import unpinned_warnings
 
 # The CLI hands config to the program as PULUMI_CONFIG; tests and the plan engine
@@ -64,25 +66,16 @@ pulumi.export("private_subnet_ids", network.private_subnet_ids)
 pulumi.export("nat_gateway_count", len(network.nat_gateways))
 pulumi.export("endpoint_security_group_id", network.endpoints.security_group.id)
 pulumi.export("flow_log_group", network.flow_logs.log_group.name)
-pulumi.export(
-    "models",
-    {
-        name: {
-            "endpoint_name": endpoint.endpoint.endpoint_name,
-            "variant_names": endpoint.variant_names,
-            "dashboard_url": endpoint.dashboard_url,
-            "alarm_names": endpoint.alarm_names,
-        }
-        for name, endpoint in platform.model_endpoints.items()
-    },
-)
-pulumi.export(
-    "eks_models",
-    {
-        name: {"load_balancer_dns": balancer.load_balancer.dns_name, "alarm_names": balancer.alarm_names}
-        for name, balancer in platform.eks_services.items()
-    },
-)
+# One record per model, whichever backend serves it (infra.specs.model_record: the day-2
+# tools build the same from the stack file), plus what only a deployment knows.
+models = {m.name: model_record(settings.environment, settings.region, m) for m in settings.models}
+for name, balancer in platform.eks_services.items():
+    dns = balancer.load_balancer.dns_name
+    models[name] |= {
+        "load_balancer_dns": dns,
+        "invoke_url": pulumi.Output.concat("https://", dns, INVOKE_PATH),
+    }
+pulumi.export("models", models)
 if platform.cluster is not None:
     pulumi.export("cluster_name", platform.cluster.cluster_name)
 if platform.deploy_runner is not None:

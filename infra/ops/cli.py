@@ -41,7 +41,7 @@ def target_options(command: argparse.ArgumentParser, model_required: bool = True
 
 
 def target_of(args: argparse.Namespace) -> ModelTarget:
-    return resolve(load_project(), args.stack, args.model, args.stack_file)
+    return resolve(load_project(), args.stack, args.model, args.stack_file, f"modelfleet {args.command}")
 
 
 def guarded(handler: Handler) -> Handler:

@@ -148,7 +148,11 @@ def loadtest(args: argparse.Namespace, out: Console, err: Console) -> int:
         raise InvalidInput("--stack and --model go together")
     if args.write and not args.stack:
         raise InvalidInput("--write needs --stack and --model: it stores the target in that stack file")
-    target = resolve(load_project(), args.stack, args.model, args.stack_file) if args.stack else None
+    target = (
+        resolve(load_project(), args.stack, args.model, args.stack_file, "modelfleet loadtest")
+        if args.stack
+        else None
+    )
     body, content_type, accept, p99, errors = _objectives(args, target)
     plan = _plan(args)
     instances = _instances(args, target)

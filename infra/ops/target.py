@@ -1,7 +1,7 @@
 """What a day-2 command acts on: one catalog model of one stack, and its AWS names.
 
-Names come from the same pure helpers the Pulumi program uses (``naming``,
-``alarm_specs``), so the tools find the endpoint, variants and alarms from the
+Names come from ``infra.specs.model_record``, the function that builds the stack's
+``models`` export, so the tools find the endpoint, variants and alarms from the
 stack file alone, without a Pulumi backend or stack outputs.
 """
 
@@ -10,10 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 from pathlib import Path
 
-from infra.contracts import instances
-from infra.settings.catalog import Backend, ModelSettings, RolloutSettings
+from infra.settings.catalog import RolloutSettings, SageMakerModel
 from infra.settings.platform import SettingsError, load_settings
-from infra.specs import alarm_specs, naming
+from infra.specs.model_record import model_record
 from infra.stackfiles.read import Project, StackFileError, find_root, read_project, read_stack_config
 
 STABLE, CANARY = "stable", "canary"
@@ -31,7 +30,7 @@ class InvalidInput(Exception):
 class ModelTarget:
     stack: str
     region: str
-    model: ModelSettings
+    model: SageMakerModel
     endpoint_name: str
     variants: tuple[str, ...]
     alarm_names: tuple[str, ...]
@@ -59,7 +58,13 @@ def load_project(root: Path | None = None) -> Project:
         raise InvalidInput(str(error)) from None
 
 
-def resolve(project: Project, stack: str, model_name: str, stack_file: Path | None = None) -> ModelTarget:
+def resolve(
+    project: Project,
+    stack: str,
+    model_name: str,
+    stack_file: Path | None = None,
+    capability: str = "this command",
+) -> ModelTarget:
     """The model's target, or ``InvalidInput`` saying exactly what is unknown or invalid."""
     path = stack_file or project.stack_file(stack)
     if stack_file is None and stack not in project.stacks():
@@ -73,17 +78,18 @@ def resolve(project: Project, stack: str, model_name: str, stack_file: Path | No
     model = models.get(model_name)
     if model is None:
         raise InvalidInput(f"stack '{stack}' has no model '{model_name}' (models: {', '.join(models)})")
-    if model.backend is not Backend.SAGEMAKER:
-        raise InvalidInput(f"model '{model_name}' is served by {model.backend}; these tools drive SageMaker")
-    endpoint = naming.endpoint(stack, model.name)
-    instance = instances.lookup(model.instance_type) if model.instance_type else None
-    specs = alarm_specs.serving_alarms(stack, model, endpoint, instance)
+    if not isinstance(model, SageMakerModel):
+        raise InvalidInput(
+            f"model '{model_name}' is served by {model.backend}: {capability} supports sagemaker models "
+            "only, so far (EKS rollouts are planned)"
+        )
+    record = model_record(stack, settings.region, model)  # the names the stack exports
     return ModelTarget(
         stack=stack,
         region=settings.region,
         model=model,
-        endpoint_name=endpoint,
-        variants=tuple(v for v, _ in model.variants.items()),
-        alarm_names=tuple(spec.name for spec in specs),
+        endpoint_name=record["endpoint_name"],
+        variants=tuple(record["variants"]),
+        alarm_names=tuple(record["alarm_names"]),
         stack_file=path,
     )

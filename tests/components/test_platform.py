@@ -164,14 +164,15 @@ def test_stack_outputs_name_what_the_plan_declares(shipped_plans):
     assert (
         outputs["cluster_name"] == plan.get("aws:eks/cluster:Cluster", "platform-eks-cluster").inputs["name"]
     )
-    assert set(outputs["models"]) == {"fraud-scorer", "support-summarizer"}
+    assert set(outputs["models"]) == {"fraud-scorer", "support-summarizer", "doc-embedder"}
     endpoints = {e.inputs["endpointName"] for e in plan.of_type("aws-native:sagemaker:Endpoint")}
-    assert {m["endpoint_name"] for m in outputs["models"].values()} == endpoints
+    sagemaker = [m for m in outputs["models"].values() if m["backend"] == "sagemaker"]
+    assert {m["endpoint_name"] for m in sagemaker} == endpoints
     alarm_names = {a.inputs["name"] for a in plan.of_type(ALARM)}
     for model in outputs["models"].values():
         assert set(model["alarm_names"]) <= alarm_names
     alb = plan.get("aws:lb/loadBalancer:LoadBalancer", "platform-doc-embedder-lb-alb")
-    assert outputs["eks_models"]["doc-embedder"]["load_balancer_dns"] == alb.outputs["dnsName"]
+    assert outputs["models"]["doc-embedder"]["load_balancer_dns"] == alb.outputs["dnsName"]
     runner = plan.get("aws:ec2/securityGroup:SecurityGroup", "platform-deploy-runner-sg")
     assert outputs["deploy_runner_security_group_id"] == runner.id
 

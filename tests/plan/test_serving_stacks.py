@@ -28,9 +28,28 @@ def test_each_stack_serves_two_models_one_with_a_live_canary(shipped_plans, stac
     assert any(v.get("canary", 0) > 0 for v in variants)
     outputs = plan.outputs["models"]
     for entry in outputs.values():
-        assert entry["endpoint_name"].startswith(f"modelfleet-{stack}-")
-        assert entry["dashboard_url"].startswith("https://eu-west-1.console.aws.amazon.com/cloudwatch/")
-        assert entry["alarm_names"] and "stable" in entry["variant_names"]
+        assert entry["alarm_names"] and "stable" in entry["variants"]
+        if entry["backend"] == "sagemaker":
+            assert entry["endpoint_name"].startswith(f"modelfleet-{stack}-")
+            assert entry["dashboard"]["url"].startswith("https://eu-west-1.console.aws.amazon.com/cloudwatch/")
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_the_models_export_names_what_the_stack_created(shipped_plans, stack):
+    """One record per model, both backends; its names are the deployed resources' names."""
+    plan = shipped_plans[stack]
+    records = plan.outputs["models"]
+    alarms = {a.inputs["name"] for a in plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")}
+    endpoints = {e.inputs["endpointName"] for e in plan.of_type(ENDPOINT)}
+    assert {r["backend"] for r in records.values()} == {"sagemaker", "eks"}
+    for name, record in records.items():
+        assert set(record["alarm_names"]) <= alarms, name
+        if record["backend"] == "sagemaker":
+            assert record["endpoint_name"] in endpoints
+            assert record["invoke_url"].endswith(f"/endpoints/{record['endpoint_name']}/invocations")
+        else:
+            assert record["invoke_url"].startswith("https://") and record["load_balancer_dns"]
+    assert "eks_models" not in plan.outputs
 
 
 def test_prod_runs_at_least_two_instances_per_variant(shipped_plans):

@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 
-from infra.components.observability.dashboards import dashboard_body, dashboard_url
+from infra.components.observability.dashboards import dashboard_body
 from infra.components.storage.data_capture_bucket import tls_only_policy
 from infra.contracts import instances
 from infra.settings.catalog import DeploymentSettings, OffHoursSettings, SageMakerModel, parse_model
 from infra.specs import iam
 from infra.specs.alarm_specs import serving_alarms
+from infra.specs.model_record import dashboard_url
 from infra.specs.sagemaker_specs import deployment_config
 from infra.specs.schedules import off_hours_schedule
 from tests.settings.test_catalog import model

@@ -11,10 +11,7 @@ import pulumi
 import pulumi_aws as aws
 
 from infra.specs.alarm_specs import INSTANCE_NAMESPACE, INVOCATION_NAMESPACE
-
-
-def dashboard_url(region: str, name: str) -> str:
-    return f"https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards:name={name}"
+from infra.specs.model_record import dashboard_url
 
 
 def dashboard_body(

@@ -30,7 +30,7 @@ from infra.components.sagemaker.endpoint_autoscaling import (
 from infra.components.sagemaker.model_execution_role import ModelExecutionRole, ModelExecutionRoleArgs
 from infra.contracts import instances
 from infra.settings.catalog import ModelSettings
-from infra.specs import alarm_specs, capacity, iam, naming, sagemaker_specs
+from infra.specs import alarm_specs, capacity, iam, model_record, naming, sagemaker_specs
 from infra.specs.schedules import off_hours_schedule
 
 
@@ -219,7 +219,7 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
         dashboard = ModelDashboard(
             f"{name}-dashboard",
             ModelDashboardArgs(
-                dashboard_name=naming.name(args.environment, model.name, max_length=255),
+                dashboard_name=model_record.dashboard_name(args.environment, model.name),
                 region=args.region,
                 endpoint_name=self.endpoint_name,
                 variants=[v for v, _ in model.variants.items()],
