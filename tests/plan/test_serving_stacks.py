@@ -31,7 +31,9 @@ def test_each_stack_serves_two_models_one_with_a_live_canary(shipped_plans, stac
         assert entry["alarm_names"] and "stable" in entry["variants"]
         if entry["backend"] == "sagemaker":
             assert entry["endpoint_name"].startswith(f"modelfleet-{stack}-")
-            assert entry["dashboard"]["url"].startswith("https://eu-west-1.console.aws.amazon.com/cloudwatch/")
+            assert entry["dashboard"]["url"].startswith(
+                "https://eu-west-1.console.aws.amazon.com/cloudwatch/"
+            )
 
 
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
