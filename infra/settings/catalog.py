@@ -162,8 +162,8 @@ class VariantSettings(Strict):
 
 
 class VariantsSettings(Strict):
-    stable: VariantSettings
-    canary: VariantSettings | None = None
+    stable: VariantSettings = Field(description="the variant serving today: takes the rest of the traffic")
+    canary: VariantSettings | None = Field(None, description="a new version on a share of traffic")
 
     @model_validator(mode="after")
     def _weights(self) -> VariantsSettings:
@@ -193,8 +193,12 @@ class AutoscalingSettings(Strict):
     concurrency_target: float | None = Field(
         None, ge=0.5, le=10_000, description="optional second policy: concurrent requests per model"
     )
-    scale_in_cooldown_seconds: int = Field(300, ge=0, le=3600)
-    scale_out_cooldown_seconds: int = Field(60, ge=0, le=3600)
+    scale_in_cooldown_seconds: int = Field(
+        300, ge=0, le=3600, description="wait after scaling in before the next"
+    )
+    scale_out_cooldown_seconds: int = Field(
+        60, ge=0, le=3600, description="wait after scaling out before the next"
+    )
 
 
 # The fastest p99 any model can have: an HTTP exchange with the model server,
@@ -229,8 +233,8 @@ class DataCaptureSettings(Strict):
 
 
 class ServerlessSettings(Strict):
-    memory_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = Field(2048)
-    max_concurrency: int = Field(5, ge=1, le=200)
+    memory_mb: Literal[1024, 2048, 3072, 4096, 5120, 6144] = Field(2048, description="memory per invocation")
+    max_concurrency: int = Field(5, ge=1, le=200, description="concurrent invocations before throttling")
 
 
 class DeploymentSettings(Strict):
@@ -240,7 +244,9 @@ class DeploymentSettings(Strict):
     step_percent: int = Field(10, ge=1, le=100, description="canary size or linear step, % of capacity")
     wait_seconds: int = Field(600, ge=0, le=3600, description="bake time between shifts")
     termination_wait_seconds: int = Field(600, ge=0, le=3600, description="old fleet kept for rollback")
-    max_execution_timeout_seconds: int = Field(3600, ge=600, le=14400)
+    max_execution_timeout_seconds: int = Field(
+        3600, ge=600, le=14400, description="longest a guarded update may run before it rolls back"
+    )
 
     @model_validator(mode="after")
     def _within_aws_limits(self) -> DeploymentSettings:
@@ -266,10 +272,12 @@ class DeploymentSettings(Strict):
 
 
 class OffHoursSettings(Strict):
-    timezone: Annotated[str, AfterValidator(_timezone)] = Field("UTC")
+    timezone: Annotated[str, AfterValidator(_timezone)] = Field(
+        "UTC", description="IANA time zone of the hours"
+    )
     start: HourMinute = Field("08:00", description="working hours start")
     end: HourMinute = Field("20:00", description="working hours end")
-    days: Literal["MON-FRI", "MON-SAT", "MON-SUN"] = Field("MON-FRI")
+    days: Literal["MON-FRI", "MON-SAT", "MON-SUN"] = Field("MON-FRI", description="working days")
     instances: int = Field(1, ge=1, le=100, description="min and max outside working hours")
 
     @model_validator(mode="after")
@@ -285,11 +293,13 @@ class OffHoursSettings(Strict):
 
 
 class AlarmSettings(Strict):
-    error_4xx_rate_percent: float = Field(5, gt=0, le=100)
+    error_4xx_rate_percent: float = Field(
+        5, gt=0, le=100, description="client errors that page (bad callers)"
+    )
     cpu_utilization_percent: int = Field(80, ge=1, le=100, description="of all vCPUs")
     gpu_utilization_percent: int = Field(90, ge=1, le=100, description="of all GPUs")
-    gpu_memory_utilization_percent: int = Field(90, ge=1, le=100)
-    disk_utilization_percent: int = Field(80, ge=1, le=100)
+    gpu_memory_utilization_percent: int = Field(90, ge=1, le=100, description="GPU memory that pages")
+    disk_utilization_percent: int = Field(80, ge=1, le=100, description="instance disk use that pages")
     no_invocations_minutes: int | None = Field(None, ge=5, le=1440, description="alarm on silence")
 
 
@@ -324,8 +334,8 @@ class RolloutSettings(Strict):
         1800, ge=10, le=14_400, description="longest wait for the endpoint to be InService"
     )
     sample_payload: str | None = Field(None, min_length=1, description="request body for smoke tests")
-    sample_content_type: str = Field("application/json", min_length=3)
-    sample_accept: str = Field("application/json", min_length=3)
+    sample_content_type: str = Field("application/json", min_length=3, description="smoke payload's type")
+    sample_accept: str = Field("application/json", min_length=3, description="response type smoke asks for")
     sample_response_keys: list[str] = Field(
         default_factory=list, description="top-level keys a JSON smoke response must have"
     )

@@ -94,9 +94,11 @@ def gpu_families() -> list[str]:
 
 
 class SystemNodeSettings(Strict):
-    instance_type: Annotated[str, AfterValidator(_cpu_instance)] = Field("m6i.large")
-    min_size: int = Field(2, ge=1, le=20)
-    max_size: int = Field(4, ge=1, le=50)
+    instance_type: Annotated[str, AfterValidator(_cpu_instance)] = Field(
+        "m6i.large", description="CPU instance type of the system nodes (add-ons, controllers)"
+    )
+    min_size: int = Field(2, ge=1, le=20, description="fewest system nodes")
+    max_size: int = Field(4, ge=1, le=50, description="most system nodes")
 
 
 class ClusterSettings(Strict):
@@ -136,9 +138,12 @@ class ClusterSettings(Strict):
         default_factory=list, description="IAM roles given cluster-admin through access entries"
     )
     log_types: list[ControlPlaneLog] = Field(
-        default_factory=lambda: ["api", "audit", "authenticator", "controllerManager", "scheduler"]
+        default_factory=lambda: ["api", "audit", "authenticator", "controllerManager", "scheduler"],
+        description="control plane logs sent to CloudWatch",
     )
-    system_nodes: SystemNodeSettings = Field(default_factory=SystemNodeSettings)
+    system_nodes: SystemNodeSettings = Field(
+        default_factory=SystemNodeSettings, description="the node group for add-ons and controllers"
+    )
 
 
 DEPLOYER_OPTIONS = (
@@ -208,11 +213,13 @@ def support_warnings(cluster: ClusterSettings, today: date) -> list[str]:
 
 class GpuPoolSettings(Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,20}$", description="lowercase, digits, '-'")
-    instance_types: list[Annotated[str, AfterValidator(_gpu_instance)]] = Field(min_length=1)
+    instance_types: list[Annotated[str, AfterValidator(_gpu_instance)]] = Field(
+        min_length=1, description="GPU instance types the pool may launch"
+    )
     ami: Literal["al2023", "bottlerocket"] = Field("al2023", description="NVIDIA AMI family")
-    capacity: Literal["on_demand", "spot"] = Field("on_demand")
-    min_size: int = Field(0, ge=0, le=100)
-    max_size: int = Field(2, ge=1, le=100)
+    capacity: Literal["on_demand", "spot"] = Field("on_demand", description="on-demand or spot instances")
+    min_size: int = Field(0, ge=0, le=100, description="fewest nodes in the pool")
+    max_size: int = Field(2, ge=1, le=100, description="most nodes in the pool")
     root_volume_gib: int = Field(100, ge=50, le=2000, description="room for large serving images")
     max_unavailable_percent: int = Field(33, ge=1, le=100, description="nodes replaced at once on update")
 

@@ -134,7 +134,7 @@ class NetworkSettings(Strict):
         default_factory=lambda: list(REQUIRED_INTERFACE_ENDPOINTS),
         description="AWS services reached through interface endpoints with private DNS",
     )
-    flow_logs: FlowLogSettings = Field(default_factory=FlowLogSettings)
+    flow_logs: FlowLogSettings = Field(default_factory=FlowLogSettings, description="VPC flow logs")
 
     @field_validator("interface_endpoints")
     @classmethod
@@ -286,9 +286,15 @@ class PlatformSettings(Strict):
         alias="modelfleet:protect_stateful",
         description="protect and retain stateful resources (keys, logs, buckets) on delete",
     )
-    network: NetworkSettings = Field(alias="modelfleet:network")
-    alerts: AlertSettings = Field(default_factory=AlertSettings, alias="modelfleet:alerts")
-    retention: RetentionSettings = Field(default_factory=RetentionSettings, alias="modelfleet:retention")
+    network: NetworkSettings = Field(alias="modelfleet:network", description="the VPC")
+    alerts: AlertSettings = Field(
+        default_factory=AlertSettings, alias="modelfleet:alerts", description="who alarms notify"
+    )
+    retention: RetentionSettings = Field(
+        default_factory=RetentionSettings,
+        alias="modelfleet:retention",
+        description="how long logs and captures are kept",
+    )
     models: list[ModelSettings] = Field(
         default_factory=list, alias="modelfleet:models", description="the model catalog"
     )
