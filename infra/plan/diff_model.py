@@ -122,6 +122,11 @@ class StackDiff:
     def count(self, action: str) -> int:
         return sum(1 for change in self.changes if change.action == action)
 
+    def counts_text(self) -> str:
+        """'3 to add, 1 to replace', or 'no resource changes': how every view names the change."""
+        parts = [f"{self.count(a)} to {a}" for a in ACTIONS if self.count(a)]
+        return ", ".join(parts) or "no resource changes"
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "stack": self.stack,

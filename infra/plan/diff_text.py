@@ -67,8 +67,7 @@ def _table(console: Console, title: str, columns: Sequence[tuple[str, bool]], ro
 
 
 def _summary(console: Console, diff: StackDiff) -> None:
-    counts = ", ".join(f"{diff.count(a)} to {a}" for a in ACTIONS if diff.count(a)) or "no resource changes"
-    _line(console, Text(counts, style="bold"))
+    _line(console, Text(diff.counts_text(), style="bold"))
     if diff.note:
         _line(console, diff.note)
     before, after = diff.cost_before, diff.cost_after

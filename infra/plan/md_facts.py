@@ -16,7 +16,7 @@ from itertools import groupby
 
 from infra.plan import costtext
 from infra.plan.diff import ACTIONS, ModelChange, ResourceChange, StackDiff
-from infra.plan.mdtext import code, counts, escape, fit, size, value
+from infra.plan.mdtext import code, escape, fit, size, value
 from infra.plan.policy import Violation
 
 LEVELS = (0, 1, 2)
@@ -114,7 +114,7 @@ def _models(models: list[ModelChange], level: int) -> str:
 
 def blocks(diff: StackDiff, level: int, width: int | None) -> list[Block]:
     """The must-see blocks of one stack at ``level``, in the order they are shown."""
-    head = f"### {diff.stack}: {counts(diff)}\n" + (f"\n_{diff.note}_\n" if diff.note else "")
+    head = f"### {diff.stack}: {diff.counts_text()}\n" + (f"\n_{diff.note}_\n" if diff.note else "")
     found = [Block(0, diff.stack, head, f"{diff.stack}'s heading")]
     mandatory = [v for v in diff.new_violations if v.level == "mandatory"]
     advisory = [v for v in diff.new_violations if v.level != "mandatory"]

@@ -5,8 +5,6 @@ from __future__ import annotations
 import json
 import re
 
-from infra.plan.diff import ACTIONS, StackDiff
-
 _SPECIAL = re.compile(r"([\\`*_{}\[\]<>|#~])")
 
 
@@ -32,11 +30,6 @@ def value(data, width: int | None) -> str:
     if width is not None and len(text) > width:
         text = text[: width - 1] + "…"
     return code(text)
-
-
-def counts(diff: StackDiff) -> str:
-    parts = [f"{diff.count(a)} to {a}" for a in ACTIONS if diff.count(a)]
-    return ", ".join(parts) or "no resource changes"
 
 
 def fit(lines: list[str], room: int, more: str) -> tuple[list[str], int]:

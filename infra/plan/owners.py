@@ -12,7 +12,6 @@ a diff both read this, so they always agree.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Iterable
 
 from infra.plan.model import PlannedResource
@@ -61,11 +60,3 @@ def component_groups(resources: Iterable[PlannedResource]) -> dict[str, str]:
             node = by_urn[node.parent]
         groups[resource.urn] = STACK if node is resource else node.name
     return groups
-
-
-def grouped(owners: dict[str, str], urns: Iterable[str]) -> dict[str, list[str]]:
-    """``urns`` per owner, owners in name order with ``PLATFORM`` last."""
-    found: dict[str, list[str]] = defaultdict(list)
-    for urn in urns:
-        found[owners.get(urn, PLATFORM)].append(urn)
-    return dict(sorted(found.items(), key=lambda item: (item[0] == PLATFORM, item[0])))

@@ -14,12 +14,13 @@ from infra.contracts import instances, serving
 from infra.settings.catalog import EksModel, ModelBase, SageMakerModel
 from infra.specs import alarm_specs, naming
 
-DASHBOARD_NAME_LIMIT = 255  # CloudWatch dashboard names
 CONSOLE = "https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards:name={name}"
 
 
 def dashboard_name(environment: str, model: str) -> str:
-    return naming.name(environment, model, max_length=DASHBOARD_NAME_LIMIT)
+    return naming.name(
+        environment, model, max_length=naming.AWS_NAME_LIMITS["aws:cloudwatch/dashboard:Dashboard"]
+    )
 
 
 def dashboard_url(region: str, name: str) -> str:

@@ -78,3 +78,12 @@ def test_thousands_of_stacks_or_unpriced_types_still_fit():
 
 def test_messages_are_inert_markdown_on_one_line():
     assert escape("a <b> *c* _d_ | e\nf") == r"a \<b\> \*c\* \_d\_ \| e f"
+
+
+def test_the_comment_workflow_finds_its_comment_by_the_renderers_marker():
+    from infra.plan.markdown import MARKER
+    from tests.conftest import ROOT
+
+    workflow = (ROOT / ".github" / "workflows" / "preview-comment.yml").read_text()
+    assert f"const marker = '{MARKER}';" in workflow
+    assert render([_diff("dev")], "main", "PR #1").startswith(MARKER)
