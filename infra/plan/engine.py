@@ -126,7 +126,7 @@ class _RecordingMonitor(pulumi_compat.MockMonitor):
 _LOOP: asyncio.AbstractEventLoop | None = None
 
 
-def _engine_loop() -> asyncio.AbstractEventLoop:
+def engine_loop() -> asyncio.AbstractEventLoop:
     """One event loop for every plan in the process, made again only if someone closed it.
 
     A loop per plan would leak one each; closing it after each plan would also
@@ -184,7 +184,7 @@ def _record(
 
     # A fresh runtime each time, so several plans can run in one process, on the
     # engine's own event loop: code that ran asyncio.run() before leaves none behind.
-    asyncio.set_event_loop(_engine_loop())
+    asyncio.set_event_loop(engine_loop())
     pulumi_compat.reset_runtime()
     pulumi_compat.set_config({"aws:region": region, **config}, secret_keys)
     pulumi_compat.install_mocks(cloud, monitor, project=project, stack=stack, logger=logger)

@@ -11,21 +11,34 @@ It can also answer, per type, outputs the mocks leave out but AWS returns.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 from unittest import mock
 
+import pulumi
 from pulumi.runtime import mocks, rpc
 
 from infra.plan import Plan, record
 from infra.plan.cloud import CloudMocks
-from infra.plan.engine import _plain
+from infra.plan.engine import _plain, engine_loop
 from infra.plan.model import PlannedResource
 
 ACCOUNT = "111122223333"
 REGION = "eu-west-1"
 TAGS = {"environment": "test", "owner": "ml-platform"}
+
+
+def known(value: Any) -> pulumi.Output[Any]:
+    """An input whose value is already known, as another component's output would be.
+
+    An Output binds to the current event loop when it is made; a test that ran
+    ``asyncio.run()`` earlier in the same worker leaves none, so the Output is made
+    on the loop the engine runs every plan on.
+    """
+    asyncio.set_event_loop(engine_loop())
+    return pulumi.Output.from_input(value)
 
 
 @dataclass

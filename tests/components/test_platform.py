@@ -7,7 +7,6 @@ and the models are wired to the stack's shared network, topic, buckets and clust
 
 from __future__ import annotations
 
-import pulumi
 import pytest
 
 from infra.components.platform import Platform, PlatformArgs
@@ -16,7 +15,7 @@ from infra.plan.cloud import zone_names
 from infra.plan.model import PlannedResource
 from infra.settings.platform import PlatformSettings, load_settings
 from infra.stackfiles.read import read_project, read_stack_config
-from tests.components.support import ACCOUNT, Recorded, outside, record_component, waits_for
+from tests.components.support import ACCOUNT, Recorded, known, outside, record_component, waits_for
 from tests.conftest import ROOT, SHIPPED_STACKS
 
 PLATFORM = "modelfleet:platform:Platform"
@@ -188,8 +187,8 @@ def prod() -> Recorded:
             PlatformArgs(
                 settings=settings,
                 availability_zones=zone_names(settings.region),
-                account_id=pulumi.Output.from_input(ACCOUNT),
-                partition=pulumi.Output.from_input("aws"),
+                account_id=known(ACCOUNT),
+                partition=known("aws"),
             ),
         )
 

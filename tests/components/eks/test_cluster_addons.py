@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pulumi
 import pulumi_kubernetes as k8s
 import pytest
 
@@ -12,7 +11,16 @@ from infra.components.eks.cluster_addons import PROMETHEUS_URL, ClusterAddons, C
 from infra.contracts import eks_versions, serving
 from infra.specs import image_digests
 from infra.specs.k8s_pods import GPU_TOLERATION
-from tests.components.support import ACCOUNT, TAGS, Recorded, by_name, outside, record_component, waits_for
+from tests.components.support import (
+    ACCOUNT,
+    TAGS,
+    Recorded,
+    by_name,
+    known,
+    outside,
+    record_component,
+    waits_for,
+)
 
 COMPONENT = "modelfleet:eks:ClusterAddons"
 RELEASE = "kubernetes:helm.sh/v3:Release"
@@ -41,14 +49,14 @@ def build(version: str = "1.35") -> Recorded:
         ClusterAddons(
             "addons",
             ClusterAddonsArgs(
-                cluster_name=pulumi.Output.from_input("modelfleet-test"),
-                cluster_arn=pulumi.Output.from_input(CLUSTER_ARN),
+                cluster_name=known("modelfleet-test"),
+                cluster_arn=known(CLUSTER_ARN),
                 kubernetes_version=version,
                 region="eu-west-1",
                 partition="aws",
-                account_id=pulumi.Output.from_input(ACCOUNT),
-                vpc_id=pulumi.Output.from_input("vpc-1"),
-                vpc_arn=pulumi.Output.from_input(VPC_ARN),
+                account_id=known(ACCOUNT),
+                vpc_id=known("vpc-1"),
+                vpc_arn=known(VPC_ARN),
                 provider=provider,
                 tags=TAGS,
             ),

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-import pulumi
 import pytest
 
 from infra.components.eks.deploy_runner_access import DeployRunnerAccess, DeployRunnerAccessArgs
-from tests.components.support import TAGS, Recorded, direct_children, outside, record_component
+from tests.components.support import TAGS, Recorded, direct_children, known, outside, record_component
 
 COMPONENT = "modelfleet:eks:DeployRunnerAccess"
 GROUP = "aws:ec2/securityGroup:SecurityGroup"
@@ -19,8 +18,8 @@ def build() -> Recorded:
         DeployRunnerAccess(
             "runner",
             DeployRunnerAccessArgs(
-                vpc_id=pulumi.Output.from_input("vpc-1"),
-                cluster_security_group_id=pulumi.Output.from_input("sg-0cluster000000000"),
+                vpc_id=known("vpc-1"),
+                cluster_security_group_id=known("sg-0cluster000000000"),
                 name_prefix="modelfleet-test",
                 tags=TAGS,
             ),

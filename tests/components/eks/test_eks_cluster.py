@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pulumi
 import pytest
 
 from infra.components.eks.eks_cluster import (
@@ -15,7 +14,7 @@ from infra.components.eks.eks_cluster import (
     kubeconfig,
 )
 from infra.contracts import eks_versions
-from tests.components.support import ACCOUNT, TAGS, Recorded, by_name, outside, record_component
+from tests.components.support import ACCOUNT, TAGS, Recorded, by_name, known, outside, record_component
 
 COMPONENT = "modelfleet:eks:EksCluster"
 CLUSTER = "aws:eks/cluster:Cluster"
@@ -41,11 +40,11 @@ def build(**changes) -> Recorded:
         "cluster_name": "modelfleet-test",
         "key_alias": "modelfleet-test-eks",
         "region": "eu-west-1",
-        "account_id": pulumi.Output.from_input(ACCOUNT),
+        "account_id": known(ACCOUNT),
         "partition": "aws",
         "version": "1.35",
         "upgrade_policy": "standard",
-        "subnet_ids": [pulumi.Output.from_input(s) for s in SUBNETS],
+        "subnet_ids": [known(s) for s in SUBNETS],
         "public_access_cidrs": [],
         "private_access_cidrs": ["10.99.0.0/24"],
         "admin_role_arns": ADMINS,

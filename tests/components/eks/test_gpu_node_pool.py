@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import pulumi
 import pytest
 
 from infra.components.eks.gpu_node_pool import AMI_TYPES, GpuNodePool, GpuNodePoolArgs
 from infra.specs.k8s_pods import GPU_TAINT, GPU_TOLERATION
-from tests.components.support import TAGS, Recorded, direct_children, outside, record_component
+from tests.components.support import TAGS, Recorded, direct_children, known, outside, record_component
 
 COMPONENT = "modelfleet:eks:GpuNodePool"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -19,9 +18,9 @@ NODE_ROLE = "arn:aws:iam::111122223333:role/modelfleet-test-node"
 def build(**changes) -> Recorded:
     fields = {
         "pool": "g5",
-        "cluster_name": pulumi.Output.from_input("modelfleet-test"),
-        "node_role_arn": pulumi.Output.from_input(NODE_ROLE),
-        "subnet_ids": [pulumi.Output.from_input(s) for s in SUBNETS],
+        "cluster_name": known("modelfleet-test"),
+        "node_role_arn": known(NODE_ROLE),
+        "subnet_ids": [known(s) for s in SUBNETS],
         "instance_types": ["g5.xlarge", "g5.2xlarge"],
         "gpu_model": "a10g",
         "ami": "al2023",

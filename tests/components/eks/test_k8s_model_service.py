@@ -12,7 +12,7 @@ from infra.components.eks.k8s_model_service import K8sModelService, K8sModelServ
 from infra.contracts import serving
 from infra.settings.catalog import ModelSettings, parse_model
 from infra.specs.k8s_pods import GPU_TOLERATION, SERVICE_ACCOUNT
-from tests.components.support import ACCOUNT, TAGS, Recorded, outside, record_component, waits_for
+from tests.components.support import ACCOUNT, TAGS, Recorded, known, outside, record_component, waits_for
 from tests.settings.test_catalog import DIGEST, model
 
 COMPONENT = "modelfleet:eks:K8sModelService"
@@ -53,15 +53,13 @@ def build(entry: ModelSettings | None = None) -> Recorded:
             "doc",
             K8sModelServiceArgs(
                 model=entry or settings(),
-                cluster_name=pulumi.Output.from_input("modelfleet-test"),
-                cluster_arn=pulumi.Output.from_input(
-                    f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/modelfleet-test"
-                ),
-                account_id=pulumi.Output.from_input(ACCOUNT),
+                cluster_name=known("modelfleet-test"),
+                cluster_arn=known(f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/modelfleet-test"),
+                account_id=known(ACCOUNT),
                 partition="aws",
                 provider=provider,
-                target_group_arns={v: pulumi.Output.from_input(arn) for v, arn in TARGET_GROUPS.items()},
-                load_balancer_security_group_id=pulumi.Output.from_input("sg-0lb0000000000000"),
+                target_group_arns={v: known(arn) for v, arn in TARGET_GROUPS.items()},
+                load_balancer_security_group_id=known("sg-0lb0000000000000"),
                 load_balancer_subnet_cidrs=LB_SUBNETS,
                 tags=TAGS,
                 depends_on=[addon],

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pulumi
 import pytest
 
 from infra.components.eks.model_load_balancer import (
@@ -14,7 +13,7 @@ from infra.components.eks.model_load_balancer import (
 from infra.contracts import serving
 from infra.settings.catalog import parse_model
 from infra.specs import alarm_specs
-from tests.components.support import ACCOUNT, TAGS, Recorded, by_name, outside, record_component
+from tests.components.support import ACCOUNT, TAGS, Recorded, by_name, known, outside, record_component
 from tests.settings.test_catalog import model
 
 COMPONENT = "modelfleet:eks:ModelLoadBalancer"
@@ -41,17 +40,17 @@ def build(internet_facing: bool = False, **changes) -> Recorded:
     fields = {
         "label": LABEL,
         "access_log_source_name": LABEL,
-        "vpc_id": pulumi.Output.from_input("vpc-1"),
+        "vpc_id": known("vpc-1"),
         "vpc_cidr": "10.20.0.0/16",
-        "private_subnet_ids": [pulumi.Output.from_input(s) for s in PRIVATE],
-        "public_subnet_ids": [pulumi.Output.from_input(s) for s in PUBLIC],
+        "private_subnet_ids": [known(s) for s in PRIVATE],
+        "public_subnet_ids": [known(s) for s in PUBLIC],
         "weights": {"stable": 90, "canary": 10},
         "alarm_specs": alarm_specs.load_balancer_alarms("test", SETTINGS, LABEL),
         "topic_arn": f"arn:aws:sns:eu-west-1:{ACCOUNT}:modelfleet-test-alarms",
         "tags": TAGS,
         "certificate_arn": CERTIFICATE,
-        "access_log_destination_arn": pulumi.Output.from_input(DESTINATION),
-        "cluster_name": pulumi.Output.from_input("modelfleet-test"),
+        "access_log_destination_arn": known(DESTINATION),
+        "cluster_name": known("modelfleet-test"),
         "internet_facing": internet_facing,
         "waf_acl_arn": WEB_ACL if internet_facing else None,
         **changes,

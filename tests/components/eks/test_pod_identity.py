@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 
-import pulumi
 import pytest
 
 from infra.components.eks.pod_identity import PodIdentity, PodIdentityArgs
 from infra.specs import iam
-from tests.components.support import ACCOUNT, TAGS, Recorded, direct_children, outside, record_component
+from tests.components.support import (
+    ACCOUNT,
+    TAGS,
+    Recorded,
+    direct_children,
+    known,
+    outside,
+    record_component,
+)
 
 COMPONENT = "modelfleet:eks:PodIdentity"
 ROLE = "aws:iam/role:Role"
@@ -24,16 +31,16 @@ def build() -> Recorded:
         PodIdentity(
             "fraud-identity",
             PodIdentityArgs(
-                cluster_name=pulumi.Output.from_input("modelfleet-test"),
-                cluster_arn=pulumi.Output.from_input(CLUSTER_ARN),
+                cluster_name=known("modelfleet-test"),
+                cluster_arn=known(CLUSTER_ARN),
                 namespace="fraud-scorer",
                 service_account="model-server",
                 # The policy may hold Outputs, like the controllers' policies do.
                 policy={"Version": iam.VERSION, "Statement": [
-                    {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": pulumi.Output.from_input(ARTIFACTS)}
+                    {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": known(ARTIFACTS)}
                 ]},
                 tags=TAGS,
-                account_id=pulumi.Output.from_input(ACCOUNT),
+                account_id=known(ACCOUNT),
             ),
         )  # fmt: skip
 

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 
-import pulumi
 import pytest
 
 from infra.components.network.flow_logs import FlowLogs, FlowLogsArgs
-from tests.components.support import ACCOUNT, TAGS, Recorded, direct_children, outside, record_component
+from tests.components.support import (
+    ACCOUNT,
+    TAGS,
+    Recorded,
+    direct_children,
+    known,
+    outside,
+    record_component,
+)
 
 COMPONENT = "modelfleet:network:FlowLogs"
 FLOW_LOG = "aws:ec2/flowLog:FlowLog"
@@ -21,7 +28,7 @@ NAME = "/modelfleet/test/vpc-flow-logs"
 
 def build(**changes) -> Recorded:
     fields = {
-        "vpc_id": pulumi.Output.from_input("vpc-0123456789abcdef0"),
+        "vpc_id": known("vpc-0123456789abcdef0"),
         "log_group_name": NAME,
         "key_alias": "modelfleet-test-flow-logs",
         "region": "eu-west-1",

@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import json
 
-import pulumi
 import pytest
 
 from infra.components.network.vpc_endpoints import VpcEndpoints, VpcEndpointsArgs, s3_gateway_policy
-from tests.components.support import ACCOUNT, TAGS, Recorded, by_name, outside, record_component
+from tests.components.support import ACCOUNT, TAGS, Recorded, by_name, known, outside, record_component
 
 COMPONENT = "modelfleet:network:VpcEndpoints"
 ENDPOINT = "aws:ec2/vpcEndpoint:VpcEndpoint"
@@ -25,11 +24,11 @@ def build(region: str = "eu-west-1", services=SERVICES) -> Recorded:
         VpcEndpoints(
             "endpoints",
             VpcEndpointsArgs(
-                vpc_id=pulumi.Output.from_input("vpc-1"),
+                vpc_id=known("vpc-1"),
                 vpc_cidr="10.20.0.0/16",
                 region=region,
-                account_id=pulumi.Output.from_input(ACCOUNT),
-                subnet_ids=[pulumi.Output.from_input(s) for s in SUBNETS],
+                account_id=known(ACCOUNT),
+                subnet_ids=[known(s) for s in SUBNETS],
                 route_table_ids=ROUTE_TABLES,
                 services=services,
                 name_prefix="modelfleet-test",

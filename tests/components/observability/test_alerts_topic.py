@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 
-import pulumi
 import pytest
 
 from infra.components.observability.alerts_topic import AlertsTopic, AlertsTopicArgs
@@ -14,6 +13,7 @@ from tests.components.support import (
     Recorded,
     by_name,
     direct_children,
+    known,
     outside,
     record_component,
 )
@@ -32,8 +32,8 @@ def build(**changes) -> Recorded:
         "key_alias": "modelfleet-test-alarms",
         "region": "eu-west-1",
         # As the platform passes them: Outputs of the caller identity and partition lookups.
-        "account_id": pulumi.Output.from_input(ACCOUNT),
-        "partition": pulumi.Output.from_input("aws"),
+        "account_id": known(ACCOUNT),
+        "partition": known("aws"),
         "tags": TAGS,
         "emails": ["oncall@example.com", "ml-platform@example.com"],
         **changes,
@@ -109,7 +109,7 @@ def test_no_emails_means_no_subscriptions():
 
 
 def test_key_alias_and_partition_reach_the_key():
-    recorded = build(partition=pulumi.Output.from_input("aws-cn"), region="cn-north-1")
+    recorded = build(partition=known("aws-cn"), region="cn-north-1")
     alias = recorded.plan.get("aws:kms/alias:Alias", "alerts-kms-alias").inputs
     assert alias["name"] == "alias/modelfleet-test-alarms"
     policy = json.loads(recorded.plan.get(TOPIC_POLICY, "alerts-policy").inputs["policy"])

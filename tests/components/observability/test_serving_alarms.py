@@ -9,7 +9,7 @@ from infra.components.observability.serving_alarms import ServingAlarms, Serving
 from infra.contracts import instances
 from infra.settings.catalog import parse_model
 from infra.specs import alarm_specs
-from tests.components.support import TAGS, Recorded, by_name, outside, record_component
+from tests.components.support import TAGS, Recorded, by_name, known, outside, record_component
 from tests.settings.test_catalog import model
 
 COMPONENT = "modelfleet:observability:ServingAlarms"
@@ -32,7 +32,7 @@ def build(specs=SPECS, dimensions=None) -> tuple[Recorded, list[str]]:
                 dimensions=dimensions
                 or {v: {"EndpointName": ENDPOINT, "VariantName": v} for v in ("stable", "canary")},
                 specs=specs,
-                topic_arn=pulumi.Output.from_input(TOPIC),
+                topic_arn=known(TOPIC),
                 tags=TAGS,
             ),
         )
@@ -135,10 +135,7 @@ def test_dimensions_may_be_outputs_of_the_watched_resources():
         {"stable": "targetgroup/mf-s/1", "canary": "targetgroup/mf-c/2"},
     )
     specs = alarm_specs.load_balancer_alarms("test", SETTINGS, "modelfleet-test-fraud-scorer")
-    dimensions = {
-        v: {"LoadBalancer": pulumi.Output.from_input(lb), "TargetGroup": pulumi.Output.from_input(g)}
-        for v, g in groups.items()
-    }
+    dimensions = {v: {"LoadBalancer": known(lb), "TargetGroup": known(g)} for v, g in groups.items()}
     recorded, _ = build(specs, dimensions)
     alarms = {a.inputs["name"]: a.inputs for a in recorded.plan.of_type(ALARM)}
     assert len(alarms) == 8

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import pulumi
 import pytest
 
 from infra.components.sagemaker.endpoint_autoscaling import (
@@ -14,7 +13,7 @@ from infra.components.sagemaker.endpoint_autoscaling import (
     VariantScaling,
 )
 from infra.specs.schedules import OffHoursSchedule
-from tests.components.support import TAGS, Recorded, by_name, outside, record_component
+from tests.components.support import TAGS, Recorded, by_name, known, outside, record_component
 
 COMPONENT = "modelfleet:sagemaker:EndpointAutoscaling"
 TARGET = "aws:appautoscaling/target:Target"
@@ -27,7 +26,7 @@ OFF_HOURS = OffHoursSchedule("cron(0 20 ? * MON-FRI *)", "cron(0 8 ? * MON-FRI *
 def build(**changes) -> Recorded:
     fields = {
         # An Output, as the component gets the endpoint's name: targets must wait for the endpoint.
-        "endpoint_name": pulumi.Output.from_input(ENDPOINT),
+        "endpoint_name": known(ENDPOINT),
         "variants": [VariantScaling("stable", 2, 6), VariantScaling("canary", 1, 6)],
         "tags": TAGS,
         "invocations_per_instance_per_minute": 500,

@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 
-import pulumi
 import pytest
 
 from infra.components.sagemaker.model_execution_role import ModelExecutionRole, ModelExecutionRoleArgs
-from tests.components.support import ACCOUNT, TAGS, Recorded, direct_children, outside, record_component
+from tests.components.support import (
+    ACCOUNT,
+    TAGS,
+    Recorded,
+    direct_children,
+    known,
+    outside,
+    record_component,
+)
 
 COMPONENT = "modelfleet:sagemaker:ModelExecutionRole"
 ROLE = "aws:iam/role:Role"
@@ -28,17 +35,15 @@ def build(capture: bool = True, in_vpc: bool = True) -> Recorded:
         ModelExecutionRole(
             "fraud-execution",
             ModelExecutionRoleArgs(
-                account_id=pulumi.Output.from_input(ACCOUNT),
+                account_id=known(ACCOUNT),
                 artifact_arns=ARTIFACTS,
                 repository_arns=REPOSITORIES,
-                log_group_arn=pulumi.Output.from_input(LOG_GROUP),
-                key_arn=pulumi.Output.from_input(KEY),
+                log_group_arn=known(LOG_GROUP),
+                key_arn=known(KEY),
                 tags=TAGS,
-                capture_object_arn=pulumi.Output.from_input("arn:aws:s3:::capture/fraud-scorer/*")
-                if capture
-                else None,
-                capture_key_arn=pulumi.Output.from_input(CAPTURE_KEY) if capture else None,
-                vpc_arn=pulumi.Output.from_input(VPC) if in_vpc else None,
+                capture_object_arn=known("arn:aws:s3:::capture/fraud-scorer/*") if capture else None,
+                capture_key_arn=known(CAPTURE_KEY) if capture else None,
+                vpc_arn=known(VPC) if in_vpc else None,
             ),
         )
 

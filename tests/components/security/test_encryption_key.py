@@ -4,12 +4,19 @@ from __future__ import annotations
 
 import json
 
-import pulumi
 import pytest
 
 from infra.components.security.encryption_key import EncryptionKey, EncryptionKeyArgs
 from infra.specs import iam
-from tests.components.support import ACCOUNT, TAGS, Recorded, direct_children, outside, record_component
+from tests.components.support import (
+    ACCOUNT,
+    TAGS,
+    Recorded,
+    direct_children,
+    known,
+    outside,
+    record_component,
+)
 
 COMPONENT = "modelfleet:security:EncryptionKey"
 KEY = "aws:kms/key:Key"
@@ -41,7 +48,7 @@ def plain() -> Recorded:
 @pytest.fixture(scope="module")
 def for_logs() -> Recorded:
     # The condition may hold Outputs (a log group ARN known only once planned).
-    condition = {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": pulumi.Output.from_input(LOG_GROUP_ARN)}}
+    condition = {"ArnEquals": {"kms:EncryptionContext:aws:logs:arn": known(LOG_GROUP_ARN)}}
     return build(service="logs.eu-west-1.amazonaws.com", service_condition=condition)
 
 

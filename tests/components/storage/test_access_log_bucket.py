@@ -4,11 +4,18 @@ from __future__ import annotations
 
 import json
 
-import pulumi
 import pytest
 
 from infra.components.storage.access_log_bucket import AccessLogBucket, AccessLogBucketArgs
-from tests.components.support import ACCOUNT, TAGS, Recorded, direct_children, outside, record_component
+from tests.components.support import (
+    ACCOUNT,
+    TAGS,
+    Recorded,
+    direct_children,
+    known,
+    outside,
+    record_component,
+)
 
 COMPONENT = "modelfleet:storage:AccessLogBucket"
 BUCKET = "aws:s3/bucket:Bucket"
@@ -27,7 +34,7 @@ def build(**changes) -> Recorded:
         "destination_name": "modelfleet-test-lb-access-logs",
         "key_alias": "modelfleet-test-lb-access-logs",
         "region": "eu-west-1",
-        "account_id": pulumi.Output.from_input(ACCOUNT),
+        "account_id": known(ACCOUNT),
         "partition": "aws",
         "retention_days": 90,
         "tags": TAGS,

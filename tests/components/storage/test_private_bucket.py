@@ -12,7 +12,7 @@ import pulumi
 import pytest
 
 from infra.components.storage.private_bucket import private_bucket, tls_only_policy, tls_only_statement
-from tests.components.support import TAGS, Recorded, direct_children, outside, record_component
+from tests.components.support import TAGS, Recorded, direct_children, known, outside, record_component
 
 HOLDER = "test:storage:Holder"
 KEY_ARN = "arn:aws:kms:eu-west-1:111122223333:key/0f0f0f0f-1111-2222-3333-444455556666"
@@ -31,7 +31,7 @@ class Holder(pulumi.ComponentResource):
     def __init__(self, name: str, protect: bool, policy):
         super().__init__(HOLDER, name, None, None)
         self.bucket = private_bucket(
-            self, name, "modelfleet-test-store-", pulumi.Output.from_input(KEY_ARN), "expire-store", 30, TAGS,
+            self, name, "modelfleet-test-store-", known(KEY_ARN), "expire-store", 30, TAGS,
             policy, protect=protect,
         )  # fmt: skip
         self.register_outputs({})
@@ -123,7 +123,7 @@ def test_policy_denies_everything_without_tls_on_bucket_and_objects(recorded):
 def test_policy_builder_gets_the_bucket_arn_and_may_return_outputs():
     def policy(arn: str):
         extra = {"Sid": "Extra", "Effect": "Allow", "Principal": {"Service": "example.amazonaws.com"},
-                 "Action": "s3:GetObject", "Resource": pulumi.Output.from_input(f"{arn}/extra/*")}  # fmt: skip
+                 "Action": "s3:GetObject", "Resource": known(f"{arn}/extra/*")}  # fmt: skip
         return {"Version": "2012-10-17", "Statement": [tls_only_statement(arn), extra]}
 
     recorded = build(policy=policy)
