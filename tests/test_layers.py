@@ -2,7 +2,9 @@
 
 The program is what ``pulumi up`` runs (``infra/__main__.py``, settings, contracts,
 specs, components); the tooling (plan, ops, self-service, the CLI, stack-file I/O)
-may import the program, never the other way round.
+may import the program, never the other way round. Within the program, only the
+``Platform`` component reads settings: the specs turn settings into plain values,
+and every other component takes those.
 """
 
 from __future__ import annotations
@@ -42,6 +44,18 @@ def test_the_program_never_imports_the_tooling():
         if _within(_module(path), PROGRAM)
         for name in sorted(_imports(path))
         if _within(name, TOOLING)
+    ]
+    assert not wrong, wrong
+
+
+def test_components_take_plain_args_only_the_platform_reads_settings():
+    """Specs decide from the settings; components build from plain values, so each can be built alone."""
+    wrong = [
+        f"{_module(path)} imports {name}"
+        for path in sorted((ROOT / "infra" / "components").rglob("*.py"))
+        if _module(path) != "infra.components.platform"
+        for name in sorted(_imports(path))
+        if _within(name, ("infra.settings",))
     ]
     assert not wrong, wrong
 

@@ -28,7 +28,7 @@ from infra.components.storage.access_log_bucket import AccessLogBucket, AccessLo
 from infra.components.storage.data_capture_bucket import DataCaptureBucket, DataCaptureBucketArgs
 from infra.settings.catalog import EksModel
 from infra.settings.platform import PlatformSettings
-from infra.specs import alarm_specs, iam, naming, tags
+from infra.specs import alarm_specs, iam, k8s_pods, naming, sagemaker_specs, tags
 
 
 @dataclass
@@ -245,7 +245,7 @@ class Platform(pulumi.ComponentResource):
         service = EksModelService(
             f"{name}-{model.name}",
             EksModelServiceArgs(
-                model=model,
+                service=k8s_pods.service_spec(model),
                 balancer=balancer,
                 cluster_name=self.cluster.cluster_name,
                 cluster_arn=self.cluster.cluster.arn,
@@ -285,7 +285,7 @@ class Platform(pulumi.ComponentResource):
             self.model_endpoints[model.name] = SageMakerModelEndpoint(
                 f"{name}-{model.name}",
                 SageMakerModelEndpointArgs(
-                    model=model,
+                    spec=sagemaker_specs.endpoint_spec(env, settings.region, model),
                     environment=env,
                     region=settings.region,
                     account_id=args.account_id,

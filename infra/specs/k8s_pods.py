@@ -7,10 +7,12 @@ and the toleration model pods use, the pool labels nodes carry and pods select,
 
 from __future__ import annotations
 
+from collections.abc import Mapping
+from dataclasses import dataclass
 from typing import Any
 
 from infra.contracts import serving
-from infra.settings.catalog import ModelSettings
+from infra.settings.catalog import EksModel, ModelSettings
 from infra.specs import stack_images
 
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}  # node group form
@@ -110,3 +112,51 @@ def pod_spec(model: ModelSettings, variant: str, model_data: str, image: str) ->
             "volumes": [{"name": name, "emptyDir": {}} for name in ("artifact", "model", "tmp")],
         },
     }
+
+
+@dataclass(frozen=True)
+class VariantPods:
+    """One variant's Deployment: its pods and its replica bounds."""
+
+    name: str  # stable or canary: the suffix of its Deployment, Service, HPA and target group
+    replicas: int  # at creation; the HPA owns the count afterwards
+    min_replicas: int  # the HPA's floor: the model's minimum for stable, its own count for a canary
+    template: Mapping[str, Any]  # the pod template (``pod_spec``)
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    """One EKS model as its Kubernetes component builds it: plain values, decided from the settings."""
+
+    model_name: str  # its namespace, and the prefix of every object's name
+    team: str  # the owning team's label on the namespace
+    variants: tuple[VariantPods, ...]  # stable first
+    max_replicas: int  # the HPA's ceiling for each variant
+    cpu_target_percent: int  # the HPA's CPU utilization target
+    max_inflight_per_replica: int  # the HPA's target on the server's in-flight requests gauge
+    pdb_min_available: int  # replicas kept through voluntary disruptions (node drains, upgrades)
+    artifact_uris: tuple[str, ...]  # s3:// objects the pods' Pod Identity role may read
+
+
+def service_spec(model: EksModel) -> ServiceSpec:
+    """Everything ``K8sModelService`` builds for ``model``, decided here once."""
+    eks, scaling = model.eks, model.autoscaling
+    variants = tuple(
+        VariantPods(
+            name=name,
+            replicas=variant.instance_count,
+            min_replicas=scaling.min_instances if name == "stable" else variant.instance_count,
+            template=pod_spec(model, name, variant.model_data or "", variant.image or model.image),
+        )
+        for name, variant in model.variants.items()
+    )
+    return ServiceSpec(
+        model_name=model.name,
+        team=model.team,
+        variants=variants,
+        max_replicas=scaling.max_instances,
+        cpu_target_percent=eks.cpu_target_percent,
+        max_inflight_per_replica=eks.max_inflight_per_replica,
+        pdb_min_available=eks.pdb_min_available,
+        artifact_uris=tuple(v.model_data for _, v in model.variants.items() if v.model_data),
+    )

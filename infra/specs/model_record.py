@@ -10,27 +10,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from infra.contracts import instances, serving
+from infra.contracts import serving
 from infra.settings.catalog import EksModel, ModelBase, SageMakerModel
-from infra.specs import alarm_specs, naming
+from infra.specs import alarm_specs, naming, sagemaker_specs
 
 CONSOLE = "https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards:name={name}"
 
 
-def dashboard_name(environment: str, model: str) -> str:
-    return naming.name(
-        environment, model, max_length=naming.AWS_NAME_LIMITS["aws:cloudwatch/dashboard:Dashboard"]
-    )
-
-
 def dashboard_url(region: str, name: str) -> str:
     return CONSOLE.format(region=region, name=name)
-
-
-def sagemaker_alarm_names(environment: str, model: SageMakerModel) -> list[str]:
-    endpoint = naming.endpoint(environment, model.name)
-    shape = instances.lookup(model.instance_type) if model.instance_type else None
-    return [spec.name for spec in alarm_specs.serving_alarms(environment, model, endpoint, shape)]
 
 
 def model_record(environment: str, region: str, model: ModelBase) -> dict[str, Any]:
@@ -44,13 +32,13 @@ def model_record(environment: str, region: str, model: ModelBase) -> dict[str, A
         },
     }
     if isinstance(model, SageMakerModel):
-        endpoint = naming.endpoint(environment, model.name)
-        dashboard = dashboard_name(environment, model.name)
+        spec = sagemaker_specs.endpoint_spec(environment, region, model)  # what the component builds
+        endpoint, dashboard = spec.endpoint_name, spec.dashboard_name
         record |= {
             "endpoint_name": endpoint,
             "invoke_url": f"https://runtime.sagemaker.{region}.amazonaws.com/endpoints/{endpoint}"
             f"{serving.INVOKE_PATH}",
-            "alarm_names": sagemaker_alarm_names(environment, model),
+            "alarm_names": [alarm.name for alarm in spec.alarms],
             "dashboard": {"name": dashboard, "url": dashboard_url(region, dashboard)},
         }
     elif isinstance(model, EksModel):

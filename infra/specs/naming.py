@@ -70,6 +70,11 @@ def endpoint(environment: str, model_name: str) -> str:
     return name(environment, model_name)
 
 
+def dashboard(environment: str, model_name: str) -> str:
+    """A model's CloudWatch dashboard name: the stack exports it and the endpoint component makes it."""
+    return name(environment, model_name, max_length=AWS_NAME_LIMITS["aws:cloudwatch/dashboard:Dashboard"])
+
+
 def log_group(environment: str, *parts: str) -> str:
     """``/modelfleet/<env>/<parts>``: CloudWatch log groups sort by path."""
     return "/" + "/".join([PROJECT, environment, *parts])

@@ -7,11 +7,10 @@ import json
 from infra.components.observability.dashboards import dashboard_body
 from infra.components.storage.data_capture_bucket import tls_only_policy
 from infra.contracts import instances
-from infra.settings.catalog import DeploymentSettings, OffHoursSettings, SageMakerModel, parse_model
+from infra.settings.catalog import OffHoursSettings, SageMakerModel, parse_model
 from infra.specs import iam
 from infra.specs.alarm_specs import serving_alarms
 from infra.specs.model_record import dashboard_url
-from infra.specs.sagemaker_specs import deployment_config
 from infra.specs.schedules import off_hours_schedule
 from tests.settings.test_catalog import model
 
@@ -80,24 +79,6 @@ def test_off_hours_crons_scale_down_at_the_end_and_up_at_the_start():
     assert schedule.scale_down == "cron(5 19 ? * MON-FRI *)"
     assert schedule.scale_up == "cron(30 7 ? * MON-FRI *)"
     assert schedule.timezone == "Europe/Dublin"
-
-
-def test_guardrail_shapes_per_strategy():
-    alarms = ["a", "b"]
-    canary = deployment_config(
-        DeploymentSettings(strategy="canary", step_percent=10, wait_seconds=300), alarms
-    )
-    routing = canary["blue_green_update_policy"]["traffic_routing_configuration"]
-    assert routing == {"type": "CANARY", "wait_interval_in_seconds": 300,
-                       "canary_size": {"type": "CAPACITY_PERCENT", "value": 10}}  # fmt: skip
-    assert canary["auto_rollback_configuration"] == {"alarms": [{"alarm_name": "a"}, {"alarm_name": "b"}]}
-    linear = deployment_config(DeploymentSettings(strategy="linear", step_percent=25), alarms)
-    assert (
-        linear["blue_green_update_policy"]["traffic_routing_configuration"]["linear_step_size"]["value"] == 25
-    )
-    whole = deployment_config(DeploymentSettings(strategy="all_at_once"), alarms)
-    assert whole["blue_green_update_policy"]["traffic_routing_configuration"]["type"] == "ALL_AT_ONCE"
-    assert whole["blue_green_update_policy"]["maximum_execution_timeout_in_seconds"] == 3600
 
 
 VPC_ARN = "arn:aws:ec2:eu-west-1:123456789012:vpc/vpc-0abc"

@@ -21,18 +21,18 @@ import pulumi_kubernetes as k8s
 
 from infra.components.eks.k8s_model_service import K8sModelService, K8sModelServiceArgs
 from infra.components.eks.model_load_balancer import ModelLoadBalancer, ModelLoadBalancerArgs
-from infra.settings.catalog import EksModel
+from infra.specs.k8s_pods import ServiceSpec
 
 
 @dataclass
 class EksModelServiceArgs:
     """What one EKS model needs from the platform around it."""
 
-    model: EksModel  # the catalog entry: variants, replicas, pool, image
+    service: ServiceSpec  # its pods: variants, pod templates, replica bounds (``k8s_pods.service_spec``)
     balancer: ModelLoadBalancerArgs  # its load balancer, as the platform configures it
     cluster_name: pulumi.Input[str]  # the EKS cluster its pods run on
     cluster_arn: pulumi.Input[str]  # for the Pod Identity role's trust scope
-    account_id: pulumi.Input[str]
+    account_id: pulumi.Input[str]  # for the Pod Identity role's trust scope
     partition: str  # aws, aws-cn or aws-us-gov: ARNs in its IAM policy
     provider: k8s.Provider  # the cluster's Kubernetes provider
     load_balancer_subnet_cidrs: Sequence[str]  # where the ALB's nodes are: the only ingress to the pods
@@ -56,7 +56,7 @@ class EksModelService(pulumi.ComponentResource):
         self.service = K8sModelService(
             name,
             K8sModelServiceArgs(
-                model=args.model,
+                spec=args.service,
                 cluster_name=args.cluster_name,
                 cluster_arn=args.cluster_arn,
                 account_id=args.account_id,

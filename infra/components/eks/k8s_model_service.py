@@ -21,36 +21,35 @@ import pulumi_kubernetes.policy.v1 as policy
 from infra.components.eks.cluster_addons import MONITORING
 from infra.components.eks.pod_identity import PodIdentity, PodIdentityArgs
 from infra.contracts import serving
-from infra.settings.catalog import EksModel
 from infra.specs import iam
-from infra.specs.k8s_pods import READINESS_GATES, SERVICE_ACCOUNT, pod_spec
+from infra.specs.k8s_pods import READINESS_GATES, SERVICE_ACCOUNT, ServiceSpec
 
 
 @dataclass
 class K8sModelServiceArgs:
-    model: EksModel  # the catalog entry it serves
-    cluster_name: pulumi.Input[str]
-    cluster_arn: pulumi.Input[str]
-    account_id: pulumi.Input[str]
-    partition: str
-    provider: k8s.Provider
-    target_group_arns: Mapping[str, pulumi.Input[str]]
-    load_balancer_security_group_id: pulumi.Input[str]
-    load_balancer_subnet_cidrs: Sequence[str]
-    tags: Mapping[str, str]
+    """One model's Kubernetes objects (decided by ``k8s_pods.service_spec``) and the cluster they go to."""
+
+    spec: ServiceSpec  # the model: variants with their pod templates, replica bounds, HPA targets
+    cluster_name: pulumi.Input[str]  # the cluster its Pod Identity association belongs to
+    cluster_arn: pulumi.Input[str]  # scopes the pods' role trust to this cluster
+    account_id: pulumi.Input[str]  # scopes the pods' role trust to this account
+    partition: str  # aws, aws-cn or aws-us-gov: the artifact ARNs in the pods' policy
+    provider: k8s.Provider  # the cluster's provider: never the local kubeconfig's cluster
+    target_group_arns: Mapping[str, pulumi.Input[str]]  # variant -> its target group, bound to its Service
+    load_balancer_security_group_id: pulumi.Input[str]  # the ALB's group, let in to the pods' port
+    load_balancer_subnet_cidrs: Sequence[str]  # where the ALB's nodes are: the NetworkPolicy's only ingress
+    tags: Mapping[str, str]  # the stack's tags, on the pods' IAM role
     depends_on: Sequence[pulumi.Resource]  # the add-ons whose CRDs and metrics this uses
 
 
 class K8sModelService(pulumi.ComponentResource):
+    """One model's pods on the cluster, bound to its load balancer's target groups and scaled by HPAs."""
+
     deployments: dict[str, apps.Deployment]
 
     def __init__(self, name: str, args: K8sModelServiceArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("modelfleet:eks:K8sModelService", name, None, opts)
-        if not isinstance(args.model, EksModel):
-            raise ValueError(
-                f"model {args.model.name}: backend eks needs eks, autoscaling and image (settings check this)"
-            )
-        model, eks, scaling = args.model, args.model.eks, args.model.autoscaling
+        spec = args.spec
         on_cluster = pulumi.ResourceOptions(parent=self, provider=args.provider)
         after_addons = pulumi.ResourceOptions(
             parent=self, provider=args.provider, depends_on=list(args.depends_on)
@@ -58,38 +57,36 @@ class K8sModelService(pulumi.ComponentResource):
         namespace = k8s.core.v1.Namespace(
             f"{name}-ns",
             # The controller holds old pods until new ones are healthy in the ALB.
-            metadata={"name": model.name, "labels": {"team": model.team, READINESS_GATES: "enabled"}},
+            metadata={"name": spec.model_name, "labels": {"team": spec.team, READINESS_GATES: "enabled"}},
             opts=on_cluster,
         )
         ns = namespace.metadata.name
         k8s.core.v1.ServiceAccount(
             f"{name}-sa", metadata={"name": SERVICE_ACCOUNT, "namespace": ns}, opts=on_cluster
         )
-        artifacts = [
-            iam.s3_object_arn(v.model_data, args.partition) for _, v in model.variants.items() if v.model_data
-        ]
+        artifacts = [iam.s3_object_arn(uri, args.partition) for uri in spec.artifact_uris]
         identity = PodIdentity(
             f"{name}-identity",
             PodIdentityArgs(
                 cluster_name=args.cluster_name,
                 cluster_arn=args.cluster_arn,
-                namespace=model.name,
+                namespace=spec.model_name,
                 service_account=SERVICE_ACCOUNT,
                 policy=iam.s3_read_policy(artifacts),
-                tags={**args.tags, "model": model.name},
+                tags={**args.tags, "model": spec.model_name},
                 account_id=args.account_id,
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )  # fmt: skip
         self.deployments = {}
-        for variant, settings in model.variants.items():
-            template = pod_spec(model, variant, settings.model_data or "", settings.image or model.image)
+        for pods in spec.variants:
+            variant, template = pods.name, pods.template
             labels = template["metadata"]["labels"]
             self.deployments[variant] = apps.Deployment(
                 f"{name}-{variant}",
-                metadata={"name": f"{model.name}-{variant}", "namespace": ns, "labels": labels},
+                metadata={"name": f"{spec.model_name}-{variant}", "namespace": ns, "labels": labels},
                 spec={
-                    "replicas": settings.instance_count,
+                    "replicas": pods.replicas,
                     "selector": {"matchLabels": labels},
                     "strategy": {"rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
                     "template": template,
@@ -105,7 +102,7 @@ class K8sModelService(pulumi.ComponentResource):
             )
             service = k8s.core.v1.Service(
                 f"{name}-{variant}",
-                metadata={"name": f"{model.name}-{variant}", "namespace": ns, "labels": labels},
+                metadata={"name": f"{spec.model_name}-{variant}", "namespace": ns, "labels": labels},
                 spec={
                     "selector": labels,
                     "ports": [{"name": "http", "port": serving.PORT, "targetPort": "http"}],
@@ -116,7 +113,7 @@ class K8sModelService(pulumi.ComponentResource):
                 f"{name}-{variant}-binding",
                 api_version="elbv2.k8s.aws/v1beta1",
                 kind="TargetGroupBinding",
-                metadata={"name": f"{model.name}-{variant}", "namespace": ns},
+                metadata={"name": f"{spec.model_name}-{variant}", "namespace": ns},
                 spec={
                     "serviceRef": {"name": service.metadata.name, "port": serving.PORT},
                     "targetGroupARN": args.target_group_arns[variant],
@@ -134,30 +131,29 @@ class K8sModelService(pulumi.ComponentResource):
                     ),
                 ),
             )  # fmt: skip
-            low = scaling.min_instances if variant == "stable" else settings.instance_count
             autoscaling.HorizontalPodAutoscaler(
                 f"{name}-{variant}",
-                metadata={"name": f"{model.name}-{variant}", "namespace": ns},
+                metadata={"name": f"{spec.model_name}-{variant}", "namespace": ns},
                 spec={
                     "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
-                                       "name": f"{model.name}-{variant}"},
-                    "minReplicas": low,
-                    "maxReplicas": scaling.max_instances,
+                                       "name": f"{spec.model_name}-{variant}"},
+                    "minReplicas": pods.min_replicas,
+                    "maxReplicas": spec.max_replicas,
                     "metrics": [
                         {"type": "Resource", "resource": {"name": "cpu", "target": {
-                            "type": "Utilization", "averageUtilization": eks.cpu_target_percent}}},
+                            "type": "Utilization", "averageUtilization": spec.cpu_target_percent}}},
                         {"type": "Pods", "pods": {"metric": {"name": serving.METRIC_INFLIGHT}, "target": {
-                            "type": "AverageValue", "averageValue": str(eks.max_inflight_per_replica)}}},
+                            "type": "AverageValue", "averageValue": str(spec.max_inflight_per_replica)}}},
                     ],
                     "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}},
                 },
                 opts=after_addons,
             )  # fmt: skip
-        selector = {"matchLabels": {"model": model.name}}
+        selector = {"matchLabels": {"model": spec.model_name}}
         policy.PodDisruptionBudget(
             f"{name}-pdb",
-            metadata={"name": model.name, "namespace": ns},
-            spec={"minAvailable": eks.pdb_min_available, "selector": selector},
+            metadata={"name": spec.model_name, "namespace": ns},
+            spec={"minAvailable": spec.pdb_min_available, "selector": selector},
             opts=on_cluster,
         )
         port = [{"protocol": "TCP", "port": serving.PORT}]
@@ -165,7 +161,7 @@ class K8sModelService(pulumi.ComponentResource):
         load_balancer_sources = [{"ipBlock": {"cidr": cidr}} for cidr in args.load_balancer_subnet_cidrs]
         networking.NetworkPolicy(
             f"{name}-ingress",
-            metadata={"name": f"{model.name}-ingress", "namespace": ns},
+            metadata={"name": f"{spec.model_name}-ingress", "namespace": ns},
             spec={
                 "podSelector": selector,
                 "policyTypes": ["Ingress"],
@@ -180,7 +176,7 @@ class K8sModelService(pulumi.ComponentResource):
             f"{name}-metrics",
             api_version="monitoring.coreos.com/v1",
             kind="PodMonitor",
-            metadata={"name": model.name, "namespace": ns},
+            metadata={"name": spec.model_name, "namespace": ns},
             spec={
                 "selector": selector,
                 "podTargetLabels": ["model", "variant"],

@@ -7,13 +7,13 @@ endpoints outside working hours and restore them in the morning.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import pulumi
 import pulumi_aws as aws
 
-from infra.specs.schedules import OffHoursSchedule
+from infra.specs.sagemaker_specs import ScalingPolicy
 
 DIMENSION = "sagemaker:variant:DesiredInstanceCount"
 INVOCATIONS_METRIC = "SageMakerVariantInvocationsPerInstance"
@@ -21,32 +21,24 @@ CONCURRENCY_METRIC = "SageMakerVariantConcurrentRequestsPerModelHighResolution"
 
 
 @dataclass
-class VariantScaling:
-    variant: str
-    min_instances: int
-    max_instances: int
-
-
-@dataclass
 class EndpointAutoscalingArgs:
-    endpoint_name: pulumi.Input[str]  # an Output of the endpoint, so targets wait for it
-    variants: Sequence[VariantScaling]
-    tags: Mapping[str, str]
-    invocations_per_instance_per_minute: int
-    scale_in_cooldown_seconds: int
-    scale_out_cooldown_seconds: int
-    concurrency_target: float | None = None
-    off_hours: OffHoursSchedule | None = None
-    off_hours_instances: int = 1
+    """Which endpoint to scale, and how (the policy is plain data from ``sagemaker_specs``)."""
+
+    endpoint_name: pulumi.Input[str]  # an Output of the endpoint, so targets wait for it to exist
+    policy: ScalingPolicy  # per-variant bounds, target tracking and the off-hours schedule
+    tags: Mapping[str, str]  # the stack's and model's tags, on every scalable target
 
 
 class EndpointAutoscaling(pulumi.ComponentResource):
+    """Keeps each variant's instance count matched to its traffic, and shrinks idle non-prod endpoints."""
+
     targets: dict[str, aws.appautoscaling.Target]
 
     def __init__(self, name: str, args: EndpointAutoscalingArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("modelfleet:sagemaker:EndpointAutoscaling", name, None, opts)
         self.targets = {}
-        for scaling in args.variants:
+        policy = args.policy
+        for scaling in policy.variants:
             variant = scaling.variant
             child = pulumi.ResourceOptions(parent=self)
             target = aws.appautoscaling.Target(
@@ -65,9 +57,9 @@ class EndpointAutoscaling(pulumi.ComponentResource):
                 "scalable_dimension": target.scalable_dimension,
                 "resource_id": target.resource_id,
             }
-            trackers = [("invocations", INVOCATIONS_METRIC, args.invocations_per_instance_per_minute)]
-            if args.concurrency_target is not None:
-                trackers.append(("concurrency", CONCURRENCY_METRIC, args.concurrency_target))
+            trackers = [("invocations", INVOCATIONS_METRIC, policy.invocations_per_instance_per_minute)]
+            if policy.concurrency_target is not None:
+                trackers.append(("concurrency", CONCURRENCY_METRIC, policy.concurrency_target))
             for suffix, metric, target_value in trackers:
                 aws.appautoscaling.Policy(
                     f"{name}-{variant}-{suffix}",
@@ -75,26 +67,26 @@ class EndpointAutoscaling(pulumi.ComponentResource):
                     target_tracking_scaling_policy_configuration={
                         "target_value": target_value,
                         "predefined_metric_specification": {"predefined_metric_type": metric},
-                        "scale_in_cooldown": args.scale_in_cooldown_seconds,
-                        "scale_out_cooldown": args.scale_out_cooldown_seconds,
+                        "scale_in_cooldown": policy.scale_in_cooldown_seconds,
+                        "scale_out_cooldown": policy.scale_out_cooldown_seconds,
                     },
                     opts=child,
                     **scoped,
                 )
-            if args.off_hours is not None:
-                low = min(args.off_hours_instances, scaling.max_instances)
+            if policy.off_hours is not None:
+                low = min(policy.off_hours_instances, scaling.max_instances)
                 for action, schedule, bounds in (
-                    ("off-hours", args.off_hours.scale_down, (low, low)),
+                    ("off-hours", policy.off_hours.scale_down, (low, low)),
                     (
                         "working-hours",
-                        args.off_hours.scale_up,
+                        policy.off_hours.scale_up,
                         (scaling.min_instances, scaling.max_instances),
                     ),
                 ):
                     aws.appautoscaling.ScheduledAction(
                         f"{name}-{variant}-{action}",
                         schedule=schedule,
-                        timezone=args.off_hours.timezone,
+                        timezone=policy.off_hours.timezone,
                         scalable_target_action={"min_capacity": bounds[0], "max_capacity": bounds[1]},
                         opts=child,
                         **scoped,

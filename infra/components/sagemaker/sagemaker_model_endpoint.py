@@ -22,40 +22,38 @@ import pulumi_aws_native as aws_native
 from infra.components.observability.dashboards import ModelDashboard, ModelDashboardArgs
 from infra.components.observability.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupArgs
 from infra.components.observability.serving_alarms import ServingAlarms, ServingAlarmsArgs
-from infra.components.sagemaker.endpoint_autoscaling import (
-    EndpointAutoscaling,
-    EndpointAutoscalingArgs,
-    VariantScaling,
-)
+from infra.components.sagemaker.endpoint_autoscaling import EndpointAutoscaling, EndpointAutoscalingArgs
 from infra.components.sagemaker.model_execution_role import ModelExecutionRole, ModelExecutionRoleArgs
-from infra.contracts import instances
-from infra.settings.catalog import ModelSettings
-from infra.specs import alarm_specs, capacity, iam, model_record, naming, sagemaker_specs
-from infra.specs.schedules import off_hours_schedule
+from infra.specs import iam, naming, sagemaker_specs
+from infra.specs.sagemaker_specs import EndpointSpec
 
 
 @dataclass
 class SageMakerModelEndpointArgs:
-    model: ModelSettings
-    environment: str
-    region: str
-    account_id: pulumi.Input[str]
-    partition: pulumi.Input[str]
-    vpc_id: pulumi.Input[str]
+    """One model's endpoint (decided by ``sagemaker_specs.endpoint_spec``) and the platform it plugs into."""
+
+    spec: EndpointSpec  # the model: variants, capacity, alarms, guardrail, scaling, dashboard
+    environment: str  # dev, staging or prod: physical names and the log key's alias
+    region: str  # the stack's region: the dashboard's and log key's
+    account_id: pulumi.Input[str]  # scopes the log key's policy to this account
+    partition: pulumi.Input[str]  # aws, aws-cn or aws-us-gov: the ARNs in policies
+    vpc_id: pulumi.Input[str]  # where the model's security group lives
     vpc_arn: pulumi.Input[str]  # holds the execution role's network-interface rights to this VPC
-    vpc_cidr: str
-    subnet_ids: Sequence[pulumi.Input[str]]
-    s3_prefix_list_id: pulumi.Input[str]
-    alerts_topic_arn: pulumi.Input[str]
-    native_provider: pulumi.ProviderResource
-    tags: Mapping[str, str]
-    capture_bucket: pulumi.Input[str] | None = None
-    capture_key_arn: pulumi.Input[str] | None = None
-    log_retention_days: int = 30
-    protect: bool = False
+    vpc_cidr: str  # the model may reach the VPC's interface endpoints here, on 443 only
+    subnet_ids: Sequence[pulumi.Input[str]]  # private subnets the model's network interfaces go in
+    s3_prefix_list_id: pulumi.Input[str]  # the S3 gateway endpoint's prefix list: artifacts and capture
+    alerts_topic_arn: pulumi.Input[str]  # where its alarms notify
+    native_provider: pulumi.ProviderResource  # aws-native, pinned to the stack's region, for the Endpoint
+    tags: Mapping[str, str]  # the stack's tags; the component adds team and model
+    capture_bucket: pulumi.Input[str] | None = None  # the stack's data-capture bucket, if any model captures
+    capture_key_arn: pulumi.Input[str] | None = None  # that bucket's KMS key
+    log_retention_days: int = 30  # the endpoint's log group; CloudWatch Logs' fixed set of values
+    protect: bool = False  # protect the log group and its key from deletion (prod)
 
 
 class SageMakerModelEndpoint(pulumi.ComponentResource):
+    """The parent of every resource of one SageMaker model, so a model is one node of the tree."""
+
     endpoint_name: str
     dashboard_url: str
 
@@ -63,18 +61,17 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
         self, name: str, args: SageMakerModelEndpointArgs, opts: pulumi.ResourceOptions | None = None
     ):
         super().__init__("modelfleet:sagemaker:ModelEndpoint", name, None, opts)
-        model, child = args.model, pulumi.ResourceOptions(parent=self)
-        tags = {**args.tags, "team": model.team, "model": model.name}
-        instance = instances.lookup(model.instance_type) if model.instance_type else None
+        spec, child = args.spec, pulumi.ResourceOptions(parent=self)
+        tags = {**args.tags, "team": spec.team, "model": spec.model_name}
         partition = iam.partition_for(args.region)
-        serverless = model.serverless is not None
-        capture = model.data_capture.sampling_percent > 0 and args.capture_bucket is not None
-        self.endpoint_name = naming.endpoint(args.environment, model.name)
+        serverless = spec.serverless is not None
+        capture = spec.capture_percent > 0 and args.capture_bucket is not None
+        self.endpoint_name = spec.endpoint_name
         logs = EncryptedLogGroup(
             f"{name}-logs",
             EncryptedLogGroupArgs(
                 log_group_name=f"/aws/sagemaker/Endpoints/{self.endpoint_name}",
-                key_alias=naming.name(args.environment, model.name, "endpoint"),
+                key_alias=naming.name(args.environment, spec.model_name, "endpoint"),
                 description=f"SageMaker endpoint {self.endpoint_name}: volumes and logs",
                 region=args.region,
                 account_id=args.account_id,
@@ -90,12 +87,12 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
             f"{name}-execution",
             ModelExecutionRoleArgs(
                 account_id=args.account_id,
-                artifact_arns=sagemaker_specs.artifact_arns(model, partition),
-                repository_arns=sagemaker_specs.repository_arns(model, partition),
+                artifact_arns=list(spec.artifact_arns),
+                repository_arns=list(spec.repository_arns),
                 log_group_arn=log_group.arn,
                 key_arn=key.arn,
                 capture_object_arn=pulumi.Output.concat(
-                    f"arn:{partition}:s3:::", args.capture_bucket, f"/{model.name}/*"
+                    f"arn:{partition}:s3:::", args.capture_bucket, f"/{spec.model_name}/*"
                 )
                 if capture
                 else None,
@@ -108,35 +105,30 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
         vpc_config = None if serverless else self._vpc_config(name, args, tags)
 
         production_variants, models = [], []
-        for variant_name, variant in model.variants.items():
-            container: dict[str, Any] = {"environment": dict(model.environment)}
-            if variant.model_package_arn:
-                container["model_package_name"] = variant.model_package_arn
-            else:
-                container |= {"image": variant.image or model.image_uri, "model_data_url": variant.model_data}
+        for variant in spec.variants:
             sagemaker_model = aws.sagemaker.Model(
-                f"{name}-{variant_name}",
+                f"{name}-{variant.name}",
                 execution_role_arn=role.arn,
-                primary_container=container,
-                enable_network_isolation=model.network_isolation and not serverless,
+                primary_container=dict(variant.container),
+                enable_network_isolation=spec.network_isolation,
                 vpc_config=vpc_config,
                 tags=tags,
                 opts=pulumi.ResourceOptions(parent=self, depends_on=[role.policy]),
             )
             models.append(sagemaker_model)
             production_variant: dict[str, Any] = {
-                "variant_name": variant_name,
+                "variant_name": variant.name,
                 "model_name": sagemaker_model.name,
                 "initial_variant_weight": variant.weight,
             }
-            if model.serverless:
+            if spec.serverless:
                 production_variant["serverless_config"] = {
-                    "memory_size_in_mb": model.serverless.memory_mb,
-                    "max_concurrency": model.serverless.max_concurrency,
+                    "memory_size_in_mb": spec.serverless.memory_mb,
+                    "max_concurrency": spec.serverless.max_concurrency,
                 }
             else:
                 production_variant |= {
-                    "instance_type": model.instance_type,
+                    "instance_type": spec.instance_type,
                     "initial_instance_count": variant.instance_count,
                     "routing_configs": [{"routing_strategy": "LEAST_OUTSTANDING_REQUESTS"}],
                 }
@@ -146,14 +138,16 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
             f"{name}-config",
             # Every change makes a new config (they are immutable); a unique
             # prefix lets it exist beside the old one until the update is done.
-            name_prefix=naming.name(args.environment, model.name, max_length=36) + "-",
+            name_prefix=naming.name(args.environment, spec.model_name, max_length=36) + "-",
             production_variants=production_variants,
             # Instance-store volumes are hardware-encrypted and SageMaker refuses a key for them.
-            kms_key_arn=key.arn if instance and not instance.local_storage else None,
+            kms_key_arn=key.arn if spec.encrypt_volume else None,
             data_capture_config={
                 "enable_capture": True,
-                "initial_sampling_percentage": model.data_capture.sampling_percent,
-                "destination_s3_uri": pulumi.Output.concat("s3://", args.capture_bucket, f"/{model.name}"),
+                "initial_sampling_percentage": spec.capture_percent,
+                "destination_s3_uri": pulumi.Output.concat(
+                    "s3://", args.capture_bucket, f"/{spec.model_name}"
+                ),
                 "kms_key_id": args.capture_key_arn,
                 "capture_options": [{"capture_mode": "Input"}, {"capture_mode": "Output"}],
                 "capture_content_type_header": sagemaker_specs.CAPTURE_CONTENT_TYPES,
@@ -164,15 +158,13 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
             opts=child,
         )
 
-        specs = alarm_specs.serving_alarms(args.environment, model, self.endpoint_name, instance)
         alarms = ServingAlarms(
             f"{name}-alarms",
             ServingAlarmsArgs(
                 dimensions={
-                    v: {"EndpointName": self.endpoint_name, "VariantName": v}
-                    for v, _ in model.variants.items()
+                    v.name: {"EndpointName": self.endpoint_name, "VariantName": v.name} for v in spec.variants
                 },
-                specs=specs,
+                specs=list(spec.alarms),
                 topic_arn=args.alerts_topic_arn,
                 tags=tags,
             ),
@@ -183,8 +175,8 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
             endpoint_name=self.endpoint_name,
             endpoint_config_name=config.name,
             deployment_config=None
-            if serverless
-            else sagemaker_specs.deployment_config(model.deployment, alarms.rollback_alarm_names),
+            if spec.guardrail is None
+            else sagemaker_specs.deployment_config(spec.guardrail, alarms.rollback_alarm_names),
             retain_all_variant_properties=True,
             exclude_retained_variant_properties=[
                 {"variant_property_type": prop} for prop in sagemaker_specs.EXCLUDED_FROM_RETENTION
@@ -193,25 +185,11 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
             opts=pulumi.ResourceOptions(parent=self, provider=args.native_provider, depends_on=[log_group]),
         )
 
-        if model.autoscaling:
-            scaling = model.autoscaling
-            bounds = [VariantScaling("stable", scaling.min_instances, scaling.max_instances)]
-            if model.variants.canary and capacity.canary_scales(model.variants.canary.weight):
-                bounds.append(
-                    VariantScaling("canary", model.variants.canary.instance_count, scaling.max_instances)
-                )
+        if spec.scaling is not None:
             EndpointAutoscaling(
                 f"{name}-autoscaling",
                 EndpointAutoscalingArgs(
-                    endpoint_name=self.endpoint.endpoint_name,
-                    variants=bounds,
-                    tags=tags,
-                    invocations_per_instance_per_minute=scaling.target_invocations_per_instance_per_minute,
-                    scale_in_cooldown_seconds=scaling.scale_in_cooldown_seconds,
-                    scale_out_cooldown_seconds=scaling.scale_out_cooldown_seconds,
-                    concurrency_target=scaling.concurrency_target,
-                    off_hours=off_hours_schedule(model.off_hours) if model.off_hours else None,
-                    off_hours_instances=model.off_hours.instances if model.off_hours else 1,
+                    endpoint_name=self.endpoint.endpoint_name, policy=spec.scaling, tags=tags
                 ),
                 opts=child,
             )
@@ -219,17 +197,17 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
         dashboard = ModelDashboard(
             f"{name}-dashboard",
             ModelDashboardArgs(
-                dashboard_name=model_record.dashboard_name(args.environment, model.name),
+                dashboard_name=spec.dashboard_name,
                 region=args.region,
                 endpoint_name=self.endpoint_name,
-                variants=[v for v, _ in model.variants.items()],
-                p99_slo_ms=model.slo.p99_latency_ms,
-                gpus=bool(instance and instance.gpus),
-                instances=instance is not None,
+                variants=[v.name for v in spec.variants],
+                p99_slo_ms=spec.p99_slo_ms,
+                gpus=spec.gpus,
+                instances=spec.instance_type is not None,
             ),
             opts=child,
         )
-        self.variant_names = [v for v, _ in model.variants.items()]
+        self.variant_names = [v.name for v in spec.variants]
         self.dashboard_url = dashboard.url
         self.alarm_names = [alarm.name for alarm in alarms.alarms.values()]
         self.register_outputs(
@@ -246,7 +224,7 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
         group = aws.ec2.SecurityGroup(
             f"{name}-sg",
             vpc_id=args.vpc_id,
-            description=f"SageMaker model {args.model.name}: HTTPS to VPC endpoints and S3 only",
+            description=f"SageMaker model {args.spec.model_name}: HTTPS to VPC endpoints and S3 only",
             revoke_rules_on_delete=True,
             tags=dict(tags),
             opts=pulumi.ResourceOptions(parent=self),

@@ -11,7 +11,7 @@ import pytest
 from infra.components.eks.k8s_model_service import K8sModelService, K8sModelServiceArgs
 from infra.contracts import serving
 from infra.settings.catalog import ModelSettings, parse_model
-from infra.specs.k8s_pods import GPU_TOLERATION, SERVICE_ACCOUNT
+from infra.specs.k8s_pods import GPU_TOLERATION, SERVICE_ACCOUNT, service_spec
 from tests.components.support import ACCOUNT, TAGS, Recorded, known, outside, record_component, waits_for
 from tests.settings.test_catalog import DIGEST, model
 
@@ -52,7 +52,7 @@ def build(entry: ModelSettings | None = None) -> Recorded:
         K8sModelService(
             "doc",
             K8sModelServiceArgs(
-                model=entry or settings(),
+                spec=service_spec(entry or settings()),
                 cluster_name=known("modelfleet-test"),
                 cluster_arn=known(f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/modelfleet-test"),
                 account_id=known(ACCOUNT),
@@ -262,9 +262,3 @@ def test_pod_monitor_scrapes_the_named_port_at_the_metrics_path(recorded):
 
 def test_registers_the_namespace(recorded):
     assert recorded.outputs_of(recorded.component(COMPONENT)) == {"namespace": "doc-embedder"}
-
-
-def test_a_model_without_eks_settings_is_refused():
-    sagemaker_model = parse_model(model(), region="eu-west-1")
-    with pytest.raises(ValueError, match="backend eks needs eks, autoscaling and image"):
-        build(sagemaker_model)

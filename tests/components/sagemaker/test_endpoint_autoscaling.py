@@ -10,8 +10,8 @@ from infra.components.sagemaker.endpoint_autoscaling import (
     INVOCATIONS_METRIC,
     EndpointAutoscaling,
     EndpointAutoscalingArgs,
-    VariantScaling,
 )
+from infra.specs.sagemaker_specs import ScalingPolicy, VariantScaling
 from infra.specs.schedules import OffHoursSchedule
 from tests.components.support import TAGS, Recorded, by_name, known, outside, record_component
 
@@ -24,18 +24,23 @@ OFF_HOURS = OffHoursSchedule("cron(0 20 ? * MON-FRI *)", "cron(0 8 ? * MON-FRI *
 
 
 def build(**changes) -> Recorded:
-    fields = {
-        # An Output, as the component gets the endpoint's name: targets must wait for the endpoint.
-        "endpoint_name": known(ENDPOINT),
-        "variants": [VariantScaling("stable", 2, 6), VariantScaling("canary", 1, 6)],
-        "tags": TAGS,
+    policy = {
+        "variants": (VariantScaling("stable", 2, 6), VariantScaling("canary", 1, 6)),
         "invocations_per_instance_per_minute": 500,
         "scale_in_cooldown_seconds": 300,
         "scale_out_cooldown_seconds": 60,
         **changes,
     }
     return record_component(
-        lambda: EndpointAutoscaling("fraud-autoscaling", EndpointAutoscalingArgs(**fields))
+        lambda: EndpointAutoscaling(
+            "fraud-autoscaling",
+            EndpointAutoscalingArgs(
+                # An Output, as the component gets the endpoint's name: targets must wait for the endpoint.
+                endpoint_name=known(ENDPOINT),
+                policy=ScalingPolicy(**policy),
+                tags=TAGS,
+            ),
+        )
     )
 
 
@@ -128,7 +133,7 @@ def test_off_hours_lower_both_bounds_and_working_hours_restore_them(full):
 
 
 def test_off_hours_capacity_never_exceeds_the_variants_maximum():
-    recorded = build(variants=[VariantScaling("stable", 1, 2)], off_hours=OFF_HOURS, off_hours_instances=5)
+    recorded = build(variants=(VariantScaling("stable", 1, 2),), off_hours=OFF_HOURS, off_hours_instances=5)
     action = recorded.plan.get(ACTION, "fraud-autoscaling-stable-off-hours").inputs
     assert action["scalableTargetAction"] == {"minCapacity": 2, "maxCapacity": 2}
 

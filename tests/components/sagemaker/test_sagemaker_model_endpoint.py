@@ -13,6 +13,7 @@ from infra.components.sagemaker.sagemaker_model_endpoint import (
 )
 from infra.plan import Plan, record
 from infra.settings.catalog import parse_model
+from infra.specs.sagemaker_specs import endpoint_spec
 from tests.settings.test_catalog import model
 
 CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
@@ -30,7 +31,7 @@ def build(protect: bool = False, capture: bool = True, **changes) -> Plan:
         SageMakerModelEndpoint(
             "fraud",
             SageMakerModelEndpointArgs(
-                model=settings,
+                spec=endpoint_spec("prod", "eu-west-1", settings),
                 environment="prod",
                 region="eu-west-1",
                 account_id="111122223333",
