@@ -52,19 +52,23 @@ def adapter_rules() -> dict[str, Any]:
 
 @dataclass
 class ClusterAddonsArgs:
-    cluster_name: pulumi.Input[str]
-    cluster_arn: pulumi.Input[str]
-    kubernetes_version: str
-    region: str
-    partition: str
-    account_id: pulumi.Input[str]
-    vpc_id: pulumi.Input[str]
-    vpc_arn: pulumi.Input[str]
-    provider: k8s.Provider
-    tags: Mapping[str, str]
+    """The cluster to install into and what its controllers need to know about the account and VPC."""
+
+    cluster_name: pulumi.Input[str]  # the EKS cluster: in the controllers' values and Pod Identities
+    cluster_arn: pulumi.Input[str]  # ARN of the cluster: scopes the controllers' roles to it
+    kubernetes_version: str  # the cluster's minor version, e.g. "1.35": picks the pinned image tags
+    region: str  # the stack's region: told to the controllers (pods can't reach IMDS), and in policy ARNs
+    partition: str  # aws, aws-cn or aws-us-gov: for the ARNs in the load balancer controller's policy
+    account_id: pulumi.Input[str]  # the stack's account: the controllers' roles trust and act in it only
+    vpc_id: pulumi.Input[str]  # the stack's VPC: the load balancer controller's vpcId
+    vpc_arn: pulumi.Input[str]  # ARN of that VPC: the only one whose security groups the controller may open
+    provider: k8s.Provider  # the cluster's Kubernetes provider, from EksCluster
+    tags: Mapping[str, str]  # the stack's tags, on the controllers' IAM roles and Pod Identity associations
 
 
 class ClusterAddons(pulumi.ComponentResource):
+    """What the cluster runs for every model: GPU plugin, load balancer binding, autoscaling, metrics."""
+
     releases: dict[str, k8s.helm.v3.Release]
 
     def __init__(self, name: str, args: ClusterAddonsArgs, opts: pulumi.ResourceOptions | None = None):

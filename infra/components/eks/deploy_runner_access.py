@@ -23,10 +23,10 @@ from infra.specs.tags import named
 class DeployRunnerAccessArgs:
     """What the runner needs: the VPC to live in and the cluster group to reach."""
 
-    vpc_id: pulumi.Input[str]
+    vpc_id: pulumi.Input[str]  # the stack's VPC, where the runner's security group is made
     cluster_security_group_id: pulumi.Input[str]  # the EKS-managed cluster security group
     name_prefix: str  # for Name tags, e.g. modelfleet-prod
-    tags: Mapping[str, str]
+    tags: Mapping[str, str]  # the stack's tags, on the security group and its rules
 
 
 class DeployRunnerAccess(pulumi.ComponentResource):

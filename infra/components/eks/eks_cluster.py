@@ -27,23 +27,28 @@ ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterA
 
 @dataclass
 class EksClusterArgs:
-    cluster_name: str
-    key_alias: str
-    region: str
-    account_id: pulumi.Input[str]
-    partition: str
-    version: str
+    """The control plane's name, version, network access, admins and logs, and its system nodes."""
+
+    cluster_name: str  # the EKS cluster's name, up to 100 characters
+    key_alias: str  # alias of the cluster's own KMS key (secrets and control-plane logs), no "alias/"
+    region: str  # the stack's region: the log group's grants and the kubeconfig's get-token
+    account_id: pulumi.Input[str]  # the stack's account: administers the key, in the log group's ARN
+    partition: str  # aws, aws-cn or aws-us-gov: for the managed, access and key policies' ARNs
+    version: str  # Kubernetes minor version, e.g. "1.35": a key of eks_versions.VERSIONS (pinned add-ons)
     upgrade_policy: str  # "standard" | "extended": what EKS does when standard support ends
     subnet_ids: Sequence[pulumi.Input[str]]  # private subnets
     public_access_cidrs: Sequence[str]  # empty: the API endpoint is private only
     private_access_cidrs: Sequence[str]  # may reach the private endpoint (e.g. deploy runners)
-    admin_role_arns: Sequence[str]
+    admin_role_arns: Sequence[str]  # IAM role ARNs given cluster-admin through access entries
+    # control-plane logs sent to CloudWatch: api, audit, authenticator, controllerManager, scheduler
     log_types: Sequence[str]
-    log_retention_days: int
-    system_instance_type: str
-    system_min_size: int
-    system_max_size: int
-    tags: Mapping[str, str]
+    log_retention_days: int  # days; CloudWatch Logs accepts only its fixed set of values
+    system_instance_type: str  # CPU instance type of the system node group (add-ons, controllers)
+    system_min_size: int  # fewest system nodes; also the size the group starts at
+    system_max_size: int  # most system nodes
+    tags: Mapping[str, str]  # the stack's tags, on every taggable resource of the cluster
+    # protect_stateful: Pulumi won't delete the cluster, key or log group, and EKS's own
+    # deletion protection is on
     protect: bool = False
 
 
@@ -73,6 +78,8 @@ def kubeconfig(name: str, endpoint: str, certificate: str, region: str) -> dict:
 
 
 class EksCluster(pulumi.ComponentResource):
+    """A private EKS control plane with its own key, its system nodes, add-ons and a provider for it."""
+
     cluster: aws.eks.Cluster
     node_role: aws.iam.Role
     node_role_policies: list[aws.iam.RolePolicyAttachment]  # node groups wait for these

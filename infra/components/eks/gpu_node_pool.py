@@ -21,23 +21,27 @@ AMI_TYPES = {"al2023": "AL2023_x86_64_NVIDIA", "bottlerocket": "BOTTLEROCKET_x86
 
 @dataclass
 class GpuNodePoolArgs:
-    pool: str
-    cluster_name: pulumi.Input[str]
-    node_role_arn: pulumi.Input[str]
-    subnet_ids: Sequence[pulumi.Input[str]]
-    instance_types: Sequence[str]
-    gpu_model: str
+    """One pool's name, instances, AMI, capacity and size bounds, and the cluster it joins."""
+
+    pool: str  # the pool's name: its node label and gpu-pool tag, which models select it by
+    cluster_name: pulumi.Input[str]  # the EKS cluster the nodes join
+    node_role_arn: pulumi.Input[str]  # ARN of the cluster's node role, which the instances run as
+    subnet_ids: Sequence[pulumi.Input[str]]  # private subnets the nodes are launched in
+    instance_types: Sequence[str]  # EC2 GPU instance types, e.g. g5.xlarge
+    gpu_model: str  # the GPU's name (from the instance facts) for the node label, e.g. A10G
     ami: str  # al2023 | bottlerocket
     capacity: str  # on_demand | spot
-    min_size: int
-    max_size: int
-    root_volume_gib: int
-    max_unavailable_percent: int
-    tags: Mapping[str, str]
+    min_size: int  # fewest nodes; also the size the group starts at
+    max_size: int  # most nodes cluster-autoscaler may scale the group to
+    root_volume_gib: int  # GiB of the volume images live on (the root volume, or Bottlerocket's data volume)
+    max_unavailable_percent: int  # percent of nodes replaced at once during an update, 1 to 100
+    tags: Mapping[str, str]  # the stack's tags, on the node group, its template, instances and volumes
     node_role_policies: Sequence[pulumi.Resource] = ()  # the node role's attachments: nodes join only after
 
 
 class GpuNodePool(pulumi.ComponentResource):
+    """A GPU node group that only pods tolerating the GPU taint land on, sized by cluster-autoscaler."""
+
     node_group: aws.eks.NodeGroup
 
     def __init__(self, name: str, args: GpuNodePoolArgs, opts: pulumi.ResourceOptions | None = None):

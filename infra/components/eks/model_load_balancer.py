@@ -35,20 +35,20 @@ class ModelLoadBalancerArgs:
 
     label: str  # e.g. modelfleet-prod-summarizer, for Name tags
     access_log_source_name: str  # the load balancer's CloudWatch Logs delivery source, unique per region
-    vpc_id: pulumi.Input[str]
-    vpc_cidr: str
-    private_subnet_ids: Sequence[pulumi.Input[str]]
-    public_subnet_ids: Sequence[pulumi.Input[str]]
+    vpc_id: pulumi.Input[str]  # the stack's VPC: the security group and the target groups live in it
+    vpc_cidr: str  # the VPC's CIDR: internal clients come from it, and the pods are reached in it
+    private_subnet_ids: Sequence[pulumi.Input[str]]  # where an internal load balancer is placed
+    public_subnet_ids: Sequence[pulumi.Input[str]]  # where an internet-facing load balancer is placed
     weights: Mapping[str, int]  # variant -> percent
-    alarm_specs: Sequence[AlarmSpec]
-    topic_arn: pulumi.Input[str]
-    tags: Mapping[str, str]
+    alarm_specs: Sequence[AlarmSpec]  # alarms per variant, on its target group (load_balancer_alarms)
+    topic_arn: pulumi.Input[str]  # ARN of the SNS topic the alarms notify
+    tags: Mapping[str, str]  # the stack's tags plus team and model, on every taggable resource here
     certificate_arn: str  # ACM certificate for the name clients use, internal or not
     access_log_destination_arn: pulumi.Input[str]  # the stack's CloudWatch Logs delivery destination
     cluster_name: pulumi.Input[str]  # tags the target groups the cluster's controller may bind
-    internet_facing: bool = False
-    waf_acl_arn: str | None = None
-    deletion_protection: bool = False
+    internet_facing: bool = False  # public subnets, 443 from anywhere and 80 redirected; else VPC only
+    waf_acl_arn: str | None = None  # ARN of a WAFv2 web ACL to associate with the load balancer, if any
+    deletion_protection: bool = False  # protect_stateful: AWS refuses to delete the load balancer
 
 
 class ModelLoadBalancer(pulumi.ComponentResource):

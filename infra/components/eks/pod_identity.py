@@ -20,16 +20,20 @@ from infra.specs import iam
 
 @dataclass
 class PodIdentityArgs:
-    cluster_name: pulumi.Input[str]
-    cluster_arn: pulumi.Input[str]
-    namespace: str
-    service_account: str
+    """Which cluster, namespace and service account get the role, and what the role may do."""
+
+    cluster_name: pulumi.Input[str]  # the EKS cluster the association is made in
+    cluster_arn: pulumi.Input[str]  # ARN of that cluster: the role trusts pods of this cluster only
+    namespace: str  # the Kubernetes namespace of the service account
+    service_account: str  # the service account whose pods get the role's credentials
     policy: pulumi.Input[Mapping[str, Any]]  # an IAM policy document (may hold Outputs)
-    tags: Mapping[str, str]
-    account_id: pulumi.Input[str]
+    tags: Mapping[str, str]  # the stack's tags, on the role and the association
+    account_id: pulumi.Input[str]  # the stack's account: the trust policy's aws:SourceAccount
 
 
 class PodIdentity(pulumi.ComponentResource):
+    """AWS credentials for one service account's pods, without an OIDC provider or the node role."""
+
     role: aws.iam.Role
 
     def __init__(self, name: str, args: PodIdentityArgs, opts: pulumi.ResourceOptions | None = None):

@@ -20,20 +20,26 @@ from infra.specs import iam
 
 @dataclass
 class FlowLogsArgs:
-    vpc_id: pulumi.Input[str]
-    log_group_name: str
-    key_alias: str
-    region: str
-    account_id: pulumi.Input[str]
-    partition: pulumi.Input[str]
-    tags: Mapping[str, str]
-    retention_days: int = 365
-    traffic_type: str = "ALL"
+    """Which VPC to record, where its flow records go, and how much of them to keep for how long."""
+
+    vpc_id: pulumi.Input[str]  # the VPC whose traffic is recorded
+    log_group_name: str  # the CloudWatch log group the records go to, e.g. /modelfleet/<env>/vpc-flow-logs
+    key_alias: str  # alias of the log group's own KMS key, without the "alias/" prefix
+    region: str  # the stack's region: the delivery role trusts only this region's flow logs
+    account_id: pulumi.Input[str]  # the stack's account: the delivery role trusts only its flow logs
+    partition: pulumi.Input[str]  # aws, aws-cn or aws-us-gov: for the ARNs in the trust and key policies
+    tags: Mapping[str, str]  # the stack's tags, on the log group, key, role and flow log
+    retention_days: int = 365  # days; CloudWatch Logs accepts only its fixed set of values (RetentionDays)
+    traffic_type: str = "ALL"  # ALL, ACCEPT or REJECT: which flows are recorded
+    # seconds flows are aggregated before a record is written: 60 or 600, the only values AWS accepts
     max_aggregation_interval_seconds: int = 600
+    # protect_stateful: Pulumi won't delete the log group or key, and leaves them in AWS
     protect: bool = False
 
 
 class FlowLogs(pulumi.ComponentResource):
+    """The VPC's record of who talked to what, encrypted, written by a role that can do nothing else."""
+
     log_group: aws.cloudwatch.LogGroup
 
     def __init__(self, name: str, args: FlowLogsArgs, opts: pulumi.ResourceOptions | None = None):

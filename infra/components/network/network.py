@@ -24,24 +24,29 @@ INTERNAL_ELB_TAG = {"kubernetes.io/role/internal-elb": "1"}
 
 @dataclass
 class NetworkArgs:
-    environment: str
-    region: str
-    account_id: pulumi.Input[str]
-    partition: pulumi.Input[str]
-    cidr: str
-    availability_zones: Sequence[str]
+    """The VPC's address plan, zones, egress and endpoints, and how its flow logs are kept."""
+
+    environment: str  # the stack name: in Name tags, the flow log group's name and its key alias
+    region: str  # the stack's region: endpoint service names and the flow logs' grants
+    account_id: pulumi.Input[str]  # the stack's account, for the endpoints' and flow logs' policies
+    partition: pulumi.Input[str]  # aws, aws-cn or aws-us-gov: for the flow logs' ARNs
+    cidr: str  # the VPC's IPv4 CIDR block
+    availability_zones: Sequence[str]  # zone names, e.g. eu-west-1a: one public and one private subnet each
     public_subnet_cidrs: Sequence[str]  # one per AZ, same order
     private_subnet_cidrs: Sequence[str]  # one per AZ, same order
     nat_gateway_count: int  # 0 (endpoints only), 1 (shared) or one per AZ
-    interface_endpoints: Sequence[str]
-    flow_log_retention_days: int
-    flow_log_traffic_type: str
-    flow_log_aggregation_seconds: int
-    tags: Mapping[str, str]
+    interface_endpoints: Sequence[str]  # AWS services given interface endpoints, e.g. "ecr.dkr"
+    flow_log_retention_days: int  # days; CloudWatch Logs accepts only its fixed set of values
+    flow_log_traffic_type: str  # ALL, ACCEPT or REJECT: which flows are recorded
+    flow_log_aggregation_seconds: int  # 60 or 600: how long flows are aggregated into one record
+    tags: Mapping[str, str]  # the stack's tags, on every taggable resource of the network
+    # protect_stateful: Pulumi won't delete the NAT addresses (partners allow-list them) or the flow logs
     protect: bool = False
 
 
 class Network(pulumi.ComponentResource):
+    """The VPC every other layer runs in: private subnets serve models, public ones hold only NAT and ALBs."""
+
     vpc: aws.ec2.Vpc
     public_subnets: list[aws.ec2.Subnet]
     private_subnets: list[aws.ec2.Subnet]

@@ -19,15 +19,17 @@ from infra.specs.tags import named
 
 @dataclass
 class VpcEndpointsArgs:
-    vpc_id: pulumi.Input[str]
-    vpc_cidr: str
-    region: str
-    account_id: pulumi.Input[str]
+    """The VPC, the subnets and route tables the endpoints serve, and which AWS services they reach."""
+
+    vpc_id: pulumi.Input[str]  # the VPC the endpoints and their security group live in
+    vpc_cidr: str  # the VPC's CIDR block: the only source the endpoints accept HTTPS from
+    region: str  # the stack's region: in every endpoint's service name, com.amazonaws.<region>.<service>
+    account_id: pulumi.Input[str]  # the S3 gateway admits only this account's principals and buckets
     subnet_ids: Sequence[pulumi.Input[str]]  # private subnets, one per AZ
     route_table_ids: Sequence[pulumi.Input[str]]  # private route tables, for the S3 gateway
     services: Sequence[str]  # e.g. "sagemaker.runtime", "ecr.dkr"
-    name_prefix: str
-    tags: Mapping[str, str]
+    name_prefix: str  # start of the Name tags, e.g. modelfleet-prod
+    tags: Mapping[str, str]  # the stack's tags, on the security group, its rule and every endpoint
 
 
 # What workloads do with their own buckets through the gateway: read artifacts
@@ -78,6 +80,8 @@ def s3_gateway_policy(account_id: str, region: str) -> dict:
 
 
 class VpcEndpoints(pulumi.ComponentResource):
+    """Private paths to AWS APIs, so images, artifacts, metrics and logs need no NAT."""
+
     security_group: aws.ec2.SecurityGroup
     endpoints: dict[str, aws.ec2.VpcEndpoint]
 

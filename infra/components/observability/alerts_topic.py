@@ -19,17 +19,22 @@ from infra.specs import iam
 
 @dataclass
 class AlertsTopicArgs:
-    topic_name: str
-    key_alias: str
-    region: str
-    account_id: pulumi.Input[str]
-    partition: pulumi.Input[str]
-    tags: Mapping[str, str]
+    """The topic's name and key, the account whose alarms may publish, and who is subscribed."""
+
+    topic_name: str  # the SNS topic's name, up to 256 characters
+    key_alias: str  # alias of the topic's own KMS key, without the "alias/" prefix
+    region: str  # the stack's region: only this region's alarms may publish and use the key
+    account_id: pulumi.Input[str]  # the stack's account: only its alarms may publish and use the key
+    partition: pulumi.Input[str]  # aws, aws-cn or aws-us-gov: for the alarms' ARN pattern and key policy
+    tags: Mapping[str, str]  # the stack's tags, on the topic and its key
+    # addresses subscribed by email; each must confirm the subscription AWS mails it
     emails: Sequence[str] = field(default_factory=list)
-    protect: bool = False
+    protect: bool = False  # protect_stateful: Pulumi won't delete the topic's key, and leaves it in AWS
 
 
 class AlertsTopic(pulumi.ComponentResource):
+    """The SNS topic every alarm of the stack notifies, which CloudWatch alone may publish to."""
+
     topic: aws.sns.Topic
     arn: pulumi.Output[str]
 

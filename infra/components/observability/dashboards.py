@@ -74,16 +74,20 @@ def dashboard_body(
 
 @dataclass
 class ModelDashboardArgs:
-    dashboard_name: str
-    region: str
-    endpoint_name: str
-    variants: Sequence[str]
-    p99_slo_ms: int
-    gpus: bool
-    instances: bool
+    """Which endpoint's metrics to draw, per which variants, and which widgets apply to it."""
+
+    dashboard_name: str  # the CloudWatch dashboard's name: model_record.dashboard_name, up to 255 characters
+    region: str  # the region the widgets read metrics from and the console URL points at
+    endpoint_name: str  # the SageMaker endpoint whose EndpointName dimension every series uses
+    variants: Sequence[str]  # production variant names: one series per variant in every widget
+    p99_slo_ms: int  # milliseconds; drawn as a line on the latency widget (which is in microseconds)
+    gpus: bool  # add GPU and GPU memory utilization to the utilization widget
+    instances: bool  # False for serverless endpoints: no instance count, utilization or disk widgets
 
 
 class ModelDashboard(pulumi.ComponentResource):
+    """One place to see a SageMaker model's traffic, errors, latency against its SLO, and capacity."""
+
     url: str
 
     def __init__(self, name: str, args: ModelDashboardArgs, opts: pulumi.ResourceOptions | None = None):

@@ -19,18 +19,24 @@ from infra.specs import iam
 
 @dataclass
 class EncryptedLogGroupArgs:
-    log_group_name: str
-    key_alias: str
-    description: str
-    region: str
-    account_id: pulumi.Input[str]
-    partition: pulumi.Input[str]
-    retention_days: int
-    tags: Mapping[str, str]
+    """The group's exact name (the one the service writes to), its key and how long it keeps logs."""
+
+    log_group_name: str  # the name the service writes to, e.g. /aws/eks/<cluster>/cluster
+    key_alias: str  # alias of the group's own KMS key, without the "alias/" prefix
+    description: str  # the key's KMS description: whose logs (and what else) it encrypts
+    region: str  # the stack's region: the Logs service principal and the group's ARN in the key policy
+    account_id: pulumi.Input[str]  # the stack's account: in the group's ARN, and administers the key
+    partition: pulumi.Input[str]  # aws, aws-cn or aws-us-gov: for the ARNs in the key policy
+    retention_days: int  # days; CloudWatch Logs accepts only its fixed set of values (RetentionDays)
+    tags: Mapping[str, str]  # the stack's tags, on the group and its key
+    # protect_stateful: Pulumi won't delete the group or key, leaves them in AWS, and the group
+    # gets CloudWatch's own deletion protection
     protect: bool = False
 
 
 class EncryptedLogGroup(pulumi.ComponentResource):
+    """A log group declared before the service that writes to it, so it gets a key and a retention."""
+
     key: EncryptionKey
     log_group: aws.cloudwatch.LogGroup
 

@@ -18,12 +18,14 @@ from infra.specs.alarm_specs import AlarmSpec
 
 @dataclass
 class ServingAlarmsArgs:
+    """What to alarm on (specs from alarm_specs), what each variant's metrics are called, whom to tell."""
+
     # Per variant, the metric dimensions: e.g. EndpointName/VariantName for SageMaker,
     # LoadBalancer/TargetGroup (Outputs of the stack's own resources) for an ALB.
     dimensions: Mapping[str, Mapping[str, pulumi.Input[str]]]
-    specs: Sequence[AlarmSpec]
-    topic_arn: pulumi.Input[str]
-    tags: Mapping[str, str]
+    specs: Sequence[AlarmSpec]  # one alarm each; a spec's variant must be a key of dimensions
+    topic_arn: pulumi.Input[str]  # ARN of the SNS topic told when an alarm fires and when it clears
+    tags: Mapping[str, str]  # the stack's tags (plus team and model), on every alarm
 
 
 def _rate_queries(spec: AlarmSpec, dimensions: dict[str, pulumi.Input[str]]) -> list[dict]:
@@ -55,6 +57,8 @@ def _rate_queries(spec: AlarmSpec, dimensions: dict[str, pulumi.Input[str]]) -> 
 
 
 class ServingAlarms(pulumi.ComponentResource):
+    """One model's alarms, with dimensions previews can show; some also guard its deployments."""
+
     alarms: dict[str, aws.cloudwatch.MetricAlarm]
 
     def __init__(self, name: str, args: ServingAlarmsArgs, opts: pulumi.ResourceOptions | None = None):

@@ -14,18 +14,24 @@ from infra.specs import iam
 
 @dataclass
 class ModelExecutionRoleArgs:
-    account_id: pulumi.Input[str]
+    """Everything one model may touch: its artifacts, images, log group, keys, capture prefix and VPC."""
+
+    account_id: pulumi.Input[str]  # the stack's account: SageMaker may assume the role only on its behalf
     artifact_arns: Sequence[str]  # s3 object ARNs, e.g. arn:aws:s3:::bucket/fraud/*
     repository_arns: Sequence[str]  # ECR repositories the images live in
-    log_group_arn: pulumi.Input[str]
-    key_arn: pulumi.Input[str]
-    tags: Mapping[str, str]
+    log_group_arn: pulumi.Input[str]  # ARN of the endpoint's own log group, the only one it may write
+    key_arn: pulumi.Input[str]  # ARN of the endpoint's own KMS key (its volumes and logs)
+    tags: Mapping[str, str]  # the model's tags, on the role
+    # ARN of the model's prefix in the capture bucket, e.g. arn:aws:s3:::bucket/fraud/*;
+    # capture is granted only when this and capture_key_arn are both set
     capture_object_arn: pulumi.Input[str] | None = None
-    capture_key_arn: pulumi.Input[str] | None = None
+    capture_key_arn: pulumi.Input[str] | None = None  # ARN of the capture bucket's KMS key
     vpc_arn: pulumi.Input[str] | None = None  # the stack's VPC, when the model runs in it
 
 
 class ModelExecutionRole(pulumi.ComponentResource):
+    """The role SageMaker runs one model as, allowed that model's own resources and nothing else."""
+
     role: aws.iam.Role
     arn: pulumi.Output[str]
 

@@ -19,19 +19,26 @@ from infra.specs import iam
 
 @dataclass
 class EncryptionKeyArgs:
-    description: str
+    """One key's purpose, owner and the single AWS service (if any) its key policy lets use it."""
+
+    description: str  # the key's KMS description: what it encrypts, as the console shows it
     alias: str  # without the "alias/" prefix
-    account_id: pulumi.Input[str]
-    partition: pulumi.Input[str]
-    tags: Mapping[str, str]
-    service: str | None = None  # e.g. "logs.eu-west-1.amazonaws.com"
-    service_condition: pulumi.Input[Mapping[str, Any]] | None = None  # may hold Outputs
-    service_actions: Sequence[str] = iam.KMS_SERVICE_ACTIONS
-    deletion_window_in_days: int = 30
+    account_id: pulumi.Input[str]  # the account whose IAM policies administer and use the key
+    partition: pulumi.Input[str]  # aws, aws-cn or aws-us-gov: for the account root's ARN in the policy
+    tags: Mapping[str, str]  # the stack's tags, on the key
+    # the service principal the key policy lets use the key, e.g. "logs.eu-west-1.amazonaws.com";
+    # None: only IAM principals of the account
+    service: str | None = None
+    # the Condition on that service's statement, e.g. one log group's ARN; may hold Outputs
+    service_condition: pulumi.Input[Mapping[str, Any]] | None = None
+    service_actions: Sequence[str] = iam.KMS_SERVICE_ACTIONS  # the KMS actions that service may call
+    deletion_window_in_days: int = 30  # days KMS waits before deleting the key; KMS accepts 7 to 30
     protect: bool = False  # prod: a deleted key makes everything it encrypted unreadable
 
 
 class EncryptionKey(pulumi.ComponentResource):
+    """A rotated customer-managed key and its alias, so each store's data can be granted or revoked alone."""
+
     key: aws.kms.Key
     arn: pulumi.Output[str]
 

@@ -69,13 +69,13 @@ class AccessLogBucketArgs:
 
     bucket_prefix: str  # S3 bucket_prefix, within naming.BUCKET_PREFIX_LIMIT
     destination_name: str  # the CloudWatch Logs delivery destination (naming.AWS_NAME_LIMITS)
-    key_alias: str
-    region: str
-    account_id: pulumi.Input[str]
-    partition: str
-    retention_days: int
-    tags: Mapping[str, str]
-    protect: bool = False
+    key_alias: str  # alias of the bucket's own KMS key, without the "alias/" prefix
+    region: str  # the stack's region: names this account's delivery sources in the grants
+    account_id: pulumi.Input[str]  # the stack's account: the only one whose delivery sources may write
+    partition: str  # aws, aws-cn or aws-us-gov: for the key policy's and the sources' ARNs
+    retention_days: int  # days an access log is kept; the lifecycle rule then expires it
+    tags: Mapping[str, str]  # the stack's tags, on the bucket, its key and the delivery destination
+    protect: bool = False  # protect_stateful: Pulumi won't delete the bucket or key, and leaves them in AWS
 
 
 class AccessLogBucket(pulumi.ComponentResource):

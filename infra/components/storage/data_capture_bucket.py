@@ -19,16 +19,20 @@ from infra.components.storage.private_bucket import private_bucket, tls_only_pol
 
 @dataclass
 class DataCaptureBucketArgs:
-    bucket_prefix: str
-    key_alias: str
-    account_id: pulumi.Input[str]
-    partition: pulumi.Input[str]
-    tags: Mapping[str, str]
-    retention_days: int = 90
-    protect: bool = False
+    """The stack's one capture store: its name, its key and how long captures are kept."""
+
+    bucket_prefix: str  # S3 bucket_prefix (the provider appends 26 characters): naming.BUCKET_PREFIX_LIMIT
+    key_alias: str  # alias of the bucket's own KMS key, without the "alias/" prefix
+    account_id: pulumi.Input[str]  # the stack's account: administers the key through IAM
+    partition: pulumi.Input[str]  # aws, aws-cn or aws-us-gov: for the key policy's ARNs
+    tags: Mapping[str, str]  # the stack's tags, on the bucket and its key
+    retention_days: int = 90  # days a captured payload is kept; the lifecycle rule then expires it
+    protect: bool = False  # protect_stateful: Pulumi won't delete the bucket or key, and leaves them in AWS
 
 
 class DataCaptureBucket(pulumi.ComponentResource):
+    """A private, versioned bucket with its own key, where SageMaker endpoints write captured traffic."""
+
     bucket: aws.s3.Bucket
     key: EncryptionKey
 
