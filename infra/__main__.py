@@ -53,7 +53,6 @@ platform = Platform(
         settings=settings,
         availability_zones=zones,
         account_id=aws.get_caller_identity_output().account_id,
-        partition=aws.get_partition_output().partition,
     ),
 )
 

@@ -33,10 +33,11 @@ from infra.specs import alarm_specs, iam, k8s_pods, naming, sagemaker_specs, tag
 
 @dataclass
 class PlatformArgs:
-    settings: PlatformSettings
+    """A validated stack and the two facts only the account can tell."""
+
+    settings: PlatformSettings  # the stack file after its tier's defaults and every check
     availability_zones: Sequence[str]  # at least settings.network.az_count, region order
-    account_id: pulumi.Input[str]
-    partition: pulumi.Input[str]
+    account_id: pulumi.Input[str]  # the deploying account: key policies, trust and bucket conditions
 
 
 def network_args(args: PlatformArgs) -> NetworkArgs:
@@ -45,7 +46,7 @@ def network_args(args: PlatformArgs) -> NetworkArgs:
         environment=settings.environment,
         region=settings.region,
         account_id=args.account_id,
-        partition=args.partition,
+        partition=iam.partition_for(settings.region),
         cidr=str(net.cidr),
         availability_zones=list(args.availability_zones[: net.az_count]),
         public_subnet_cidrs=[str(c) for c in net.public_subnet_cidrs or []],
@@ -65,6 +66,8 @@ DELIVERY_DESTINATION = "aws:cloudwatch/logDeliveryDestination:LogDeliveryDestina
 
 
 class Platform(pulumi.ComponentResource):
+    """The stack as one node: the only component that reads settings, wiring both backends' models in."""
+
     network: Network
     model_endpoints: dict[str, SageMakerModelEndpoint]
 
@@ -95,7 +98,7 @@ class Platform(pulumi.ComponentResource):
                 key_alias=naming.name(env, "alarms"),
                 region=settings.region,
                 account_id=args.account_id,
-                partition=args.partition,
+                partition=iam.partition_for(settings.region),
                 tags=stack_tags,
                 emails=settings.alerts.emails,
                 protect=settings.protect_stateful,
@@ -273,7 +276,7 @@ class Platform(pulumi.ComponentResource):
                     bucket_prefix=naming.name(env, "capture-", max_length=naming.BUCKET_PREFIX_LIMIT),
                     key_alias=naming.name(env, "data-capture"),
                     account_id=args.account_id,
-                    partition=args.partition,
+                    partition=iam.partition_for(settings.region),
                     tags=stack_tags,
                     retention_days=settings.retention.data_capture_days,
                     protect=settings.protect_stateful,
@@ -289,7 +292,7 @@ class Platform(pulumi.ComponentResource):
                     environment=env,
                     region=settings.region,
                     account_id=args.account_id,
-                    partition=args.partition,
+                    partition=iam.partition_for(settings.region),
                     vpc_id=network.vpc_id,
                     vpc_arn=network.vpc.arn,
                     vpc_cidr=str(settings.network.cidr),

@@ -188,7 +188,6 @@ def prod() -> Recorded:
                 settings=settings,
                 availability_zones=zone_names(settings.region),
                 account_id=known(ACCOUNT),
-                partition=known("aws"),
             ),
         )
 
