@@ -127,7 +127,27 @@ CHARTS: dict[str, Chart] = {
     "prometheus-adapter": Chart(
         "prometheus-adapter", "https://prometheus-community.github.io/helm-charts", "5.3.0"
     ),
+    # Karpenter, for `capacity: karpenter`: its CRDs from their own chart (Karpenter's upgrade guide
+    # recommends it: Helm never upgrades the CRDs a chart ships in crds/), then the controller.
+    # Karpenter has no LTS line: each minor gets patch releases for a while and its docs say to
+    # keep current. 1.14.1 is the newest stable release we could verify (the "Stable Release
+    # updates Release v1.14.1" commit of aws/karpenter-provider-aws, 2026-08-21: chart, CRDs and
+    # controller digest); its compatibility table covers Kubernetes 1.26 to 1.36, every minor above.
+    "karpenter-crd": Chart("karpenter-crd", "oci://public.ecr.aws/karpenter", "1.14.1"),
+    "karpenter": Chart("karpenter", "oci://public.ecr.aws/karpenter", "1.14.1"),
 }
+
+# Charts one capacity option installs and the other does not; every other chart runs in every cluster.
+CAPACITY_CHARTS: dict[str, tuple[str, ...]] = {
+    "cluster-autoscaler": ("cluster-autoscaler",),
+    "karpenter": ("karpenter-crd", "karpenter"),
+}
+
+# The EKS-optimized AL2023 release Karpenter's EC2NodeClasses pin (``alias: al2023@<release>``;
+# Karpenter picks the NVIDIA variant for GPU instance types). awslabs/amazon-eks-ami's
+# release notes for v20260714 list amazon-eks-node-al2023-x86_64-nvidia-<minor>-v20260714
+# for 1.31 to 1.35. A newer release is a reviewed change here: nodes drift and are replaced.
+KARPENTER_AMI_RELEASE = "v20260714"
 
 
 # Pulls the model artifact into the pod before the server starts.

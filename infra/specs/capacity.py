@@ -7,6 +7,11 @@ so ``new-model`` can refuse a model before planning; the pack's
 (``policies.rules.capacity.team_usage``) with this module's quota lookup and
 units, and a test checks both counts agree on every shipped stack.
 
+A GPU pool bounds what the models on it can get: ``max_size`` nodes of its
+largest instance type (``pool_ceiling``), which a managed node group enforces
+with its maximum size and a Karpenter NodePool with its ``limits``. So a team's
+EKS GPUs on a pool count at most at the pool's ceiling (``pool_capped``).
+
 The canary rule: a canary at weight 0 takes no traffic, so it gets no scaling
 target and counts at its ``instance_count``. Dropping the target in one
 ``pulumi up`` is what lets the next one remove the variant: SageMaker refuses to
@@ -15,6 +20,7 @@ remove a variant that is still a scaling target (``modelfleet promote``).
 
 from __future__ import annotations
 
+from collections import defaultdict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -57,10 +63,54 @@ def model_capacity(model: ModelSettings) -> Capacity:
     return Capacity(count, count * (shape.gpus if shape else 0))
 
 
-def team_capacity(models: Iterable[ModelSettings]) -> dict[str, Capacity]:
+@dataclass(frozen=True)
+class PoolCeiling:
+    """The most one GPU pool holds at once: ``max_size`` nodes of its largest instance type."""
+
+    nodes: int
+    gpus: int  # nodes x the most GPUs any of its instance types has
+    vcpus: int  # nodes x the most vCPUs any of its instance types has
+
+
+def pool_ceiling(instance_types: Iterable[str], max_size: int) -> PoolCeiling:
+    """The ceiling of a pool of EC2 ``instance_types`` (g5.xlarge, ...) at ``max_size`` nodes."""
+    shapes = [s for s in (instances.lookup(f"ml.{t}") for t in instance_types) if s]
+    return PoolCeiling(
+        max_size,
+        max_size * max((s.gpus for s in shapes), default=0),
+        max_size * max((s.vcpus for s in shapes), default=0),
+    )
+
+
+def pool_capped(demand: Mapping[tuple[str, str], int], ceilings: Mapping[str, int]) -> dict[str, int]:
+    """GPUs per team from (team, pool) -> GPUs at max scale: each pool's share capped at its GPU ceiling.
+
+    A pool without a known ceiling caps nothing.
+    """
+    gpus: dict[str, int] = defaultdict(int)
+    for (team, pool), wanted in demand.items():
+        ceiling = ceilings.get(pool)
+        gpus[team] += wanted if ceiling is None else min(wanted, ceiling)
+    return dict(gpus)
+
+
+def team_capacity(
+    models: Iterable[ModelSettings], pool_gpus: Mapping[str, int] | None = None
+) -> dict[str, Capacity]:
+    """What each team can scale to; with ``pool_gpus`` (pool -> GPU ceiling) EKS GPUs are capped per pool.
+
+    Without ``pool_gpus`` the count is the models' alone, which is never less.
+    """
     totals: dict[str, Capacity] = {}
+    on_pools: dict[tuple[str, str], int] = defaultdict(int)
     for model in models:
-        totals[model.team] = totals.get(model.team, Capacity()) + model_capacity(model)
+        capacity = model_capacity(model)
+        if pool_gpus is not None and model.backend is Backend.EKS and model.eks is not None:
+            on_pools[(model.team, model.eks.pool)] += capacity.gpus
+            capacity = Capacity(capacity.instances, 0)
+        totals[model.team] = totals.get(model.team, Capacity()) + capacity
+    for team, gpus in pool_capped(on_pools, pool_gpus or {}).items():
+        totals[team] = totals[team] + Capacity(0, gpus)
     return totals
 
 

@@ -13,9 +13,14 @@ Charts spell a digest three ways, so each image says how (``DigestForm``):
   tag key pins it, and the tag stays visible;
 - kube-prometheus-stack, its Grafana subchart: a ``sha`` key taking the bare hex
   (templates render ``:tag@sha256:{{ sha }}``);
-- the kube-state-metrics subchart's ``sha`` and prometheus-node-exporter's ``digest``
-  take ``sha256:<hex>`` (templates render ``:tag@{{ sha }}``).
+- the kube-state-metrics subchart's ``sha`` and prometheus-node-exporter's ``digest``,
+  and Karpenter's ``controller.image.digest``, take ``sha256:<hex>`` (templates render
+  ``:tag@{{ digest }}``).
 The tag is always set together with the digest, so the two cannot disagree.
+
+A chart may pin its own image by digest in its values (Karpenter's does). That image
+runs by digest even before the table knows it, so it is not warned about; once the
+table has a digest, the table's pins it, as for every other image.
 """
 
 from __future__ import annotations
@@ -39,6 +44,7 @@ class ChartImage:
     tag_key: str  # dotted values path of the tag
     digest_key: str | None = None  # dotted values path of the digest; None for IN_TAG
     form: DigestForm = DigestForm.IN_TAG
+    chart_digest: str | None = None  # sha256:<hex> the chart's own values pin at ``read_at``, if any
 
     @property
     def tag(self) -> str:
@@ -98,6 +104,14 @@ CHART_IMAGES: dict[str, ChartImages] = {
     "prometheus-adapter": ChartImages("5.3.0", (
         ChartImage("prometheus-adapter",
                    "registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.12.0", "image.tag"),
+    )),
+    # CustomResourceDefinitions only: no workload, no image.
+    "karpenter-crd": ChartImages("1.14.1", ()),
+    # charts/karpenter/values.yaml at the v1.14.1 stable release: the chart pins its controller by digest.
+    "karpenter": ChartImages("1.14.1", (
+        ChartImage("karpenter", "public.ecr.aws/karpenter/controller:1.14.1", "controller.image.tag",
+                   "controller.image.digest", DigestForm.PREFIXED,
+                   chart_digest="sha256:445baefaaa689029cc12ac1f659b916b0b82fb14308ce536f8521fcf079116fa"),
     )),
 }  # fmt: skip
 

@@ -317,3 +317,225 @@ def target_group_binding_policy(
             condition={"ArnEquals": {"ec2:Vpc": vpc_arn}},
         ),
     )
+
+
+def karpenter_controller_policy(
+    partition: str,
+    region: str,
+    account_id: str,
+    cluster_name: str,
+    node_role_arn: str,
+    queue_arn: str,
+) -> dict[str, Any]:
+    """What Karpenter's controller may do: its reference policy, held to this cluster and node role.
+
+    Statement by statement the controller policies of Karpenter's getting-started
+    CloudFormation (v1.14: node lifecycle, IAM integration, EKS integration,
+    interruption, resource discovery): it launches, tags and terminates only
+    instances, volumes, interfaces and launch templates tagged for this cluster and
+    a NodePool; passes only the node role, and only to EC2; manages only instance
+    profiles it tagged for this cluster and region; reads this cluster and its
+    interruption queue. Left out: the zonal-shift read, as the stack does not turn
+    zonal shift on. Subnets and security groups are this account's, where the
+    reference allows any account's. Describe calls, ``pricing:GetProducts`` and
+    ``iam:ListInstanceProfiles`` support no resource scoping.
+    """
+    ec2 = f"arn:{partition}:ec2:{region}"
+    cluster_tag = f"kubernetes.io/cluster/{cluster_name}"
+    owned = {f"aws:ResourceTag/{cluster_tag}": "owned"}
+    in_a_nodepool = {"aws:ResourceTag/karpenter.sh/nodepool": "*"}
+    requested = {
+        f"aws:RequestTag/{cluster_tag}": "owned",
+        "aws:RequestTag/eks:eks-cluster-name": cluster_name,
+    }
+    launched = [
+        f"{ec2}:{account_id}:{kind}/*"
+        for kind in (
+            "fleet",
+            "instance",
+            "volume",
+            "network-interface",
+            "launch-template",
+            "spot-instances-request",
+        )
+    ]
+    profiles = f"arn:{partition}:iam::{account_id}:instance-profile/*"
+    region_tag = "topology.kubernetes.io/region"
+    return document(
+        allow(
+            ["ec2:CreateFleet", "ec2:RunInstances"],
+            [
+                f"{ec2}::image/*",
+                f"{ec2}::snapshot/*",
+                f"{ec2}:{account_id}:security-group/*",
+                f"{ec2}:{account_id}:subnet/*",
+                f"{ec2}:{account_id}:capacity-reservation/*",
+                f"{ec2}:{account_id}:placement-group/*",
+            ],
+            sid="AllowScopedEC2InstanceAccessActions",
+        ),
+        allow(
+            ["ec2:CreateFleet", "ec2:RunInstances"],
+            [f"{ec2}:{account_id}:launch-template/*"],
+            sid="AllowScopedEC2LaunchTemplateAccessActions",
+            condition={"StringEquals": owned, "StringLike": in_a_nodepool},
+        ),
+        allow(
+            ["ec2:CreateFleet", "ec2:CreateLaunchTemplate", "ec2:RunInstances"],
+            launched,
+            sid="AllowScopedEC2InstanceActionsWithTags",
+            condition={
+                "StringEquals": requested,
+                "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"},
+            },
+        ),
+        allow(
+            ["ec2:CreateTags"],
+            launched,
+            sid="AllowScopedResourceCreationTagging",
+            condition={
+                "StringEquals": {
+                    **requested,
+                    "ec2:CreateAction": ["RunInstances", "CreateFleet", "CreateLaunchTemplate"],
+                },
+                "StringLike": {"aws:RequestTag/karpenter.sh/nodepool": "*"},
+            },
+        ),
+        allow(
+            ["ec2:CreateTags"],
+            [f"{ec2}:{account_id}:instance/*"],
+            sid="AllowScopedResourceTagging",
+            condition={
+                "StringEquals": owned,
+                "StringLike": in_a_nodepool,
+                "StringEqualsIfExists": {"aws:RequestTag/eks:eks-cluster-name": cluster_name},
+                "ForAllValues:StringEquals": {
+                    "aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"]
+                },
+            },
+        ),
+        allow(
+            ["ec2:DeleteLaunchTemplate", "ec2:TerminateInstances"],
+            [f"{ec2}:{account_id}:instance/*", f"{ec2}:{account_id}:launch-template/*"],
+            sid="AllowScopedDeletion",
+            condition={"StringEquals": owned, "StringLike": in_a_nodepool},
+        ),
+        allow(
+            ["iam:PassRole"],
+            [node_role_arn],
+            sid="AllowPassingInstanceRole",
+            condition={
+                "StringEquals": {"iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"]}
+            },
+        ),
+        allow(
+            ["iam:CreateInstanceProfile"],
+            [profiles],
+            sid="AllowScopedInstanceProfileCreationActions",
+            condition={
+                "StringEquals": {**requested, f"aws:RequestTag/{region_tag}": region},
+                "StringLike": {"aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*"},
+            },
+        ),
+        allow(
+            ["iam:TagInstanceProfile"],
+            [profiles],
+            sid="AllowScopedInstanceProfileTagActions",
+            condition={
+                "StringEquals": {
+                    **owned,
+                    f"aws:ResourceTag/{region_tag}": region,
+                    **requested,
+                    f"aws:RequestTag/{region_tag}": region,
+                },
+                "StringLike": {
+                    "aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*",
+                    "aws:RequestTag/karpenter.k8s.aws/ec2nodeclass": "*",
+                },
+            },
+        ),
+        allow(
+            [
+                "iam:AddRoleToInstanceProfile",
+                "iam:DeleteInstanceProfile",
+                "iam:RemoveRoleFromInstanceProfile",
+            ],
+            [profiles],
+            sid="AllowScopedInstanceProfileActions",
+            condition={
+                "StringEquals": {**owned, f"aws:ResourceTag/{region_tag}": region},
+                "StringLike": {"aws:ResourceTag/karpenter.k8s.aws/ec2nodeclass": "*"},
+            },
+        ),
+        allow(
+            ["eks:DescribeCluster"],
+            [f"arn:{partition}:eks:{region}:{account_id}:cluster/{cluster_name}"],
+            sid="AllowAPIServerEndpointDiscovery",
+        ),
+        allow(
+            ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+            [queue_arn],
+            sid="AllowInterruptionQueueActions",
+        ),
+        allow(
+            [
+                "ec2:DescribeCapacityReservations",
+                "ec2:DescribeImages",
+                "ec2:DescribeInstanceStatus",
+                "ec2:DescribeInstanceTypeOfferings",
+                "ec2:DescribeInstanceTypes",
+                "ec2:DescribeInstances",
+                "ec2:DescribeLaunchTemplates",
+                "ec2:DescribePlacementGroups",
+                "ec2:DescribeSecurityGroups",
+                "ec2:DescribeSpotPriceHistory",
+                "ec2:DescribeSubnets",
+            ],
+            ["*"],
+            sid="AllowRegionalReadActions",
+            condition={"StringEquals": {"aws:RequestedRegion": region}},
+        ),
+        allow(
+            ["ssm:GetParameter"],
+            [f"arn:{partition}:ssm:{region}::parameter/aws/service/*"],
+            sid="AllowSSMReadActions",
+        ),
+        allow(["pricing:GetProducts"], ["*"], sid="AllowPricingReadActions"),
+        allow(["iam:ListInstanceProfiles"], ["*"], sid="AllowUnscopedInstanceProfileListAction"),
+        allow(["iam:GetInstanceProfile"], [profiles], sid="AllowInstanceProfileReadActions"),
+    )
+
+
+def karpenter_queue_policy(queue_arn: str, rule_arns: Sequence[str]) -> dict[str, Any]:
+    """Who may write to Karpenter's interruption queue: its EventBridge rules, SQS, TLS only.
+
+    Karpenter's reference queue policy allows ``sqs:SendMessage`` to the EventBridge
+    and SQS services and denies every call without TLS; here the EventBridge
+    statement is held to this stack's rules (``aws:SourceArn``), as the EventBridge
+    user guide does for an SQS target.
+    """
+    return document(
+        {
+            "Sid": "EventBridgeRulesOfThisStack",
+            "Effect": "Allow",
+            "Principal": {"Service": "events.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+            "Condition": {"ArnEquals": {"aws:SourceArn": list(rule_arns)}},
+        },
+        {
+            "Sid": "SqsService",
+            "Effect": "Allow",
+            "Principal": {"Service": "sqs.amazonaws.com"},
+            "Action": "sqs:SendMessage",
+            "Resource": queue_arn,
+        },
+        {
+            "Sid": "DenyHTTP",
+            "Effect": "Deny",
+            "Principal": "*",
+            "Action": "sqs:*",
+            "Resource": queue_arn,
+            "Condition": {"Bool": {"aws:SecureTransport": "false"}},
+        },
+    )

@@ -1,8 +1,9 @@
 """How modelfleet's model pods look on EKS, as plain data (no Pulumi; tested without mocks).
 
 The conventions that tie pods to nodes live together: the taint GPU pools carry
-and the toleration model pods use, the pool labels nodes carry and pods select,
-(the serving port and paths are infra.contracts.serving's).
+(in a node group's form and in Kubernetes' own, for Karpenter's NodePools) and the
+toleration model pods use, the pool labels nodes carry and pods select (the serving
+port and paths are infra.contracts.serving's).
 """
 
 from __future__ import annotations
@@ -17,7 +18,14 @@ from infra.specs import stack_images
 
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}  # node group form
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}  # pod form
+# The same taint in Kubernetes' own form, as a Karpenter NodePool puts it on its nodes.
+GPU_NODE_TAINT = {
+    "key": GPU_TOLERATION["key"],
+    "value": GPU_TAINT["value"],
+    "effect": GPU_TOLERATION["effect"],
+}
 POOL_LABEL = "modelfleet.io/pool"
+SYSTEM_POOL = "system"  # the POOL_LABEL value of the system node group: add-ons and controllers
 GPU_LABEL = "modelfleet.io/gpu"
 AMI_LABEL = "modelfleet.io/ami"
 

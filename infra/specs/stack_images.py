@@ -2,8 +2,10 @@
 
 Three kinds: the ``fetch-model`` init container (``eks_versions.ARTIFACT_FETCHER_IMAGE``),
 cluster-autoscaler at the tag of the cluster's Kubernetes version, and each Helm
-chart's own images (``chart_images.py``). Their digests come from the digest table
-(``image_digests.py``); one without a digest runs by tag and is named in a warning.
+chart's own images (``chart_images.py``). A cluster runs the charts of its capacity
+option only (``eks_versions.CAPACITY_CHARTS``: cluster-autoscaler, or Karpenter).
+Their digests come from the digest table (``image_digests.py``); one without a digest
+runs by tag and is named in a warning, unless its chart pins a digest of its own.
 
 Not here, on purpose: model images, which the catalog already requires as
 ``<ecr>@sha256:<digest>``; and AWS Deep Learning Containers that SageMaker
@@ -30,6 +32,7 @@ REFRESH_HINT = "run `modelfleet images refresh`"
 class StackImage:
     key: str  # the key in infra/specs/image_digests.json
     image: str  # registry/repository:tag
+    chart_digest: str | None = None  # the digest its chart pins by default, if the chart pins one
 
 
 def chart_images(chart_key: str, kubernetes_version: str) -> tuple[ChartImage, ...]:
@@ -40,11 +43,24 @@ def chart_images(chart_key: str, kubernetes_version: str) -> tuple[ChartImage, .
     return CHART_IMAGES[chart_key].images
 
 
-def running(kubernetes_version: str, *, model_pods: bool) -> list[StackImage]:
+DEFAULT_CAPACITY = "cluster-autoscaler"
+
+
+def charts(capacity: str = DEFAULT_CAPACITY) -> list[str]:
+    """The charts a cluster with ``capacity`` (cluster-autoscaler or karpenter) installs, in pin order."""
+    others = {
+        key for option, keys in eks_versions.CAPACITY_CHARTS.items() if option != capacity for key in keys
+    }
+    return [key for key in eks_versions.CHARTS if key not in others]
+
+
+def running(
+    kubernetes_version: str, *, model_pods: bool, capacity: str = DEFAULT_CAPACITY
+) -> list[StackImage]:
     """What a stack with a cluster of ``kubernetes_version`` runs; the fetcher only with EKS models."""
     images = [
-        StackImage(image.key, image.image)
-        for chart_key in eks_versions.CHARTS
+        StackImage(image.key, image.image, image.chart_digest)
+        for chart_key in charts(capacity)
         for image in chart_images(chart_key, kubernetes_version)
     ]
     if model_pods:
@@ -53,11 +69,12 @@ def running(kubernetes_version: str, *, model_pods: bool) -> list[StackImage]:
 
 
 def declared() -> list[StackImage]:
-    """Every image any stack may run, for every Kubernetes version in ``eks_versions.VERSIONS``."""
+    """Every image any stack may run, for every Kubernetes version and capacity option."""
     found: dict[str, StackImage] = {}
     for minor in eks_versions.VERSIONS:
-        for image in running(minor, model_pods=True):
-            found.setdefault(image.key, image)
+        for capacity in eks_versions.CAPACITY_CHARTS:
+            for image in running(minor, model_pods=True, capacity=capacity):
+                found.setdefault(image.key, image)
     return list(found.values())
 
 
@@ -116,14 +133,25 @@ def artifact_fetcher(table: Mapping[str, Resolved] | None = None) -> str:
     return f"{image}@{digest}" if digest else image
 
 
+def runs_by_tag(image: StackImage, table: Mapping[str, Resolved] | None = None) -> bool:
+    """Whether ``image`` would run by tag: the table has no digest for it and its chart pins none."""
+    return (
+        image.chart_digest is None and image_digests.digest_for(_table(table), image.key, image.image) is None
+    )
+
+
 def unpinned_warnings(
-    kubernetes_version: str, *, model_pods: bool, table: Mapping[str, Resolved] | None = None
+    kubernetes_version: str,
+    *,
+    model_pods: bool,
+    capacity: str = DEFAULT_CAPACITY,
+    table: Mapping[str, Resolved] | None = None,
 ) -> list[str]:
     """One line per image the stack would run by tag, naming it and the fix."""
     lines = []
     table = _table(table)
-    for image in running(kubernetes_version, model_pods=model_pods):
-        if image_digests.digest_for(table, image.key, image.image) is not None:
+    for image in running(kubernetes_version, model_pods=model_pods, capacity=capacity):
+        if not runs_by_tag(image, table):
             continue
         entry = table.get(image.key)
         stale = f"; its digest is for {entry.image}" if entry and entry.digest else ""

@@ -7,6 +7,7 @@ import json
 import pytest
 
 from infra.contracts import eks_versions
+from infra.specs import stack_images
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -126,13 +127,18 @@ def test_secrets_are_encrypted_and_prod_endpoint_is_private(shipped_plans):
     assert prod_cluster.inputs["deletionProtection"] is True and prod_cluster.protect
 
 
-def test_helm_charts_and_addons_are_pinned(shipped_plans):
-    plan = shipped_plans["staging"]
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_helm_charts_and_addons_are_pinned(shipped_plans, stack):
+    plan = shipped_plans[stack]
     releases = {r.inputs["name"]: r.inputs for r in plan.of_type("kubernetes:helm.sh/v3:Release")}
-    assert set(releases) == set(eks_versions.CHARTS)
+    assert set(releases) == set(stack_images.charts())  # the capacity option's charts, and only those
     for chart_key, release in releases.items():
-        assert release["version"] == eks_versions.CHARTS[chart_key].version
-        assert release["repositoryOpts"]["repo"] == eks_versions.CHARTS[chart_key].repository
+        chart = eks_versions.CHARTS[chart_key]
+        assert release["version"] == chart.version
+        if chart.repository.startswith("oci://"):  # an OCI registry: the chart reference says where
+            assert release["chart"] == f"{chart.repository}/{chart.name}" and "repositoryOpts" not in release
+        else:
+            assert release["repositoryOpts"]["repo"] == chart.repository
     addons = {a.inputs["addonName"]: a.inputs["addonVersion"] for a in plan.of_type("aws:eks/addon:Addon")}
     assert addons == eks_versions.VERSIONS["1.35"].addons
     cni = next(a for a in plan.of_type("aws:eks/addon:Addon") if a.inputs["addonName"] == "vpc-cni")

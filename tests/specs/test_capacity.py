@@ -7,7 +7,15 @@ import pytest
 from infra.plan.policy import config_path, load_settings, stack_resources
 from infra.selfservice.quota import quota_problems
 from infra.settings.platform import load_settings as load_stack_settings
-from infra.specs.capacity import Capacity, canary_scales, model_capacity, team_capacity
+from infra.specs.capacity import (
+    Capacity,
+    PoolCeiling,
+    canary_scales,
+    model_capacity,
+    pool_capped,
+    pool_ceiling,
+    team_capacity,
+)
 from infra.stackfiles.read import read_project, read_stack_config
 from policies.rules.capacity import team_usage
 from tests.conftest import ROOT, SHIPPED_STACKS, valid_config
@@ -73,3 +81,25 @@ def test_a_model_over_quota_gets_one_sentence_per_quota_with_the_sum():
 def test_a_canary_scales_only_when_it_takes_traffic():
     assert canary_scales(10) and canary_scales(0.5)
     assert not canary_scales(0)
+
+
+def test_a_pool_holds_at_most_max_size_nodes_of_its_largest_type():
+    assert pool_ceiling(["g6.xlarge", "g6.2xlarge"], 4) == PoolCeiling(nodes=4, gpus=4, vcpus=32)
+    assert pool_ceiling(["g5.xlarge", "g5.12xlarge"], 3) == PoolCeiling(nodes=3, gpus=12, vcpus=144)
+
+
+def test_a_teams_gpus_on_a_pool_count_at_most_at_the_pools_ceiling():
+    demand = {("search", "g5"): 12, ("risk", "g5"): 2, ("search", "p5"): 8}
+    assert pool_capped(demand, {"g5": 8}) == {"search": 16, "risk": 2}  # p5 has no ceiling: uncapped
+    assert pool_capped(demand, {}) == {"search": 20, "risk": 2}
+
+
+def test_team_capacity_caps_eks_gpus_per_pool_only_when_told_the_pools():
+    dev = _settings("dev")
+    uncapped = team_capacity(dev.models)
+    (embedder,) = dev.eks_models
+    wanted = uncapped[embedder.team].gpus
+    assert team_capacity(dev.models, {embedder.eks.pool: 1})[embedder.team] == Capacity(
+        uncapped[embedder.team].instances, wanted - model_capacity(embedder).gpus + 1
+    )
+    assert team_capacity(dev.models, {embedder.eks.pool: 1000}) == uncapped

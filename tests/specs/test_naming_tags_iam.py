@@ -1,5 +1,7 @@
 """Pure helpers: names, tags and policy documents, no mocks needed."""
 
+import json
+
 from infra.settings.platform import load_settings
 from infra.specs import iam, naming, tags
 from tests.conftest import valid_config
@@ -82,3 +84,89 @@ def test_load_balancer_controller_registers_pods_only_in_its_clusters_target_gro
         a for s in policy["Statement"] for a in s["Action"] if not a.split(":")[1].startswith("Describe")
     ]
     assert not any(a.split(":")[1].startswith(("Create", "Delete", "Modify")) for a in changes)
+
+
+NODE_ROLE = "arn:aws:iam::123456789012:role/platform-karpenter-node-0a1b2c3"
+QUEUE = "arn:aws:sqs:eu-west-1:123456789012:modelfleet-prod-karpenter"
+
+
+def karpenter_statements() -> dict[str, dict]:
+    document = iam.karpenter_controller_policy(
+        "aws", "eu-west-1", "123456789012", "modelfleet-prod", NODE_ROLE, QUEUE
+    )
+    return {s["Sid"]: s for s in document["Statement"]}
+
+
+def test_karpenter_passes_only_the_node_role_and_only_to_ec2():
+    statements = karpenter_statements()
+    (passing,) = [s for s in statements.values() if "iam:PassRole" in s["Action"]]
+    assert passing["Resource"] == [NODE_ROLE]
+    assert passing["Condition"] == {
+        "StringEquals": {"iam:PassedToService": ["ec2.amazonaws.com", "ec2.amazonaws.com.cn"]}
+    }
+
+
+def test_karpenter_launches_tags_and_terminates_only_what_this_cluster_and_a_nodepool_own():
+    statements = karpenter_statements()
+    owned = {"aws:ResourceTag/kubernetes.io/cluster/modelfleet-prod": "owned"}
+    for sid in ("AllowScopedEC2LaunchTemplateAccessActions", "AllowScopedDeletion"):
+        assert statements[sid]["Condition"]["StringEquals"] == owned
+        assert statements[sid]["Condition"]["StringLike"] == {"aws:ResourceTag/karpenter.sh/nodepool": "*"}
+    assert statements["AllowScopedDeletion"]["Action"] == [
+        "ec2:DeleteLaunchTemplate",
+        "ec2:TerminateInstances",
+    ]
+    created = statements["AllowScopedEC2InstanceActionsWithTags"]["Condition"]["StringEquals"]
+    assert created == {
+        "aws:RequestTag/kubernetes.io/cluster/modelfleet-prod": "owned",
+        "aws:RequestTag/eks:eks-cluster-name": "modelfleet-prod",
+    }
+    tagging = statements["AllowScopedResourceTagging"]["Condition"]
+    assert tagging["ForAllValues:StringEquals"] == {
+        "aws:TagKeys": ["eks:eks-cluster-name", "karpenter.sh/nodeclaim", "Name"]
+    }
+    # Subnets and security groups of this account only; AMIs and snapshots are Amazon's.
+    launch = statements["AllowScopedEC2InstanceAccessActions"]["Resource"]
+    assert (
+        "arn:aws:ec2:eu-west-1:123456789012:subnet/*" in launch and "arn:aws:ec2:eu-west-1::image/*" in launch
+    )
+    assert not any(":*:" in arn for s in statements.values() for arn in s["Resource"])
+
+
+def test_karpenter_reads_its_cluster_and_its_queue_and_no_action_is_a_wildcard():
+    statements = karpenter_statements()
+    assert statements["AllowAPIServerEndpointDiscovery"]["Resource"] == [
+        "arn:aws:eks:eu-west-1:123456789012:cluster/modelfleet-prod"
+    ]
+    assert statements["AllowInterruptionQueueActions"] == {
+        "Sid": "AllowInterruptionQueueActions", "Effect": "Allow", "Resource": [QUEUE],
+        "Action": ["sqs:DeleteMessage", "sqs:GetQueueUrl", "sqs:ReceiveMessage"],
+    }  # fmt: skip
+    assert statements["AllowRegionalReadActions"]["Condition"] == {
+        "StringEquals": {"aws:RequestedRegion": "eu-west-1"}
+    }
+    profiles = [s for s in statements.values() if any("instance-profile" in a for a in s["Action"])]
+    for statement in profiles:
+        assert statement["Resource"] == ["arn:aws:iam::123456789012:instance-profile/*"]
+    actions = [a for s in statements.values() for a in s["Action"]]
+    assert not any(a == "*" or a.endswith(":*") for a in actions)
+    assert all(s["Effect"] == "Allow" for s in statements.values())
+    # An inline role policy may hold 10,240 characters, whitespace not counted.
+    text = json.dumps(
+        iam.karpenter_controller_policy("aws", "eu-west-1", "123456789012", "x" * 100, NODE_ROLE, QUEUE)
+    )
+    assert len(text.replace(" ", "")) < 10_240
+
+
+def test_karpenters_queue_takes_messages_from_this_stacks_rules_and_sqs_over_tls_only():
+    rules = [
+        "arn:aws:events:eu-west-1:123456789012:rule/spot",
+        "arn:aws:events:eu-west-1:123456789012:rule/health",
+    ]
+    events, sqs, deny = iam.karpenter_queue_policy(QUEUE, rules)["Statement"]
+    assert (
+        events["Principal"] == {"Service": "events.amazonaws.com"} and events["Action"] == "sqs:SendMessage"
+    )
+    assert events["Condition"] == {"ArnEquals": {"aws:SourceArn": rules}}
+    assert sqs["Principal"] == {"Service": "sqs.amazonaws.com"} and sqs["Resource"] == QUEUE
+    assert deny["Effect"] == "Deny" and deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}

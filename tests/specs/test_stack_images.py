@@ -34,12 +34,16 @@ def test_every_chart_is_read_at_its_pinned_version():
         assert CHART_IMAGES[chart_key].read_at == chart.version, f"re-read {chart_key}'s images"
 
 
+CRDS_ONLY = {"karpenter-crd"}  # charts that install CustomResourceDefinitions and run nothing
+
+
 def test_every_chart_and_kubernetes_version_has_images_and_keys_are_unique():
     for minor in eks_versions.VERSIONS:
         for chart_key in eks_versions.CHARTS:
-            assert stack_images.chart_images(chart_key, minor), chart_key
-        keys = [image.key for image in stack_images.running(minor, model_pods=True)]
-        assert len(keys) == len(set(keys))
+            assert bool(stack_images.chart_images(chart_key, minor)) != (chart_key in CRDS_ONLY), chart_key
+        for capacity in eks_versions.CAPACITY_CHARTS:
+            keys = [image.key for image in stack_images.running(minor, model_pods=True, capacity=capacity)]
+            assert len(keys) == len(set(keys))
     autoscalers = {i.key: i.image for i in stack_images.declared() if i.key.startswith("cluster-autoscaler")}
     assert autoscalers == {
         f"cluster-autoscaler-{minor}": f"registry.k8s.io/autoscaling/cluster-autoscaler:{v.cluster_autoscaler}"
@@ -159,3 +163,41 @@ def test_the_document_round_trips_with_sorted_keys():
     document = image_digests.document(table)
     assert list(document["images"]) == ["a", "b"]
     assert parse(json.loads(json.dumps(document))) == table
+
+
+def test_a_cluster_runs_the_charts_of_its_capacity_option_only():
+    everyone = [
+        key for key in eks_versions.CHARTS if not any(key in c for c in eks_versions.CAPACITY_CHARTS.values())
+    ]
+    assert stack_images.charts() == stack_images.charts("cluster-autoscaler")
+    assert stack_images.charts("cluster-autoscaler") == [*everyone[:2], "cluster-autoscaler", *everyone[2:]]
+    assert stack_images.charts("karpenter") == [*everyone, "karpenter-crd", "karpenter"]
+    by_capacity = {
+        capacity: {image.key for image in stack_images.running("1.35", model_pods=False, capacity=capacity)}
+        for capacity in eks_versions.CAPACITY_CHARTS
+    }
+    assert (
+        "karpenter" in by_capacity["karpenter"] and "cluster-autoscaler-1.35" not in by_capacity["karpenter"]
+    )
+    assert "cluster-autoscaler-1.35" in by_capacity["cluster-autoscaler"]
+    assert "karpenter" not in by_capacity["cluster-autoscaler"]
+    assert {image.key for image in stack_images.declared()} >= by_capacity["karpenter"] | by_capacity[
+        "cluster-autoscaler"
+    ]
+
+
+def test_karpenters_controller_runs_by_its_charts_digest_until_the_table_pins_it():
+    (controller,) = CHART_IMAGES["karpenter"].images
+    assert (
+        controller.image == f"public.ecr.aws/karpenter/controller:{eks_versions.CHARTS['karpenter'].version}"
+    )
+    assert image_digests.DIGEST.match(controller.chart_digest or "")
+    # Not "by tag": the chart's own values carry the digest, so no warning and no values of ours.
+    warnings = stack_images.unpinned_warnings("1.35", model_pods=False, capacity="karpenter", table={})
+    assert not any("karpenter/controller" in w for w in warnings)
+    assert stack_images.pinned_values("karpenter", "1.35", table={}) == {}
+    # Once the table knows it, the table's digest is pinned, with the tag beside it.
+    assert stack_images.pinned_values("karpenter", "1.35", table_of("karpenter")) == {
+        "controller": {"image": {"tag": "1.14.1", "digest": DIGEST}}
+    }
+    assert stack_images.pinned_values("karpenter-crd", "1.35", table_of("karpenter")) == {}

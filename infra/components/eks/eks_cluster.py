@@ -20,6 +20,7 @@ from infra.components.eks.node_launch_template import node_launch_template
 from infra.components.observability.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupArgs
 from infra.contracts import eks_versions
 from infra.specs import iam
+from infra.specs.k8s_pods import POOL_LABEL, SYSTEM_POOL
 
 NODE_POLICIES = ("AmazonEKSWorkerNodePolicy", "AmazonEC2ContainerRegistryPullOnly", "AmazonEKS_CNI_Policy")
 ADMIN_POLICY = "arn:{partition}:eks::aws:cluster-access-policy/AmazonEKSClusterAdminPolicy"
@@ -198,7 +199,7 @@ class EksCluster(pulumi.ComponentResource):
             },
             update_config={"max_unavailable": 1},
             launch_template={"id": template.id, "version": template.latest_version.apply(str)},
-            labels={"modelfleet.io/pool": "system"},
+            labels={POOL_LABEL: SYSTEM_POOL},
             tags=dict(args.tags),
             opts=pulumi.ResourceOptions(
                 parent=self,
