@@ -3,7 +3,8 @@
 Helm releases at pinned chart versions (``infra/contracts/eks_versions.py``):
 - NVIDIA device plugin, so pods can request ``nvidia.com/gpu``;
 - AWS Load Balancer Controller, binding pods to the stack's target groups;
-- cluster-autoscaler, resizing the declared node groups (docs/architecture.md says why not Karpenter);
+- cluster-autoscaler, resizing the declared node groups, unless the cluster's GPU capacity is
+  Karpenter's (``karpenter.py``; docs/architecture.md compares the two);
 - metrics-server, kube-prometheus-stack, DCGM exporter for GPU metrics, and
   prometheus-adapter, which serves the in-flight metric the model HPAs scale on;
 - a Grafana dashboard for serving and GPU metrics, as a labelled ConfigMap.
@@ -64,6 +65,8 @@ class ClusterAddonsArgs:
     vpc_arn: pulumi.Input[str]  # ARN of that VPC: the only one whose security groups the controller may open
     provider: k8s.Provider  # the cluster's Kubernetes provider, from EksCluster
     tags: Mapping[str, str]  # the stack's tags, on the controllers' IAM roles and Pod Identity associations
+    # install cluster-autoscaler and its Pod Identity; False when Karpenter provides the GPU capacity
+    cluster_autoscaler: bool = True
 
 
 class ClusterAddons(pulumi.ComponentResource):
@@ -94,19 +97,7 @@ class ClusterAddons(pulumi.ComponentResource):
             ),
             opts=pulumi.ResourceOptions(parent=self),
         )
-        autoscaler = PodIdentity(
-            f"{name}-cluster-autoscaler",
-            PodIdentityArgs(
-                cluster_name=args.cluster_name,
-                cluster_arn=args.cluster_arn,
-                namespace=SYSTEM,
-                service_account="cluster-autoscaler",
-                policy=pulumi.Output.from_input(args.cluster_arn).apply(iam.cluster_autoscaler_policy),
-                tags=args.tags,
-                account_id=args.account_id,
-            ),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
+        autoscaler = self._autoscaler_identity(name, args) if args.cluster_autoscaler else None
         gpu_nodes = {"nodeSelector": {"nvidia.com/gpu.present": "true"}, "tolerations": [GPU_TOLERATION]}
         # Bottlerocket's NVIDIA variant runs its own device plugin; only AL2023 nodes need this one.
         al2023_gpu_nodes = {
@@ -128,19 +119,8 @@ class ClusterAddons(pulumi.ComponentResource):
             },
             pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[controller]),
         )
-        self._release(
-            name,
-            "cluster-autoscaler",
-            SYSTEM,
-            {
-                "autoDiscovery": {"clusterName": args.cluster_name},
-                "awsRegion": args.region,
-                "image": {"tag": eks_versions.VERSIONS[args.kubernetes_version].cluster_autoscaler},
-                "rbac": {"serviceAccount": {"create": True, "name": "cluster-autoscaler"}},
-                "extraArgs": {"balance-similar-node-groups": True, "expander": "least-waste"},
-            },
-            pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[autoscaler]),
-        )
+        if autoscaler is not None:
+            self._cluster_autoscaler(name, args, autoscaler)
         self._release(name, "metrics-server", SYSTEM, {}, on_cluster)
         after_namespace = pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[monitoring])
         prometheus = self._release(
@@ -186,6 +166,36 @@ class ClusterAddons(pulumi.ComponentResource):
             opts=after_namespace,
         )
         self.register_outputs({"releases": {k: r.status for k, r in self.releases.items()}})
+
+    def _autoscaler_identity(self, name: str, args: ClusterAddonsArgs) -> PodIdentity:
+        return PodIdentity(
+            f"{name}-cluster-autoscaler",
+            PodIdentityArgs(
+                cluster_name=args.cluster_name,
+                cluster_arn=args.cluster_arn,
+                namespace=SYSTEM,
+                service_account="cluster-autoscaler",
+                policy=pulumi.Output.from_input(args.cluster_arn).apply(iam.cluster_autoscaler_policy),
+                tags=args.tags,
+                account_id=args.account_id,
+            ),
+            opts=pulumi.ResourceOptions(parent=self),
+        )
+
+    def _cluster_autoscaler(self, name: str, args: ClusterAddonsArgs, identity: PodIdentity) -> None:
+        self._release(
+            name,
+            "cluster-autoscaler",
+            SYSTEM,
+            {
+                "autoDiscovery": {"clusterName": args.cluster_name},
+                "awsRegion": args.region,
+                "image": {"tag": eks_versions.VERSIONS[args.kubernetes_version].cluster_autoscaler},
+                "rbac": {"serviceAccount": {"create": True, "name": "cluster-autoscaler"}},
+                "extraArgs": {"balance-similar-node-groups": True, "expander": "least-waste"},
+            },
+            pulumi.ResourceOptions(parent=self, provider=args.provider, depends_on=[identity]),
+        )
 
     def _release(
         self, name: str, chart_key: str, namespace: str, values: dict[str, Any], opts: pulumi.ResourceOptions

@@ -43,7 +43,7 @@ NAMESPACES = {
 }
 
 
-def build(version: str = "1.35") -> Recorded:
+def build(version: str = "1.35", cluster_autoscaler: bool = True) -> Recorded:
     def program():
         provider = k8s.Provider("cluster", kubeconfig="{}")
         ClusterAddons(
@@ -59,6 +59,7 @@ def build(version: str = "1.35") -> Recorded:
                 vpc_arn=known(VPC_ARN),
                 provider=provider,
                 tags=TAGS,
+                cluster_autoscaler=cluster_autoscaler,
             ),
         )
 
@@ -246,3 +247,12 @@ def test_release_names_are_fixed_for_predictable_service_names(recorded):
     assert {name: r.inputs["name"] for name, r in by_name(recorded.plan, RELEASE).items()} == {
         f"addons-{chart}": chart for chart in NAMESPACES
     }
+
+
+def test_without_cluster_autoscaler_the_rest_is_unchanged():
+    """A Karpenter cluster: no cluster-autoscaler release, no identity for it; every other add-on as before."""
+    plan = build(cluster_autoscaler=False).plan
+    names = {r.inputs["name"] for r in plan.of_type(RELEASE)}
+    assert names == set(NAMESPACES) - {"cluster-autoscaler"}
+    assert [r.name for r in plan.of_type(IDENTITY)] == ["addons-lb-controller"]
+    assert all(a.inputs["serviceAccount"] != "cluster-autoscaler" for a in plan.of_type(ASSOCIATION))
