@@ -31,7 +31,9 @@ for warning in settings_warnings(settings):
     pulumi.log.warn(warning)
 if settings.cluster is not None:
     # Add-on and init-container images the digest table cannot pin yet, one line each.
-    for warning in unpinned_warnings(settings.cluster.version, model_pods=bool(settings.eks_models)):
+    for warning in unpinned_warnings(
+        settings.cluster.version, model_pods=bool(settings.eks_models), capacity=settings.cluster.capacity
+    ):
         pulumi.log.warn(warning)
 
 # Every standard zone, whatever its state today: filtering by "available" would

@@ -1,7 +1,8 @@
 """The whole stack as one component: maps validated settings onto the layers.
 
 This is the only component that sees ``PlatformSettings``; each layer below it
-receives typed Args. The EKS cluster and GPU pools join here next.
+receives typed Args. ``modelfleet:cluster.capacity`` decides who provides GPU
+nodes: a managed node group per pool with cluster-autoscaler, or Karpenter.
 """
 
 from __future__ import annotations
@@ -17,6 +18,9 @@ from infra.components.eks.deploy_runner_access import DeployRunnerAccess, Deploy
 from infra.components.eks.eks_cluster import EksCluster, EksClusterArgs
 from infra.components.eks.eks_model_service import EksModelService, EksModelServiceArgs
 from infra.components.eks.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
+from infra.components.eks.karpenter import Karpenter, KarpenterArgs
+from infra.components.eks.karpenter_interruption_queue import QUEUE_NAME_LIMIT
+from infra.components.eks.karpenter_node_pool import KarpenterNodePool, KarpenterNodePoolArgs
 from infra.components.eks.model_load_balancer import ModelLoadBalancer, ModelLoadBalancerArgs
 from infra.components.network.network import Network, NetworkArgs
 from infra.components.observability.alerts_topic import AlertsTopic, AlertsTopicArgs
@@ -26,9 +30,11 @@ from infra.components.sagemaker.sagemaker_model_endpoint import (
 )
 from infra.components.storage.access_log_bucket import AccessLogBucket, AccessLogBucketArgs
 from infra.components.storage.data_capture_bucket import DataCaptureBucket, DataCaptureBucketArgs
+from infra.contracts import eks_versions
 from infra.settings.catalog import EksModel
+from infra.settings.cluster import GpuPoolSettings
 from infra.settings.platform import PlatformSettings
-from infra.specs import alarm_specs, iam, k8s_pods, naming, sagemaker_specs, tags
+from infra.specs import alarm_specs, capacity, iam, k8s_pods, naming, sagemaker_specs, tags
 
 
 @dataclass
@@ -150,27 +156,50 @@ class Platform(pulumi.ComponentResource):
             if cluster_settings.deploy_runner_in_vpc
             else None
         )
-        self.gpu_pools: dict[str, GpuNodePool] = {}
-        for pool in settings.gpu_pools:
-            self.gpu_pools[pool.name] = GpuNodePool(
-                f"{name}-gpu-{pool.name}",
-                GpuNodePoolArgs(
-                    pool=pool.name,
+        # GPU capacity: a managed node group per pool that cluster-autoscaler resizes, or
+        # Karpenter with a NodePool per pool; model services wait for their pool either way.
+        self.karpenter: Karpenter | None = None
+        self.gpu_pools: dict[str, GpuNodePool | KarpenterNodePool] = {}
+        if cluster_settings.capacity == "karpenter":
+            self.karpenter = Karpenter(
+                f"{name}-karpenter",
+                KarpenterArgs(
                     cluster_name=cluster.cluster_name,
-                    node_role_arn=cluster.node_role.arn,
-                    node_role_policies=cluster.node_role_policies,
-                    subnet_ids=private,
-                    instance_types=pool.instance_types,
-                    gpu_model=pool.gpu_model,
-                    ami=pool.ami,
-                    capacity=pool.capacity,
-                    min_size=pool.min_size,
-                    max_size=pool.max_size,
-                    root_volume_gib=pool.root_volume_gib,
-                    max_unavailable_percent=pool.max_unavailable_percent,
+                    cluster_arn=cluster.cluster.arn,
+                    kubernetes_version=cluster_settings.version,
+                    region=settings.region,
+                    partition=partition,
+                    account_id=args.account_id,
+                    queue_name=naming.name(env, "karpenter", max_length=QUEUE_NAME_LIMIT),
+                    provider=cluster.provider,
                     tags=stack_tags,
                 ),
                 child,
+            )
+        for pool in settings.gpu_pools:
+            self.gpu_pools[pool.name] = (
+                self._karpenter_pool(name, pool, private, stack_tags)
+                if self.karpenter
+                else GpuNodePool(
+                    f"{name}-gpu-{pool.name}",
+                    GpuNodePoolArgs(
+                        pool=pool.name,
+                        cluster_name=cluster.cluster_name,
+                        node_role_arn=cluster.node_role.arn,
+                        node_role_policies=cluster.node_role_policies,
+                        subnet_ids=private,
+                        instance_types=pool.instance_types,
+                        gpu_model=pool.gpu_model,
+                        ami=pool.ami,
+                        capacity=pool.capacity,
+                        min_size=pool.min_size,
+                        max_size=pool.max_size,
+                        root_volume_gib=pool.root_volume_gib,
+                        max_unavailable_percent=pool.max_unavailable_percent,
+                        tags=stack_tags,
+                    ),
+                    child,
+                )
             )
         addons = ClusterAddons(
             f"{name}-addons",
@@ -185,6 +214,7 @@ class Platform(pulumi.ComponentResource):
                 vpc_arn=network.vpc.arn,
                 provider=cluster.provider,
                 tags=stack_tags,
+                cluster_autoscaler=self.karpenter is None,
             ),
             child,
         )
@@ -207,6 +237,34 @@ class Platform(pulumi.ComponentResource):
         )
         for model in settings.eks_models:
             self._eks_model(name, args, model, addons, access_logs, stack_tags)
+
+    def _karpenter_pool(
+        self, name: str, pool: GpuPoolSettings, private: list[pulumi.Output[str]], stack_tags: dict[str, str]
+    ) -> KarpenterNodePool:
+        assert self.cluster is not None and self.karpenter is not None
+        ceiling = capacity.pool_ceiling(pool.instance_types, pool.max_size)
+        return KarpenterNodePool(
+            f"{name}-gpu-{pool.name}",
+            KarpenterNodePoolArgs(
+                pool=pool.name,
+                gpu_model=pool.gpu_model,
+                instance_types=pool.instance_types,
+                capacity=pool.capacity,
+                gpu_limit=ceiling.gpus,
+                cpu_limit=ceiling.vcpus,
+                root_volume_gib=pool.root_volume_gib,
+                disruption_budget_percent=pool.max_unavailable_percent,
+                ami_alias=f"al2023@{eks_versions.KARPENTER_AMI_RELEASE}",
+                node_role_name=self.karpenter.node_role.name,
+                subnet_ids=private,
+                # The group managed node groups join too (EKS's cluster security group).
+                security_group_ids=[self.cluster.cluster.vpc_config.cluster_security_group_id],
+                provider=self.cluster.provider,
+                tags=stack_tags,
+                depends_on=[self.karpenter],
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
 
     def _eks_model(
         self,

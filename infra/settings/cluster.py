@@ -14,6 +14,8 @@ from infra.settings.catalog import acm_arn
 from infra.settings.types import Cidr, Strict
 
 ControlPlaneLog = Literal["api", "audit", "authenticator", "controllerManager", "scheduler"]
+# Who adds GPU nodes; eks_versions.CAPACITY_CHARTS has the charts each one installs.
+Capacity = Literal["cluster-autoscaler", "karpenter"]
 
 
 def _quoted_version(value: object) -> object:
@@ -97,8 +99,20 @@ class SystemNodeSettings(Strict):
     instance_type: Annotated[str, AfterValidator(_cpu_instance)] = Field(
         "m6i.large", description="CPU instance type of the system nodes (add-ons, controllers)"
     )
-    min_size: int = Field(2, ge=1, le=20, description="fewest system nodes")
-    max_size: int = Field(4, ge=1, le=50, description="most system nodes")
+    min_size: int = Field(
+        2,
+        ge=1,
+        le=20,
+        description="fewest system nodes, and the count the group starts at; with capacity: karpenter, "
+        "the fixed count (at least 2)",
+    )
+    max_size: int = Field(
+        4,
+        ge=1,
+        le=50,
+        description="most system nodes cluster-autoscaler may scale to; with capacity: karpenter nothing "
+        "resizes the system group, so this is unused",
+    )
 
 
 class ClusterSettings(Strict):
@@ -143,6 +157,13 @@ class ClusterSettings(Strict):
     )
     system_nodes: SystemNodeSettings = Field(
         default_factory=SystemNodeSettings, description="the node group for add-ons and controllers"
+    )
+    capacity: Capacity = Field(
+        "cluster-autoscaler",
+        description="who adds GPU nodes: 'cluster-autoscaler' resizes one managed node group per pool "
+        "between its min_size and max_size; 'karpenter' launches nodes for pending pods from one "
+        "NodePool per pool, up to max_size nodes' worth of GPUs and vCPUs, and removes them once empty "
+        "(docs/architecture.md compares the two)",
     )
 
 
@@ -211,17 +232,78 @@ def support_warnings(cluster: ClusterSettings, today: date) -> list[str]:
     return []
 
 
+def capacity_problems(
+    cluster: ClusterSettings, pools: list[GpuPoolSettings], nat: bool
+) -> list[tuple[tuple[str | int, ...], str]]:
+    """What ``capacity: karpenter`` cannot do, at root key paths; nothing for cluster-autoscaler.
+
+    ``nat``: whether the private subnets have a NAT gateway to reach AWS APIs that have no
+    VPC endpoint here (SQS, pricing).
+    """
+    if cluster.capacity != "karpenter":
+        return []
+    found: list[tuple[tuple[str | int, ...], str]] = []
+    switch = "or set modelfleet:cluster.capacity: cluster-autoscaler"
+    if not nat:
+        reason = (
+            "karpenter reads its interruption queue (SQS) and EC2 prices from the private subnets, and "
+            f"without NAT they have no path to either: choose a modelfleet:network.nat_strategy, {switch}"
+        )
+        found.append((("modelfleet:cluster", "capacity"), reason))
+    if cluster.system_nodes.min_size < 2:
+        reason = (
+            "karpenter's controller runs two replicas on separate system nodes, and nothing resizes the "
+            f"system node group under karpenter: at least 2 (got {cluster.system_nodes.min_size})"
+        )
+        found.append((("modelfleet:cluster", "system_nodes", "min_size"), reason))
+    for index, pool in enumerate(pools):
+        if pool.min_size:
+            reason = (
+                "karpenter keeps no idle nodes: it launches them for pending pods and removes them once "
+                f"empty, so min_size must be 0 (got {pool.min_size}); a model's autoscaling.min_instances "
+                f"keeps its replicas, and their nodes, running; {switch}"
+            )
+            found.append((("modelfleet:gpu_pools", index, "min_size"), reason))
+        if pool.ami != "al2023":
+            alias = f"al2023@{eks_versions.KARPENTER_AMI_RELEASE}"
+            reason = (
+                f"karpenter pools boot al2023 (the EC2NodeClass alias {alias}); {pool.ami} needs "
+                "modelfleet:cluster.capacity: cluster-autoscaler"
+            )
+            found.append((("modelfleet:gpu_pools", index, "ami"), reason))
+    return found
+
+
 class GpuPoolSettings(Strict):
     name: str = Field(pattern=r"^[a-z][a-z0-9-]{1,20}$", description="lowercase, digits, '-'")
     instance_types: list[Annotated[str, AfterValidator(_gpu_instance)]] = Field(
         min_length=1, description="GPU instance types the pool may launch"
     )
-    ami: Literal["al2023", "bottlerocket"] = Field("al2023", description="NVIDIA AMI family")
+    ami: Literal["al2023", "bottlerocket"] = Field(
+        "al2023", description="NVIDIA AMI family; with capacity: karpenter, al2023 only"
+    )
     capacity: Literal["on_demand", "spot"] = Field("on_demand", description="on-demand or spot instances")
-    min_size: int = Field(0, ge=0, le=100, description="fewest nodes in the pool")
-    max_size: int = Field(2, ge=1, le=100, description="most nodes in the pool")
+    min_size: int = Field(
+        0,
+        ge=0,
+        le=100,
+        description="fewest nodes in the pool; with capacity: karpenter, 0 only (it keeps no idle nodes)",
+    )
+    max_size: int = Field(
+        2,
+        ge=1,
+        le=100,
+        description="most nodes in the pool; with capacity: karpenter, the NodePool's limits: this many "
+        "nodes' worth of the largest instance type's GPUs and vCPUs",
+    )
     root_volume_gib: int = Field(100, ge=50, le=2000, description="room for large serving images")
-    max_unavailable_percent: int = Field(33, ge=1, le=100, description="nodes replaced at once on update")
+    max_unavailable_percent: int = Field(
+        33,
+        ge=1,
+        le=100,
+        description="nodes replaced at once on update; with capacity: karpenter, the NodePool's disruption "
+        "budget (nodes drifted or emptied at once)",
+    )
 
     @property
     def smallest_node(self) -> instances.InstanceType | None:

@@ -35,6 +35,7 @@ from infra.settings.catalog import MODEL_CLASSES, EksModel, ModelSettings, SageM
 from infra.settings.cluster import (
     ClusterSettings,
     GpuPoolSettings,
+    capacity_problems,
     deployer_problems,
     support_problems,
     support_warnings,
@@ -323,6 +324,8 @@ class PlatformSettings(Strict):
                 self.cluster, prod, today
             ):
                 found.append((("modelfleet:cluster", *at), message))
+            nat = self.network.nat_strategy is not NatStrategy.NONE
+            found += capacity_problems(self.cluster, self.gpu_pools, nat)
         pools = {p.name: p for p in self.gpu_pools}
         if len(pools) != len(self.gpu_pools):
             found.append((("modelfleet:gpu_pools",), "pool names must be unique"))

@@ -7,6 +7,8 @@ and the models are wired to the stack's shared network, topic, buckets and clust
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from infra.components.platform import Platform, PlatformArgs
@@ -24,6 +26,8 @@ EKS_SERVICE = "modelfleet:eks:EksModelService"  # parent of the model's load bal
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 NATIVE_PROVIDER = "pulumi:providers:aws-native"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
+KARPENTER_POOL = "modelfleet:eks:KarpenterNodePool"
+RELEASE = "kubernetes:helm.sh/v3:Release"
 
 
 def stack_settings(stack: str) -> PlatformSettings:
@@ -74,7 +78,11 @@ def test_platform_declares_one_component_per_layer_and_per_model(shipped_plans, 
             ("modelfleet:eks:ClusterAddons", "platform-addons"),
             ("modelfleet:storage:AccessLogBucket", "platform-lb-access-logs"),
         ]
-        expected += [("modelfleet:eks:GpuNodePool", f"platform-gpu-{p.name}") for p in settings.gpu_pools]
+        if settings.cluster.capacity == "karpenter":
+            expected.append(("modelfleet:eks:Karpenter", "platform-karpenter"))
+            expected += [(KARPENTER_POOL, f"platform-gpu-{p.name}") for p in settings.gpu_pools]
+        else:
+            expected += [("modelfleet:eks:GpuNodePool", f"platform-gpu-{p.name}") for p in settings.gpu_pools]
         if settings.cluster.deploy_runner_in_vpc:
             expected.append(("modelfleet:eks:DeployRunnerAccess", "platform-deploy-runner"))
     expected += [(EKS_SERVICE, f"platform-{model.name}") for model in settings.eks_models]
@@ -210,3 +218,70 @@ def test_kubernetes_objects_use_the_clusters_provider_and_endpoints_the_native_o
     assert native.inputs["region"] == "eu-west-1"
     others = {prod.provider_of(r) for r in prod.plan.resources if r.custom and r.type.startswith("aws:")}
     assert others == {None}  # the stack's default aws provider, in the stack's region
+
+
+def karpenter_settings(stack: str = "staging") -> PlatformSettings:
+    """A shipped stack's settings with Karpenter as its GPU capacity (and no pool floors, which it refuses)."""
+    project = read_project(ROOT)
+    values = {k: json.loads(v) if k.startswith("modelfleet:") and v[:1] in "[{" else v
+              for k, v in read_stack_config(project, project.stack_file(stack)).values.items()}  # fmt: skip
+    values["modelfleet:cluster"] |= {"capacity": "karpenter"}
+    values["modelfleet:gpu_pools"] = [
+        {k: v for k, v in p.items() if k != "min_size"} for p in values["modelfleet:gpu_pools"]
+    ]
+    return load_settings(stack, values)
+
+
+@pytest.fixture(scope="module")
+def with_karpenter() -> Recorded:
+    """A stack whose GPU capacity is Karpenter's, its Platform recorded on its own."""
+    settings = karpenter_settings()
+
+    def program():
+        Platform(
+            "platform",
+            PlatformArgs(
+                settings=settings, availability_zones=zone_names(settings.region), account_id=known(ACCOUNT)
+            ),
+        )
+
+    return record_component(program, stack="staging", region=settings.region)
+
+
+def test_a_karpenter_stack_has_no_cluster_autoscaler_and_no_gpu_node_groups(with_karpenter):
+    plan = with_karpenter.plan
+    releases = {r.inputs["name"] for r in plan.of_type(RELEASE)}
+    assert "cluster-autoscaler" not in releases and {"karpenter", "karpenter-crd"} <= releases
+    identities = {
+        a.inputs["serviceAccount"]
+        for a in plan.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    }
+    assert "cluster-autoscaler" not in identities and "karpenter" in identities
+    (system,) = plan.of_type("aws:eks/nodeGroup:NodeGroup")  # only the system nodes, where Karpenter runs
+    assert system.inputs["labels"] == {"modelfleet.io/pool": "system"}
+    assert plan.of_type("modelfleet:eks:GpuNodePool") == []
+
+
+def test_a_karpenter_pool_is_limited_to_its_max_size_and_its_models_wait_for_it(with_karpenter):
+    plan = with_karpenter.plan
+    (pool,) = plan.of_type(KARPENTER_POOL)
+    node_pool = plan.get("kubernetes:karpenter.sh/v1:NodePool", "platform-gpu-g6-node-pool")
+    # staging's g6 pool: max_size 4 of g6.xlarge / g6.2xlarge (1 GPU; 4 and 8 vCPUs).
+    assert node_pool.inputs["spec"]["limits"] == {"nvidia.com/gpu": 4, "cpu": 32}
+    assert node_pool.inputs["spec"]["disruption"]["budgets"] == [{"nodes": "33%"}]
+    node_class = plan.get("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "platform-gpu-g6-node-class")
+    role = plan.get("aws:iam/role:Role", "platform-karpenter-node")
+    assert node_class.inputs["spec"]["role"] == role.outputs["name"]
+    private = [plan.get("aws:ec2/subnet:Subnet", f"platform-network-private-{x}").id for x in "abc"]
+    assert node_class.inputs["spec"]["subnetSelectorTerms"] == [{"id": s} for s in private]
+    assert waits_for(plan, node_pool, plan.get("modelfleet:eks:Karpenter", "platform-karpenter"))
+    for variant in ("stable", "canary"):
+        deployment = plan.get("kubernetes:apps/v1:Deployment", f"platform-doc-embedder-{variant}")
+        assert waits_for(plan, deployment, pool)
+
+
+def test_karpenters_queue_is_named_for_the_stack(with_karpenter):
+    queue = with_karpenter.plan.get("aws:sqs/queue:Queue", "platform-karpenter-interruption-queue")
+    assert queue.inputs["name"] == "modelfleet-staging-karpenter"
+    controller = next(r for r in with_karpenter.plan.of_type(RELEASE) if r.inputs["name"] == "karpenter")
+    assert controller.inputs["values"]["settings"]["interruptionQueue"] == queue.outputs["name"]
