@@ -343,6 +343,11 @@ class PlatformSettings(Strict):
                 found.append(((*where, "pool"), f"no GPU pool named '{model.eks.pool}' (pools: {known})"))
             else:
                 found += [((*where, key), reason) for key, reason in _fit_problems(model, pool)]
+                if pool.smallest_node is not None:  # the runtime's memory, on the pool's least GPU
+                    found += [
+                        (("modelfleet:models", index, *key), reason)
+                        for key, reason in model.gpu_fit_problem(pool.smallest_node, ("eks",))
+                    ]
         if found:
             raise ValidationError.from_exception_data(
                 "PlatformSettings",
