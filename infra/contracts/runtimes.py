@@ -50,6 +50,11 @@ class ScalingSignal:
     aggregate: str  # how the model's pods combine: sum (a queue) or avg (a share)
     meaning: str  # what a target value means, for the docs and error messages
 
+    @property
+    def metric_type(self) -> str:
+        """KEDA's metricType: a summed queue is divided per replica, an average share is not."""
+        return "AverageValue" if self.aggregate == "sum" else "Value"
+
     def query(self, selector: str) -> str:
         """PromQL over the pods ``selector`` matches (e.g. ``namespace="chat",variant="stable"``)."""
         return f"{self.aggregate}({self.metric}{{{selector}}})"
@@ -66,7 +71,6 @@ class RuntimeContract:
     metrics_path: str  # Prometheus exposition
     metrics_port: int  # where metrics_path is served (TEI serves it apart)
     startup_budget_seconds: int  # loading time the startup probe allows by default
-    drain_seconds: int  # in-flight requests (or streams) may finish this long after SIGTERM
     requests: tuple[Request, ...]  # what it answers, the first being what smoke sends
     signals: tuple[ScalingSignal, ...]  # what autoscaling reads, first the primary one
     upstream_image: str | None  # the public image the stack mirrors through ECR pull-through cache
@@ -81,7 +85,6 @@ MODELFLEET = RuntimeContract(
     metrics_path=serving.METRICS_PATH,
     metrics_port=serving.PORT,
     startup_budget_seconds=600,
-    drain_seconds=30,
     requests=(Request.INVOCATIONS,),
     signals=(ScalingSignal(serving.METRIC_INFLIGHT, "sum", "requests in flight per replica"),),
     upstream_image=None,  # built from model_containers/ and pushed to the account's ECR
@@ -96,7 +99,6 @@ VLLM = RuntimeContract(
     metrics_path="/metrics",
     metrics_port=8000,
     startup_budget_seconds=1800,  # tens of GB of weights, then CUDA graph capture
-    drain_seconds=120,  # a long completion streams for a minute or more
     requests=(Request.CHAT,),
     signals=(
         ScalingSignal(
@@ -116,7 +118,6 @@ TEI = RuntimeContract(
     metrics_path="/metrics",
     metrics_port=8080,  # the main port (the HTTP image ignores --prometheus-port)
     startup_budget_seconds=600,
-    drain_seconds=30,
     requests=(Request.EMBEDDINGS, Request.RERANK),
     signals=(ScalingSignal("te_queue_size", "sum", "requests queued for a batch, per replica"),),
     upstream_image="ghcr.io/huggingface/text-embeddings-inference",

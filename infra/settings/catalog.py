@@ -371,6 +371,10 @@ def _waf_arn(value: str) -> str:
     return value
 
 
+# The scaling targets of our own container; the LLM and embedding runtimes bring their own signals.
+MODELFLEET_SCALING = frozenset({"max_inflight_per_replica", "cpu_target_percent"})
+
+
 class EksServingSettings(Strict):
     """How an ``eks`` model runs: its pool, what one replica needs, how it is exposed."""
 
@@ -379,8 +383,12 @@ class EksServingSettings(Strict):
     cpu: float = Field(2, gt=0, le=192, description="vCPUs requested per replica")
     memory_gib: float = Field(8, gt=0, le=2048, description="memory requested per replica")
     drain_seconds: int = Field(30, ge=1, le=600, description="how long the server drains after SIGTERM")
-    max_inflight_per_replica: int = Field(8, ge=1, le=10_000, description="HPA target on in-flight requests")
-    cpu_target_percent: int = Field(70, ge=10, le=100, description="HPA target on CPU")
+    max_inflight_per_replica: int = Field(
+        8, ge=1, le=10_000, description="runtime modelfleet: scale out above this many requests in flight"
+    )
+    cpu_target_percent: int = Field(
+        70, ge=10, le=100, description="runtime modelfleet: scaling target on CPU"
+    )
     pdb_min_available: int = Field(1, ge=0, le=100, description="replicas kept through voluntary disruptions")
     certificate_arn: Annotated[str, AfterValidator(acm_arn)] | None = Field(
         None,
@@ -626,6 +634,18 @@ class EksModel(ModelBase):
             found.append((("eks", "gpus"), reason))
         if self.runtime is Runtime.TEI and self.eks.gpus != 1:
             found.append((("eks", "gpus"), f"a tei replica serves from one GPU (got {self.eks.gpus})"))
+        if self.runtime is not Runtime.MODELFLEET:
+            signal = (
+                "vllm.target_waiting_per_replica"
+                if self.runtime is Runtime.VLLM
+                else "tei.target_queue_per_replica"
+            )
+            for key in sorted(MODELFLEET_SCALING & self.eks.model_fields_set):
+                reason = (
+                    f"applies to runtime modelfleet only: a {self.runtime.value} model scales on its own "
+                    f"queue ({signal})"
+                )
+                found.append((("eks", key), reason))
         for variant_name, variant in self.variants.items():
             if variant.model_package_arn:
                 where = ("variants", variant_name, "model_package_arn")

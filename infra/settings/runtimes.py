@@ -69,6 +69,12 @@ class VllmSettings(Strict):
     startup_timeout_seconds: int | None = Field(
         None, ge=60, le=7200, description="how long loading may take; default: the runtime's budget"
     )
+    target_waiting_per_replica: float = Field(
+        4, gt=0, le=10_000, description="scale out above this many queued requests per replica"
+    )
+    target_kv_cache_usage: float = Field(
+        0.8, gt=0, le=1, description="scale out above this share of the KV cache in use (0-1)"
+    )
 
 
 class TeiSettings(Strict):
@@ -80,6 +86,9 @@ class TeiSettings(Strict):
     max_batch_tokens: int = Field(16_384, ge=512, le=1_048_576, description="tokens per batch (TEI)")
     max_concurrent_requests: int = Field(512, ge=1, le=100_000, description="requests in flight before 429")
     max_client_batch_size: int = Field(32, ge=1, le=4096, description="inputs one request may carry")
+    target_queue_per_replica: float = Field(
+        32, gt=0, le=100_000, description="scale out above this many queued requests per replica"
+    )
     startup_timeout_seconds: int | None = Field(
         None, ge=60, le=7200, description="how long loading may take; default: the runtime's budget"
     )
