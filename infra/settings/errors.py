@@ -234,7 +234,9 @@ def _describe(error: Any, root: type[BaseModel]) -> str:
         return f"must be text (got {_got(value)})"
     if kind == "string_too_short":
         least = error.get("ctx", {}).get("min_length", 1)
-        return "must not be empty" if least <= 1 else f"must be at least {least} characters (got {_got(value)})"
+        if least <= 1:
+            return "must not be empty"
+        return f"must be at least {least} characters (got {_got(value)})"
     if kind == "string_pattern_mismatch":
         hint = f"; {field.description}" if field and field.description else ""
         pattern = error.get("ctx", {}).get("pattern")
