@@ -21,6 +21,15 @@ ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_STACKS = ("dev", "staging", "prod")
 
 
+def stack_settings(stack: str):
+    """A shipped stack's settings, loaded as the program loads them."""
+    from infra.settings.platform import load_settings
+    from infra.stackfiles.read import read_project, read_stack_config
+
+    project = read_project(ROOT)
+    return load_settings(stack, read_stack_config(project, project.stack_file(stack)).values)
+
+
 def valid_config() -> dict[str, Any]:
     """A complete, valid stack config map, as decoded objects."""
     return copy.deepcopy(
@@ -86,6 +95,7 @@ MODULE_FIXTURE_FILES = frozenset(
         "tests/components/eks/test_deploy_runner_access.py",
         "tests/components/eks/test_eks_cluster.py",
         "tests/components/eks/test_eks_model_service.py",
+        "tests/components/eks/test_image_mirrors.py",
         "tests/components/eks/test_gpu_node_pool.py",
         "tests/components/eks/test_karpenter.py",
         "tests/components/eks/test_karpenter_interruption_queue.py",
@@ -110,6 +120,7 @@ MODULE_FIXTURE_FILES = frozenset(
         "tests/components/storage/test_private_bucket.py",
         "tests/components/test_platform.py",
         "tests/model_containers/test_parsers.py",
+        "tests/ops/drivers/test_sagemaker.py",
         "tests/ops/test_progress.py",
         "tests/ops/test_rollout_moto.py",
         "tests/plan/test_diff.py",

@@ -16,6 +16,8 @@ from tests.conftest import ROOT
 OWNERS = {
     "infra/contracts/serving.py",
     "model_containers/modelfleet_serving/contract.py",
+    # The other runtimes' own contracts: vLLM and TEI serve /metrics too, and TEI listens on 8080.
+    "infra/contracts/runtimes.py",
 }
 SCANNED = ["infra", "policies", "model_containers/modelfleet_serving"]
 LITERAL = re.compile(

@@ -4,14 +4,17 @@ The program is what ``pulumi up`` runs (``infra/__main__.py``, settings, contrac
 specs, components); the tooling (plan, ops, self-service, the CLI, stack-file I/O)
 may import the program, never the other way round. Within the program, only the
 ``Platform`` component reads settings: the specs turn settings into plain values,
-and every other component takes those.
+and every other component takes those. In the day-2 tools and self-service, what
+differs per backend lives in that backend's module only.
 """
 
 from __future__ import annotations
 
 import ast
+import re
 from pathlib import Path
 
+from infra.settings.catalog import Backend
 from tests.conftest import ROOT
 
 PROGRAM = ("infra.settings", "infra.contracts", "infra.specs", "infra.components", "infra.__main__")
@@ -106,3 +109,46 @@ def test_no_module_imports_itself_through_others():
     for name in sorted(graph):
         visit(name)
     assert not cycles, [" -> ".join(c) for c in cycles]
+
+
+# ------------------------------------------------------------- one module per backend
+
+# Where each backend's code lives; the registries beside them map a backend to it.
+BACKEND_PACKAGES = (ROOT / "infra" / "ops" / "drivers", ROOT / "infra" / "selfservice" / "backends")
+BACKEND_BRANCH = re.compile(
+    r"""backend["')\]]*\s*[!=]=|\bis\s+(not\s+)?Backend\.|isinstance\(.*(SageMaker|Eks)Model"""
+    + r"""|[!=]=\s*(Backend\.|["'](?:"""
+    + "|".join(b.value for b in Backend)
+    + r""")["'])"""
+)
+
+
+def _backend_branches(text: str) -> list[str]:
+    return [line.strip() for line in text.splitlines() if BACKEND_BRANCH.search(line)]
+
+
+def test_no_shared_tool_code_branches_on_the_backend():
+    backend_modules = {package / f"{backend.value}.py" for package in BACKEND_PACKAGES for backend in Backend}
+    found = [
+        f"{path.relative_to(ROOT)}: {line}"
+        for folder in ("ops", "selfservice")
+        for path in sorted((ROOT / "infra" / folder).rglob("*.py"))
+        if path not in backend_modules
+        for line in _backend_branches(path.read_text())
+    ]
+    assert found == [], "move these into the backend's module (infra/ops/drivers, infra/selfservice/backends)"
+
+
+def test_the_backend_branch_check_notices_each_spelling():
+    spellings = [
+        'if request.backend == "sagemaker":',
+        'FlagRule("pool", lambda v: v.get("backend") == "eks", "..."),',
+        'lambda v: v.get("backend") != "eks",',
+        "if model.backend is Backend.EKS:",
+        "if model.backend is not Backend.SAGEMAKER:",
+        "if kind == Backend.EKS:",
+        'shape = lookup(t) if kind == "sagemaker" else None',
+        "if not isinstance(model, SageMakerModel):",
+    ]
+    assert _backend_branches("\n".join(spellings)) == spellings
+    assert _backend_branches("backend = BACKENDS[request.backend]\nif backend is None:") == []

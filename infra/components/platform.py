@@ -18,6 +18,7 @@ from infra.components.eks.deploy_runner_access import DeployRunnerAccess, Deploy
 from infra.components.eks.eks_cluster import EksCluster, EksClusterArgs
 from infra.components.eks.eks_model_service import EksModelService, EksModelServiceArgs
 from infra.components.eks.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
+from infra.components.eks.image_mirrors import ImageMirrors, ImageMirrorsArgs, Mirror
 from infra.components.eks.karpenter import Karpenter, KarpenterArgs
 from infra.components.eks.karpenter_interruption_queue import QUEUE_NAME_LIMIT
 from infra.components.eks.karpenter_node_pool import KarpenterNodePool, KarpenterNodePoolArgs
@@ -30,7 +31,7 @@ from infra.components.sagemaker.sagemaker_model_endpoint import (
 )
 from infra.components.storage.access_log_bucket import AccessLogBucket, AccessLogBucketArgs
 from infra.components.storage.data_capture_bucket import DataCaptureBucket, DataCaptureBucketArgs
-from infra.contracts import eks_versions
+from infra.contracts import eks_versions, runtimes
 from infra.settings.catalog import EksModel
 from infra.settings.cluster import GpuPoolSettings
 from infra.settings.platform import PlatformSettings
@@ -218,6 +219,20 @@ class Platform(pulumi.ComponentResource):
             ),
             child,
         )
+        if settings.image_mirrors:
+            ImageMirrors(
+                f"{name}-image-mirrors",
+                ImageMirrorsArgs(
+                    mirrors=[
+                        Mirror(m.prefix, m.upstream_url, m.credential_arn) for m in settings.image_mirrors
+                    ],
+                    region=settings.region,
+                    partition=partition,
+                    account_id=args.account_id,
+                    node_role_name=cluster.node_role.name,
+                ),
+                child,
+            )
         access_logs = AccessLogBucket(
             f"{name}-lb-access-logs",
             AccessLogBucketArgs(
@@ -281,6 +296,7 @@ class Platform(pulumi.ComponentResource):
         public = model.eks.internet_facing
         assert settings.cluster is not None
         certificate = model.eks.certificate_arn or settings.cluster.load_balancer_certificate_arn
+        contract = runtimes.contract(model.runtime)
         assert certificate is not None  # settings refuse an eks model without one
         balancer = ModelLoadBalancerArgs(
             label=label,
@@ -298,6 +314,9 @@ class Platform(pulumi.ComponentResource):
             certificate_arn=certificate,
             access_log_destination_arn=access_logs.destination.arn,
             cluster_name=self.cluster.cluster_name,
+            target_port=contract.port,
+            health_check_path=contract.ready_path,
+            deregistration_delay_seconds=model.eks.drain_seconds,
             internet_facing=public,
             waf_acl_arn=model.eks.waf_acl_arn,
             deletion_protection=settings.protect_stateful,
@@ -306,7 +325,7 @@ class Platform(pulumi.ComponentResource):
         service = EksModelService(
             f"{name}-{model.name}",
             EksModelServiceArgs(
-                service=k8s_pods.service_spec(model),
+                service=k8s_pods.service_spec(model, settings.region),
                 balancer=balancer,
                 cluster_name=self.cluster.cluster_name,
                 cluster_arn=self.cluster.cluster.arn,

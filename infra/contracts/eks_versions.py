@@ -124,9 +124,9 @@ CHARTS: dict[str, Chart] = {
         "kube-prometheus-stack", "https://prometheus-community.github.io/helm-charts", "79.7.1"
     ),
     "dcgm-exporter": Chart("dcgm-exporter", "https://nvidia.github.io/dcgm-exporter/helm-charts", "4.7.1"),
-    "prometheus-adapter": Chart(
-        "prometheus-adapter", "https://prometheus-community.github.io/helm-charts", "5.3.0"
-    ),
+    # KEDA turns the runtimes' Prometheus series into scaling (prometheus-adapter is being
+    # retired). 2.20 is tested on Kubernetes 1.33-1.35 (keda.sh's cluster compatibility table).
+    "keda": Chart("keda", "https://kedacore.github.io/charts", "2.20.2"),
     # Karpenter, for `capacity: karpenter`: its CRDs from their own chart (Karpenter's upgrade guide
     # recommends it: Helm never upgrades the CRDs a chart ships in crds/), then the controller.
     # Karpenter has no LTS line: each minor gets patch releases for a while and its docs say to

@@ -144,10 +144,32 @@ INSTANCE_TYPES: dict[str, InstanceType] = {
         local_storage=True,
     ),
     **_family(
+        "ml.p4de",
+        {"24xlarge": (96, 1152, 8)},
+        gpu_model="A100",
+        gpu_memory_gib=80,
+        local_storage=True,
+    ),
+    **_family(
         "ml.p5",
         {"48xlarge": (192, 2048, 8)},
         gpu_model="H100",
         gpu_memory_gib=80,
+        local_storage=True,
+    ),
+    # H200s: SageMaker's ProductionVariantInstanceType enum lists both (botocore's model).
+    **_family(
+        "ml.p5e",
+        {"48xlarge": (192, 2048, 8)},
+        gpu_model="H200",
+        gpu_memory_gib=141,
+        local_storage=True,
+    ),
+    **_family(
+        "ml.p5en",
+        {"48xlarge": (192, 2048, 8)},
+        gpu_model="H200",
+        gpu_memory_gib=141,
         local_storage=True,
     ),
 }

@@ -1,5 +1,7 @@
-"""Day-2 operations on deployed models with boto3: rollout, smoke test, load test, promote.
+"""Day-2 operations on deployed models: rollout, smoke test, load test, promote.
 
 Everything here addresses resources by the names the Pulumi program gives them,
 derived from the stack file with the same helpers, so no Pulumi backend is needed.
+The commands decide; what they read or change goes through the model's driver
+(``drivers``): boto3 for SageMaker (``endpoints``, ``signals``, ``progress``).
 """

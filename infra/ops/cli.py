@@ -19,12 +19,13 @@ from rich.markup import escape
 
 from infra.cli.args import dry_run_option, force_options
 from infra.cli.failures import EXIT_INVALID, EXIT_STOPPED, fail
-from infra.ops import endpoints, progress, promote
-from infra.ops.clients import client
+from infra.ops import promote
+from infra.ops.drivers.base import ModelTarget
+from infra.ops.drivers.registry import driver_for
+from infra.ops.errors import InvalidInput, OpsError
 from infra.ops.loadtest_cli import add_loadtest_parser, loadtest
 from infra.ops.rollout import Rollout
-from infra.ops.smoke import smoke
-from infra.ops.target import InvalidInput, ModelTarget, OpsError, load_project, resolve
+from infra.ops.target import load_project, resolve
 from infra.settings.platform import SettingsError
 from infra.stackfiles.edit import StackDocument, StackEditError
 from infra.stackfiles.read import StackFileError
@@ -32,6 +33,8 @@ from infra.stackfiles.read import StackFileError
 EXIT_FAILED = EXIT_STOPPED
 ROLLOUT_ONLY_FLAGS = {"--skip-smoke": "skip_smoke", "--force": "force", "--reason": "reason"}  # -> dest
 Handler = Callable[[argparse.Namespace, Console, Console], int]
+# What each command asks of the model's driver, as a backend without it names it in its refusal.
+CAPABILITIES = {"rollout": "canary rollout", "promote": "promotion", "smoke": "smoke test"}
 
 
 def target_options(command: argparse.ArgumentParser, model_required: bool = True) -> None:
@@ -41,7 +44,8 @@ def target_options(command: argparse.ArgumentParser, model_required: bool = True
 
 
 def target_of(args: argparse.Namespace) -> ModelTarget:
-    return resolve(load_project(), args.stack, args.model, args.stack_file, f"modelfleet {args.command}")
+    capability = "rollout abort" if getattr(args, "action", None) == "abort" else CAPABILITIES[args.command]
+    return resolve(load_project(), args.stack, args.model, args.stack_file, capability)
 
 
 def guarded(handler: Handler) -> Handler:
@@ -64,11 +68,7 @@ def guarded(handler: Handler) -> Handler:
 
 def _rollout(args: argparse.Namespace, out: Console, err: Console) -> int:
     target = target_of(args)
-    runner = Rollout(
-        target, client("sagemaker", target.region), client("cloudwatch", target.region),
-        client("sagemaker-runtime", target.region, read_timeout=70), out,
-        forced_reason=args.reason if args.force else None,
-    )  # fmt: skip
+    runner = Rollout(target, driver_for(target.model), out, forced_reason=args.reason if args.force else None)
     if args.action == "abort":
         outcome = runner.abort(dry_run=args.dry_run)
     else:
@@ -81,7 +81,7 @@ def _rollout(args: argparse.Namespace, out: Console, err: Console) -> int:
 def _smoke(args: argparse.Namespace, out: Console, err: Console) -> int:
     target = target_of(args)
     target.require_variant(args.variant)
-    result = smoke(client("sagemaker-runtime", target.region, read_timeout=70), target, args.variant)
+    result = driver_for(target.model).smoke(target, args.variant)
     where = f"{target.endpoint_name}/{result.invoked_variant or args.variant or 'any variant'}"
     if result.ok:
         out.print(f"[green]✓[/] {where}: 200 in {result.latency_ms:.0f} ms, response as expected")
@@ -100,7 +100,9 @@ def _promote(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.force:
         out.print(f"[yellow]! forced, the live endpoint is not checked: {escape(args.reason)}[/]")
     else:
-        _check_endpoint(target, edit.phase)
+        problem = driver_for(target.model).promotion_problem(target, edit.phase)
+        if problem:
+            raise OpsError(problem)
     promote.apply(document, edit)
     diff = difflib.unified_diff(
         document.original.splitlines(keepends=True), document.render().splitlines(keepends=True),
@@ -127,19 +129,6 @@ def _abort_takes_no_rollout_flags(args: argparse.Namespace) -> str | None:
     if args.action == "abort" and given:
         return f"rollout abort takes no {', '.join(given)}"
     return None
-
-
-def _check_endpoint(target: ModelTarget, phase: str) -> None:
-    """Refuse an edit the live endpoint is not ready for (``promote.endpoint_problem``)."""
-    sagemaker = client("sagemaker", target.region)
-    state = endpoints.describe(sagemaker, target.endpoint_name)
-    scaling = phase == "remove" and promote.canary_is_scaling_target(
-        client("application-autoscaling", target.region), target.endpoint_name
-    )
-    record = progress.read(sagemaker, state.arn, state.config_name) if phase == "shift" else None
-    problem = promote.endpoint_problem(phase, state.canary_percent(), scaling, record)
-    if problem:
-        raise OpsError(problem)
 
 
 def add_parsers(commands: Any) -> None:

@@ -1,17 +1,19 @@
 """boto3 clients for the day-2 tools: standard retries, bounded timeouts, the stack's region.
 
 ``AWS_ENDPOINT_URL`` (read by boto3 itself) points them elsewhere, e.g. a local moto server.
+boto3 is imported with the first client, not when ``modelfleet`` starts: most commands
+never talk to AWS, and boto3 takes about a third of a second to import.
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import boto3
-from botocore.config import Config
-
 
 def client(service: str, region: str, read_timeout: int = 30) -> Any:
+    import boto3  # noqa: PLC0415 - see the module docstring
+    from botocore.config import Config  # noqa: PLC0415
+
     config = Config(
         retries={"mode": "standard", "max_attempts": 5}, connect_timeout=10, read_timeout=read_timeout
     )

@@ -9,33 +9,16 @@ is all a rerun needs to resume. Every weight update is checked first
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
 from typing import Any
 
 from botocore.exceptions import ClientError
 
 from infra.ops.clock import Clock
-from infra.ops.target import CANARY, STABLE, OpsError
+from infra.ops.drivers.base import CANARY, STABLE, EndpointState
+from infra.ops.errors import OpsError
 
 WAITING = frozenset({"Creating", "Updating", "SystemUpdating"})
 BROKEN = frozenset({"Failed", "OutOfService", "Deleting", "RollingBack", "UpdateRollbackFailed"})
-
-
-@dataclass(frozen=True)
-class EndpointState:
-    name: str
-    status: str
-    weights: dict[str, float]  # the desired weight per variant: where the split is heading
-    instances: dict[str, int]
-    guardrail_in_progress: bool  # a blue/green deployment from UpdateEndpoint is running
-    failure_reason: str | None = None
-    arn: str = ""
-    config_name: str = ""  # a new one (pulumi up) resets the weights to the stack file's
-
-    def canary_percent(self) -> float:
-        """The canary's share of traffic in percent (weights are relative in SageMaker)."""
-        total = sum(self.weights.values())
-        return 100.0 * self.weights.get(CANARY, 0.0) / total if total > 0 else 0.0
 
 
 def state_from(description: Mapping[str, Any]) -> EndpointState:

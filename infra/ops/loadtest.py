@@ -1,4 +1,4 @@
-"""Constant-rate, open-loop load against a local container or a SageMaker endpoint.
+"""Constant-rate, open-loop load through a sender: HTTP to a local container, or a SageMaker endpoint's.
 
 Requests leave on a fixed schedule whether or not earlier ones have answered,
 and each latency is measured from its *scheduled* send time, so a stalled server
@@ -12,9 +12,7 @@ import asyncio
 import contextlib
 import ipaddress
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Any
 from urllib.parse import urlsplit
 
 import httpx
@@ -121,26 +119,5 @@ def http_sender(client: httpx.AsyncClient, body: bytes, content_type: str, accep
             serving.INVOKE_PATH, content=body, headers={"content-type": content_type, "accept": accept}
         )
         return response.status_code == 200
-
-    return send
-
-
-def endpoint_sender(
-    runtime: Any, executor: ThreadPoolExecutor, endpoint: str, body: bytes, content_type: str, accept: str
-) -> Send:
-    """boto3 is synchronous: each invocation runs on a bounded thread pool."""
-
-    def invoke() -> bool:
-        response = runtime.invoke_endpoint(
-            EndpointName=endpoint, Body=body, ContentType=content_type, Accept=accept
-        )
-        response["Body"].read()
-        return True
-
-    async def send() -> bool:
-        try:
-            return await asyncio.get_running_loop().run_in_executor(executor, invoke)
-        except Exception:  # a throttle or model error is a failed request, not a crashed test
-            return False
 
     return send

@@ -19,11 +19,12 @@ from rich.markup import escape
 
 from infra.cli.args import dry_run_option
 from infra.contracts import serving
-from infra.ops import endpoints
-from infra.ops.clients import client
-from infra.ops.loadtest import LoadPlan, check_local_url, endpoint_sender, find_rate, http_sender
+from infra.ops.drivers import sagemaker
+from infra.ops.drivers.base import ModelTarget
+from infra.ops.errors import InvalidInput
+from infra.ops.loadtest import LoadPlan, check_local_url, find_rate, http_sender
 from infra.ops.sizing import StepResult, rate_at_slo, rate_schedule, recommend_target
-from infra.ops.target import InvalidInput, ModelTarget, load_project, resolve
+from infra.ops.target import load_project, resolve
 from infra.stackfiles.edit import StackDocument
 
 TARGET_KEY = "target_invocations_per_instance_per_minute"
@@ -114,9 +115,9 @@ async def _drive(
         limits = httpx.Limits(max_connections=plan.max_inflight, max_keepalive_connections=plan.max_inflight)
         async with httpx.AsyncClient(base_url=check_local_url(args.url), limits=limits, timeout=None) as http:
             return await find_rate(http_sender(http, body, content_type, accept), plan, *slo, on_step=report)
-    runtime = client("sagemaker-runtime", _region(args, target), read_timeout=70)
+    region = _region(args, target)
     with ThreadPoolExecutor(max_workers=min(plan.max_inflight, 64)) as pool:
-        send = endpoint_sender(runtime, pool, args.endpoint, body, content_type, accept)
+        send = sagemaker.endpoint_sender(region, pool, args.endpoint, body, content_type, accept)
         return await find_rate(send, plan, *slo, on_step=report)
 
 
@@ -134,8 +135,7 @@ def _instances(args: argparse.Namespace, target: ModelTarget | None) -> int:
         return args.instances
     if args.url:
         return 1
-    state = endpoints.describe(client("sagemaker", _region(args, target)), args.endpoint)
-    return max(1, sum(state.instances.values()))
+    return sagemaker.endpoint_instance_count(_region(args, target), args.endpoint)
 
 
 def loadtest(args: argparse.Namespace, out: Console, err: Console) -> int:
@@ -149,9 +149,7 @@ def loadtest(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.write and not args.stack:
         raise InvalidInput("--write needs --stack and --model: it stores the target in that stack file")
     target = (
-        resolve(load_project(), args.stack, args.model, args.stack_file, "modelfleet loadtest")
-        if args.stack
-        else None
+        resolve(load_project(), args.stack, args.model, args.stack_file, "load test") if args.stack else None
     )
     body, content_type, accept, p99, errors = _objectives(args, target)
     plan = _plan(args)

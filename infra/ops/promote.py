@@ -8,7 +8,9 @@ So promotion is two edits, each followed by ``pulumi up``:
    (a canary at weight 0 loses its scaling target);
 2. *remove*: the canary, now identical to stable and without a target, is dropped.
 
-Each run of ``promote`` makes the next edit, judged from the file itself.
+Each run of ``promote`` makes the next edit, judged from the file itself. Whether
+the live endpoint is ready for it is the driver's to read
+(``ServingDriver.promotion_problem``) and ``endpoint_problem``'s to judge.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ import shlex
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Literal
+from typing import Any
 
+from infra.ops.drivers.base import PromotePhase
 from infra.ops.progress import Phase, Progress
 from infra.ops.steps import TOLERANCE
 from infra.stackfiles.edit import KeyPath, StackDocument
@@ -28,7 +31,7 @@ SOURCE_KEYS = ("model_data", "model_package_arn", "image")  # what makes a varia
 
 @dataclass(frozen=True)
 class PromoteEdit:
-    phase: Literal["shift", "remove"]
+    phase: PromotePhase
     sets: list[tuple[KeyPath, Any]] = field(default_factory=list)
     deletes: list[KeyPath] = field(default_factory=list)
 
@@ -93,10 +96,3 @@ def endpoint_problem(
             "target): run pulumi up first, or pass --force"
         )
     return None
-
-
-def canary_is_scaling_target(autoscaling: Any, endpoint_name: str) -> bool:
-    found = autoscaling.describe_scalable_targets(
-        ServiceNamespace="sagemaker", ResourceIds=[f"endpoint/{endpoint_name}/variant/canary"]
-    )
-    return bool(found.get("ScalableTargets"))

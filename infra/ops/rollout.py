@@ -1,31 +1,32 @@
-"""Progressive canary rollout on a SageMaker endpoint, gated by CloudWatch, with rollback.
+"""Progressive canary rollout, gated by alarms and a comparison with stable, with rollback.
 
-Each step waits for ``InService``, records its progress on the endpoint
-(``progress``), moves the split, then bakes while the gates and the split are
-read every ``poll_seconds``. An unhealthy gate returns all traffic to stable; a
-split moved by anyone else, ``rollout abort`` included, stops the run. Both are
-failures: only a last step that baked in full is success, and only then is
-``completed`` recorded. The weights and that record tell a rerun where to
-resume. Every loop is bounded by a deadline taken from the settings.
+Everything it reads or changes goes through the model's driver
+(``infra.ops.drivers``); the decisions are made here. Each step waits until the
+model is in service, records its progress (``progress``), moves the split, then
+bakes while the gates and the split are read every ``poll_seconds``. An
+unhealthy gate returns all traffic to stable; a split moved by anyone else,
+``rollout abort`` included, stops the run. Both are failures: only a last step
+that baked in full is success, and only then is ``completed`` recorded. The
+weights and that record tell a rerun where to resume. Every loop is bounded by a
+deadline taken from the settings.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from enum import Enum
-from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
 
-from infra.ops import endpoints, progress, signals
+from infra.ops import progress
 from infra.ops.clock import Clock, SystemClock
+from infra.ops.drivers.base import CANARY, STABLE, EndpointState, ModelTarget, ServingDriver
+from infra.ops.errors import OpsError
 from infra.ops.gates import GateDecision, VariantMetrics, Verdict, alarm_reasons, evaluate
 from infra.ops.progress import Phase, Progress
-from infra.ops.smoke import smoke
 from infra.ops.steps import TOLERANCE, Step, plan_steps
-from infra.ops.target import CANARY, STABLE, ModelTarget, OpsError
 
 
 class Outcome(Enum):
@@ -47,7 +48,7 @@ SUCCEEDED = frozenset({Outcome.PLANNED, Outcome.UNCHANGED, Outcome.COMPLETED})
 class Stopped(Exception):
     """The split, or the endpoint configuration, changed outside this run, or an abort was recorded."""
 
-    def __init__(self, state: endpoints.EndpointState, record: Progress | None):
+    def __init__(self, state: EndpointState, record: Progress | None):
         super().__init__(state.name)
         self.state, self.record = state, record
 
@@ -55,19 +56,17 @@ class Stopped(Exception):
 @dataclass
 class Rollout:
     target: ModelTarget
-    sagemaker: Any
-    cloudwatch: Any
-    runtime: Any
+    driver: ServingDriver
     console: Console
     clock: Clock = field(default_factory=SystemClock)
     forced_reason: str | None = None  # --force --reason: start although the canary cannot be fully judged
 
-    def _ready(self, note: str | None = None) -> endpoints.EndpointState:
-        """InService, with both variants, and no guardrail deployment running."""
+    def _ready(self, note: str | None = None) -> EndpointState:
+        """In service, with both variants, and no guardrail deployment running."""
         settings = self.target.rollout
         try:
-            state = endpoints.wait_in_service(
-                self.sagemaker, self.target.endpoint_name, settings.in_service_timeout_seconds, self.clock,
+            state = self.driver.wait_in_service(
+                self.target, settings.in_service_timeout_seconds, self.clock,
                 poll_seconds=min(15, settings.poll_seconds),
             )  # fmt: skip
         except OpsError as error:
@@ -86,12 +85,12 @@ class Rollout:
         if not self.target.has_canary:
             raise OpsError(f"model '{self.target.model.name}' has no canary in {self.target.stack_file}")
         state = self._ready(note="nothing was changed")
-        record = progress.read(self.sagemaker, state.arn, state.config_name)
+        record = self.driver.read_progress(self.target, state)
         finished = record is not None and record.phase is Phase.COMPLETED
         steps = plan_steps(
             state.canary_percent(), self.target.rollout.steps_percent, final_bake_done=finished
         )
-        firing, missing = signals.alarm_states(self.cloudwatch, self.target.alarm_names)
+        firing, missing = self.driver.read_alarms(self.target, self.target.alarm_names)
         self._show_plan(state, steps, record)
         if not steps:
             self.console.print("[green]✓[/] the canary's rollout is complete: nothing to do; next: promote")
@@ -108,7 +107,7 @@ class Rollout:
             return self._stopped(stop)
 
     def _alarms_to_watch(
-        self, state: endpoints.EndpointState, firing: list[str], missing: list[str]
+        self, state: EndpointState, firing: list[str], missing: list[str]
     ) -> tuple[str, ...]:
         """Refuse, before any traffic moves, a canary whose alarms are missing or firing; unless forced,
         then those alarms go unwatched for this run and the reason is printed (and recorded later)."""
@@ -128,7 +127,7 @@ class Rollout:
         return tuple(name for name in self.target.alarm_names if name not in {*firing, *missing})
 
     def _take(
-        self, steps: list[Step], state: endpoints.EndpointState, record: Progress, watched: tuple[str, ...]
+        self, steps: list[Step], state: EndpointState, record: Progress, watched: tuple[str, ...]
     ) -> Outcome:
         """Each step in turn: check the split, record, move, bake; roll back on the first bad gate."""
         expected = state.canary_percent()
@@ -138,7 +137,7 @@ class Rollout:
             record = self._record(state, record, Phase.BAKING, step.canary_percent)
             label = f"step {number}/{len(steps)}: canary {step.canary_percent} %"
             if step.shift:
-                endpoints.set_canary_percent(self.sagemaker, self.target.endpoint_name, step.canary_percent)
+                self.driver.set_weights(self.target, step.canary_percent)
                 self._ready()
                 self.console.print(f"[bold]→ {label}[/]")
             else:
@@ -152,10 +151,10 @@ class Rollout:
 
     def _complete(self, record: Progress) -> Outcome:
         """Record ``completed``, then make sure no abort slipped in between the last poll and the record."""
-        state = endpoints.describe(self.sagemaker, self.target.endpoint_name)
+        state = self.driver.read_weights(self.target)
         self._check_split(state, 100, record, aborts_count=True)
         self._record(state, record, Phase.COMPLETED, 100)
-        self._check_split(endpoints.describe(self.sagemaker, self.target.endpoint_name), 100, record)
+        self._check_split(self.driver.read_weights(self.target), 100, record)
         self.console.print("[green]✓[/] canary takes 100 % of traffic. Make it permanent: modelfleet promote")
         return Outcome.COMPLETED
 
@@ -172,16 +171,16 @@ class Rollout:
                 highlight=False,
             )
             return Outcome.PLANNED
-        start = self._start_record(state, progress.read(self.sagemaker, state.arn, state.config_name))
+        start = self._start_record(state, self.driver.read_progress(self.target, state))
         record = self._record(state, start, Phase.ABORTED, state.canary_percent())
-        endpoints.set_canary_percent(self.sagemaker, self.target.endpoint_name, 0)
+        self.driver.set_weights(self.target, 0)
         self._record(self._ready(), record, Phase.ABORTED, record.step_percent)
         self.console.print(
             f"[green]✓[/] {state.name}: all traffic back on stable; a rollout still running stops and fails"
         )
         return Outcome.COMPLETED
 
-    def _start_record(self, state: endpoints.EndpointState, found: Progress | None) -> Progress:
+    def _start_record(self, state: EndpointState, found: Progress | None) -> Progress:
         """This run's record: a rollout interrupted while baking keeps its start and forced reason."""
         now = progress.timestamp(self.clock.now())
         resumed = found if found is not None and found.phase is Phase.BAKING else None
@@ -191,21 +190,19 @@ class Rollout:
             forced_reason=self.forced_reason or (resumed.forced_reason if resumed else None),
         )  # fmt: skip
 
-    def _record(
-        self, state: endpoints.EndpointState, record: Progress, phase: Phase, step: float
-    ) -> Progress:
+    def _record(self, state: EndpointState, record: Progress, phase: Phase, step: float) -> Progress:
         written = replace(
             record, phase=phase, step_percent=step, updated=progress.timestamp(self.clock.now())
         )
-        progress.write(self.sagemaker, state.arn, written)
+        self.driver.write_progress(self.target, state, written)
         return written
 
     def _check_split(
-        self, state: endpoints.EndpointState, expected: float, record: Progress, aborts_count: bool = True
+        self, state: EndpointState, expected: float, record: Progress, aborts_count: bool = True
     ) -> None:
         """Raise ``Stopped`` if the split left ``expected``, the configuration changed, or an abort is
         recorded. ``aborts_count`` is False before this run's first record: an older abort is history."""
-        found = progress.read(self.sagemaker, state.arn, state.config_name) if aborts_count else None
+        found = self.driver.read_progress(self.target, state) if aborts_count else None
         aborted = found is not None and found.phase is Phase.ABORTED
         moved = abs(state.canary_percent() - expected) > TOLERANCE
         if aborted or moved or state.config_name != record.endpoint_config:
@@ -226,7 +223,7 @@ class Rollout:
         )
 
     def _smoke_canary(self) -> None:
-        result = smoke(self.runtime, self.target, CANARY)
+        result = self.driver.smoke(self.target, CANARY)
         if not result.ok:
             raise OpsError(f"smoke test of the canary failed: {'; '.join(result.problems)}; nothing changed")
         self.console.print(f"[green]✓[/] smoke test: canary answered in {result.latency_ms:.0f} ms")
@@ -234,15 +231,13 @@ class Rollout:
     def _gates(self, since: float, watched: tuple[str, ...]) -> GateDecision:
         """Fail closed: gates that cannot be read, or alarms that vanished, count as unhealthy."""
         try:
-            firing, missing = signals.alarm_states(self.cloudwatch, watched)
-            metrics = signals.variant_metrics(
-                self.cloudwatch, self.target.endpoint_name, [STABLE, CANARY], since, self.clock.now()
-            )
+            found = self.driver.read_gates(self.target, watched, since, self.clock.now())
         except Exception as error:  # any failure to read is a reason to stop, not to continue
-            return GateDecision(Verdict.UNHEALTHY, [f"could not read CloudWatch: {error}"])
+            return GateDecision(Verdict.UNHEALTHY, [f"could not read {self.driver.gate_source}: {error}"])
+        metrics = found.metrics
         return evaluate(
-            firing, metrics.get(STABLE, VariantMetrics()), metrics.get(CANARY, VariantMetrics()),
-            self.target.rollout, missing,
+            found.firing, metrics.get(STABLE, VariantMetrics()), metrics.get(CANARY, VariantMetrics()),
+            self.target.rollout, found.missing,
         )  # fmt: skip
 
     def _bake(self, step: Step, record: Progress, watched: tuple[str, ...]) -> GateDecision:
@@ -258,7 +253,7 @@ class Rollout:
         hold_end = bake_end + settings.insufficient_data_hold_seconds
         holding = False
         while True:
-            state = endpoints.describe(self.sagemaker, self.target.endpoint_name)
+            state = self.driver.read_weights(self.target)
             self._check_split(state, step.canary_percent, record)
             decision = self._gates(started, watched)
             now = self.clock.now()
@@ -294,11 +289,11 @@ class Rollout:
 
     def _roll_back(self, decision: GateDecision, record: Progress, step: Step) -> None:
         self.console.print(f"[red bold]✗ rolling back:[/] {decision.summary()}", highlight=False)
-        endpoints.set_canary_percent(self.sagemaker, self.target.endpoint_name, 0)
+        self.driver.set_weights(self.target, 0)
         self._record(self._ready(), record, Phase.ROLLED_BACK, step.canary_percent)
         self.console.print("[yellow]all traffic is back on stable[/]")
 
-    def _show_plan(self, state: endpoints.EndpointState, steps: list[Step], record: Progress | None) -> None:
+    def _show_plan(self, state: EndpointState, steps: list[Step], record: Progress | None) -> None:
         settings = self.target.rollout
         self.console.print(
             f"[bold]{state.name}[/] ({self.target.region}): canary at {state.canary_percent():.1f} %, "

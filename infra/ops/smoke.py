@@ -1,33 +1,29 @@
-"""Invoke an endpoint (or one variant) with the catalog's sample and check the answer.
+"""A smoke test's request and its verdict: the catalog's sample out, a well-formed answer back (pure).
 
 A canary that cannot answer one well-formed request should never get traffic,
-so the rollout runs this against the canary before its first step.
+so the rollout smoke-tests the canary before its first step. The request itself
+goes out through the model's driver (``ServingDriver.smoke``); what it sends and
+what counts as a good answer are the same for every backend, and live here.
 """
 
 from __future__ import annotations
 
 import json
-import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from typing import Any
 
-from botocore.exceptions import ClientError
-
-from infra.ops.target import InvalidInput, ModelTarget
+from infra.ops.drivers.base import ModelTarget
+from infra.ops.errors import InvalidInput
 
 
-@dataclass(frozen=True)
-class SmokeResult:
-    variant: str | None  # the variant asked for; None lets SageMaker pick by weight
-    status: int
-    latency_ms: float
-    invoked_variant: str | None = None
-    problems: list[str] = field(default_factory=list)
-
-    @property
-    def ok(self) -> bool:
-        return not self.problems
+def sample_payload(target: ModelTarget, variant: str | None) -> str:
+    """``rollout.sample_payload`` for a variant the model has; ``InvalidInput`` if either is missing."""
+    target.require_variant(variant)
+    if target.rollout.sample_payload is None:
+        raise InvalidInput(
+            f"model '{target.model.name}' has no rollout.sample_payload in {target.stack_file}: "
+            "add a sample request to smoke-test it (rollout: or pass --skip-smoke)"
+        )
+    return target.rollout.sample_payload
 
 
 def _media_type(content_type: str) -> str:
@@ -53,39 +49,3 @@ def response_problems(
         return ["response is not valid JSON"]
     missing = [k for k in expected_keys if not isinstance(document, dict) or k not in document]
     return [f"response lacks key '{k}'" for k in missing]
-
-
-def smoke(runtime: Any, target: ModelTarget, variant: str | None = None) -> SmokeResult:
-    """One real invocation with ``rollout.sample_payload``; ``variant`` pins ``TargetVariant``."""
-    settings = target.rollout
-    target.require_variant(variant)
-    if settings.sample_payload is None:
-        raise InvalidInput(
-            f"model '{target.model.name}' has no rollout.sample_payload in {target.stack_file}: "
-            "add a sample request to smoke-test it (rollout: or pass --skip-smoke)"
-        )
-    request: dict[str, Any] = {
-        "EndpointName": target.endpoint_name,
-        "Body": settings.sample_payload.encode(),
-        "ContentType": settings.sample_content_type,
-        "Accept": settings.sample_accept,
-    }
-    if variant:
-        request["TargetVariant"] = variant
-    started = time.perf_counter()
-    try:
-        response = runtime.invoke_endpoint(**request)
-        body = response["Body"].read()
-    except ClientError as error:
-        elapsed = (time.perf_counter() - started) * 1000
-        details = error.response
-        status = int(
-            details.get("OriginalStatusCode") or details.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-        )
-        message = details.get("Error", {}).get("Message", str(error))
-        return SmokeResult(variant, status, elapsed, problems=[f"invocation failed ({status}): {message}"])
-    elapsed = (time.perf_counter() - started) * 1000
-    problems = response_problems(
-        200, response.get("ContentType", ""), body, settings.sample_accept, settings.sample_response_keys
-    )
-    return SmokeResult(variant, 200, elapsed, response.get("InvokedProductionVariant"), problems)

@@ -48,6 +48,8 @@ FREE = {
     "aws:eks/accessEntry:AccessEntry", "aws:eks/accessPolicyAssociation:AccessPolicyAssociation",
     "aws:eks/podIdentityAssociation:PodIdentityAssociation", "aws:lb/targetGroup:TargetGroup",
     "aws:lb/listener:Listener", "aws:sagemaker/model:Model", "aws-native:sagemaker:Endpoint",
+    # The rule is free; the images it caches are ECR storage, billed by use like pulls.
+    "aws:ecr/pullThroughCacheRule:PullThroughCacheRule",
 }  # fmt: skip
 
 

@@ -44,7 +44,8 @@ SERVICES = (
 DEFAULT_EC2_TYPES = (
     "m6i.large", "m6i.xlarge", "m6i.2xlarge", "m5.large", "m5.xlarge", "c6i.xlarge", "t3.medium",
     "g4dn.xlarge", "g4dn.2xlarge", "g5.xlarge", "g5.2xlarge", "g5.4xlarge", "g5.12xlarge",
-    "g6.xlarge", "g6.2xlarge", "g6.4xlarge", "g6e.xlarge", "p4d.24xlarge", "p5.48xlarge",
+    "g6.xlarge", "g6.2xlarge", "g6.4xlarge", "g6e.xlarge", "g6e.12xlarge", "p4d.24xlarge", "p4de.24xlarge",
+    "p5.48xlarge", "p5e.48xlarge", "p5en.48xlarge",
 )  # fmt: skip
 
 

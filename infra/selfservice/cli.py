@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 from infra.selfservice import new_env, new_model
+from infra.selfservice.backends.registry import BACKENDS
 from infra.selfservice.common import Handler, guarded
 
 
@@ -18,7 +19,7 @@ def add_parsers(commands: Any) -> None:
     model.add_argument("--stack", help="the environment to add it to, e.g. dev")
     model.add_argument("--name", help="model name: lowercase letters, digits, '-'")
     model.add_argument("--team", help="owning team (tags, quotas)")
-    model.add_argument("--backend", choices=["sagemaker", "eks"])
+    model.add_argument("--backend", choices=[backend.value for backend in BACKENDS])
     # --image and --framework exclude each other: new_model.FLAG_RULES reports that with every
     # other problem, where an argparse group would stop at the first.
     model.add_argument("--image", help="serving image by digest: <account>.dkr.ecr...@sha256:<hex>")

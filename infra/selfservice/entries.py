@@ -14,26 +14,9 @@ from ipaddress import IPv4Network
 from ruamel.yaml import YAML
 from ruamel.yaml.comments import CommentedMap
 
+from infra.selfservice.backends.base import ModelRequest
+from infra.selfservice.backends.registry import BACKENDS
 from infra.selfservice.derive import Sizing
-
-
-@dataclass(frozen=True)
-class ModelRequest:
-    """A new model as asked for: flags, prompts or template answers."""
-
-    name: str
-    team: str
-    backend: str  # sagemaker | eks
-    artifact: str  # s3:// URI of model.tar.gz
-    p99_ms: int
-    peak_rps: float
-    image: str | None = None  # ECR image by digest
-    framework: str | None = None  # "<name>:<version>", an AWS Deep Learning Container
-    py_version: str | None = None
-    instance_type: str | None = None  # sagemaker only
-    error_rate_percent: float = 1.0
-    pool: str | None = None  # eks only: the GPU pool
-    gpus: int = 1  # eks only: GPUs per replica
 
 
 def _flow(**values: object) -> CommentedMap:
@@ -50,6 +33,7 @@ def split_framework(text: str) -> dict[str, str]:
 
 def model_entry(request: ModelRequest, sizing: Sizing) -> CommentedMap:
     """The catalog entry; the autoscaling comment records the sizing basis for reviewers."""
+    backend = BACKENDS[request.backend]
     entry = CommentedMap(name=request.name, team=request.team, backend=request.backend)
     if request.image:
         entry["image"] = request.image
@@ -57,13 +41,11 @@ def model_entry(request: ModelRequest, sizing: Sizing) -> CommentedMap:
         entry["framework"] = _flow(**split_framework(request.framework))
         if request.py_version:
             entry["framework"]["py_version"] = request.py_version
-    if request.backend == "sagemaker":
-        entry["instance_type"] = request.instance_type
+    entry.update(backend.placement(request))
     stable = _flow(model_data=request.artifact, instance_count=sizing.min_instances)
     entry["variants"] = CommentedMap(stable=stable)
     scaling = CommentedMap(min_instances=sizing.min_instances, max_instances=sizing.max_instances)
-    if request.backend == "sagemaker":
-        scaling["target_invocations_per_instance_per_minute"] = sizing.target_per_minute
+    scaling.update(backend.scaling(sizing))
     entry["autoscaling"] = scaling
     entry.yaml_add_eol_comment(
         f"# sized for {request.peak_rps:g} req/s at peak within p99 {request.p99_ms} ms: {sizing.basis}",
@@ -73,11 +55,8 @@ def model_entry(request: ModelRequest, sizing: Sizing) -> CommentedMap:
     entry["slo"] = _flow(
         p99_latency_ms=request.p99_ms, error_rate_percent=int(errors) if errors.is_integer() else errors
     )
-    if request.backend == "eks":
-        # A PDB that keeps every replica would block node drains: keep one fewer than the floor.
-        entry["eks"] = _flow(
-            pool=request.pool, gpus=request.gpus, pdb_min_available=min(1, sizing.min_instances - 1)
-        )
+    for key, value in backend.block(request, sizing).items():
+        entry[key] = _flow(**value) if isinstance(value, dict) else value
     return entry
 
 

@@ -21,8 +21,10 @@ from infra.contracts import instances
 from infra.plan.policy import config_path
 from infra.plan.policy import load_settings as load_policy
 from infra.selfservice import derive, quota
+from infra.selfservice.backends.base import ModelBackend, ModelRequest
+from infra.selfservice.backends.registry import BACKENDS
 from infra.selfservice.common import Refused, given, show
-from infra.selfservice.entries import ModelRequest, model_entry
+from infra.selfservice.entries import model_entry
 from infra.selfservice.preview import preview
 from infra.selfservice.prompts import Ask, InvalidInput, missing_message, number, read_answers, resolve
 from infra.settings.platform import PlatformSettings
@@ -37,13 +39,12 @@ ASKS = [
     Ask("stack", "Environment (stack) to add the model to"),
     Ask("name", "Model name (lowercase, digits, '-')"),
     Ask("team", "Owning team"),
-    Ask("backend", "Serving backend", "sagemaker", ("sagemaker", "eks")),
+    Ask("backend", "Serving backend", "sagemaker", tuple(b.value for b in BACKENDS)),
     Ask("artifact", "Model artifact (s3://bucket/path/model.tar.gz)"),
     Ask("p99_ms", "p99 latency objective, ms"),
     Ask("peak_rps", "Expected peak requests per second"),
     Ask("error_rate_percent", "5XX objective, percent", "1"),
 ]
-SAGEMAKER_ASKS = [Ask("instance_type", "SageMaker instance type", "ml.m5.large")]
 SOURCE_ASK = Ask("image", "Serving image by digest, or a Deep Learning Container as <name>:<version>")
 
 
@@ -64,19 +65,29 @@ class FlagRule:
         return "--" + self.key.replace("_", "-")
 
 
+def _backend_of(values: dict[str, Any]) -> ModelBackend | None:
+    return BACKENDS.get(values.get("backend"))
+
+
+def _backend_rules() -> list[FlagRule]:
+    """Each backend's own flags, refused on any other, then the flags a backend refuses.
+
+    Backends go in name order, so the order problems are listed in never follows the registry's.
+    """
+    backends = [BACKENDS[name] for name in sorted(BACKENDS)]
+
+    def taken(key: str) -> Callable[[dict[str, Any]], bool]:
+        return lambda v: (backend := _backend_of(v)) is not None and key in backend.own_flags
+
+    def not_refused(key: str) -> Callable[[dict[str, Any]], bool]:
+        return lambda v: (backend := _backend_of(v)) is None or key not in backend.refused_flags
+
+    owned = [FlagRule(key, taken(key), why) for b in backends for key, why in b.own_flags.items()]
+    return owned + [FlagRule(k, not_refused(k), why) for b in backends for k, why in b.refused_flags.items()]
+
+
 FLAG_RULES = (
-    FlagRule("pool", lambda v: v.get("backend") == "eks", "applies to --backend eks only"),
-    FlagRule("gpus", lambda v: v.get("backend") == "eks", "applies to --backend eks only"),
-    FlagRule(
-        "instance_type",
-        lambda v: v.get("backend") == "sagemaker",
-        "applies to --backend sagemaker only (an eks model runs on its --pool)",
-    ),
-    FlagRule(
-        "framework",
-        lambda v: v.get("backend") != "eks",
-        "backend eks serves an image by digest: pass --image, not --framework",
-    ),
+    *_backend_rules(),
     FlagRule("framework", lambda v: not v.get("image"), "pass --image or --framework, not both"),
     FlagRule(
         "framework",
@@ -97,8 +108,9 @@ def _values(args: argparse.Namespace, out: Console) -> tuple[dict, list[str]]:
     answers = read_answers(args.answers, "model") if args.answers else {}
     missing: list[str] = []
     values = resolve(ASKS, given(args, KEYS, answers), out, missing)
-    if values.get("backend") == "sagemaker":
-        values = resolve(SAGEMAKER_ASKS, values, out, missing)
+    backend = _backend_of(values)
+    if backend is not None:
+        values = resolve(backend.asks, values, out, missing)
     if not values.get("image") and not values.get("framework"):
         values = resolve([SOURCE_ASK], values, out, missing)
         missing = [f"{flag} (or --framework)" if flag == SOURCE_ASK.flag else flag for flag in missing]
@@ -140,32 +152,31 @@ def _request(values: dict, settings: PlatformSettings | None, problems: list[str
             problems.append(str(error))
             return None
 
-    backend, pool = values.get("backend"), values.get("pool")
-    if backend not in ("sagemaker", "eks"):
-        problems.append(f"--backend: sagemaker or eks (got '{backend}')")
+    name, pool, backend = values.get("backend"), values.get("pool"), _backend_of(values)
+    if backend is None:
+        problems.append(f"--backend: {' or '.join(BACKENDS)} (got '{name}')")
     pools = [p.name for p in settings.gpu_pools] if settings else []
-    if backend == "eks" and settings and not pools:
-        problems.append(f"stack '{settings.environment}' has no GPU pool: backend eks needs one")
+    if backend is not None and settings:
+        problems += backend.stack_problems(settings)
     numbers = {
         key: num(key, kind)
         for key, kind in (("p99_ms", int), ("peak_rps", float), ("error_rate_percent", float), ("gpus", int))
     }
     num("rate_per_instance", float)
-    if problems:
+    if problems or backend is None:
         raise InvalidInput("\n".join(problems))
     return ModelRequest(
-        name=values["name"], team=values["team"], backend=backend, artifact=values["artifact"],
+        name=values["name"], team=values["team"], backend=name, artifact=values["artifact"],
         p99_ms=numbers["p99_ms"], peak_rps=numbers["peak_rps"],
         image=values.get("image"), framework=values.get("framework"), py_version=values.get("py_version"),
-        instance_type=values.get("instance_type") if backend == "sagemaker" else None,
         error_rate_percent=numbers["error_rate_percent"], pool=pool or (pools[0] if pools else None),
-        gpus=numbers["gpus"] or 1,
+        gpus=numbers["gpus"] or 1, **backend.request_fields(values),
     )  # fmt: skip
 
 
 def _sizing(request: ModelRequest, values: dict, tier: str) -> derive.Sizing:
     """An unknown instance type sizes as one worker; the settings then report the type itself."""
-    shape = instances.lookup(request.instance_type or "") if request.backend == "sagemaker" else None
+    shape = instances.lookup(request.instance_type) if request.instance_type else None
     measured = number(values, "rate_per_instance", float)
     return derive.size(request.peak_rps, request.p99_ms, derive.workers(shape, request.gpus), tier, measured)
 
@@ -197,15 +208,10 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
         raise Refused("\n  ".join(["a team quota would be exceeded:", *problems]))
 
     out.print(f"[bold]{request.name}[/] for team {request.team} in {stack}: {sizing.basis}", highlight=False)
-    target = (
-        f", target {sizing.target_per_minute} invocations/instance/min"
-        if request.backend == "sagemaker"
-        else ""
-    )
-    unit = "instances" if request.backend == "sagemaker" else "replicas"
+    backend = BACKENDS[request.backend]
     out.print(
-        f"  autoscaling {sizing.min_instances}-{sizing.max_instances} {unit} "
-        f"({sizing.needed_at_peak} carry the peak){target}",
+        f"  autoscaling {sizing.min_instances}-{sizing.max_instances} {backend.scaling_unit} "
+        f"({sizing.needed_at_peak} carry the peak){backend.sizing_note(sizing)}",
         highlight=False,
     )
     show(preview(root, stack, document.render(), policy, compare_with_current=True), f"+ {request.name}", out)

@@ -28,9 +28,11 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from infra.contracts import instances
+from infra.contracts import instances, runtimes
+from infra.contracts.runtimes import Runtime
+from infra.settings.runtimes import TeiSettings, VllmSettings
 from infra.settings.types import Strict, TagValue
-from infra.specs import images
+from infra.specs import gpu_fit, images
 from infra.specs.naming import MODEL_NAME_MAX_LENGTH
 
 # The highest target-tracking value the catalog accepts: above it an instance would
@@ -369,6 +371,10 @@ def _waf_arn(value: str) -> str:
     return value
 
 
+# The scaling targets of our own container; the LLM and embedding runtimes bring their own signals.
+MODELFLEET_SCALING = frozenset({"max_inflight_per_replica", "cpu_target_percent"})
+
+
 class EksServingSettings(Strict):
     """How an ``eks`` model runs: its pool, what one replica needs, how it is exposed."""
 
@@ -377,8 +383,12 @@ class EksServingSettings(Strict):
     cpu: float = Field(2, gt=0, le=192, description="vCPUs requested per replica")
     memory_gib: float = Field(8, gt=0, le=2048, description="memory requested per replica")
     drain_seconds: int = Field(30, ge=1, le=600, description="how long the server drains after SIGTERM")
-    max_inflight_per_replica: int = Field(8, ge=1, le=10_000, description="HPA target on in-flight requests")
-    cpu_target_percent: int = Field(70, ge=10, le=100, description="HPA target on CPU")
+    max_inflight_per_replica: int = Field(
+        8, ge=1, le=10_000, description="runtime modelfleet: scale out above this many requests in flight"
+    )
+    cpu_target_percent: int = Field(
+        70, ge=10, le=100, description="runtime modelfleet: scaling target on CPU"
+    )
     pdb_min_available: int = Field(1, ge=0, le=100, description="replicas kept through voluntary disruptions")
     certificate_arn: Annotated[str, AfterValidator(acm_arn)] | None = Field(
         None,
@@ -411,6 +421,71 @@ class ModelBase(Strict):
     rollout: RolloutSettings = Field(
         default_factory=RolloutSettings, description="modelfleet rollout's steps and gates"
     )
+    runtime: Runtime = Field(
+        Runtime.MODELFLEET, description="the serving contract: modelfleet, vllm (LLMs) or tei (embeddings)"
+    )
+    vllm: VllmSettings | None = Field(None, description="the LLM and engine options of a vllm model")
+    tei: TeiSettings | None = Field(None, description="the embedding model and server options of a tei model")
+
+    def _runtime_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        """Each runtime's block is given with that runtime only, and LLM weights are a directory."""
+        found: list[tuple[tuple[str, ...], str]] = []
+        blocks = {Runtime.VLLM: self.vllm, Runtime.TEI: self.tei}
+        for runtime, block in blocks.items():
+            if runtime is self.runtime and block is None:
+                found.append(((runtime.value,), f"is required with runtime {runtime.value}"))
+            elif runtime is not self.runtime and block is not None:
+                reason = (
+                    f"applies to runtime {runtime.value} only (this model's runtime is {self.runtime.value})"
+                )
+                found.append(((runtime.value,), reason))
+        if self.runtime in blocks:
+            for name, variant in self.variants.items():
+                if variant.model_data and not variant.model_data.endswith("/"):
+                    reason = (
+                        f"runtime {self.runtime.value} loads weights from a directory: end the S3 URI "
+                        f"with '/' (got '{variant.model_data}')"
+                    )
+                    found.append((("variants", name, "model_data"), reason))
+        return found
+
+    def gpu_need(self) -> gpu_fit.MemoryNeed | None:
+        """What one replica asks of each GPU (None: a runtime whose memory the catalog does not size)."""
+        if self.runtime is Runtime.VLLM and self.vllm is not None:
+            llm, arch = self.vllm, self.vllm.architecture
+            weights = gpu_fit.weights_gib(llm.parameters_billion, llm.quantization or llm.dtype)
+            kv_value = gpu_fit.DTYPE_BYTES["fp8" if llm.kv_cache_dtype == "fp8" else llm.dtype]
+            per_token = gpu_fit.kv_bytes_per_token(
+                arch.num_hidden_layers, arch.num_key_value_heads, arch.head_dim, kv_value
+            )
+            kv = per_token * llm.max_model_len * llm.full_context_sequences / gpu_fit.GIB
+            return gpu_fit.MemoryNeed(weights, kv, llm.tensor_parallel_size)
+        if self.runtime is Runtime.TEI and self.tei is not None:
+            return gpu_fit.MemoryNeed(
+                gpu_fit.weights_gib(self.tei.parameters_billion, self.tei.dtype), 0.0, 1
+            )
+        return None
+
+    @property
+    def gpu_memory_utilization(self) -> float:
+        """The share of each GPU the runtime may claim: vLLM's setting, else a 10 % margin."""
+        return self.vllm.gpu_memory_utilization if self.vllm is not None else 0.9
+
+    def gpu_fit_problem(
+        self, shape: instances.InstanceType, where: tuple[str, ...]
+    ) -> list[tuple[tuple[str, ...], str]]:
+        """Refuse a model that cannot fit ``shape``'s GPUs, naming what would, at its runtime's key."""
+        need = self.gpu_need()
+        if need is None:
+            return []
+        why = gpu_fit.refusal(
+            need,
+            shape,
+            self.gpu_memory_utilization,
+            split=self.runtime is Runtime.VLLM,
+            ec2=where[0] == "eks",
+        )
+        return [((self.runtime.value,), why)] if why else []
 
     def _bounds_problems(self, scaling: AutoscalingSettings) -> list[tuple[tuple[str, ...], str]]:
         found = []
@@ -462,7 +537,17 @@ class SageMakerModel(ModelBase):
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> SageMakerModel:
-        found = [*self._source_problems(), *self._capacity_problems()]
+        found = [*self._source_problems(), *self._capacity_problems(), *self._runtime_problems()]
+        found += self._framework_runtime_problems()
+        if self.runtime is not Runtime.MODELFLEET:
+            reason = (
+                f"runtime {self.runtime.value} on backend sagemaker is not supported yet (it comes with "
+                "inference components): serve it with backend eks"
+            )
+            found.append((("runtime",), reason))
+        shape = instances.lookup(self.instance_type) if self.instance_type else None
+        if shape is not None and shape.gpus:
+            found += self.gpu_fit_problem(shape, ("instance_type",))
         region = (info.context or {}).get("region")
         if self.framework and region and not found:
             try:
@@ -477,6 +562,21 @@ class SageMakerModel(ModelBase):
                 found.append((("framework", "version"), f"the SageMaker SDK has no image: {exc}"))
         _raise("SageMakerModel", found)
         return self
+
+    def _framework_runtime_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        """A Deep Learning Container implements one runtime: the model's."""
+        if self.framework is None:
+            return []
+        implements = runtimes.runtime_of_framework(self.framework.name)
+        if implements is None or implements is self.runtime:
+            return []
+        names = ", ".join(runtimes.contract(self.runtime).sagemaker_frameworks)
+        reason = (
+            f"framework {self.framework.name} implements runtime {implements.value}, not "
+            f"{self.runtime.value}: set runtime: {implements.value}, or a framework of runtime "
+            f"{self.runtime.value} ({names})"
+        )
+        return [(("framework", "name"), reason)]
 
     def _source_problems(self) -> list[tuple[tuple[str, ...], str]]:
         found = []
@@ -521,7 +621,31 @@ class EksModel(ModelBase):
 
     @model_validator(mode="after")
     def _consistent(self) -> EksModel:
-        found = self._bounds_problems(self.autoscaling)
+        found = self._bounds_problems(self.autoscaling) + self._runtime_problems()
+        if (
+            self.vllm is not None
+            and self.runtime is Runtime.VLLM
+            and self.eks.gpus != self.vllm.tensor_parallel_size
+        ):
+            reason = (
+                f"a vllm replica uses one GPU per tensor-parallel rank: set eks.gpus to "
+                f"{self.vllm.tensor_parallel_size} (got {self.eks.gpus})"
+            )
+            found.append((("eks", "gpus"), reason))
+        if self.runtime is Runtime.TEI and self.eks.gpus != 1:
+            found.append((("eks", "gpus"), f"a tei replica serves from one GPU (got {self.eks.gpus})"))
+        if self.runtime is not Runtime.MODELFLEET:
+            signal = (
+                "vllm.target_waiting_per_replica"
+                if self.runtime is Runtime.VLLM
+                else "tei.target_queue_per_replica"
+            )
+            for key in sorted(MODELFLEET_SCALING & self.eks.model_fields_set):
+                reason = (
+                    f"applies to runtime modelfleet only: a {self.runtime.value} model scales on its own "
+                    f"queue ({signal})"
+                )
+                found.append((("eks", key), reason))
         for variant_name, variant in self.variants.items():
             if variant.model_package_arn:
                 where = ("variants", variant_name, "model_package_arn")

@@ -423,7 +423,8 @@ class StackTierValues:
 
 
 def _leaves(node: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
-    if isinstance(node, dict) and node:
+    """The key paths of ``node``'s values; an empty mapping (a list no tier fills) has none."""
+    if isinstance(node, dict):
         for key, value in node.items():
             yield from _leaves(value, (*path, key))
     else:

@@ -233,7 +233,10 @@ def _describe(error: Any, root: type[BaseModel]) -> str:
     if kind == "string_type":
         return f"must be text (got {_got(value)})"
     if kind == "string_too_short":
-        return "must not be empty"
+        least = error.get("ctx", {}).get("min_length", 1)
+        if least <= 1:
+            return "must not be empty"
+        return f"must be at least {least} characters (got {_got(value)})"
     if kind == "string_pattern_mismatch":
         hint = f"; {field.description}" if field and field.description else ""
         pattern = error.get("ctx", {}).get("pattern")

@@ -42,6 +42,7 @@ from infra.settings.cluster import (
     validation_day,
 )
 from infra.settings.errors import Problem, SettingsError, key_path, problems_from
+from infra.settings.mirrors import ImageMirrorSettings
 from infra.settings.tiers import TIER_DEFAULTS, TIER_MODEL_DEFAULTS, TIER_POOL_DEFAULTS, Tier
 from infra.settings.types import Cidr, Strict, TagKey, TagValue, VpcCidr
 from infra.specs import naming, subnets
@@ -300,6 +301,11 @@ class PlatformSettings(Strict):
         default_factory=list, alias="modelfleet:models", description="the model catalog"
     )
     cluster: ClusterSettings | None = Field(None, alias="modelfleet:cluster", description="the EKS cluster")
+    image_mirrors: list[ImageMirrorSettings] = Field(
+        default_factory=list,
+        alias="modelfleet:image_mirrors",
+        description="public registries mirrored into the account's ECR (pull-through cache rules)",
+    )
     gpu_pools: list[GpuPoolSettings] = Field(
         default_factory=list, alias="modelfleet:gpu_pools", description="GPU node pools of the cluster"
     )
@@ -329,6 +335,9 @@ class PlatformSettings(Strict):
         pools = {p.name: p for p in self.gpu_pools}
         if len(pools) != len(self.gpu_pools):
             found.append((("modelfleet:gpu_pools",), "pool names must be unique"))
+        prefixes = [m.prefix for m in self.image_mirrors]
+        if len(set(prefixes)) != len(prefixes):
+            found.append((("modelfleet:image_mirrors",), "prefixes must be unique: one per registry"))
         for index, model in enumerate(self.models):
             if not isinstance(model, EksModel):
                 continue
@@ -346,6 +355,11 @@ class PlatformSettings(Strict):
                 found.append(((*where, "pool"), f"no GPU pool named '{model.eks.pool}' (pools: {known})"))
             else:
                 found += [((*where, key), reason) for key, reason in _fit_problems(model, pool)]
+                if pool.smallest_node is not None:  # the runtime's memory, on the pool's least GPU
+                    found += [
+                        (("modelfleet:models", index, *key), reason)
+                        for key, reason in model.gpu_fit_problem(pool.smallest_node, ("eks",))
+                    ]
         if found:
             raise ValidationError.from_exception_data(
                 "PlatformSettings",

@@ -101,9 +101,13 @@ CHART_IMAGES: dict[str, ChartImages] = {
     "dcgm-exporter": ChartImages("4.7.1", (
         ChartImage("dcgm-exporter", "nvcr.io/nvidia/k8s/dcgm-exporter:4.4.2-4.7.1-ubuntu22.04", "image.tag"),
     )),
-    "prometheus-adapter": ChartImages("5.3.0", (
-        ChartImage("prometheus-adapter",
-                   "registry.k8s.io/prometheus-adapter/prometheus-adapter:v0.12.0", "image.tag"),
+    # The chart has no digest key: templates render registry/repository:tag, tag default appVersion.
+    "keda": ChartImages("2.20.2", (
+        ChartImage("keda/operator", "ghcr.io/kedacore/keda:2.20.2", "image.keda.tag"),
+        ChartImage("keda/metrics-apiserver", "ghcr.io/kedacore/keda-metrics-apiserver:2.20.2",
+                   "image.metricsApiServer.tag"),
+        ChartImage("keda/admission-webhooks", "ghcr.io/kedacore/keda-admission-webhooks:2.20.2",
+                   "image.webhooks.tag"),
     )),
     # CustomResourceDefinitions only: no workload, no image.
     "karpenter-crd": ChartImages("1.14.1", ()),

@@ -261,8 +261,26 @@ def cluster_autoscaler_policy(cluster_arn: str) -> dict[str, Any]:
     )
 
 
-def s3_read_policy(object_arns: Sequence[str]) -> dict[str, Any]:
-    return document(read_artifacts(object_arns))
+def list_directories(uris: Sequence[str], partition: str = "aws") -> list[dict[str, Any]]:
+    """List the objects under weight directories (``s3://bucket/path/``), per bucket, nothing else.
+
+    ``aws s3 sync`` and vLLM's S3 streamer list a directory before they read it;
+    ListBucket takes the bucket as its resource and the ``s3:prefix`` condition narrows it.
+    """
+    by_bucket: dict[str, set[str]] = {}
+    for uri in uris:
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        by_bucket.setdefault(bucket, set()).update({key, f"{key}*"})
+    return [
+        allow(["s3:ListBucket"], [f"arn:{partition}:s3:::{bucket}"], sid=f"ListWeights{index}",
+              condition={"StringLike": {"s3:prefix": sorted(prefixes)}})
+        for index, (bucket, prefixes) in enumerate(sorted(by_bucket.items()))
+    ]  # fmt: skip
+
+
+def s3_read_policy(object_arns: Sequence[str], listed: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
+    """Read the artifacts' objects, and list the weight directories given in ``listed``."""
+    return document(read_artifacts(object_arns), *listed)
 
 
 # The tag the AWS Load Balancer Controller's reference policy scopes its changes by;

@@ -2,8 +2,9 @@
 
 The conventions that tie pods to nodes live together: the taint GPU pools carry
 (in a node group's form and in Kubernetes' own, for Karpenter's NodePools) and the
-toleration model pods use, the pool labels nodes carry and pods select (the serving
-port and paths are infra.contracts.serving's).
+toleration model pods use, the pool labels nodes carry and pods select (each runtime's
+port and paths are ``infra.contracts.runtimes``'; its containers are
+``runtime_containers``', its scaling ``model_scaling``').
 """
 
 from __future__ import annotations
@@ -12,9 +13,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from infra.contracts import serving
-from infra.settings.catalog import EksModel, ModelSettings
-from infra.specs import stack_images
+from infra.contracts import runtimes
+from infra.settings.catalog import EksModel
+from infra.specs import model_scaling, runtime_containers
 
 GPU_TAINT = {"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}  # node group form
 GPU_TOLERATION = {"key": "nvidia.com/gpu", "operator": "Exists", "effect": "NoSchedule"}  # pod form
@@ -36,33 +37,23 @@ def pool_labels(pool: str, gpu_model: str, ami: str) -> dict[str, str]:
 
 SERVICE_ACCOUNT = "model-server"
 READINESS_GATES = "elbv2.k8s.aws/pod-readiness-gate-inject"
-NON_ROOT = 10001
-ARCHIVE = "/opt/ml/artifact/model.tar.gz"  # downloaded by the init container, unpacked by the server
-PRE_STOP_SECONDS = 10  # the ALB stops sending before the server starts draining
 
 
-def pod_spec(model: ModelSettings, variant: str, model_data: str, image: str) -> dict[str, Any]:
-    """The pod template of one variant (pure, so tests read it whole)."""
+def pod_spec(model: EksModel, variant: str, model_data: str, image: str, region: str) -> dict[str, Any]:
+    """The pod template of one variant (pure, so tests read it whole): shared parts, then the runtime's."""
     eks = model.eks
-    if eks is None:
-        raise ValueError(f"model {model.name} has no eks settings")
     labels = {"app.kubernetes.io/name": model.name, "model": model.name, "variant": variant}
-    gpu = {"nvidia.com/gpu": str(eks.gpus)}
-    hardened = {
-        "allowPrivilegeEscalation": False,
-        "readOnlyRootFilesystem": True,
-        "runAsNonRoot": True,
-        "runAsUser": NON_ROOT,
-        "capabilities": {"drop": ["ALL"]},
-    }
-    probe = {"httpGet": {"path": serving.HEALTH_PATH, "port": "http"}, "timeoutSeconds": 2}
+    runtime = runtime_containers.parts(model, model_data, image, region)
     return {
         "metadata": {"labels": labels},
         "spec": {
             "serviceAccountName": SERVICE_ACCOUNT,
             # Long enough for the ALB to stop sending (preStop), the server to drain, and a margin.
-            "terminationGracePeriodSeconds": PRE_STOP_SECONDS + eks.drain_seconds + 5,
-            "securityContext": {"fsGroup": NON_ROOT, "seccompProfile": {"type": "RuntimeDefault"}},
+            "terminationGracePeriodSeconds": runtime_containers.PRE_STOP_SECONDS + eks.drain_seconds + 5,
+            "securityContext": {
+                "fsGroup": runtime_containers.NON_ROOT,
+                "seccompProfile": {"type": "RuntimeDefault"},
+            },
             "tolerations": [GPU_TOLERATION],
             "nodeSelector": {POOL_LABEL: eks.pool},
             "topologySpreadConstraints": [
@@ -73,63 +64,22 @@ def pod_spec(model: ModelSettings, variant: str, model_data: str, image: str) ->
                     "labelSelector": {"matchLabels": labels},
                 }
             ],
-            "initContainers": [
-                {
-                    "name": "fetch-model",
-                    "image": stack_images.artifact_fetcher(),  # by digest once the table has it
-                    "command": ["aws", "s3", "cp", model_data, ARCHIVE, "--only-show-errors"],
-                    "env": [{"name": "HOME", "value": "/tmp"}],
-                    "volumeMounts": [
-                        {"name": "artifact", "mountPath": "/opt/ml/artifact"},
-                        {"name": "tmp", "mountPath": "/tmp"},
-                    ],
-                    "securityContext": hardened,
-                    "resources": {
-                        "requests": {"cpu": "250m", "memory": "256Mi"},
-                        "limits": {"memory": "1Gi"},
-                    },
-                }
-            ],
-            "containers": [
-                {
-                    "name": "server",
-                    "image": image,
-                    "ports": [{"name": "http", "containerPort": serving.PORT}],
-                    "env": [
-                        {"name": serving.PORT_ENV, "value": str(serving.PORT)},
-                        {"name": serving.ENV_ARCHIVE, "value": ARCHIVE},
-                        {"name": serving.ENV_DRAIN_SECONDS, "value": str(eks.drain_seconds)},
-                    ]
-                    + [{"name": k, "value": v} for k, v in sorted(model.environment.items())],
-                    "resources": {
-                        "requests": {"cpu": str(eks.cpu), "memory": f"{eks.memory_gib}Gi", **gpu},
-                        "limits": {"memory": f"{eks.memory_gib}Gi", **gpu},
-                    },
-                    "startupProbe": {**probe, "periodSeconds": 5, "failureThreshold": 120},
-                    "readinessProbe": {**probe, "periodSeconds": 5, "failureThreshold": 2},
-                    "livenessProbe": {**probe, "periodSeconds": 10, "failureThreshold": 3},
-                    "lifecycle": {"preStop": {"sleep": {"seconds": PRE_STOP_SECONDS}}},
-                    "volumeMounts": [
-                        {"name": "artifact", "mountPath": "/opt/ml/artifact", "readOnly": True},
-                        {"name": "model", "mountPath": "/opt/ml/model"},
-                        {"name": "tmp", "mountPath": "/tmp"},
-                    ],
-                    "securityContext": hardened,
-                }
-            ],
-            "volumes": [{"name": name, "emptyDir": {}} for name in ("artifact", "model", "tmp")],
+            **({"initContainers": runtime.init_containers} if runtime.init_containers else {}),
+            "containers": [runtime.container],
+            "volumes": runtime.volumes,
         },
     }
 
 
 @dataclass(frozen=True)
 class VariantPods:
-    """One variant's Deployment: its pods and its replica bounds."""
+    """One variant's Deployment: its pods and how it scales."""
 
-    name: str  # stable or canary: the suffix of its Deployment, Service, HPA and target group
-    replicas: int  # at creation; the HPA owns the count afterwards
-    min_replicas: int  # the HPA's floor: the model's minimum for stable, its own count for a canary
+    name: str  # stable or canary: the suffix of its Deployment, Service, ScaledObject and target group
+    replicas: int  # at creation; KEDA's HPA owns the count afterwards
+    min_replicas: int  # the scaling floor: the model's minimum for stable, its own count for a canary
     template: Mapping[str, Any]  # the pod template (``pod_spec``)
+    triggers: tuple[Mapping[str, Any], ...]  # KEDA triggers on the runtime's signals (``model_scaling``)
 
 
 @dataclass(frozen=True)
@@ -139,22 +89,24 @@ class ServiceSpec:
     model_name: str  # its namespace, and the prefix of every object's name
     team: str  # the owning team's label on the namespace
     variants: tuple[VariantPods, ...]  # stable first
-    max_replicas: int  # the HPA's ceiling for each variant
-    cpu_target_percent: int  # the HPA's CPU utilization target
-    max_inflight_per_replica: int  # the HPA's target on the server's in-flight requests gauge
+    max_replicas: int  # the scaling ceiling for each variant
     pdb_min_available: int  # replicas kept through voluntary disruptions (node drains, upgrades)
-    artifact_uris: tuple[str, ...]  # s3:// objects the pods' Pod Identity role may read
+    artifact_uris: tuple[str, ...]  # s3:// objects or prefixes the pods' Pod Identity role may read
+    weight_directories: tuple[str, ...]  # s3://.../ directories the pods list before reading (vllm, tei)
+    port: int  # the runtime's HTTP port: Service, TargetGroupBinding and NetworkPolicy
+    metrics_path: str  # where the runtime serves Prometheus metrics, on that port
 
 
-def service_spec(model: EksModel) -> ServiceSpec:
+def service_spec(model: EksModel, region: str) -> ServiceSpec:
     """Everything ``K8sModelService`` builds for ``model``, decided here once."""
-    eks, scaling = model.eks, model.autoscaling
+    scaling, contract = model.autoscaling, runtimes.contract(model.runtime)
     variants = tuple(
         VariantPods(
             name=name,
             replicas=variant.instance_count,
             min_replicas=scaling.min_instances if name == "stable" else variant.instance_count,
-            template=pod_spec(model, name, variant.model_data or "", variant.image or model.image),
+            template=pod_spec(model, name, variant.model_data or "", variant.image or model.image, region),
+            triggers=tuple(model_scaling.triggers(model, name)),
         )
         for name, variant in model.variants.items()
     )
@@ -163,8 +115,11 @@ def service_spec(model: EksModel) -> ServiceSpec:
         team=model.team,
         variants=variants,
         max_replicas=scaling.max_instances,
-        cpu_target_percent=eks.cpu_target_percent,
-        max_inflight_per_replica=eks.max_inflight_per_replica,
-        pdb_min_available=eks.pdb_min_available,
+        pdb_min_available=model.eks.pdb_min_available,
         artifact_uris=tuple(v.model_data for _, v in model.variants.items() if v.model_data),
+        weight_directories=tuple(
+            v.model_data for _, v in model.variants.items() if v.model_data and v.model_data.endswith("/")
+        ),
+        port=contract.port,
+        metrics_path=contract.metrics_path,
     )

@@ -1,6 +1,7 @@
 """What a stack may run: approved instance types, and each team's GPUs and instances within quota.
 
-Quotas count at *maximum* scale (autoscaling max, HPA maxReplicas), because that
+Quotas count at *maximum* scale (autoscaling max, HPA maxReplicas or KEDA
+maxReplicaCount), because that
 is what the team can end up paying for on a bad day. ``infra.specs.capacity``
 owns the arithmetic: it counts the same way from the settings (for
 ``modelfleet new-model``), and gives the quota lookup and units used here.
@@ -41,6 +42,14 @@ def _allowed(props, config):
             yield f"instance type {instance_type} is not on this stack's approved list"
 
 
+# What caps a Deployment's replicas: a plain HPA's maxReplicas, or a KEDA ScaledObject's
+# maxReplicaCount (KEDA then makes the HPA itself, in the cluster, out of the plan's sight).
+SCALERS = {
+    "kubernetes:autoscaling/v2:HorizontalPodAutoscaler": "maxReplicas",
+    "kubernetes:keda.sh/v1alpha1:ScaledObject": "maxReplicaCount",
+}
+
+
 def _deployments(resources):
     """(team, replicas at max, GPUs at max, urn) for each Deployment."""
     namespaces = {
@@ -48,11 +57,11 @@ def _deployments(resources):
         for ns in of_type(resources, "kubernetes:core/v1:Namespace")
     }
     ceilings = {}
-    for hpa in of_type(resources, "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"):
-        meta, spec = hpa.props.get("metadata") or {}, hpa.props.get("spec") or {}
-        ceilings[(meta.get("namespace"), (spec.get("scaleTargetRef") or {}).get("name"))] = spec.get(
-            "maxReplicas"
-        )
+    for type_token, ceiling in SCALERS.items():
+        for scaler in of_type(resources, type_token):
+            meta, spec = scaler.props.get("metadata") or {}, scaler.props.get("spec") or {}
+            target = (spec.get("scaleTargetRef") or {}).get("name")
+            ceilings[(meta.get("namespace"), target)] = spec.get(ceiling)
     for deployment in of_type(resources, "kubernetes:apps/v1:Deployment"):
         meta, spec = deployment.props.get("metadata") or {}, deployment.props.get("spec") or {}
         containers = as_list(((spec.get("template") or {}).get("spec") or {}).get("containers"))

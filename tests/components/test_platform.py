@@ -18,7 +18,7 @@ from infra.plan.model import PlannedResource
 from infra.settings.platform import PlatformSettings, load_settings
 from infra.stackfiles.read import read_project, read_stack_config
 from tests.components.support import ACCOUNT, Recorded, known, outside, record_component, waits_for
-from tests.conftest import ROOT, SHIPPED_STACKS
+from tests.conftest import ROOT, SHIPPED_STACKS, stack_settings
 
 PLATFORM = "modelfleet:platform:Platform"
 SAGEMAKER = "modelfleet:sagemaker:ModelEndpoint"
@@ -28,11 +28,6 @@ NATIVE_PROVIDER = "pulumi:providers:aws-native"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
 KARPENTER_POOL = "modelfleet:eks:KarpenterNodePool"
 RELEASE = "kubernetes:helm.sh/v3:Release"
-
-
-def stack_settings(stack: str) -> PlatformSettings:
-    project = read_project(ROOT)
-    return load_settings(stack, read_stack_config(project, project.stack_file(stack)).values)
 
 
 def belongs_to(resource: PlannedResource, model: str) -> bool:
@@ -85,6 +80,8 @@ def test_platform_declares_one_component_per_layer_and_per_model(shipped_plans, 
             expected += [("modelfleet:eks:GpuNodePool", f"platform-gpu-{p.name}") for p in settings.gpu_pools]
         if settings.cluster.deploy_runner_in_vpc:
             expected.append(("modelfleet:eks:DeployRunnerAccess", "platform-deploy-runner"))
+        if settings.image_mirrors:
+            expected.append(("modelfleet:eks:ImageMirrors", "platform-image-mirrors"))
     expected += [(EKS_SERVICE, f"platform-{model.name}") for model in settings.eks_models]
     assert children == sorted(expected)
 

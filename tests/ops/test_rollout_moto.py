@@ -16,9 +16,10 @@ from moto.sagemakerruntime.models import sagemakerruntime_backends
 from rich.console import Console
 
 from infra.ops import endpoints, progress
+from infra.ops.drivers.sagemaker import SageMakerDriver
+from infra.ops.errors import OpsError
 from infra.ops.progress import Phase, Progress
 from infra.ops.rollout import Outcome, Rollout
-from infra.ops.target import OpsError
 from tests.ops.conftest import ACCOUNT, REGION, FakeClock, create_alarms, deploy, put_invocations
 
 
@@ -64,10 +65,7 @@ def stand_up(aws, target, weights: dict[str, float] | None = None, traffic: bool
 
 def rollout(aws, target, clock=None) -> tuple[Rollout, io.StringIO]:
     output = io.StringIO()
-    runner = Rollout(
-        target, aws["sagemaker"], aws["cloudwatch"], aws["sagemaker-runtime"],
-        Console(file=output, width=200), clock or FakeClock(),
-    )  # fmt: skip
+    runner = Rollout(target, SageMakerDriver(aws), Console(file=output, width=200), clock or FakeClock())
     return runner, output
 
 

@@ -6,12 +6,13 @@ import json
 
 import pytest
 
-from infra.contracts import eks_versions
+from infra.contracts import eks_versions, runtimes
 from infra.specs import stack_images
+from tests.conftest import stack_settings
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
-HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+SCALER = "kubernetes:keda.sh/v1alpha1:ScaledObject"
 
 
 def gpu_groups(plan):
@@ -26,7 +27,9 @@ def test_every_stack_serves_an_eks_model_on_a_tainted_gpu_pool(shipped_plans, st
     assert pool.inputs["labels"]["nvidia.com/gpu.present"] == "true"
     deployments = plan.of_type(DEPLOYMENT)
     assert {d.inputs["metadata"]["labels"]["variant"] for d in deployments} == {"stable", "canary"}
+    served = {m.name: runtimes.contract(m.runtime) for m in stack_settings(stack).eks_models}
     for deployment in deployments:
+        contract = served[deployment.inputs["metadata"]["labels"]["model"]]
         spec = deployment.inputs["spec"]["template"]["spec"]
         # Every taint on the pool is tolerated, and the pod selects exactly that pool.
         for taint in pool.inputs["taints"]:
@@ -38,8 +41,10 @@ def test_every_stack_serves_an_eks_model_on_a_tainted_gpu_pool(shipped_plans, st
             == server["resources"]["requests"]["nvidia.com/gpu"]
             == "1"
         )
-        for probe in ("startupProbe", "readinessProbe", "livenessProbe"):
-            assert server[probe]["httpGet"]["path"] == "/ping"
+        for probe in ("startupProbe", "readinessProbe"):
+            assert server[probe]["httpGet"]["path"] == contract.ready_path
+        assert server["livenessProbe"]["httpGet"]["path"] == contract.health_path
+        assert server["ports"] == [{"name": "http", "containerPort": contract.port}]
         assert spec["terminationGracePeriodSeconds"] >= 30
         assert spec["topologySpreadConstraints"][0]["topologyKey"] == "topology.kubernetes.io/zone"
         assert server["securityContext"]["runAsNonRoot"] is True
@@ -58,15 +63,14 @@ def test_prod_runs_two_or_more_replicas_and_keeps_them_through_disruptions(shipp
     assert pdb.inputs["spec"]["minAvailable"] >= 1
 
 
-def test_hpas_scale_each_variant_on_cpu_and_in_flight_requests(shipped_plans):
-    hpas = {h.inputs["metadata"]["name"]: h.inputs["spec"] for h in shipped_plans["prod"].of_type(HPA)}
-    stable, canary = hpas["doc-embedder-stable"], hpas["doc-embedder-canary"]
-    assert (stable["minReplicas"], stable["maxReplicas"]) == (3, 10)
-    assert (canary["minReplicas"], canary["maxReplicas"]) == (2, 10)
-    kinds = {m["type"]: m for m in stable["metrics"]}
-    assert kinds["Resource"]["resource"]["target"] == {"type": "Utilization", "averageUtilization": 70}
-    assert kinds["Pods"]["pods"]["metric"]["name"] == "modelfleet_inflight_requests"
-    assert kinds["Pods"]["pods"]["target"]["averageValue"] == "16"
+def test_keda_scales_each_variant_on_the_runtimes_queue(shipped_plans):
+    scalers = {h.inputs["metadata"]["name"]: h.inputs["spec"] for h in shipped_plans["prod"].of_type(SCALER)}
+    stable, canary = scalers["doc-embedder-stable"], scalers["doc-embedder-canary"]
+    assert (stable["minReplicaCount"], stable["maxReplicaCount"]) == (3, 10)
+    assert (canary["minReplicaCount"], canary["maxReplicaCount"]) == (2, 10)
+    (queue,) = stable["triggers"]  # TEI: its queue, not CPU
+    assert queue["metadata"]["query"] == 'sum(te_queue_size{namespace="doc-embedder",variant="stable"})'
+    assert (queue["metricType"], queue["metadata"]["threshold"]) == ("AverageValue", "16")
 
 
 def test_the_alb_splits_traffic_by_the_configured_weights(shipped_plans):
@@ -166,10 +170,17 @@ def test_pods_read_only_their_artifacts_through_pod_identity(shipped_plans):
         for p in prod.of_type("aws:iam/rolePolicy:RolePolicy")
         if p.name.startswith("platform-doc-embedder-identity")
     )
-    (statement,) = json.loads(policy.inputs["policy"])["Statement"]
-    assert statement["Action"] == ["s3:GetObject"]
-    assert statement["Resource"] == ["arn:aws:s3:::acme-ml-artifacts-prod/doc-embedder/v4/*",
-                                     "arn:aws:s3:::acme-ml-artifacts-prod/doc-embedder/v5/*"]  # fmt: skip
+    read, listing = json.loads(policy.inputs["policy"])["Statement"]
+    assert read["Action"] == ["s3:GetObject"]
+    weights = "doc-embedder/bge-large-en-v1.5"
+    assert read["Resource"] == [f"arn:aws:s3:::acme-ml-artifacts-prod/{weights}/2026-10-02/*",
+                                f"arn:aws:s3:::acme-ml-artifacts-prod/{weights}/2026-11-20/*"]  # fmt: skip
+    # The weight directories are listed before they are synced, and no other part of the bucket.
+    assert listing["Action"] == ["s3:ListBucket"]
+    assert listing["Resource"] == ["arn:aws:s3:::acme-ml-artifacts-prod"]
+    assert listing["Condition"] == {"StringLike": {"s3:prefix": [
+        f"{weights}/2026-10-02/", f"{weights}/2026-10-02/*", f"{weights}/2026-11-20/", f"{weights}/2026-11-20/*",
+    ]}}  # fmt: skip
 
 
 def test_load_balancer_controller_may_not_create_or_delete(shipped_plans):
@@ -195,15 +206,13 @@ def test_pods_start_after_their_identity_and_nodes_and_drain_as_configured(shipp
         assert association.urn in deployment.depends_on and node_group.urn in deployment.depends_on
         spec = deployment.inputs["spec"]["template"]["spec"]
         server = spec["containers"][0]
-        env = {e["name"]: e["value"] for e in server["env"]}
-        assert env["MODELFLEET_DRAIN_SECONDS"] == "30"
         assert spec["terminationGracePeriodSeconds"] == 10 + 30 + 5  # preStop + drain + margin
         assert server["lifecycle"]["preStop"]["sleep"]["seconds"] == 10
-        fetch = spec["initContainers"][0]
-        assert (
-            fetch["command"][:3] == ["aws", "s3", "cp"]
-            and env["MODELFLEET_MODEL_ARCHIVE"] == fetch["command"][4]
-        )
+        # TEI loads from a local directory: the init container syncs it there first.
+        (fetch,) = spec["initContainers"]
+        assert fetch["command"][:3] == ["aws", "s3", "sync"]
+        model_id = server["args"][server["args"].index("--model-id") + 1]
+        assert fetch["command"][4] == model_id == "/data/model"
 
 
 def test_namespaces_hold_old_pods_until_new_ones_are_healthy_in_the_alb(shipped_plans):

@@ -116,7 +116,7 @@ def _sagemaker_stack(*, policy=True, target=True, team="risk", instance="ml.g5.x
     return found
 
 
-def _eks_gpu_stack(max_replicas=5, gpus="1", team="search"):
+def _eks_gpu_stack(max_replicas=5, gpus="1", team="search", keda=False):
     return [
         resource(
             "kubernetes:core/v1:Namespace", {"metadata": {"name": "embedder", "labels": {"team": team}}}, "ns"
@@ -135,6 +135,15 @@ def _eks_gpu_stack(max_replicas=5, gpus="1", team="search"):
             "deployment",
         ),
         resource(
+            "kubernetes:keda.sh/v1alpha1:ScaledObject",
+            {
+                "metadata": {"namespace": "embedder"},
+                "spec": {"maxReplicaCount": max_replicas, "scaleTargetRef": {"name": "embedder-stable"}},
+            },
+            "scaler",
+        )
+        if keda
+        else resource(
             "kubernetes:autoscaling/v2:HorizontalPodAutoscaler",
             {
                 "metadata": {"namespace": "embedder"},
@@ -236,6 +245,17 @@ def test_gpu_quota_counts_deployments_at_hpa_max_with_namespace_team():
     quota = {"quotas": {"search": 10}}
     assert run_stack(BY_NAME["team-gpu-quota"], _eks_gpu_stack(max_replicas=5, gpus="2"), quota) == []
     [message] = run_stack(BY_NAME["team-gpu-quota"], _eks_gpu_stack(max_replicas=6, gpus="2"), quota)
+    assert "team search can scale to 12 GPUs" in message
+
+
+def test_gpu_quota_counts_deployments_at_the_keda_scalers_max():
+    quota = {"quotas": {"search": 10}}
+    assert (
+        run_stack(BY_NAME["team-gpu-quota"], _eks_gpu_stack(max_replicas=5, gpus="2", keda=True), quota) == []
+    )
+    [message] = run_stack(
+        BY_NAME["team-gpu-quota"], _eks_gpu_stack(max_replicas=6, gpus="2", keda=True), quota
+    )
     assert "team search can scale to 12 GPUs" in message
 
 

@@ -53,7 +53,7 @@ def test_a_valid_cluster_with_an_eks_model():
 
 BAD = [
     ("cpu type in a gpu pool", config(pools=[{"name": "g5", "instance_types": ["m5.xlarge"]}]),
-     "modelfleet:gpu_pools[0].instance_types[0]", "'m5.xlarge' has no GPU; GPU pools take g4dn, g5, g6, g6e, p4d, p5"),
+     "modelfleet:gpu_pools[0].instance_types[0]", "'m5.xlarge' has no GPU; GPU pools take g4dn, g5, g6, g6e, p4d, p4de, p5, p5e, p5en"),
     ("unknown instance", config(pools=[{"name": "g5", "instance_types": ["g9.xlarge"]}]),
      "modelfleet:gpu_pools[0].instance_types[0]", "'g9.xlarge' is not a known instance type"),
     ("more gpus than the pool has", config(models=[eks_model(gpus=4)]),

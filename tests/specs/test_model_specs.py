@@ -107,7 +107,7 @@ def test_off_hours_become_a_schedule_on_the_scaling_policy():
 def test_an_eks_service_has_a_pod_template_and_replica_bounds_per_variant():
     entry = model(name="doc-embedder", backend="eks", eks={"pool": "g5", "pdb_min_available": 2})
     entry["variants"]["canary"]["image"] = DIGEST.replace("ab" * 32, "cd" * 32)
-    spec = service_spec(parse_model(entry, region="eu-west-1"))
+    spec = service_spec(parse_model(entry, region="eu-west-1"), "eu-west-1")
     stable, canary = spec.variants
     # Stable's floor is the model's minimum; a canary keeps its own count.
     assert (stable.name, stable.replicas, stable.min_replicas) == ("stable", 2, 2)

@@ -5,8 +5,8 @@ Helm releases at pinned chart versions (``infra/contracts/eks_versions.py``):
 - AWS Load Balancer Controller, binding pods to the stack's target groups;
 - cluster-autoscaler, resizing the declared node groups, unless the cluster's GPU capacity is
   Karpenter's (``karpenter.py``; docs/architecture.md compares the two);
-- metrics-server, kube-prometheus-stack, DCGM exporter for GPU metrics, and
-  prometheus-adapter, which serves the in-flight metric the model HPAs scale on;
+- metrics-server, kube-prometheus-stack, DCGM exporter for GPU metrics, and KEDA,
+  which scales each model's Deployments on its runtime's own Prometheus series;
 - a Grafana dashboard for serving and GPU metrics, as a labelled ConfigMap.
 
 Every release's values pin the chart's images by digest where the digest table
@@ -24,31 +24,13 @@ import pulumi
 import pulumi_kubernetes as k8s
 
 from infra.components.eks.pod_identity import PodIdentity, PodIdentityArgs
-from infra.contracts import eks_versions, serving
+from infra.contracts import eks_versions
 from infra.specs import iam, stack_images
 from infra.specs.grafana import serving_dashboard
 from infra.specs.k8s_pods import AMI_LABEL, GPU_TOLERATION
+from infra.specs.model_scaling import MONITORING
 
-MONITORING = "monitoring"
 SYSTEM = "kube-system"
-PROMETHEUS_URL = "http://kube-prometheus-stack-prometheus.monitoring.svc"
-
-
-def adapter_rules() -> dict[str, Any]:
-    """prometheus-adapter: serve the container's in-flight gauge as a per-pod custom metric."""
-    return {
-        "default": False,
-        "custom": [
-            {
-                "seriesQuery": f'{serving.METRIC_INFLIGHT}{{namespace!="",pod!=""}}',
-                "resources": {
-                    "overrides": {"namespace": {"resource": "namespace"}, "pod": {"resource": "pod"}}
-                },
-                "name": {"as": serving.METRIC_INFLIGHT},
-                "metricsQuery": "avg(<<.Series>>{<<.LabelMatchers>>}) by (<<.GroupBy>>)",
-            }
-        ],
-    }
 
 
 @dataclass
@@ -148,13 +130,7 @@ class ClusterAddons(pulumi.ComponentResource):
         )
         self._release(name, "dcgm-exporter", MONITORING, {**gpu_nodes, "serviceMonitor": {"enabled": True}},
                       after_prometheus)  # fmt: skip
-        self._release(
-            name,
-            "prometheus-adapter",
-            MONITORING,
-            {"prometheus": {"url": PROMETHEUS_URL, "port": 9090}, "rules": adapter_rules()},
-            after_prometheus,
-        )
+        self._release(name, "keda", SYSTEM, {}, after_prometheus)
         k8s.core.v1.ConfigMap(
             f"{name}-serving-dashboard",
             metadata={

@@ -1,9 +1,9 @@
 """One catalog model served on EKS: stable and canary Deployments behind the stack's ALB.
 
 Each variant is a Deployment on the model's GPU pool (it tolerates the GPU taint
-and selects the pool), a Service, a TargetGroupBinding to its target group, and
-an HPA on CPU and in-flight requests. The model artifact is fetched into the pod
-by an init container with the model's own Pod Identity role, read-only.
+and selects the pool), a Service, a TargetGroupBinding to its target group, and a
+KEDA ScaledObject on its runtime's own signal. The pods read the model's weights
+from S3 with the model's own Pod Identity role, read-only.
 """
 
 from __future__ import annotations
@@ -14,22 +14,20 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 import pulumi_kubernetes.apps.v1 as apps
-import pulumi_kubernetes.autoscaling.v2 as autoscaling
 import pulumi_kubernetes.networking.v1 as networking
 import pulumi_kubernetes.policy.v1 as policy
 
-from infra.components.eks.cluster_addons import MONITORING
 from infra.components.eks.pod_identity import PodIdentity, PodIdentityArgs
-from infra.contracts import serving
-from infra.specs import iam
+from infra.specs import iam, model_scaling
 from infra.specs.k8s_pods import READINESS_GATES, SERVICE_ACCOUNT, ServiceSpec
+from infra.specs.model_scaling import MONITORING
 
 
 @dataclass
 class K8sModelServiceArgs:
     """One model's Kubernetes objects (decided by ``k8s_pods.service_spec``) and the cluster they go to."""
 
-    spec: ServiceSpec  # the model: variants with their pod templates, replica bounds, HPA targets
+    spec: ServiceSpec  # the model: variants with their pod templates, replica bounds, scaling triggers
     cluster_name: pulumi.Input[str]  # the cluster its Pod Identity association belongs to
     cluster_arn: pulumi.Input[str]  # scopes the pods' role trust to this cluster
     account_id: pulumi.Input[str]  # scopes the pods' role trust to this account
@@ -43,7 +41,7 @@ class K8sModelServiceArgs:
 
 
 class K8sModelService(pulumi.ComponentResource):
-    """One model's pods on the cluster, bound to its load balancer's target groups and scaled by HPAs."""
+    """One model's pods on the cluster, bound to its load balancer's target groups and scaled by KEDA."""
 
     deployments: dict[str, apps.Deployment]
 
@@ -65,6 +63,7 @@ class K8sModelService(pulumi.ComponentResource):
             f"{name}-sa", metadata={"name": SERVICE_ACCOUNT, "namespace": ns}, opts=on_cluster
         )
         artifacts = [iam.s3_object_arn(uri, args.partition) for uri in spec.artifact_uris]
+        listed = iam.list_directories(spec.weight_directories, args.partition)
         identity = PodIdentity(
             f"{name}-identity",
             PodIdentityArgs(
@@ -72,7 +71,7 @@ class K8sModelService(pulumi.ComponentResource):
                 cluster_arn=args.cluster_arn,
                 namespace=spec.model_name,
                 service_account=SERVICE_ACCOUNT,
-                policy=iam.s3_read_policy(artifacts),
+                policy=iam.s3_read_policy(artifacts, listed),
                 tags={**args.tags, "model": spec.model_name},
                 account_id=args.account_id,
             ),
@@ -91,7 +90,7 @@ class K8sModelService(pulumi.ComponentResource):
                     "strategy": {"rollingUpdate": {"maxUnavailable": 0, "maxSurge": 1}},
                     "template": template,
                 },
-                # The HPA owns the replica count after creation. Pods get AWS credentials only
+                # KEDA's HPA owns the replica count after creation. Pods get AWS credentials only
                 # if their Pod Identity association exists when they start, and need GPU nodes.
                 opts=pulumi.ResourceOptions(
                     parent=self,
@@ -105,7 +104,7 @@ class K8sModelService(pulumi.ComponentResource):
                 metadata={"name": f"{spec.model_name}-{variant}", "namespace": ns, "labels": labels},
                 spec={
                     "selector": labels,
-                    "ports": [{"name": "http", "port": serving.PORT, "targetPort": "http"}],
+                    "ports": [{"name": "http", "port": spec.port, "targetPort": "http"}],
                 },
                 opts=on_cluster,
             )
@@ -115,12 +114,12 @@ class K8sModelService(pulumi.ComponentResource):
                 kind="TargetGroupBinding",
                 metadata={"name": f"{spec.model_name}-{variant}", "namespace": ns},
                 spec={
-                    "serviceRef": {"name": service.metadata.name, "port": serving.PORT},
+                    "serviceRef": {"name": service.metadata.name, "port": spec.port},
                     "targetGroupARN": args.target_group_arns[variant],
                     "targetType": "ip",
                     "networking": {"ingress": [{
                         "from": [{"securityGroup": {"groupID": args.load_balancer_security_group_id}}],
-                        "ports": [{"protocol": "TCP", "port": serving.PORT}],
+                        "ports": [{"protocol": "TCP", "port": spec.port}],
                     }]},
                 },
                 # The controller refuses edits to targetGroupARN: a new target group means a new binding.
@@ -131,24 +130,19 @@ class K8sModelService(pulumi.ComponentResource):
                     ),
                 ),
             )  # fmt: skip
-            autoscaling.HorizontalPodAutoscaler(
-                f"{name}-{variant}",
+            k8s.apiextensions.CustomResource(
+                f"{name}-{variant}-scaler",
+                api_version="keda.sh/v1alpha1",
+                kind="ScaledObject",
                 metadata={"name": f"{spec.model_name}-{variant}", "namespace": ns},
-                spec={
-                    "scaleTargetRef": {"apiVersion": "apps/v1", "kind": "Deployment",
-                                       "name": f"{spec.model_name}-{variant}"},
-                    "minReplicas": pods.min_replicas,
-                    "maxReplicas": spec.max_replicas,
-                    "metrics": [
-                        {"type": "Resource", "resource": {"name": "cpu", "target": {
-                            "type": "Utilization", "averageUtilization": spec.cpu_target_percent}}},
-                        {"type": "Pods", "pods": {"metric": {"name": serving.METRIC_INFLIGHT}, "target": {
-                            "type": "AverageValue", "averageValue": str(spec.max_inflight_per_replica)}}},
-                    ],
-                    "behavior": {"scaleDown": {"stabilizationWindowSeconds": 300}},
-                },
+                spec=model_scaling.scaled_object_spec(
+                    f"{spec.model_name}-{variant}",
+                    pods.min_replicas,
+                    spec.max_replicas,
+                    [dict(trigger) for trigger in pods.triggers],
+                ),
                 opts=after_addons,
-            )  # fmt: skip
+            )
         selector = {"matchLabels": {"model": spec.model_name}}
         policy.PodDisruptionBudget(
             f"{name}-pdb",
@@ -156,7 +150,7 @@ class K8sModelService(pulumi.ComponentResource):
             spec={"minAvailable": spec.pdb_min_available, "selector": selector},
             opts=on_cluster,
         )
-        port = [{"protocol": "TCP", "port": serving.PORT}]
+        port = [{"protocol": "TCP", "port": spec.port}]
         monitoring = {"kubernetes.io/metadata.name": MONITORING}
         load_balancer_sources = [{"ipBlock": {"cidr": cidr}} for cidr in args.load_balancer_subnet_cidrs]
         networking.NetworkPolicy(
@@ -180,7 +174,7 @@ class K8sModelService(pulumi.ComponentResource):
             spec={
                 "selector": selector,
                 "podTargetLabels": ["model", "variant"],
-                "podMetricsEndpoints": [{"port": "http", "path": serving.METRICS_PATH, "interval": "15s"}],
+                "podMetricsEndpoints": [{"port": "http", "path": spec.metrics_path, "interval": "15s"}],
             },
             opts=after_addons,
         )

@@ -46,6 +46,9 @@ class ModelLoadBalancerArgs:
     certificate_arn: str  # ACM certificate for the name clients use, internal or not
     access_log_destination_arn: pulumi.Input[str]  # the stack's CloudWatch Logs delivery destination
     cluster_name: pulumi.Input[str]  # tags the target groups the cluster's controller may bind
+    target_port: int = serving.PORT  # the runtime's HTTP port on the pods (infra.contracts.runtimes)
+    health_check_path: str = serving.HEALTH_PATH  # the runtime's readiness path: 200 once the model loaded
+    deregistration_delay_seconds: int = 30  # in-flight requests (or streams) finish before a pod is cut off
     internet_facing: bool = False  # public subnets, 443 from anywhere and 80 redirected; else VPC only
     waf_acl_arn: str | None = None  # ARN of a WAFv2 web ACL to associate with the load balancer, if any
     deletion_protection: bool = False  # protect_stateful: AWS refuses to delete the load balancer
@@ -93,8 +96,8 @@ class ModelLoadBalancer(pulumi.ComponentResource):
             security_group_id=self.security_group.id,
             description="to the model pods' serving port",
             ip_protocol="tcp",
-            from_port=serving.PORT,
-            to_port=serving.PORT,
+            from_port=args.target_port,
+            to_port=args.target_port,
             cidr_ipv4=args.vpc_cidr,
             tags=dict(args.tags),
             opts=child,
@@ -116,12 +119,12 @@ class ModelLoadBalancer(pulumi.ComponentResource):
                 f"{name}-{variant}",
                 name_prefix="mf-",
                 target_type="ip",  # pods, registered by TargetGroupBinding
-                port=serving.PORT,
+                port=args.target_port,
                 protocol="HTTP",
                 vpc_id=args.vpc_id,
-                deregistration_delay=30,
+                deregistration_delay=args.deregistration_delay_seconds,
                 health_check={
-                    "path": serving.HEALTH_PATH,
+                    "path": args.health_check_path,
                     "matcher": "200",
                     "interval": 10,
                     "healthy_threshold": 2,

@@ -7,10 +7,11 @@ import json
 import pulumi_kubernetes as k8s
 import pytest
 
-from infra.components.eks.cluster_addons import PROMETHEUS_URL, ClusterAddons, ClusterAddonsArgs
-from infra.contracts import eks_versions, serving
+from infra.components.eks.cluster_addons import ClusterAddons, ClusterAddonsArgs
+from infra.contracts import eks_versions
 from infra.specs import image_digests
 from infra.specs.k8s_pods import GPU_TOLERATION
+from infra.specs.model_scaling import MONITORING, PROMETHEUS_URL
 from tests.components.support import (
     ACCOUNT,
     TAGS,
@@ -39,7 +40,7 @@ NAMESPACES = {
     "metrics-server": "kube-system",
     "kube-prometheus-stack": "monitoring",
     "dcgm-exporter": "monitoring",
-    "prometheus-adapter": "monitoring",
+    "keda": "kube-system",
 }
 
 
@@ -119,7 +120,7 @@ def test_releases_in_monitoring_wait_for_its_namespace_and_the_adapters_for_prom
     assert namespace.urn in by_release["kube-prometheus-stack"].depends_on
     prometheus = by_release["kube-prometheus-stack"].urn
     assert prometheus in by_release["dcgm-exporter"].depends_on  # ServiceMonitor is its CRD
-    assert prometheus in by_release["prometheus-adapter"].depends_on
+    assert prometheus in by_release["keda"].depends_on  # its ScaledObjects query Prometheus
     assert namespace.urn in recorded.plan.get(CONFIG_MAP, "addons-serving-dashboard").depends_on
 
 
@@ -206,19 +207,12 @@ def test_prometheus_picks_up_every_monitor_and_grafana_every_labelled_dashboard(
     assert json.loads(dashboard["data"]["modelfleet-serving.json"])["uid"] == "modelfleet-serving"
 
 
-def test_prometheus_adapter_serves_the_metric_the_hpas_scale_on(releases):
-    values = releases["prometheus-adapter"]["values"]
+def test_keda_replaces_prometheus_adapter_and_reads_the_release_named_prometheus(releases):
+    assert "prometheus-adapter" not in releases  # KEDA scales on the runtimes' series now
+    assert releases["keda"]["chart"] == "keda" and releases["keda"]["version"] == "2.20.2"
     # The release named kube-prometheus-stack in monitoring serves Prometheus at this address.
-    assert values["prometheus"] == {"url": PROMETHEUS_URL, "port": 9090}
-    assert PROMETHEUS_URL == "http://kube-prometheus-stack-prometheus.monitoring.svc"
-    assert values["rules"]["default"] is False
-    (rule,) = values["rules"]["custom"]
-    assert rule["name"] == {"as": serving.METRIC_INFLIGHT}
-    assert rule["seriesQuery"].startswith(serving.METRIC_INFLIGHT + "{")
-    assert rule["resources"]["overrides"] == {
-        "namespace": {"resource": "namespace"},
-        "pod": {"resource": "pod"},
-    }
+    assert PROMETHEUS_URL == "http://kube-prometheus-stack-prometheus.monitoring.svc:9090"
+    assert releases["kube-prometheus-stack"]["namespace"] == MONITORING
 
 
 def test_known_digests_pin_the_charts_images(monkeypatch):

@@ -22,7 +22,7 @@ def test_every_per_model_resource_of_an_eks_model_sits_under_its_service(prod):
             assert resource.urn in below, f"{resource.type} {resource.name} is not under {service.name}"
     kinds = {r.type for r in prod.descendants(service.urn)}
     assert {"aws:lb/loadBalancer:LoadBalancer", "kubernetes:apps/v1:Deployment",
-            "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"} <= kinds  # fmt: skip
+            "kubernetes:keda.sh/v1alpha1:ScaledObject"} <= kinds  # fmt: skip
 
 
 def test_every_moved_resource_answers_to_its_former_urn(prod):

@@ -21,7 +21,7 @@ SERVICE_ACCOUNT_TYPE = "kubernetes:core/v1:ServiceAccount"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 SERVICE = "kubernetes:core/v1:Service"
 BINDING = "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding"
-HPA = "kubernetes:autoscaling/v2:HorizontalPodAutoscaler"
+SCALER = "kubernetes:keda.sh/v1alpha1:ScaledObject"
 PDB = "kubernetes:policy/v1:PodDisruptionBudget"
 NETWORK_POLICY = "kubernetes:networking.k8s.io/v1:NetworkPolicy"
 POD_MONITOR = "kubernetes:monitoring.coreos.com/v1:PodMonitor"
@@ -52,7 +52,7 @@ def build(entry: ModelSettings | None = None) -> Recorded:
         K8sModelService(
             "doc",
             K8sModelServiceArgs(
-                spec=service_spec(entry or settings()),
+                spec=service_spec(entry or settings(), "eu-west-1"),
                 cluster_name=known("modelfleet-test"),
                 cluster_arn=known(f"arn:aws:eks:eu-west-1:{ACCOUNT}:cluster/modelfleet-test"),
                 account_id=known(ACCOUNT),
@@ -82,7 +82,7 @@ def test_what_the_component_declares_all_inside_it(recorded):
     plan, root = recorded.plan, recorded.component(COMPONENT)
     assert outside(plan, root) == ["kubernetes:core/v1:Namespace::addon", f"{PROVIDER}::cluster"]
     counts = plan.counts()
-    assert counts[DEPLOYMENT] == counts[SERVICE] == counts[BINDING] == counts[HPA] == 2  # per variant
+    assert counts[DEPLOYMENT] == counts[SERVICE] == counts[BINDING] == counts[SCALER] == 2  # per variant
     assert counts[PDB] == counts[NETWORK_POLICY] == counts[POD_MONITOR] == counts[SERVICE_ACCOUNT_TYPE] == 1
     assert counts[NAMESPACE] == 2  # the model's, and the test's stand-in add-on
     assert counts["aws:eks/podIdentityAssociation:PodIdentityAssociation"] == 1
@@ -194,37 +194,40 @@ def test_bindings_attach_each_service_to_its_target_group_from_the_balancer_only
         assert waits_for(plan, binding, plan.get(NAMESPACE, "addon"))  # the controller's CRD
 
 
-def test_hpas_scale_each_deployment_on_cpu_and_in_flight_requests(recorded):
+def test_keda_scales_each_deployment_on_cpu_and_in_flight_requests(recorded):
     plan = recorded.plan
     for variant, low in (("stable", 2), ("canary", 2)):
-        hpa = plan.get(HPA, f"doc-{variant}")
-        spec = hpa.inputs["spec"]
+        scaler = plan.get(SCALER, f"doc-{variant}-scaler")
+        spec = scaler.inputs["spec"]
+        assert scaler.inputs["metadata"] == {"name": f"doc-embedder-{variant}", "namespace": "doc-embedder"}
         assert spec["scaleTargetRef"] == {
             "apiVersion": "apps/v1",
             "kind": "Deployment",
             "name": f"doc-embedder-{variant}",
         }
-        assert (spec["minReplicas"], spec["maxReplicas"]) == (low, 6)
-        assert 1 <= spec["minReplicas"] <= spec["maxReplicas"]
-        metrics = {m["type"]: m for m in spec["metrics"]}
-        assert metrics["Resource"]["resource"] == {
-            "name": "cpu", "target": {"type": "Utilization", "averageUtilization": 60},
-        }  # fmt: skip
-        assert metrics["Pods"]["pods"] == {
-            "metric": {"name": serving.METRIC_INFLIGHT},  # what prometheus-adapter serves
-            "target": {"type": "AverageValue", "averageValue": "16"},  # a quantity: a string
+        assert (spec["minReplicaCount"], spec["maxReplicaCount"]) == (low, 6)
+        assert 1 <= spec["minReplicaCount"] <= spec["maxReplicaCount"]
+        triggers = {t["type"]: t for t in spec["triggers"]}
+        assert triggers["cpu"] == {"type": "cpu", "metricType": "Utilization", "metadata": {"value": "60"}}
+        inflight = triggers["prometheus"]
+        assert inflight["metricType"] == "AverageValue"  # summed over pods, divided per replica
+        assert inflight["metadata"] == {
+            "serverAddress": "http://kube-prometheus-stack-prometheus.monitoring.svc:9090",
+            "query": f'sum({serving.METRIC_INFLIGHT}{{namespace="doc-embedder",variant="{variant}"}})',
+            "threshold": "16",  # KEDA's metadata values are strings
         }
-        assert spec["behavior"] == {"scaleDown": {"stabilizationWindowSeconds": 300}}
-        assert waits_for(plan, hpa, plan.get(NAMESPACE, "addon"))
+        behavior = spec["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]
+        assert behavior == {"scaleDown": {"stabilizationWindowSeconds": 300}}
+        assert waits_for(plan, scaler, plan.get(NAMESPACE, "addon"))  # KEDA's CRDs first
 
 
-def test_canary_hpa_floor_is_the_canarys_own_count():
+def test_canary_scaling_floor_is_the_canarys_own_count():
     variants = model()["variants"]
     variants["canary"]["instance_count"] = 1
     recorded = build(settings(variants=variants))
-    canary = recorded.plan.get(HPA, "doc-canary").inputs["spec"]
-    stable = recorded.plan.get(HPA, "doc-stable").inputs["spec"]
-    assert (canary["minReplicas"], stable["minReplicas"]) == (1, 2)
+    canary = recorded.plan.get(SCALER, "doc-canary-scaler").inputs["spec"]
+    stable = recorded.plan.get(SCALER, "doc-stable-scaler").inputs["spec"]
+    assert (canary["minReplicaCount"], stable["minReplicaCount"]) == (1, 2)
 
 
 def test_pdb_keeps_the_configured_pods_of_this_model(recorded):

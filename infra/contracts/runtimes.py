@@ -1,0 +1,136 @@
+"""Each serving runtime's contract, in one place: what the platform may rely on a runtime doing.
+
+Port, health and readiness paths, how long loading may take, where metrics are and
+which of them autoscaling reads, the request each runtime answers, where its image
+comes from and which SageMaker frameworks implement it. Pod specs, probes, the
+load balancer's health check, scrape config, the autoscaler, the smoke test and
+the SageMaker side all read these; nothing else spells them.
+
+Sources, read at the versions pinned in ``infra/specs/stack_images.py``:
+- vLLM 0.34.0: ``engine/arg_utils.py`` (engine flags), ``entrypoints/common/cli_args.py``
+  (``--port`` 8000), ``entrypoints/launchers/`` (the socket listens only once the
+  engine has loaded, so ``/health`` answers readiness too; ``--shutdown-timeout`` drains
+  on SIGTERM), ``v1/metrics/loggers.py`` (metric names: ``vllm:kv_cache_usage_perc``
+  replaced ``vllm:gpu_cache_usage_perc``, which is gone, as is
+  ``vllm:time_per_output_token_seconds``, now ``vllm:inter_token_latency_seconds``).
+- Text Embeddings Inference 1.9.3: ``router/src/main.rs`` (flags; ``--dtype`` float16 or
+  float32), ``router/src/http/server.rs`` (routes; the model loads before the port
+  listens; ``/metrics`` on the main port: ``--prometheus-port`` is the gRPC image's),
+  ``router/src/shutdown.rs`` (SIGTERM waits for requests in flight).
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from enum import StrEnum
+
+from infra.contracts import serving
+
+
+class Runtime(StrEnum):
+    MODELFLEET = "modelfleet"
+    VLLM = "vllm"
+    TEI = "tei"
+
+
+class Request(StrEnum):
+    """The request a runtime answers: what smoke and loadtest send."""
+
+    INVOCATIONS = "invocations"  # POST /invocations with a JSON or CSV body (SageMaker's contract)
+    CHAT = "chat"  # POST /v1/chat/completions (OpenAI)
+    EMBEDDINGS = "embeddings"  # POST /v1/embeddings (OpenAI)
+    RERANK = "rerank"  # POST /rerank (TEI)
+
+
+@dataclass(frozen=True)
+class ScalingSignal:
+    """A Prometheus series autoscaling reads, and how it is read."""
+
+    metric: str  # the exported name, as Prometheus stores it
+    aggregate: str  # how the model's pods combine: sum (a queue) or avg (a share)
+    meaning: str  # what a target value means, for the docs and error messages
+
+    @property
+    def metric_type(self) -> str:
+        """KEDA's metricType: a summed queue is divided per replica, an average share is not."""
+        return "AverageValue" if self.aggregate == "sum" else "Value"
+
+    def query(self, selector: str) -> str:
+        """PromQL over the pods ``selector`` matches (e.g. ``namespace="chat",variant="stable"``)."""
+        return f"{self.aggregate}({self.metric}{{{selector}}})"
+
+
+@dataclass(frozen=True)
+class RuntimeContract:
+    """What one runtime promises the platform."""
+
+    runtime: Runtime
+    port: int  # the HTTP port the container listens on
+    health_path: str  # liveness: the process is alive
+    ready_path: str  # readiness: the model is loaded and answers
+    metrics_path: str  # Prometheus exposition
+    metrics_port: int  # where metrics_path is served (TEI serves it apart)
+    startup_budget_seconds: int  # loading time the startup probe allows by default
+    requests: tuple[Request, ...]  # what it answers, the first being what smoke sends
+    signals: tuple[ScalingSignal, ...]  # what autoscaling reads, first the primary one
+    upstream_image: str | None  # the public image the stack mirrors through ECR pull-through cache
+    sagemaker_frameworks: tuple[str, ...]  # SageMaker DLCs (framework.name) that implement it
+
+
+MODELFLEET = RuntimeContract(
+    runtime=Runtime.MODELFLEET,
+    port=serving.PORT,
+    health_path=serving.HEALTH_PATH,
+    ready_path=serving.HEALTH_PATH,  # /ping answers 200 only once the model is loaded
+    metrics_path=serving.METRICS_PATH,
+    metrics_port=serving.PORT,
+    startup_budget_seconds=600,
+    requests=(Request.INVOCATIONS,),
+    signals=(ScalingSignal(serving.METRIC_INFLIGHT, "sum", "requests in flight per replica"),),
+    upstream_image=None,  # built from model_containers/ and pushed to the account's ECR
+    sagemaker_frameworks=("pytorch", "tensorflow", "xgboost", "sklearn", "sagemaker-tritonserver"),
+)
+
+VLLM = RuntimeContract(
+    runtime=Runtime.VLLM,
+    port=8000,
+    health_path="/health",
+    ready_path="/health",  # the port listens only once the engine has loaded the weights
+    metrics_path="/metrics",
+    metrics_port=8000,
+    startup_budget_seconds=1800,  # tens of GB of weights, then CUDA graph capture
+    requests=(Request.CHAT,),
+    signals=(
+        ScalingSignal(
+            "vllm:num_requests_waiting", "sum", "requests queued for a free batch slot, per replica"
+        ),
+        ScalingSignal("vllm:kv_cache_usage_perc", "avg", "share of the KV cache in use, 0-1"),
+    ),
+    upstream_image="docker.io/vllm/vllm-openai",
+    sagemaker_frameworks=("vllm", "djl-lmi", "huggingface-llm"),
+)
+
+TEI = RuntimeContract(
+    runtime=Runtime.TEI,
+    port=8080,  # --port: the image's own 80 needs root to bind
+    health_path="/health",
+    ready_path="/health",  # the port listens only once the model has loaded
+    metrics_path="/metrics",
+    metrics_port=8080,  # the main port (the HTTP image ignores --prometheus-port)
+    startup_budget_seconds=600,
+    requests=(Request.EMBEDDINGS, Request.RERANK),
+    signals=(ScalingSignal("te_queue_size", "sum", "requests queued for a batch, per replica"),),
+    upstream_image="ghcr.io/huggingface/text-embeddings-inference",
+    sagemaker_frameworks=("huggingface-tei",),
+)
+
+CONTRACTS: dict[Runtime, RuntimeContract] = {c.runtime: c for c in (MODELFLEET, VLLM, TEI)}
+
+
+def contract(runtime: Runtime | str) -> RuntimeContract:
+    return CONTRACTS[Runtime(runtime)]
+
+
+def runtime_of_framework(framework: str) -> Runtime | None:
+    """The runtime a SageMaker framework implements (None: not one the catalog knows)."""
+    return next((c.runtime for c in CONTRACTS.values() if framework in c.sagemaker_frameworks), None)
