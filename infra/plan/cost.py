@@ -1,6 +1,8 @@
 """Monthly cost of a Plan, per resource, component and model, from a dated price table.
 
-Autoscaled capacity is priced at its minimum and its maximum. A resource whose
+Autoscaled capacity is priced at its minimum and its maximum: a managed node group
+from min_size to max_size nodes, a Karpenter NodePool from none (it keeps no idle
+nodes) to as many of its dearest instance type as its limits allow. A resource whose
 price the table lacks is *unknown*, never zero: the total then says how many
 resources it leaves out. A region with no table at all prices nothing: every
 resource that costs anything is unknown and the totals are unknown too, so an
@@ -19,7 +21,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from infra.contracts import eks_versions
+from infra.contracts import eks_versions, instances
 from infra.plan.model import Plan, PlannedResource
 from infra.plan.owners import component_groups, model_owners
 from infra.plan.policy import stack_resources
@@ -50,7 +52,14 @@ FREE = {
     "aws:lb/listener:Listener", "aws:sagemaker/model:Model", "aws-native:sagemaker:Endpoint",
     # The rule is free; the images it caches are ECR storage, billed by use like pulls.
     "aws:ecr/pullThroughCacheRule:PullThroughCacheRule",
+    # Karpenter's interruption queue: EventBridge delivers AWS service events free, and the
+    # queue bills per request (the controller's 20 s long polls, ~130k a month), like SNS above.
+    "aws:sqs/queue:Queue", "aws:sqs/queuePolicy:QueuePolicy",
+    "aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget",
 }  # fmt: skip
+NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
 
 
 @dataclass(frozen=True)
@@ -249,6 +258,60 @@ def _node_group(resource: PlannedResource, table: PriceTable, templates) -> Pric
     return per_node * low, per_node * high, basis
 
 
+def _gib(quantity: object) -> int:
+    """A Kubernetes quantity of disk (``100Gi``) in GiB; 0 when it is not one."""
+    text = str(quantity or "")
+    return int(text.removesuffix("Gi")) if text.endswith("Gi") and text[:-2].isdigit() else 0
+
+
+def _requirement(template: dict[str, Any], key: str) -> list[str]:
+    """The values a NodePool's template requires of ``key`` with ``In``."""
+    return [
+        value
+        for requirement in template.get("requirements") or []
+        if requirement.get("key") == key and requirement.get("operator") == "In"
+        for value in requirement.get("values") or []
+    ]
+
+
+def _node_pool(resource: PlannedResource, table: PriceTable, node_classes) -> Priced:
+    """A Karpenter NodePool: no idle nodes at least; at most what its limits allow, of its dearest type.
+
+    Its limits bound the sum over its nodes, so the most nodes are the GPU limit over the
+    fewest GPUs a type has (and likewise for vCPUs); each is priced as the dearest type
+    the pool may launch, plus its node class's volumes: a ceiling, as a node group's is.
+    """
+    spec = resource.inputs.get("spec") or {}
+    template = (spec.get("template") or {}).get("spec") or {}
+    types = _requirement(template, INSTANCE_TYPE_LABEL)
+    shapes = [instances.lookup(f"ml.{t}") for t in types]
+    if not types or None in shapes:
+        return None, None, f"instance types {types or 'not listed'}: no instance facts to bound the pool by"
+    limits = spec.get("limits") or {}
+    fewest = {"nvidia.com/gpu": min(s.gpus for s in shapes), "cpu": min(s.vcpus for s in shapes)}
+    bounds = [int(limits[k]) // n for k, n in fewest.items() if str(limits.get(k)).isdigit() and n]
+    if not bounds:
+        return None, None, "no nvidia.com/gpu or cpu limit: the pool is unbounded"
+    nodes, dearest = min(bounds), max(types, key=lambda t: table.prices.get(f"ec2:{t}", 0.0))
+    node_class = node_classes.get((template.get("nodeClassRef") or {}).get("name"))
+    mappings = (node_class.inputs.get("spec") or {}).get("blockDeviceMappings") or [] if node_class else []
+    disk_gib = sum(_gib((m.get("ebs") or {}).get("volumeSize")) for m in mappings)
+    limited = ", ".join(f"{key} {value}" for key, value in sorted(limits.items()))
+    basis = f"0-{nodes} x {dearest}" + (f" + {disk_gib} GiB gp3" if disk_gib else "")
+    basis += f" (limits {limited}; the dearest of {', '.join(types)}; no idle nodes)"
+    if "spot" in _requirement(template, "karpenter.sh/capacity-type"):
+        basis += " (spot: on-demand price shown as the ceiling)"
+    per_node = _sum(
+        table.monthly(f"ec2:{dearest}"),
+        table.monthly("ebs:gp3-gb-month", disk_gib, hourly=False) if disk_gib else 0.0,
+    )
+    missing = [key for key in (f"ec2:{t}" for t in types) if key not in table.prices]
+    missing += ["ebs:gp3-gb-month"] if disk_gib and "ebs:gp3-gb-month" not in table.prices else []
+    if missing or per_node is None:
+        return None, None, basis + " (" + "; ".join(MISSING_PRICE + key for key in missing) + ")"
+    return 0.0, per_node * nodes, basis
+
+
 def _alarm(resource: PlannedResource, table: PriceTable) -> Priced:
     queries = [q for q in resource.inputs.get("metricQueries") or [] if q.get("metric")]
     metrics = max(1, len(queries))
@@ -324,12 +387,19 @@ def estimate(plan: Plan, table: PriceTable | None) -> CostReport:
     for variant in provisioned_variants(stack_resources(plan)):
         variants[variant.config.urn].append(variant)
     templates = {r.id: r for r in plan.of_type("aws:ec2/launchTemplate:LaunchTemplate")}
+    node_classes = {(r.inputs.get("metadata") or {}).get("name"): r for r in plan.of_type(NODE_CLASS)}
     lines = []
     for resource in plan.custom_resources:
         if resource.type.startswith("pulumi:providers:"):
             continue
-        if resource.type.startswith("kubernetes:") or resource.type in FREE:
-            priced: Priced = (0.0, 0.0, "no charge of its own")
+        if resource.type == NODE_POOL:  # the instances Karpenter launches for it
+            priced: Priced = (
+                _node_pool(resource, table, node_classes)
+                if table
+                else (None, None, unpriced_region(plan.region))
+            )
+        elif resource.type.startswith("kubernetes:") or resource.type in FREE:
+            priced = (0.0, 0.0, "no charge of its own")
         elif table is None:
             priced = (None, None, unpriced_region(plan.region))
         elif resource.type == "aws:sagemaker/endpointConfiguration:EndpointConfiguration":

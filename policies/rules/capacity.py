@@ -5,6 +5,12 @@ maxReplicaCount), because that
 is what the team can end up paying for on a bad day. ``infra.specs.capacity``
 owns the arithmetic: it counts the same way from the settings (for
 ``modelfleet new-model``), and gives the quota lookup and units used here.
+
+A Deployment's GPUs can be no more than its pool holds, so a team's GPUs on one
+pool count at most at the pool's ceiling: a managed node group's ``maxSize`` x
+its largest instance type's GPUs, or a Karpenter NodePool's
+``limits["nvidia.com/gpu"]``, whichever capacity option the stack uses. Approved
+instance types apply to a NodePool's instance-type requirement too.
 """
 
 from __future__ import annotations
@@ -13,11 +19,15 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 
-from infra.specs.capacity import QUOTA_RULES, UNITS, quota_for
+from infra.specs.capacity import QUOTA_RULES, UNITS, pool_capped, pool_ceiling, quota_for
+from infra.specs.k8s_pods import POOL_LABEL
 from policies.rules._support import as_list, gpus_per_instance, of_type, resource_rule, stack_rule, tags_of
 from policies.rules.variants import provisioned_variants
 
 GPU_RESOURCE = "nvidia.com/gpu"
+NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
 DEFAULT_ALLOWED = [
     *(f"ml.{family}.*" for family in ("t2", "m5", "m6i", "c5", "c6i", "r5", "g4dn", "g5", "g6", "g6e")),
     *(
@@ -27,6 +37,10 @@ DEFAULT_ALLOWED = [
 ]
 
 
+def _node_pool_spec(props) -> dict:
+    return (((props.get("spec") or {}).get("template") or {}).get("spec")) or {}
+
+
 def _instance_types(props):
     for variant in as_list(props.get("productionVariants")) + as_list(props.get("shadowProductionVariants")):
         if variant.get("instanceType"):
@@ -34,6 +48,9 @@ def _instance_types(props):
     yield from as_list(props.get("instanceTypes"))
     if props.get("instanceType"):
         yield props["instanceType"]
+    for requirement in as_list(_node_pool_spec(props).get("requirements")):
+        if requirement.get("key") == INSTANCE_TYPE_LABEL and requirement.get("operator") == "In":
+            yield from as_list(requirement.get("values"))
 
 
 def _allowed(props, config):
@@ -50,8 +67,26 @@ SCALERS = {
 }
 
 
+def pool_gpu_ceilings(resources) -> dict[str, int]:
+    """The most GPUs each pool (by its ``modelfleet.io/pool`` label) can hold, whoever provides its nodes."""
+    ceilings = {}
+    for group in of_type(resources, NODE_GROUP):
+        pool = (group.props.get("labels") or {}).get(POOL_LABEL)
+        max_size = int((group.props.get("scalingConfig") or {}).get("maxSize") or 0)
+        ceiling = pool_ceiling(as_list(group.props.get("instanceTypes")), max_size)
+        if pool and ceiling.gpus:
+            ceilings[pool] = ceiling.gpus
+    for node_pool in of_type(resources, NODE_POOL):
+        spec = node_pool.props.get("spec") or {}
+        pool = (((spec.get("template") or {}).get("metadata") or {}).get("labels") or {}).get(POOL_LABEL)
+        limit = str((spec.get("limits") or {}).get(GPU_RESOURCE, ""))
+        if pool and limit.isdigit():  # a NodePool without a GPU limit caps nothing
+            ceilings[pool] = int(limit)
+    return ceilings
+
+
 def _deployments(resources):
-    """(team, replicas at max, GPUs at max, urn) for each Deployment."""
+    """(team, replicas at max, GPUs at max, pool, urn) for each Deployment."""
     namespaces = {
         (ns.props.get("metadata") or {}).get("name"): ((ns.props.get("metadata") or {}).get("labels") or {})
         for ns in of_type(resources, "kubernetes:core/v1:Namespace")
@@ -64,20 +99,22 @@ def _deployments(resources):
             ceilings[(meta.get("namespace"), target)] = spec.get(ceiling)
     for deployment in of_type(resources, "kubernetes:apps/v1:Deployment"):
         meta, spec = deployment.props.get("metadata") or {}, deployment.props.get("spec") or {}
-        containers = as_list(((spec.get("template") or {}).get("spec") or {}).get("containers"))
+        pod = (spec.get("template") or {}).get("spec") or {}
+        containers = as_list(pod.get("containers"))
         per_pod = sum(
             int((c.get("resources") or {}).get("limits", {}).get(GPU_RESOURCE, 0)) for c in containers
         )
         replicas = int(ceilings.get((meta.get("namespace"), meta.get("name"))) or spec.get("replicas") or 1)
         team = (meta.get("labels") or {}).get("team") or namespaces.get(meta.get("namespace"), {}).get("team")
-        yield team, replicas, per_pod * replicas, deployment.urn
+        pool = (pod.get("nodeSelector") or {}).get(POOL_LABEL) or ""
+        yield team, replicas, per_pod * replicas, pool, deployment.urn
 
 
 def _variants(resources):
-    """(team, instances at max, GPUs at max, urn) for each instance-backed SageMaker variant."""
+    """(team, instances at max, GPUs at max, no pool, urn) for each instance-backed SageMaker variant."""
     for variant in provisioned_variants(resources):
         gpus = (gpus_per_instance(variant.instance_type) or 0) * variant.max_count
-        yield tags_of(variant.config.props).get("team"), variant.max_count, gpus, variant.config.urn
+        yield tags_of(variant.config.props).get("team"), variant.max_count, gpus, "", variant.config.urn
 
 
 @dataclass
@@ -88,15 +125,21 @@ class TeamUsage:
 
 
 def team_usage(resources) -> dict[str, TeamUsage]:
-    """What each team can scale to in this stack; untagged capacity counts as "(untagged)"."""
+    """What each team can scale to in this stack; untagged capacity counts as "(untagged)".
+
+    A team's GPUs on a pool count at most at the pool's ceiling (``pool_gpu_ceilings``).
+    """
     used: dict[str, TeamUsage] = defaultdict(TeamUsage)
-    for team, count, gpus, urn in [*_variants(resources), *_deployments(resources)]:
+    wanted: dict[tuple[str, str], int] = defaultdict(int)  # (team, pool) -> GPUs at max scale
+    for team, count, gpus, pool, urn in [*_variants(resources), *_deployments(resources)]:
         usage = used[team or "(untagged)"]
         usage.instances += count
-        usage.gpus += gpus
+        wanted[(team or "(untagged)", pool)] += gpus
         usage.urns.setdefault("instances", urn)
         if gpus:
             usage.urns.setdefault("gpus", urn)
+    for team, gpus in pool_capped(wanted, pool_gpu_ceilings(resources)).items():
+        used[team].gpus = gpus
     return dict(used)
 
 
@@ -121,10 +164,11 @@ def _within_instance_quota(resources, config):
 
 ALLOWED_INSTANCE_TYPES = resource_rule(
     "allowed-instance-types",
-    "SageMaker variants, node groups and instances use approved instance types",
+    "SageMaker variants, node groups, Karpenter NodePools and instances use approved instance types",
     [
         "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
-        "aws:eks/nodeGroup:NodeGroup",
+        NODE_GROUP,
+        NODE_POOL,
         "aws:ec2/launchTemplate:LaunchTemplate",
         "aws:ec2/instance:Instance",
     ],

@@ -1,4 +1,9 @@
-"""EKS: private control plane, audited, in support, IMDSv2 on every node, GPUs kept for GPU work."""
+"""EKS: private control plane, audited, in support, IMDSv2 on every node, GPUs kept for GPU work.
+
+Nodes come from managed node groups (and their launch templates) or, with
+``capacity: karpenter``, from Karpenter NodePools and EC2NodeClasses: the taint and
+IMDSv2 rules read each in its own shape.
+"""
 
 from __future__ import annotations
 
@@ -7,6 +12,8 @@ from policies.rules._support import as_list, gpus_per_instance, resource_rule
 
 CLUSTER = "aws:eks/cluster:Cluster"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 GPU_TAINT = "nvidia.com/gpu"
 
 
@@ -27,12 +34,43 @@ def _gpu_tainted(props, _config):
         yield f"GPU node group lacks the {GPU_TAINT}:NoSchedule taint, so any pod may land on GPU nodes"
 
 
+def _node_pool_template(props) -> tuple[dict, dict]:
+    template = (props.get("spec") or {}).get("template") or {}
+    return template.get("metadata") or {}, template.get("spec") or {}
+
+
+def _node_pool_tainted(props, _config):
+    """A NodePool of GPU nodes (by label or instance type) taints them, in Kubernetes' spelling."""
+    metadata, spec = _node_pool_template(props)
+    types = [
+        value
+        for requirement in as_list(spec.get("requirements"))
+        if requirement.get("key") == "node.kubernetes.io/instance-type"
+        and requirement.get("operator") == "In"
+        for value in as_list(requirement.get("values"))
+    ]
+    gpu = (metadata.get("labels") or {}).get("nvidia.com/gpu.present") == "true" or any(
+        gpus_per_instance(t) for t in types
+    )
+    taints = as_list(spec.get("taints"))
+    if gpu and not any(t.get("key") == GPU_TAINT and t.get("effect") == "NoSchedule" for t in taints):
+        yield f"GPU NodePool lacks the {GPU_TAINT}:NoSchedule taint, so any pod may land on its nodes"
+
+
 def _imdsv2(props, config):
     if "scalingConfig" in props:  # a managed node group: the launch template decides
         if not props.get("launchTemplate"):
             yield "node group has no launch template, so IMDSv2 and the hop limit are not enforced"
         return
-    metadata = props.get("metadataOptions") or {}
+    yield from _metadata_options(props.get("metadataOptions") or {}, config)
+
+
+def _node_class_imdsv2(props, config):
+    """An EC2NodeClass keeps them under its spec, spelled as in a launch template."""
+    yield from _metadata_options((props.get("spec") or {}).get("metadataOptions") or {}, config)
+
+
+def _metadata_options(metadata, config):
     if metadata.get("httpTokens") != "required":
         yield "instance metadata accepts IMDSv1 (metadataOptions.httpTokens must be 'required')"
     hops = metadata.get("httpPutResponseHopLimit")
@@ -70,15 +108,18 @@ def _supported_version(props, config):
 
 GPU_NODE_GROUP_TAINTED = resource_rule(
     "eks-gpu-node-group-tainted",
-    "GPU node groups carry the nvidia.com/gpu NoSchedule taint",
-    [NODE_GROUP],
-    _gpu_tainted,
+    "GPU node groups and Karpenter NodePools carry the nvidia.com/gpu NoSchedule taint",
+    {NODE_GROUP: _gpu_tainted, NODE_POOL: _node_pool_tainted},
 )
 IMDSV2_REQUIRED = resource_rule(
     "imdsv2-required",
-    "Instances and node groups require IMDSv2 with a hop limit pods cannot cross",
-    ["aws:ec2/launchTemplate:LaunchTemplate", "aws:ec2/instance:Instance", NODE_GROUP],
-    _imdsv2,
+    "Instances, node groups and Karpenter node classes require IMDSv2 with a hop limit pods cannot cross",
+    {
+        "aws:ec2/launchTemplate:LaunchTemplate": _imdsv2,
+        "aws:ec2/instance:Instance": _imdsv2,
+        NODE_GROUP: _imdsv2,
+        NODE_CLASS: _node_class_imdsv2,
+    },
     config={"max_hop_limit": {"type": "integer", "minimum": 1, "maximum": 64, "default": 1}},
 )
 EKS_ENDPOINT_PRIVATE = resource_rule(

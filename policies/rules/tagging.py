@@ -42,6 +42,8 @@ TAGGABLE = (
     "aws:sagemaker/endpoint:Endpoint",
     "aws-native:sagemaker:Endpoint",
     "aws:appautoscaling/target:Target",
+    "aws:sqs/queue:Queue",
+    "aws:cloudwatch/eventRule:EventRule",
 )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 
 import pytest
@@ -277,3 +278,57 @@ def test_every_price_table_prices_sagemaker_hosting_for_the_types_shipped_stacks
             priced = f"sagemaker:{instance_type}" in table.prices
             listed = (region, instance_type) in UNSOURCED
             assert priced != listed, f"{region} {instance_type}: priced={priced}, in UNSOURCED={listed}"
+
+
+def _karpenter_plan(node_pool_spec_changes: dict | None = None) -> Plan:
+    """A Karpenter pool as its component declares it: g5.xlarge or g5.2xlarge, up to 4 GPUs and 32 vCPUs."""
+    from infra.components.eks.karpenter_node_pool import node_class_spec, node_pool_spec
+
+    pool = node_pool_spec(
+        pool="g5", gpu_model="A10G", node_class="gpu-g5", instance_types=["g5.xlarge", "g5.2xlarge"],
+        capacity="spot", gpu_limit=4, cpu_limit=32, disruption_budget_percent=25,
+    ) | (node_pool_spec_changes or {})  # fmt: skip
+    node_class = node_class_spec(
+        ami_alias="al2023@v20260714", node_role_name="role", subnet_ids=["subnet-a"], security_group_ids=["sg-1"],
+        root_volume_gib=100, tags={},
+    )  # fmt: skip
+    component = PlannedResource(ROOT_URN, "modelfleet:platform:Platform", "platform", None, False, {})
+    return Plan("modelfleet", "t", "eu-west-1", [
+        component,
+        _resource("kubernetes:karpenter.k8s.aws/v1:EC2NodeClass", "gpu-g5-node-class",
+                  {"metadata": {"name": "gpu-g5"}, "spec": node_class}),
+        _resource("kubernetes:karpenter.sh/v1:NodePool", "gpu-g5-node-pool",
+                  {"metadata": {"name": "gpu-g5"}, "spec": pool}),
+    ])  # fmt: skip
+
+
+def test_a_karpenter_node_pool_costs_nothing_idle_and_at_most_its_limits_of_its_dearest_type():
+    table = dataclasses.replace(TABLE, prices={**TABLE.prices, "ec2:g5.2xlarge": 1.5})
+    report = estimate(_karpenter_plan(), table)
+    line = next(x for x in report.lines if x.type == "kubernetes:karpenter.sh/v1:NodePool")
+    # 4 GPUs over 1-GPU types: 4 nodes (32 vCPUs would allow 8 g5.xlarge); each priced as a g5.2xlarge
+    # with its node class's 100 GiB gp3 volume: (1.5 x 730 + 100 x 0.1) x 4.
+    assert (line.monthly_min, line.monthly_max) == (0.0, pytest.approx((1.5 * 730 + 10) * 4))
+    assert line.basis.startswith("0-4 x g5.2xlarge + 100 GiB gp3 (limits cpu 32, nvidia.com/gpu 4;")
+    assert "spot: on-demand price shown as the ceiling" in line.basis
+    node_class = next(x for x in report.lines if x.type == "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass")
+    assert (node_class.monthly_min, node_class.monthly_max) == (0.0, 0.0)
+
+
+def test_a_karpenter_node_pool_is_bounded_by_whichever_limit_binds_first():
+    table = dataclasses.replace(TABLE, prices={**TABLE.prices, "ec2:g5.2xlarge": 1.5})
+    spec = _karpenter_plan().resources[-1].inputs["spec"]
+    tighter = estimate(_karpenter_plan({"limits": {**spec["limits"], "cpu": 8}}), table)
+    (line,) = [x for x in tighter.lines if x.type == "kubernetes:karpenter.sh/v1:NodePool"]
+    assert line.basis.startswith("0-2 x g5.2xlarge")  # 8 vCPUs hold two 4-vCPU nodes at most
+
+
+def test_a_karpenter_node_pool_without_a_price_or_limits_is_unknown_never_zero():
+    (line,) = [x for x in estimate(_karpenter_plan(), TABLE).lines if x.type.endswith(":NodePool")]
+    assert (line.monthly_min, line.monthly_max) == (None, None)
+    assert "no price for ec2:g5.2xlarge" in line.basis and "no price for ec2:g5.xlarge" not in line.basis
+    unbounded = estimate(_karpenter_plan({"limits": {}}), TABLE)
+    (line,) = [x for x in unbounded.lines if x.type.endswith(":NodePool")]
+    assert not line.known and "unbounded" in line.basis
+    (line,) = [x for x in estimate(_karpenter_plan(), None).lines if x.type.endswith(":NodePool")]
+    assert not line.known and "no price table" in line.basis

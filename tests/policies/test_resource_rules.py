@@ -6,6 +6,7 @@ import copy
 
 import pytest
 
+from infra.components.eks.karpenter_node_pool import node_class_spec, node_pool_spec
 from policies.rules import BY_NAME
 from tests.policies.conftest import run_resource
 
@@ -45,6 +46,27 @@ GPU_GROUP = {
     "tags": TAGS,
 }
 LAUNCH_TEMPLATE = {"metadataOptions": {"httpTokens": "required", "httpPutResponseHopLimit": 1}, "tags": TAGS}
+# Karpenter's objects as the component declares them (the same builders), in the plan's shape.
+NODE_POOL_TYPE = "kubernetes:karpenter.sh/v1:NodePool"
+NODE_CLASS_TYPE = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+NODE_POOL = {
+    "apiVersion": "karpenter.sh/v1",
+    "kind": "NodePool",
+    "metadata": {"name": "gpu-g5"},
+    "spec": node_pool_spec(
+        pool="g5", gpu_model="A10G", node_class="gpu-g5", instance_types=["g5.xlarge"], capacity="spot",
+        gpu_limit=4, cpu_limit=16, disruption_budget_percent=25,
+    ),
+}  # fmt: skip
+NODE_CLASS = {
+    "apiVersion": "karpenter.k8s.aws/v1",
+    "kind": "EC2NodeClass",
+    "metadata": {"name": "gpu-g5"},
+    "spec": node_class_spec(
+        ami_alias="al2023@v20260714", node_role_name="node-role", subnet_ids=["subnet-a"],
+        security_group_ids=["sg-1"], root_volume_gib=100, tags=TAGS,
+    ),
+}  # fmt: skip
 GUARDED_ENDPOINT = {
     "endpointName": "e",
     "deploymentConfig": {
@@ -241,6 +263,24 @@ CASES = [
         "launchTemplate",
         None,
         "no launch template",
+    ),
+    (
+        "eks-gpu-node-group-tainted",
+        NODE_POOL_TYPE,
+        NODE_POOL,
+        "spec.template.spec.taints",
+        [],
+        "GPU NodePool lacks",
+    ),
+    ("imdsv2-required", NODE_CLASS_TYPE, NODE_CLASS, "spec.metadataOptions.httpTokens", "optional", "IMDSv1"),
+    ("imdsv2-required", NODE_CLASS_TYPE, NODE_CLASS, "spec.metadataOptions", None, "hop limit is None"),
+    (
+        "allowed-instance-types",
+        NODE_POOL_TYPE,
+        NODE_POOL,
+        "spec.template.spec.requirements.[0].values",
+        ["g5.xlarge", "p5.48xlarge"],
+        "instance type p5.48xlarge is not on this stack's approved list",
     ),
     (
         "eks-endpoint-private",

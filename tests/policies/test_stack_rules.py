@@ -6,6 +6,7 @@ import json
 
 import pytest
 
+from infra.components.eks.karpenter_node_pool import node_pool_spec
 from policies.rules import ALL, BY_NAME
 from tests.policies.conftest import resource, run_stack
 from tests.policies.test_resource_rules import CASES
@@ -116,8 +117,10 @@ def _sagemaker_stack(*, policy=True, target=True, team="risk", instance="ml.g5.x
     return found
 
 
-def _eks_gpu_stack(max_replicas=5, gpus="1", team="search", keda=False):
+def _eks_gpu_stack(max_replicas=5, gpus="1", team="search", keda=False, pool=None):
+    """A team's GPU Deployment and its scaler, on ``pool`` (a node group or NodePool resource) if given."""
     return [
+        *([pool] if pool else []),
         resource(
             "kubernetes:core/v1:Namespace", {"metadata": {"name": "embedder", "labels": {"team": team}}}, "ns"
         ),
@@ -128,7 +131,10 @@ def _eks_gpu_stack(max_replicas=5, gpus="1", team="search", keda=False):
                 "spec": {
                     "replicas": 2,
                     "template": {
-                        "spec": {"containers": [{"resources": {"limits": {"nvidia.com/gpu": gpus}}}]}
+                        "spec": {
+                            "containers": [{"resources": {"limits": {"nvidia.com/gpu": gpus}}}],
+                            "nodeSelector": {"modelfleet.io/pool": "g5"},
+                        }
                     },
                 },
             },
@@ -256,6 +262,50 @@ def test_gpu_quota_counts_deployments_at_the_keda_scalers_max():
     [message] = run_stack(
         BY_NAME["team-gpu-quota"], _eks_gpu_stack(max_replicas=6, gpus="2", keda=True), quota
     )
+    assert "team search can scale to 12 GPUs" in message
+
+
+def _node_pool(gpu_limit, labels=None):
+    """A Karpenter NodePool for pool g5, as the component declares it, with ``gpu_limit`` GPUs at most."""
+    spec = node_pool_spec(
+        pool="g5", gpu_model="A10G", node_class="gpu-g5", instance_types=["g5.2xlarge"], capacity="on_demand",
+        gpu_limit=gpu_limit, cpu_limit=8 * gpu_limit, disruption_budget_percent=25,
+    )  # fmt: skip
+    if labels is not None:
+        spec["template"]["metadata"]["labels"] = labels
+    return resource(
+        "kubernetes:karpenter.sh/v1:NodePool", {"metadata": {"name": "gpu-g5"}, "spec": spec}, "pool"
+    )
+
+
+def _node_group(max_size, instance_types=("g5.2xlarge",)):
+    props = {"labels": {"modelfleet.io/pool": "g5"}, "instanceTypes": list(instance_types),
+             "scalingConfig": {"minSize": 0, "maxSize": max_size, "desiredSize": 0}}  # fmt: skip
+    return resource("aws:eks/nodeGroup:NodeGroup", props, "group")
+
+
+def test_gpu_quota_counts_a_karpenter_pools_gpus_at_most_at_its_nodepool_limit():
+    """12 GPUs of Deployments (6 replicas x 2) on a NodePool that may hold 12, or only 8."""
+    quota, rule = {"quotas": {"search": 8}}, BY_NAME["team-gpu-quota"]
+    [message] = run_stack(rule, _eks_gpu_stack(max_replicas=6, gpus="2", pool=_node_pool(12)), quota)
+    assert "team search can scale to 12 GPUs in this stack; its quota is 8" in message
+    assert run_stack(rule, _eks_gpu_stack(max_replicas=6, gpus="2", pool=_node_pool(8)), quota) == []
+    # A NodePool for another pool, or without a GPU limit, caps nothing.
+    other = _node_pool(8, labels={"modelfleet.io/pool": "p5"})
+    assert run_stack(rule, _eks_gpu_stack(max_replicas=6, gpus="2", pool=other), quota) != []
+    unlimited = _node_pool(8)
+    del unlimited.props["spec"]["limits"]["nvidia.com/gpu"]
+    assert run_stack(rule, _eks_gpu_stack(max_replicas=6, gpus="2", pool=unlimited), quota) != []
+
+
+def test_gpu_quota_counts_a_node_groups_gpus_at_most_at_max_size_times_its_largest_type():
+    quota, rule = {"quotas": {"search": 8}}, BY_NAME["team-gpu-quota"]
+    assert run_stack(rule, _eks_gpu_stack(max_replicas=6, gpus="2", pool=_node_group(8)), quota) == []
+    [message] = run_stack(rule, _eks_gpu_stack(max_replicas=6, gpus="2", pool=_node_group(9)), quota)
+    assert "team search can scale to 9 GPUs" in message
+    # g5.12xlarge has 4 GPUs: 3 such nodes hold 12.
+    bigger = _node_group(3, ("g5.2xlarge", "g5.12xlarge"))
+    [message] = run_stack(rule, _eks_gpu_stack(max_replicas=6, gpus="2", pool=bigger), quota)
     assert "team search can scale to 12 GPUs" in message
 
 

@@ -51,7 +51,9 @@ def test_a_canary_counts_at_max_unless_parked_at_weight_zero():
 
 @pytest.mark.parametrize("stack", SHIPPED_STACKS)
 def test_settings_and_pack_count_the_same_capacity(shipped_plans, stack):
-    from_settings = {t: c for t, c in team_capacity(_settings(stack).models).items() if c != Capacity()}
+    settings = _settings(stack)
+    ceilings = {p.name: pool_ceiling(p.instance_types, p.max_size).gpus for p in settings.gpu_pools}
+    from_settings = {t: c for t, c in team_capacity(settings.models, ceilings).items() if c != Capacity()}
     from_plan = {
         team: Capacity(usage.instances, usage.gpus)
         for team, usage in team_usage(stack_resources(shipped_plans[stack])).items()
