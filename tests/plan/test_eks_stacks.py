@@ -11,6 +11,9 @@ from infra.specs import stack_images
 from tests.conftest import stack_settings
 
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
+NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
+NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
+RELEASE = "kubernetes:helm.sh/v3:Release"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
 SCALER = "kubernetes:keda.sh/v1alpha1:ScaledObject"
 
@@ -19,12 +22,24 @@ def gpu_groups(plan):
     return [g for g in plan.of_type(NODE_GROUP) if g.inputs["amiType"].endswith("NVIDIA")]
 
 
+def gpu_pool_nodes(plan) -> tuple[list[dict], dict]:
+    """The one GPU pool's node taints (in Kubernetes' spelling) and labels, whoever provides its nodes."""
+    groups, pools = gpu_groups(plan), plan.of_type(NODE_POOL)
+    assert len(groups) + len(pools) == 1
+    if groups:
+        effects = {"NO_SCHEDULE": "NoSchedule"}  # EKS's enum for the same effect
+        taints = [{**t, "effect": effects[t["effect"]]} for t in groups[0].inputs["taints"]]
+        return taints, groups[0].inputs["labels"]
+    template = pools[0].inputs["spec"]["template"]
+    return template["spec"]["taints"], template["metadata"]["labels"]
+
+
 @pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
 def test_every_stack_serves_an_eks_model_on_a_tainted_gpu_pool(shipped_plans, stack):
     plan = shipped_plans[stack]
-    (pool,) = gpu_groups(plan)
-    assert pool.inputs["taints"] == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NO_SCHEDULE"}]
-    assert pool.inputs["labels"]["nvidia.com/gpu.present"] == "true"
+    taints, labels = gpu_pool_nodes(plan)
+    assert taints == [{"key": "nvidia.com/gpu", "value": "true", "effect": "NoSchedule"}]
+    assert labels["nvidia.com/gpu.present"] == "true"
     deployments = plan.of_type(DEPLOYMENT)
     assert {d.inputs["metadata"]["labels"]["variant"] for d in deployments} == {"stable", "canary"}
     served = {m.name: runtimes.contract(m.runtime) for m in stack_settings(stack).eks_models}
@@ -32,9 +47,11 @@ def test_every_stack_serves_an_eks_model_on_a_tainted_gpu_pool(shipped_plans, st
         contract = served[deployment.inputs["metadata"]["labels"]["model"]]
         spec = deployment.inputs["spec"]["template"]["spec"]
         # Every taint on the pool is tolerated, and the pod selects exactly that pool.
-        for taint in pool.inputs["taints"]:
-            assert {"key": taint["key"], "operator": "Exists", "effect": "NoSchedule"} in spec["tolerations"]
-        assert spec["nodeSelector"] == {"modelfleet.io/pool": pool.inputs["labels"]["modelfleet.io/pool"]}
+        for taint in taints:
+            assert {"key": taint["key"], "operator": "Exists", "effect": taint["effect"]} in spec[
+                "tolerations"
+            ]
+        assert spec["nodeSelector"] == {"modelfleet.io/pool": labels["modelfleet.io/pool"]}
         server = spec["containers"][0]
         assert (
             server["resources"]["limits"]["nvidia.com/gpu"]
@@ -107,15 +124,50 @@ def test_alb_alarms_use_the_load_balancers_own_dimensions(shipped_plans):
     assert latency.inputs["threshold"] == 0.3  # seconds, as the ALB reports it
 
 
-def test_every_launch_template_requires_imdsv2_and_encrypts_gp3(shipped_plans):
-    for plan in shipped_plans.values():
+def test_every_launch_template_and_node_class_requires_imdsv2_and_encrypts_gp3(shipped_plans):
+    for stack, plan in shipped_plans.items():
         templates = plan.of_type("aws:ec2/launchTemplate:LaunchTemplate")
-        assert len(templates) == 2  # system + one GPU pool
+        node_classes = plan.of_type(NODE_CLASS)
+        # The system group's, and one per GPU pool: a launch template, or Karpenter's EC2NodeClass.
+        pools = len(stack_settings(stack).gpu_pools)
+        assert (len(templates), len(node_classes)) == ((1, pools) if node_classes else (1 + pools, 0))
         for template in templates:
             assert template.inputs["metadataOptions"]["httpTokens"] == "required"
             assert template.inputs["metadataOptions"]["httpPutResponseHopLimit"] == 1
             ebs = template.inputs["blockDeviceMappings"][0]["ebs"]
             assert (ebs["volumeType"], ebs["encrypted"]) == ("gp3", "true")
+        for node_class in node_classes:
+            spec = node_class.inputs["spec"]
+            assert spec["metadataOptions"]["httpTokens"] == "required"
+            assert spec["metadataOptions"]["httpPutResponseHopLimit"] == 1
+            ebs = spec["blockDeviceMappings"][0]["ebs"]
+            assert (ebs["volumeType"], ebs["encrypted"]) == ("gp3", True)
+
+
+@pytest.mark.parametrize("stack", ["dev", "staging", "prod"])
+def test_gpu_nodes_come_from_karpenter_or_cluster_autoscaler_never_both(shipped_plans, stack):
+    plan, capacity = shipped_plans[stack], stack_settings(stack).cluster.capacity
+    releases = {r.inputs["name"] for r in plan.of_type(RELEASE)}
+    identities = {
+        a.inputs["serviceAccount"]
+        for a in plan.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
+    }
+    if capacity == "karpenter":
+        assert {"karpenter-crd", "karpenter"} <= releases and "cluster-autoscaler" not in releases
+        assert "karpenter" in identities and "cluster-autoscaler" not in identities
+        assert gpu_groups(plan) == [] and len(plan.of_type(NODE_POOL)) == len(stack_settings(stack).gpu_pools)
+        # The node group left is the system one, which runs Karpenter and the add-ons.
+        assert [g.inputs["labels"] for g in plan.of_type(NODE_GROUP)] == [{"modelfleet.io/pool": "system"}]
+    else:
+        assert "cluster-autoscaler" in releases and not {"karpenter-crd", "karpenter"} & releases
+        assert "cluster-autoscaler" in identities and "karpenter" not in identities
+        assert plan.of_type(NODE_POOL) == [] and len(gpu_groups(plan)) == len(stack_settings(stack).gpu_pools)
+
+
+def test_staging_runs_karpenter_and_dev_and_prod_cluster_autoscaler():
+    assert {s: stack_settings(s).cluster.capacity for s in ("dev", "staging", "prod")} == {
+        "dev": "cluster-autoscaler", "staging": "karpenter", "prod": "cluster-autoscaler",
+    }  # fmt: skip
 
 
 def test_secrets_are_encrypted_and_prod_endpoint_is_private(shipped_plans):
@@ -135,7 +187,8 @@ def test_secrets_are_encrypted_and_prod_endpoint_is_private(shipped_plans):
 def test_helm_charts_and_addons_are_pinned(shipped_plans, stack):
     plan = shipped_plans[stack]
     releases = {r.inputs["name"]: r.inputs for r in plan.of_type("kubernetes:helm.sh/v3:Release")}
-    assert set(releases) == set(stack_images.charts())  # the capacity option's charts, and only those
+    capacity = stack_settings(stack).cluster.capacity
+    assert set(releases) == set(stack_images.charts(capacity))  # the capacity option's charts, and only those
     for chart_key, release in releases.items():
         chart = eks_versions.CHARTS[chart_key]
         assert release["version"] == chart.version

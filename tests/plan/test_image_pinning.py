@@ -15,7 +15,7 @@ from infra.contracts import eks_versions
 from infra.plan import plan_stack
 from infra.specs import image_digests, stack_images
 from infra.specs.image_digests import Resolved
-from tests.conftest import ROOT
+from tests.conftest import ROOT, stack_settings
 
 RELEASE = "kubernetes:helm.sh/v3:Release"
 DEPLOYMENT = "kubernetes:apps/v1:Deployment"
@@ -41,9 +41,10 @@ def test_every_image_the_program_runs_is_by_digest_or_in_the_table(shipped_plans
         assert "@sha256:" in image or image in declared, image
     version = plan.get("aws:eks/cluster:Cluster", "platform-eks-cluster").inputs["version"]
     warned = [d.message for d in plan.diagnostics if "runs by tag, not digest" in d.message]
+    capacity = stack_settings(stack).cluster.capacity  # the charts of its capacity option only
     unpinned = [
-        image for image in stack_images.running(version, model_pods=True)
-        if image_digests.digest_for(image_digests.shipped(), image.key, image.image) is None
+        image for image in stack_images.running(version, model_pods=True, capacity=capacity)
+        if stack_images.runs_by_tag(image)
     ]  # fmt: skip
     assert len(warned) == len(unpinned)
     for image in unpinned:
@@ -70,9 +71,10 @@ def test_a_full_table_pins_every_release_and_pod_and_silences_the_warnings(monke
     plan = plan_stack("staging", root=ROOT)
     assert not [d for d in plan.diagnostics if "runs by tag" in d.message]
     releases = {r.inputs["name"]: r.inputs["values"] for r in plan.of_type(RELEASE)}
-    autoscaler = eks_versions.VERSIONS["1.35"].cluster_autoscaler
-    assert releases["cluster-autoscaler"]["image"]["tag"] == f"{autoscaler}@sha256:{HEX}"
-    assert releases["cluster-autoscaler"]["autoDiscovery"]["clusterName"]  # its own values kept
+    # Staging's GPU capacity is Karpenter's: its controller gets the table's digest beside its tag.
+    assert releases["karpenter"]["controller"]["image"] == {"tag": "1.14.1", "digest": f"sha256:{HEX}"}
+    assert releases["karpenter"]["settings"]["clusterName"]  # its own values kept
+    assert "cluster-autoscaler" not in releases
     prometheus = releases["kube-prometheus-stack"]
     assert prometheus["prometheus"]["prometheusSpec"]["image"] == {"tag": "v3.7.3", "sha": HEX}
     assert prometheus["prometheus"]["prometheusSpec"]["serviceMonitorSelectorNilUsesHelmValues"] is False
@@ -80,3 +82,17 @@ def test_a_full_table_pins_every_release_and_pod_and_silences_the_warnings(monke
     assert prometheus["grafana"]["sidecar"]["image"] == {"tag": "1.30.10", "sha": HEX}
     assert releases["dcgm-exporter"]["image"] == {"tag": f"4.4.2-4.7.1-ubuntu22.04@sha256:{HEX}"}
     assert all("@sha256:" in image for image in pod_images(plan))
+
+
+def test_a_full_table_pins_cluster_autoscaler_where_it_runs(monkeypatch):
+    full = {
+        image.key: Resolved(image.image, f"sha256:{HEX}", "2026-01-05T10:00:00+00:00", "https://r.test/v2/")
+        for image in stack_images.declared()
+    }
+    monkeypatch.setattr(image_digests, "shipped", lambda: full)
+    plan = plan_stack("dev", root=ROOT)
+    assert not [d for d in plan.diagnostics if "runs by tag" in d.message]
+    releases = {r.inputs["name"]: r.inputs["values"] for r in plan.of_type(RELEASE)}
+    autoscaler = eks_versions.VERSIONS["1.35"].cluster_autoscaler
+    assert releases["cluster-autoscaler"]["image"]["tag"] == f"{autoscaler}@sha256:{HEX}"
+    assert releases["cluster-autoscaler"]["autoDiscovery"]["clusterName"]  # its own values kept
