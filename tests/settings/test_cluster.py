@@ -160,3 +160,20 @@ def test_standard_support_ends_on_the_calendar_date():
     assert version.support(date(2026, 12, 1)) is eks_versions.Support.STANDARD
     assert version.support(date(2026, 12, 2)) is eks_versions.Support.EXTENDED
     assert version.support(date(2027, 12, 2)) is eks_versions.Support.ENDED
+
+
+def test_the_karpenter_stack_in_the_architecture_doc_is_valid():
+    import re
+
+    from ruamel.yaml import YAML
+
+    from tests.conftest import ROOT
+
+    text = (ROOT / "docs" / "architecture.md").read_text()
+    block = re.search(r"A Karpenter stack in full.*?```yaml\n(.*?)```", text, re.S)
+    assert block, "docs/architecture.md lost its Karpenter example"
+    example = YAML(typ="safe").load(block.group(1))
+    settings = load_settings(
+        "staging", valid_config() | {"modelfleet:tier": "staging"} | example, today=TODAY
+    )
+    assert settings.cluster.capacity == "karpenter" and settings.gpu_pools[0].name == "g6"
