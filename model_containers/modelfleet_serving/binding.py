@@ -17,7 +17,16 @@ import numpy as np
 from modelfleet_serving import codecs
 from modelfleet_serving.batching import join_lists
 from modelfleet_serving.errors import BadRequest
-from modelfleet_serving.handler_api import OCTET_STREAM, Handler, PayloadKind, kind_of
+from modelfleet_serving.handler_api import (
+    OCTET_STREAM,
+    ArrayHandler,
+    BytesHandler,
+    Handler,
+    PayloadKind,
+    RecordsHandler,
+    TextHandler,
+    kind_of,
+)
 
 
 @dataclass(frozen=True)
@@ -39,9 +48,20 @@ class ServedModel:
         return codecs.unsupported(content_type, self.kind, self.decoders)
 
 
+# The base classes' model methods only raise NotImplementedError: a handler must bring its own.
+_UNIMPLEMENTED = frozenset(
+    {
+        ArrayHandler.predict_batch,
+        TextHandler.predict_batch,
+        RecordsHandler.predict_batch,
+        BytesHandler.predict,
+    }
+)
+
+
 def _method(handler: object, name: str, kind: PayloadKind) -> Callable:
     method = getattr(handler, name, None)
-    if not callable(method):
+    if not callable(method) or getattr(type(handler), name, None) in _UNIMPLEMENTED:
         raise TypeError(f"{type(handler).__name__} is a {kind} handler without a {name}() method")
     return method
 

@@ -99,4 +99,6 @@ class FailsToLoad(TextHandler):
 class WithoutMethod(TextHandler):
     """A text handler that forgot predict_batch: refused at load, never ready."""
 
-    predict_batch = None
+
+class NotCallable(BytesHandler):
+    predict = None

@@ -207,7 +207,12 @@ def test_a_model_that_raises_or_answers_wrongly_is_a_500_with_a_request_id(serve
 
 
 @pytest.mark.parametrize(
-    ("name", "error"), [("FailsToLoad", "artifact missing"), ("WithoutMethod", "predict_batch")]
+    ("name", "error"),
+    [
+        ("FailsToLoad", "OSError: artifact missing"),
+        ("WithoutMethod", "WithoutMethod is a text handler without a predict_batch() method"),
+        ("NotCallable", "NotCallable is a bytes handler without a predict() method"),
+    ],
 )
 def test_a_handler_that_cannot_load_is_never_ready(serve, name, error):
     app = serve(f"{FAKES}:{name}")
