@@ -26,8 +26,6 @@ import orjson
 from modelfleet_serving.errors import BadRequest, NotAcceptable, UnsupportedMediaType
 from modelfleet_serving.handler_api import OCTET_STREAM, PayloadKind
 
-__all__ = ["BadRequest", "NotAcceptable", "UnsupportedMediaType"]
-
 JSON, CSV, NPY = "application/json", "text/csv", "application/x-npy"
 TEXT_PLAIN, JSON_LINES = "text/plain", "application/jsonlines"
 SUPPORTED = (JSON, CSV, NPY)  # the array kind's, request and response alike
