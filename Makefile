@@ -79,17 +79,19 @@ $(BENCH_STAMP): model_containers/bench/requirements.txt
 	.bench-venv/bin/pip install --quiet --disable-pip-version-check -r model_containers/bench/requirements.txt
 	touch $(BENCH_STAMP)
 
-## bench-serve: ours vs the AWS reference stack (nginx+gunicorn+Flask) vs MLServer, one run on loopback
+## bench-serve: ours vs the AWS reference stack (nginx+gunicorn+Flask) vs MLServer, one run on loopback,
+## then the compute-bound MLP and the text model: make bench-serve BENCH_ARGS="--servers ours" for ours alone
+BENCH_ARGS ?=
 bench-serve: $(STAMP) $(BENCH_STAMP)
 	command -v nginx >/dev/null && command -v wrk >/dev/null || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk)
-	$(BIN)/python model_containers/bench/bench_serve.py
+	$(BIN)/python model_containers/bench/bench_serve.py $(BENCH_ARGS)
 
 ## examples: generate the example model artifacts (no downloads)
 examples: $(STAMP)
 	PYTHONPATH=model_containers $(BIN)/python -m modelfleet_serving.make_examples $(EXAMPLES)
 
-## serve: run the model server on 127.0.0.1:$(PORT) with an example model (MODEL=sklearn|mlp)
+## serve: run the model server on 127.0.0.1:$(PORT) with an example model (MODEL=sklearn|mlp|text)
 serve: examples
 	PYTHONPATH=model_containers SM_MODEL_DIR=$(EXAMPLES)/$(MODEL) MODELFLEET_HOST=127.0.0.1 \
 		SAGEMAKER_BIND_TO_PORT=$(PORT) $(BIN)/python -m modelfleet_serving.serve
