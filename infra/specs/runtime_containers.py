@@ -6,8 +6,10 @@ GPU toleration, pool selector, zone spread, hardening). What differs is here:
 - ``vllm``: weights stream from S3 straight into GPU memory (``--load-format
   runai_streamer``, in the official image): no copy on local disk and no download
   before loading starts, and tensor-parallel ranks share the reads. Credentials come
-  from the pod's Pod Identity through boto3's chain. ``/dev/shm`` is a memory-backed
-  volume (PyTorch and NCCL use shared memory between ranks).
+  from the pod's Pod Identity through the AWS SDK's default chain. The streamer's CPU
+  buffer is held to a third of the pod's memory (unbounded by default, it would take
+  a whole weights file). ``/dev/shm`` is a memory-backed volume (PyTorch and NCCL use
+  shared memory between ranks).
 - ``tei``: TEI loads from a local directory only, so an init container syncs the
   weights from S3 first (``aws s3 sync``; the Mountpoint CSI driver would read lazily
   but adds a cluster add-on for little gain at embedding-model sizes).
@@ -18,6 +20,7 @@ file system, writing only to its volumes.
 
 from __future__ import annotations
 
+import json
 import math
 from dataclasses import dataclass
 from typing import Any
@@ -135,6 +138,11 @@ def modelfleet_parts(model: EksModel, model_data: str, image: str) -> RuntimePar
     )
 
 
+def streamer_buffer_bytes(model: EksModel) -> int:
+    """The S3 streamer's CPU buffer: a third of the pod's memory, so loading never runs it out."""
+    return int(model.eks.memory_gib * 1024**3 / 3)
+
+
 def vllm_args(model: EksModel, model_data: str) -> list[str]:
     """``vllm serve`` arguments (the image's entrypoint): the model from S3, then the engine."""
     llm = model.vllm
@@ -151,6 +159,7 @@ def vllm_args(model: EksModel, model_data: str) -> list[str]:
         "--max-num-seqs", str(llm.max_num_seqs),
         # SIGTERM: finish streams for up to this long, then abort (0, the default, aborts at once).
         "--shutdown-timeout", str(model.eks.drain_seconds),
+        "--model-loader-extra-config", json.dumps({"memory_limit": streamer_buffer_bytes(model)}),
     ]  # fmt: skip
     if llm.quantization:
         args += ["--quantization", llm.quantization]

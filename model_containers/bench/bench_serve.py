@@ -6,8 +6,10 @@ Servers are pinned to core 0 and the load to core 1. For each server:
 - server CPU time per request, from ``/proc`` for every process of the server;
 - latency percentiles from an open-loop constant-rate generator at half of
   saturation (bounded count and time), and for ours, at twice saturation.
-Then the compute-bound MLP: served rows/s against offline rows/s at batch 32.
-Nothing here is part of ``make test``.
+Then the compute-bound MLP: served rows/s against offline rows/s at batch 32; and
+the text example (TF-IDF and logistic regression, one review per JSON request):
+saturation, CPU per request and latency at half of saturation, as for the others.
+``--servers ours`` leaves out the comparison servers. Nothing here is part of ``make test``.
 """
 
 from __future__ import annotations
@@ -38,6 +40,8 @@ ROOT = CONTAINERS.parent
 BENCH_PYTHON = ROOT / ".bench-venv" / "bin"
 SERVER_CORE, LOAD_CORE = "0", "1"
 ROW = ",".join(str(v / 10) for v in range(16))
+REVIEW = json.dumps({"instances": ["a wonderful film with a moving story, though the ending felt slow"]})
+SERVERS = ("ours", "reference", "mlserver")
 
 
 def free_port() -> int:
@@ -280,17 +284,44 @@ def offline_rows_per_second(model_dir: Path, batch: int = 32, seconds: float = 3
     return done / (time.perf_counter() - started)
 
 
+def comparison(rows: dict) -> None:
+    print("\nOverhead-bound 1-row model (1 worker each, core 0; load on core 1)")
+    print(
+        f"{'server':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>11} {'/ping p99 ms':>13} {'errors':>7}"
+    )
+    for name, row in rows.items():
+        print(f"{name:<10} {row['rps']:>9.0f} {row['p50']:>8.2f} {row['p99']:>8.2f} "
+              f"{row['cpu_us_per_request']:>11.0f} {row['ping_p99']:>13.2f} {row['errors']:>7}")  # fmt: skip
+    ours = rows.get("ours")
+    if ours and "reference" in rows and "mlserver" in rows:
+        ref, mls = rows["reference"], rows["mlserver"]
+        print(
+            f"ratios: ours/reference {ours['rps'] / ref['rps']:.1f}x, ours/MLServer {ours['rps'] / mls['rps']:.1f}x"
+        )
+    for name, row in rows.items():
+        half = row["half_load"]
+        print(f"{name}: open loop at half saturation ({half['sent']} sent): p50 {half['p50']:.2f} ms, "
+              f"p99 {half['p99']:.2f} ms, statuses {half['statuses']}")  # fmt: skip
+    if ours:
+        over = ours["overload"]
+        print(f"ours at 2x saturation ({over['sent']} sent): statuses {over['statuses']}, accepted p99 "
+              f"{over['p99']:.1f} ms, alive after: {ours['alive_after_overload']}")  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=8, help="saturation run per server")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--servers", nargs="+", choices=SERVERS, default=list(SERVERS),
+                        help="servers for the 1-row comparison (the MLP and text runs are ours alone)")  # fmt: skip
     args = parser.parse_args()
     examples = Path(tempfile.mkdtemp(prefix="bench-models-"))
     subprocess.run([sys.executable, "-m", "modelfleet_serving.make_examples", str(examples)], check=True,
                    env={**os.environ, "PYTHONPATH": str(CONTAINERS)}, stdout=subprocess.DEVNULL)  # fmt: skip
+    starters = {"ours": start_ours, "reference": start_reference, "mlserver": start_mlserver}
     rows = {}
-    for starter in (start_ours, start_reference, start_mlserver):
-        target = starter(examples / "sklearn", 1)
+    for name in (name for name in SERVERS if name in args.servers):
+        target = starters[name](examples / "sklearn", 1)
         try:
             rows[target.name] = measure(target, args.seconds, args.connections)
             print(f"{target.name}: {rows[target.name]}", flush=True)
@@ -305,24 +336,7 @@ def main() -> None:
         finally:
             target.stop()
     print(json.dumps(rows, indent=1))
-    ours, ref, mls = rows["ours"], rows["reference"], rows["mlserver"]
-    print("\nOverhead-bound 1-row model (1 worker each, core 0; load on core 1)")
-    print(
-        f"{'server':<10} {'req/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'CPU us/req':>11} {'/ping p99 ms':>13} {'errors':>7}"
-    )
-    for name, row in rows.items():
-        print(f"{name:<10} {row['rps']:>9.0f} {row['p50']:>8.2f} {row['p99']:>8.2f} "
-              f"{row['cpu_us_per_request']:>11.0f} {row['ping_p99']:>13.2f} {row['errors']:>7}")  # fmt: skip
-    print(
-        f"ratios: ours/reference {ours['rps'] / ref['rps']:.1f}x, ours/MLServer {ours['rps'] / mls['rps']:.1f}x"
-    )
-    for name, row in rows.items():
-        half = row["half_load"]
-        print(f"{name}: open loop at half saturation ({half['sent']} sent): p50 {half['p50']:.2f} ms, "
-              f"p99 {half['p99']:.2f} ms, statuses {half['statuses']}")  # fmt: skip
-    over = ours["overload"]
-    print(f"ours at 2x saturation ({over['sent']} sent): statuses {over['statuses']}, accepted p99 "
-          f"{over['p99']:.1f} ms, alive after: {ours['alive_after_overload']}")  # fmt: skip
+    comparison(rows)
 
     os.sched_setaffinity(0, {0, 1})
     offline = offline_rows_per_second(examples / "mlp")
@@ -336,6 +350,19 @@ def main() -> None:
         target.stop()
     print(f"\nCompute-bound MLP: offline {offline:.0f} rows/s at batch 32; served {served['rps']:.0f} rows/s "
           f"({served['rps'] / offline:.0%} of offline), p99 {served['p99']:.1f} ms, errors {served['errors']}")  # fmt: skip
+
+    os.sched_setaffinity(0, {0, 1})
+    target = start_ours(examples / "text", 1)
+    target.body, target.content_type = REVIEW.encode(), "application/json"
+    try:
+        text = measure(target, args.seconds, args.connections)
+    finally:
+        target.stop()
+    half = text["half_load"]
+    print(f"\nText model (TF-IDF + logistic regression, one review per JSON request, ours): {text['rps']:.0f} req/s, "
+          f"p50 {text['p50']:.2f} ms, p99 {text['p99']:.2f} ms, CPU {text['cpu_us_per_request']:.0f} us/req, "
+          f"/ping p99 {text['ping_p99']:.2f} ms, errors {text['errors']}; at half saturation "
+          f"({half['sent']} sent): p50 {half['p50']:.2f} ms, p99 {half['p99']:.2f} ms, statuses {half['statuses']}")  # fmt: skip
     shutil.rmtree(examples, ignore_errors=True)
 
 

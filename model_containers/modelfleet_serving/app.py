@@ -2,7 +2,9 @@
 
 A raw ASGI callable rather than a framework keeps the hot path short. ``/ping``
 never waits for the model: inference runs in a thread, so the event loop stays
-free. Every client mistake is a 4xx with a JSON body; a model failure is a 500
+free, and it says ready only once the handler's ``load()`` has returned. Every
+failure is a typed error (``errors.py``) answered in one place, ``_refuse``:
+a client's mistake is a 4xx with a JSON body; a model failure is a 500
 carrying a request id, and the worker keeps serving.
 """
 
@@ -19,11 +21,12 @@ from concurrent.futures import ThreadPoolExecutor
 
 import orjson
 
-from modelfleet_serving import codecs, contract, metrics
-from modelfleet_serving.batching import Batcher, ModelError, QueueFull
+from modelfleet_serving import codecs, contract, errors, metrics
+from modelfleet_serving.batching import Batcher
+from modelfleet_serving.binding import ServedModel, bind
 from modelfleet_serving.cache import ResponseCache
 from modelfleet_serving.config import ServerConfig
-from modelfleet_serving.handlers import Handler, load_handler
+from modelfleet_serving.handlers import load_handler
 
 log = logging.getLogger("modelfleet.serving")
 JSON_HEADERS = [(b"content-type", b"application/json")]
@@ -32,7 +35,7 @@ JSON_HEADERS = [(b"content-type", b"application/json")]
 class ServingApp:
     def __init__(self, config: ServerConfig):
         self.config = config
-        self.handler: Handler | None = None
+        self.model: ServedModel | None = None  # set once the handler has loaded
         self.load_error: str | None = None
         self.executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="model")
         self.batcher: Batcher | None = None
@@ -48,26 +51,30 @@ class ServingApp:
     # Lifecycle -----------------------------------------------------------------
     def _load(self) -> None:
         try:
-            handler = load_handler(self.config.model_dir, self.config.handler)
+            model = bind(load_handler(self.config.model_dir, self.config.handler))
         except Exception as exc:
             self.load_error = f"{type(exc).__name__}: {exc}"
             log.error("model failed to load", extra={"error": self.load_error})
             return
         self.batcher = Batcher(
-            handler.predict_batch,
+            model.predict,
             self.executor,
-            self.config.max_batch_size,
+            self.config.max_batch_size if model.batched else 1,
             self.config.max_delay_ms,
             self.config.max_queue_rows,
             self.config.timeout_seconds,
+            join=model.join,
         )
         self.batcher.on_batch = self.tally.batch
-        self.handler = handler
+        self.model = model
         # Everything loaded so far (libraries, the model) lives as long as the worker: moving it
         # out of the collector's reach makes each full collection scan only per-request garbage.
         gc.freeze()
         metrics.READY.set(1)
-        log.info("model loaded", extra={"n_features": handler.n_features, "pid": os.getpid()})
+        log.info(
+            "model loaded",
+            extra={"kind": str(model.kind), "n_features": model.n_features, "pid": os.getpid()},
+        )
 
     async def _lifespan(self, receive, send) -> None:
         while True:
@@ -105,85 +112,94 @@ class ServingApp:
             return
         path, method = scope["path"], scope["method"]
         if path == contract.HEALTH_PATH and method in ("GET", "HEAD"):
-            ready = self.handler is not None
+            ready = self.model is not None
             await _respond(
                 send, 200 if ready else 503, b'{"status":"ok"}' if ready else b'{"status":"loading"}'
             )
         elif path == contract.INVOKE_PATH:
             if method != "POST":
-                await _error(send, 405, f"use POST for {contract.INVOKE_PATH}")
+                await self._refuse(send, errors.MethodNotAllowed(f"use POST for {contract.INVOKE_PATH}"))
             else:
                 await self._invocations(scope, receive, send)
         elif path == contract.METRICS_PATH and method == "GET":
             self._publish()
             await _respond(send, 200, metrics.exposition(), [(b"content-type", b"text/plain; version=0.0.4")])
         else:
-            await _error(send, 404, f"no route for {method} {path}")
+            await self._refuse(send, errors.NotFound(f"no route for {method} {path}"))
 
-    async def _invocations(self, scope, receive, send) -> None:
+    async def _invocations(self, scope, receive, send) -> int:
         started = time.perf_counter()
         self.inflight += 1
         self._publish_soon()  # a long request still shows in the in-flight gauge
         status = 500
         try:
             status = await self._invoke(scope, receive, send)
+        except Exception as exc:  # anything the model or this server raised: answered, never a crash
+            if not isinstance(exc, errors.ServingError | TimeoutError):
+                log.exception("unexpected error")  # a bug of the server's: keep its traceback
+            status = await self._refuse(send, errors.as_serving_error(exc, self.config.timeout_seconds))
         finally:
             self.inflight -= 1
             self.tally.request(status, time.perf_counter() - started)
             self._publish_soon()
+        return status
+
+    async def _refuse(self, send, error: errors.ServingError) -> int:
+        """The one place a failure becomes a response: its status, its message, Retry-After, request id."""
+        if isinstance(error, errors.ModelError):
+            request_id = uuid.uuid4().hex
+            log.error("model failed", extra={"request_id": request_id, "error": str(error)})
+            return await _error(send, 500, "the model failed on this request", request_id=request_id)
+        return await _error(send, error.status, str(error), retry_after=error.retry_after)
 
     async def _invoke(self, scope, receive, send) -> int:
+        """Decode, batch, predict and encode one request; every failure raises a ``ServingError``."""
         headers = dict(scope["headers"])
         limit = self.config.max_payload_bytes
         try:
             declared = int(headers.get(b"content-length", b"0") or 0)
         except ValueError:
-            return await _error(send, 400, "content-length is not a number")
+            raise errors.BadRequest("content-length is not a number") from None
         if declared > limit:  # refused before the body is read
-            return await _error(send, 413, f"payload over {limit // (1024 * 1024)} MiB")
-        try:
-            content_type = codecs.media_type(headers.get(b"content-type", b"").decode("latin-1"))
-            accept = codecs.negotiate(headers.get(b"accept", b"").decode("latin-1") or None, content_type)
-            if content_type not in codecs.SUPPORTED:
-                offered = ", ".join(codecs.SUPPORTED)
-                raise codecs.UnsupportedMediaType(
-                    f"content type {content_type!r} is not supported; use one of {offered}"
-                )
-        except (codecs.NotAcceptable, codecs.UnsupportedMediaType) as exc:
-            return await _error(send, exc.status, str(exc))
-        if self.handler is None or self.batcher is None:
-            return await _error(send, 503, "model is loading", retry_after=True)
-        if self.batcher.queued_rows >= self.config.max_queue_rows:  # shed before reading or parsing anything
-            return await _error(send, 503, "server is at capacity, retry shortly", retry_after=True)
+            raise errors.PayloadTooLarge(f"payload over {limit // (1024 * 1024)} MiB")
+        model, batcher = self.model, self.batcher
+        if model is None or batcher is None:  # the handler decides which content types it takes
+            raise errors.Unavailable("model is loading")
+        content_type = codecs.media_type(headers.get(b"content-type", b"").decode("latin-1"))
+        decode = model.decoders.get(content_type)
+        if decode is None:
+            raise model.unsupported(content_type)
+        accept = codecs.negotiate(
+            headers.get(b"accept", b"").decode("latin-1") or None, content_type, model.response_types
+        )
+        if batcher.queued_rows >= self.config.max_queue_rows:  # shed before reading or parsing anything
+            raise errors.QueueFull("server is at capacity, retry shortly")
         body = await _read_body(receive, limit)
         if body is None:
-            return await _error(send, 413, f"payload over {limit // (1024 * 1024)} MiB")
+            raise errors.PayloadTooLarge(f"payload over {limit // (1024 * 1024)} MiB")
         # ``is not None``: an empty cache has len() 0, so plain truthiness would skip the key
         cache_key = self.cache.key(content_type, accept, body) if self.cache is not None else None
         if self.cache is not None and (hit := self.cache.get(cache_key)) is not None:
             return await _respond(send, 200, hit, [(b"content-type", accept.encode()), (b"x-cache", b"hit")])
-        try:
-            rows = codecs.decode(body, content_type)
-        except codecs.BadRequest as exc:
-            return await _error(send, 400, str(exc))
-        if rows.shape[1] != self.handler.n_features:
-            return await _error(
-                send, 400, f"each row needs {self.handler.n_features} features, got {rows.shape[1]}"
+        payload = decode(body)
+        if model.check is not None:
+            model.check(payload)
+        if len(payload) > self.config.max_queue_rows:  # would never fit the queue: not worth a retry
+            raise errors.PayloadTooLarge(
+                f"{len(payload)} items in one request; this server takes at most {self.config.max_queue_rows}"
             )
         try:
-            predictions = await self.batcher.submit(rows)  # TimeoutError after config.timeout_seconds
-        except QueueFull:
-            return await _error(send, 503, "server is at capacity, retry shortly", retry_after=True)
-        except TimeoutError:
-            return await _error(send, 504, f"model did not answer within {self.config.timeout_seconds:g} s")
-        except ModelError as exc:
-            request_id = uuid.uuid4().hex
-            log.error("model failed", extra={"request_id": request_id, "error": str(exc)})
-            return await _error(send, 500, "the model failed on this request", request_id=request_id)
-        payload = codecs.encode(predictions, accept)
+            predictions = await batcher.submit(payload)  # TimeoutError after config.timeout_seconds
+        except errors.QueueFull:
+            raise errors.QueueFull("server is at capacity, retry shortly") from None
+        try:
+            answer = model.encode(predictions, accept)
+        except Exception as exc:  # the model's output, not the request: a 500
+            failure = f"{type(exc).__name__}: {exc}"
+            raise errors.ModelError(f"output not encodable as {accept}: {failure}") from None
         if self.cache is not None:
-            self.cache.put(cache_key, payload)
-        return await _respond(send, 200, payload, [(b"content-type", accept.encode())])
+            self.cache.put(cache_key, answer)
+        return await _respond(send, 200, answer, [(b"content-type", accept.encode())])
 
 
 async def _read_body(receive, limit: int) -> bytes | None:

@@ -13,6 +13,11 @@ batches measured under a millisecond run inline, where the hop costs more.
 A request waits at most ``timeout_seconds``, queued or in the model. One timer
 per worker enforces that, armed for the oldest request: a timeout per request
 (``asyncio.timeout``) cost a tenth of the CPU of a small request.
+
+A request's payload is anything with a length that slices: numeric rows (an
+array, joined with ``np.concatenate``) or items (a list: texts, records,
+bodies, joined with ``join_lists``). The model's output is split back by the
+same lengths, so it must answer item for item.
 """
 
 from __future__ import annotations
@@ -20,18 +25,15 @@ from __future__ import annotations
 import asyncio
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor
+from typing import Any
 
 import numpy as np
 
+from modelfleet_serving.errors import ModelError, QueueFull
 
-class QueueFull(RuntimeError):
-    """More rows are waiting than the worker accepts: shed load now, fast."""
-
-
-class ModelError(RuntimeError):
-    """The model raised while predicting a batch."""
+__all__ = ["Batcher", "ModelError", "QueueFull", "join_lists"]
 
 
 # A batch this quick runs on the event loop: the thread hop would cost more than
@@ -39,22 +41,28 @@ class ModelError(RuntimeError):
 INLINE_SECONDS = 0.001
 
 
+def join_lists(parts: Sequence[list]) -> list:
+    """Several requests' items as one list, in order."""
+    return [item for part in parts for item in part]
+
+
 class Batcher:
     def __init__(
         self,
-        predict: Callable[[np.ndarray], np.ndarray],
+        predict: Callable[[Any], Sequence],
         executor: Executor,
         max_batch_size: int = 32,
         max_delay_ms: float = 0.0,
         max_queue_rows: int = 256,
         timeout_seconds: float = 60.0,
+        join: Callable[[Sequence[Any]], Any] = np.concatenate,
     ):
-        self.predict, self.executor = predict, executor
+        self.predict, self.executor, self.join = predict, executor, join
         self.max_batch_size, self.max_delay = max_batch_size, max_delay_ms / 1000
         self.max_queue_rows, self.timeout = max_queue_rows, timeout_seconds
         # (rows, future, deadline on the loop's clock), oldest first
-        self._waiting: deque[tuple[np.ndarray, asyncio.Future, float]] = deque()
-        self._in_model: list[tuple[np.ndarray, asyncio.Future, float]] = []
+        self._waiting: deque[tuple[Any, asyncio.Future, float]] = deque()
+        self._in_model: list[tuple[Any, asyncio.Future, float]] = []
         self.queued_rows = 0
         self._running = False
         self._drainer: asyncio.Task | None = None
@@ -62,7 +70,7 @@ class Batcher:
         self._last_seconds = float("inf")  # unknown until a batch has run in the thread
         self.on_batch: Callable[[int], None] = lambda rows: None  # rows per model call, for metrics
 
-    async def submit(self, rows: np.ndarray) -> np.ndarray:
+    async def submit(self, rows: Any) -> Any:
         """The model's output for ``rows``; ``TimeoutError`` once they have waited ``timeout_seconds``."""
         if self.queued_rows + len(rows) > self.max_queue_rows:
             raise QueueFull(f"{self.queued_rows} rows already queued")
@@ -90,7 +98,7 @@ class Batcher:
         if later:
             self._watchdog = loop.call_at(min(later), self._expire)
 
-    def _take(self) -> list[tuple[np.ndarray, asyncio.Future, float]]:
+    def _take(self) -> list[tuple[Any, asyncio.Future, float]]:
         taken, rows = [], 0
         while self._waiting and (not taken or rows + len(self._waiting[0][0]) <= self.max_batch_size):
             item = self._waiting.popleft()
@@ -111,7 +119,7 @@ class Batcher:
                 taken = self._take()
                 if not taken:
                     continue
-                batch = np.concatenate([item[0] for item in taken]) if len(taken) > 1 else taken[0][0]
+                batch = self.join([item[0] for item in taken]) if len(taken) > 1 else taken[0][0]
                 self.queued_rows -= len(batch)
                 self.on_batch(len(batch))
                 self._in_model = taken

@@ -106,3 +106,15 @@ def test_every_sagemaker_framework_implements_exactly_one_runtime():
     assert all(runtime_of_framework(name) is not None for name in names)
     claimed = [f for c in CONTRACTS.values() for f in c.sagemaker_frameworks]
     assert sorted(claimed) == sorted(set(claimed)) == sorted(names)
+
+
+def test_a_wrong_or_retired_signal_name_is_refused_with_the_runtimes_signals():
+    found = problems(config(models=[llm(scale_on=["vllm:gpu_cache_usage_perc", "queue_len"])]))
+    assert found == [
+        "modelfleet:models[0].vllm.scale_on[0]: vllm:gpu_cache_usage_perc is no longer exported; use "
+        "vllm:kv_cache_usage_perc (signals of runtime vllm: vllm:num_requests_waiting, vllm:kv_cache_usage_perc)",
+        "modelfleet:models[0].vllm.scale_on[1]: vllm exports no signal 'queue_len' (signals of runtime vllm: "
+        "vllm:num_requests_waiting, vllm:kv_cache_usage_perc)",
+    ]
+    (twice,) = problems(config(models=[embedder(scale_on=["te_queue_size", "te_queue_size"])]))
+    assert twice.startswith("modelfleet:models[0].tei.scale_on: names each signal once")

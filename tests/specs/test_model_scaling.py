@@ -48,3 +48,10 @@ def test_a_scaled_object_targets_its_deployment_within_bounds():
     assert spec["advanced"]["horizontalPodAutoscalerConfig"]["behavior"]["scaleDown"] == {
         "stabilizationWindowSeconds": 300
     }
+
+
+def test_scale_on_picks_the_signals():
+    llm = {"parameters_billion": 1, "max_model_len": 4096, "scale_on": ["vllm:kv_cache_usage_perc"],
+           "architecture": {"num_hidden_layers": 16, "num_key_value_heads": 8, "head_dim": 64}}  # fmt: skip
+    (only,) = model_scaling.triggers(eks(runtime="vllm", variants=WEIGHTS, vllm=llm), "stable")
+    assert only["metadata"]["query"].startswith("avg(vllm:kv_cache_usage_perc{")

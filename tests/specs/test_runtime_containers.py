@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from infra.contracts import runtimes, serving
@@ -39,6 +41,8 @@ def test_vllm_arguments_are_the_engine_settings():
     assert flag(args, "--gpu-memory-utilization") == "0.9" and flag(args, "--dtype") == "bfloat16"
     assert flag(args, "--served-model-name") == "chat"  # the catalog name unless set
     assert flag(args, "--shutdown-timeout") == "90"
+    # The streamer's CPU buffer stays inside the pod's memory (8 GiB by default): a third of it.
+    assert json.loads(flag(args, "--model-loader-extra-config")) == {"memory_limit": 8 * 1024**3 // 3}
     plain = runtime_containers.vllm_args(llm(), "s3://m/x/")
     assert "--quantization" not in plain and "--kv-cache-dtype" not in plain
 
