@@ -99,6 +99,8 @@ MODEL = ("--stack", "dev", "--model", "doc-embedder")
 def test_each_command_answers_an_eks_model_in_one_line_with_exit_2_and_touches_nothing(
     argv, capability, project_copy, monkeypatch, capsys
 ):
+    """Through its driver, that is: at a --url, smoke speaks its runtime (tests/ops/test_url_smoke.py)."""
+
     def no_aws(*_, **__):
         raise AssertionError("an EKS model's command made an AWS client")
 
@@ -107,5 +109,8 @@ def test_each_command_answers_an_eks_model_in_one_line_with_exit_2_and_touches_n
     before = (project_copy / "stacks/Pulumi.dev.yaml").read_bytes()
     assert main(list(argv)) == 2
     captured = capsys.readouterr()
-    assert captured.err == f"✗ {refusal(capability)}\n" and captured.out == ""
+    hint = "; through a port-forward to its Service: modelfleet smoke --url http://127.0.0.1:<port> "
+    hint += "--stack dev --model doc-embedder"
+    assert captured.err == f"✗ {refusal(capability)}{hint if argv[0] == 'smoke' else ''}\n"
+    assert captured.out == ""
     assert (project_copy / "stacks/Pulumi.dev.yaml").read_bytes() == before
