@@ -123,7 +123,7 @@ def report_lines(report: LoadReport) -> list[str]:
         f"{report.runtime} {report.request}{model}: {report.sent} requests at concurrency "
         f"{report.concurrency} in {report.elapsed_seconds:.1f} s ({why})"
     )
-    rate = lambda count: f"{report.per_second(count) or 0:10.1f}"  # noqa: E731
+    rate = lambda count: f"{report.per_second(count) or 0:10,.1f}"  # noqa: E731
     rows = [head, f"  {'requests/s':<22}{rate(report.succeeded)}"]
     if report.streamed:
         counted = f"({report.output_tokens:,} tokens, counted from {report.tokens_from or '-'})"

@@ -148,6 +148,9 @@ class _Handler(BaseHTTPRequestHandler):
 
 class _HttpServer(ThreadingHTTPServer):
     daemon_threads = True
+    # socketserver's backlog of 5 drops connections a load test opens at once, and the client's
+    # retry a second later would show up as latency that no runtime has.
+    request_queue_size = 128
     behaviour: Behaviour
 
 

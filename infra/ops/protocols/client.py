@@ -120,7 +120,7 @@ async def exchange(
     except httpx.ConnectError as error:
         problem = f"cannot connect: {error}"
     except (httpx.HTTPError, OSError) as error:
-        problem = f"{type(error).__name__}: {error}"
+        problem = f"{type(error).__name__}: {error or 'the connection closed or broke'}"
     return Exchange(0, clock() - started, (problem,), request.inputs)
 
 
