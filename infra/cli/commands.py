@@ -17,19 +17,23 @@ from rich.console import Console
 from rich.text import Text
 
 from infra.cli.args import CommandParser, dry_run_option
-from infra.cli.failures import EXIT_INVALID, EXIT_REFUSED, EXIT_STOPPED
+from infra.cli.failures import EXIT_INVALID, EXIT_REFUSED, EXIT_STOPPED, fail
 from infra.ops import cli as ops_cli
 from infra.ops import images_refresh
+from infra.ops.errors import InvalidInput
+from infra.ops.runtime_load import token_rate
 from infra.plan import diff_command
-from infra.plan.cost import PriceTable, estimate
+from infra.plan.cost import PRICES_DIR, PriceTable, estimate
 from infra.plan.engine import PlanError, plan_stack
 from infra.plan.policy import PolicyConfigError, check_plan, config_path
 from infra.plan.policy import load_settings as load_policy_settings
 from infra.plan.render import cost_summary, cost_tables, render, render_policy
+from infra.plan.token_cost import TokenCostError, hourly_price, usd_per_million_tokens
 from infra.selfservice import cli as selfservice_cli
 from infra.settings.platform import SettingsError, load_settings, settings_warnings
 from infra.stackfiles.read import StackFileError, find_root, read_project, read_stack_config
 
+ROOT = PRICES_DIR.parents[2]  # the checkout or installed tree the shipped price tables live in
 EXIT_PROGRAM_STOPPED = EXIT_STOPPED
 EXIT_INVALID_CONFIG = EXIT_INVALID
 EXIT_POLICY_VIOLATION = EXIT_REFUSED
@@ -59,12 +63,28 @@ def _parser() -> CommandParser:
     )
 
     cost = commands.add_parser(
-        "cost", help="monthly cost estimate of a stack, per model, component, resource", read_only=True
+        "cost",
+        help="monthly cost estimate of a stack, per model, component, resource; or $ per million tokens",
+        read_only=True,
+    )
+    cost.add_argument(
+        "what",
+        nargs="?",
+        choices=["tokens"],
+        help="tokens: $ per million tokens from a loadtest --json report",
     )
     stack_options(cost)
     cost.add_argument("--lines", action="store_true", help="also list every resource with its basis")
     cost.add_argument("--prices", type=Path, help="price table (default: infra/plan/prices/<region>.json)")
     cost.add_argument("--json", type=Path, dest="json_out", help="also write the estimate as JSON here")
+    cost.add_argument("--result", type=Path, help="tokens: the report of `modelfleet loadtest --json`")
+    cost.add_argument("--instance-type", help="tokens: what served it: g6.xlarge (EKS node), ml.g5.xlarge")
+    cost.add_argument("--region", help="tokens: the price table's region (default: --stack's aws:region)")
+    cost.add_argument(
+        "--instances", type=int, help="tokens: instances that served it (default: the report's)"
+    )
+    cost.add_argument("--price-per-hour", type=float, help="tokens: USD per instance-hour, not the table's")
+    cost.checks.append(_cost_flags)
 
     diff_command.add_parser(commands)
 
@@ -105,6 +125,26 @@ def _parser() -> CommandParser:
     return parser
 
 
+TOKEN_FLAGS = {
+    "--result": "result", "--instance-type": "instance_type", "--region": "region",
+    "--instances": "instances", "--price-per-hour": "price_per_hour",
+}  # fmt: skip
+
+
+def _cost_flags(args: argparse.Namespace) -> str | None:
+    """``cost`` and ``cost tokens`` take different flags; one of the other's is refused, not ignored."""
+    if args.what != "tokens":
+        given = [flag for flag, dest in TOKEN_FLAGS.items() if getattr(args, dest) is not None]
+        return f"{', '.join(given)} go with `cost tokens`" if given else None
+    if args.lines or args.json_out or args.stack_file:
+        return "cost tokens takes no --lines, --json or --stack-file"
+    if args.result is None:
+        return "cost tokens needs --result <the report of loadtest --json>"
+    if args.instance_type is None and args.price_per_hour is None:
+        return "cost tokens needs --instance-type (priced from the table) or --price-per-hour"
+    return None
+
+
 def _report_invalid(console: Console, source: str, error: Exception) -> int:
     console.print(f"[red bold]✗ {source}[/]")
     console.print(str(error), markup=False, highlight=False, soft_wrap=True)
@@ -141,6 +181,8 @@ def _plan(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _cost(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.what == "tokens":
+        return _cost_tokens(args, out, err)
     try:
         plan = plan_stack(args.stack, root=find_root(Path.cwd()), stack_file=args.stack_file)
         table = PriceTable.load(args.prices) if args.prices else PriceTable.for_region(plan.region)
@@ -165,11 +207,55 @@ def _cost(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
+def _stack_region(stack: str) -> str:
+    project = read_project(find_root(Path.cwd()))
+    region = read_stack_config(project, project.stack_file(stack)).values.get("aws:region")
+    if not region:
+        raise StackFileError(f"stack {stack} sets no aws:region: pass --region")
+    return str(region)
+
+
+def _cost_tokens(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """``cost tokens``: $ per million tokens from a load test's token rate and an instance's price."""
+    try:
+        rate = token_rate(json.loads(args.result.read_text()), str(args.result))
+    except (OSError, ValueError) as error:
+        return fail(err, f"{args.result}: {error}", EXIT_INVALID)
+    except InvalidInput as error:
+        return fail(err, str(error), EXIT_INVALID)
+    instances = rate.instances if args.instances is None else args.instances
+    try:
+        if args.price_per_hour is not None:
+            price, basis = args.price_per_hour, "--price-per-hour"
+        else:
+            region = args.region or _stack_region(args.stack)
+            path = args.prices or PRICES_DIR / f"{region}.json"
+            table = PriceTable.load(path) if args.prices or path.exists() else None
+            shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+            key, price = hourly_price(table, args.instance_type, region, str(shown))
+            basis = f"{key}, {table.region} on-demand list price of {table.retrieved}"  # type: ignore[union-attr]
+        usd = usd_per_million_tokens(price, rate.tokens_per_second, instances)
+    except (TokenCostError, StackFileError) as error:
+        return fail(err, str(error), EXIT_INVALID)
+    except (OSError, ValueError, KeyError) as error:
+        return fail(err, f"price table {args.prices}: {error}", EXIT_INVALID)
+    served = f"{rate.tokens_per_second:,.1f} {rate.tokens} tokens/s on {instances} instance(s)"
+    priced = f"{args.instance_type or 'an instance'}: ${price:.4f} an hour ({basis})"
+    for line in (f"{rate.described}: {served}", priced):
+        out.print(line, markup=False, highlight=False, soft_wrap=True)
+    out.print(
+        f"[bold]${usd:,.4f} per million {rate.tokens} tokens[/] = {instances} x ${price:.4f} / "
+        f"({rate.tokens_per_second:,.1f} tokens/s x 3600 s) x 1,000,000",
+        highlight=False,
+        soft_wrap=True,
+    )
+    return 0
+
+
 def _prices(args: argparse.Namespace, out: Console, err: Console) -> int:
     import boto3  # noqa: PLC0415 - only this command talks to AWS
     from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
-    from infra.plan.cost import PRICES_DIR  # noqa: PLC0415
     from infra.plan.prices_refresh import PRICING_API_REGION, refresh, write_table  # noqa: PLC0415
 
     target = args.out or PRICES_DIR / f"{args.region}.json"

@@ -19,13 +19,14 @@ from rich.markup import escape
 
 from infra.cli.args import dry_run_option, force_options
 from infra.cli.failures import EXIT_INVALID, EXIT_STOPPED, fail
-from infra.ops import promote
-from infra.ops.drivers.base import ModelTarget
+from infra.ops import promote, url_smoke
+from infra.ops.drivers.base import ModelTarget, NotSupportedYet
 from infra.ops.drivers.registry import driver_for
 from infra.ops.errors import InvalidInput, OpsError
 from infra.ops.loadtest_cli import add_loadtest_parser, loadtest
 from infra.ops.rollout import Rollout
 from infra.ops.target import load_project, resolve
+from infra.ops.url_target import TARGET_FLAGS, add_runtime_options
 from infra.settings.platform import SettingsError
 from infra.stackfiles.edit import StackDocument, StackEditError
 from infra.stackfiles.read import StackFileError
@@ -35,6 +36,12 @@ ROLLOUT_ONLY_FLAGS = {"--skip-smoke": "skip_smoke", "--force": "force", "--reaso
 Handler = Callable[[argparse.Namespace, Console, Console], int]
 # What each command asks of the model's driver, as a backend without it names it in its refusal.
 CAPABILITIES = {"rollout": "canary rollout", "promote": "promotion", "smoke": "smoke test"}
+SMOKE_URL_FLAGS = {
+    **TARGET_FLAGS,
+    "--payload": "payload",
+    "--content-type": "content_type",
+    "--timeout-seconds": "timeout_seconds",
+}
 
 
 def target_options(command: argparse.ArgumentParser, model_required: bool = True) -> None:
@@ -79,7 +86,15 @@ def _rollout(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _smoke(args: argparse.Namespace, out: Console, err: Console) -> int:
-    target = target_of(args)
+    if args.url:
+        return url_smoke.run(args, out, err)
+    if not (args.stack and args.model):
+        raise InvalidInput("smoke needs --stack and --model (the endpoint the stack deployed), or --url")
+    try:
+        target = target_of(args)
+    except NotSupportedYet as refusal:
+        reach = f"modelfleet smoke --url http://127.0.0.1:<port> --stack {args.stack} --model {args.model}"
+        raise InvalidInput(f"{refusal}; through a port-forward to its Service: {reach}") from None
     target.require_variant(args.variant)
     result = driver_for(target.model).smoke(target, args.variant)
     where = f"{target.endpoint_name}/{result.invoked_variant or args.variant or 'any variant'}"
@@ -123,6 +138,16 @@ def _promote(args: argparse.Namespace, out: Console, err: Console) -> int:
     return 0
 
 
+def _smoke_url_flags(args: argparse.Namespace) -> str | None:
+    """Flags describing a --url target mean nothing to an endpoint's smoke test; --variant the reverse."""
+    url_only = [flag for flag, dest in SMOKE_URL_FLAGS.items() if getattr(args, dest) is not None]
+    if url_only and not args.url:
+        return f"{', '.join(url_only)} go with --url"
+    if args.url and args.variant:
+        return "--variant picks a SageMaker variant: not with --url"
+    return None
+
+
 def _abort_takes_no_rollout_flags(args: argparse.Namespace) -> str | None:
     """``rollout abort`` only moves traffic back: flags that steer a rollout would be ignored."""
     given = [flag for flag, dest in ROLLOUT_ONLY_FLAGS.items() if getattr(args, dest)]
@@ -146,10 +171,16 @@ def add_parsers(commands: Any) -> None:
     force_options(promote_parser, "skip the checks of the live endpoint")
 
     smoke_parser = commands.add_parser(
-        "smoke", help="invoke the endpoint with the catalog's sample", read_only=True
+        "smoke", help="one request to the endpoint, or to --url as its runtime expects", read_only=True
     )
-    target_options(smoke_parser)
+    target_options(smoke_parser, model_required=False)
     smoke_parser.add_argument("--variant", help="invoke this variant only (TargetVariant)")
+    smoke_parser.add_argument("--url", help="the server itself, e.g. http://127.0.0.1:8000 (a port-forward)")
+    add_runtime_options(smoke_parser)
+    smoke_parser.add_argument("--payload", help="--url: the request body (default: the runtime's sample)")
+    smoke_parser.add_argument("--content-type", help="--url, runtime modelfleet: the body's content type")
+    smoke_parser.add_argument("--timeout-seconds", type=float, help="--url: answer within (default 60)")
+    smoke_parser.checks.append(_smoke_url_flags)
 
     add_loadtest_parser(commands, target_options)
 

@@ -2,7 +2,9 @@
 
 Against a local container (``--url``, loopback only) or a SageMaker endpoint
 (``--endpoint``, divided by its instance count). ``--write`` stores the
-recommended target in the stack file through ``infra.stackfiles.edit``.
+recommended target in the stack file through ``infra.stackfiles.edit``. A
+``--url`` serving vLLM or TEI (``--runtime``, or the catalog model's) gets a load
+test of its own instead: ``infra.ops.runtime_load_cli``.
 """
 
 from __future__ import annotations
@@ -19,15 +21,21 @@ from rich.markup import escape
 
 from infra.cli.args import dry_run_option
 from infra.contracts import serving
+from infra.contracts.runtimes import Runtime
+from infra.ops import runtime_load_cli
 from infra.ops.drivers import sagemaker
 from infra.ops.drivers.base import ModelTarget
 from infra.ops.errors import InvalidInput
 from infra.ops.loadtest import LoadPlan, check_local_url, find_rate, http_sender
 from infra.ops.sizing import StepResult, rate_at_slo, rate_schedule, recommend_target
 from infra.ops.target import load_project, resolve
+from infra.ops.url_target import TARGET_FLAGS, add_runtime_options, url_target
 from infra.stackfiles.edit import StackDocument
 
 TARGET_KEY = "target_invocations_per_instance_per_minute"
+# The rate search's defaults: its flags default to None so that a vllm or tei load test can refuse them.
+RATE_SEARCH = LoadPlan()
+HEADROOM = 0.5  # AWS's load-testing guidance
 
 
 def add_loadtest_parser(commands: Any, target_options: Callable[..., None]) -> None:
@@ -41,17 +49,36 @@ def add_loadtest_parser(commands: Any, target_options: Callable[..., None]) -> N
     command.add_argument("--content-type", help="request content type (default: the model's)")
     command.add_argument("--slo-p99-ms", type=float, help="p99 objective (default: the model's slo)")
     command.add_argument("--max-error-percent", type=float, help="error objective (default: the model's slo)")
-    command.add_argument("--start-rate", type=float, default=10, help="requests/s of the first step")
-    command.add_argument("--max-rate", type=float, default=2000, help="requests/s never exceeded")
-    command.add_argument("--factor", type=float, default=1.5, help="rate growth per step")
-    command.add_argument("--step-seconds", type=float, default=10, help="duration of each step")
-    command.add_argument("--max-requests-per-step", type=int, default=20_000)
-    command.add_argument("--max-inflight", type=int, default=256, help="requests in flight, at most")
-    command.add_argument("--timeout-seconds", type=float, default=5, help="a slower request is a failure")
-    command.add_argument("--headroom", type=float, default=0.5, help="fraction kept free (AWS guidance: 0.5)")
+    command.add_argument(
+        "--start-rate", type=float, help=f"requests/s of the first step (default {RATE_SEARCH.start_rate:g})"
+    )
+    command.add_argument(
+        "--max-rate", type=float, help=f"requests/s never exceeded (default {RATE_SEARCH.max_rate:g})"
+    )
+    command.add_argument("--factor", type=float, help=f"rate growth a step (default {RATE_SEARCH.factor:g})")
+    command.add_argument(
+        "--step-seconds", type=float, help=f"duration of each step (default {RATE_SEARCH.step_seconds:g})"
+    )
+    command.add_argument(
+        "--max-requests-per-step", type=int, help=f"(default {RATE_SEARCH.max_requests_per_step})"
+    )
+    command.add_argument(
+        "--max-inflight", type=int, help=f"requests in flight, at most (default {RATE_SEARCH.max_inflight})"
+    )
+    command.add_argument(
+        "--timeout-seconds",
+        type=float,
+        help=f"a slower request is a failure (default {RATE_SEARCH.timeout_seconds:g}; vllm/tei: "
+        f"{runtime_load_cli.DEFAULTS.timeout_seconds:g})",
+    )
+    command.add_argument(
+        "--headroom", type=float, help=f"fraction kept free (default {HEADROOM:g}, AWS's guidance)"
+    )
     command.add_argument("--instances", type=int, help="instances under load (default: 1 or the endpoint's)")
     command.add_argument("--write", action="store_true", help="store the target in the stack file")
-    dry_run_option(command, "print the objectives and the rates it would offer; send nothing")
+    add_runtime_options(command)
+    runtime_load_cli.add_options(command)
+    dry_run_option(command, "print the objectives and the rates (or requests) it would offer; send nothing")
     command.checks.append(_unused_flags)
 
 
@@ -61,6 +88,9 @@ def _unused_flags(args: argparse.Namespace) -> str | None:
         return "--region goes with --endpoint (--url is local; --stack brings its own region)"
     if args.stack_file and not args.stack:
         return "--stack-file goes with --stack and --model"
+    url_only = [flag for flag, dest in TARGET_FLAGS.items() if getattr(args, dest)]
+    if url_only and not args.url:
+        return f"{', '.join(url_only)} go with --url (a SageMaker endpoint serves runtime modelfleet)"
     return None
 
 
@@ -78,15 +108,26 @@ def _objectives(args: argparse.Namespace, target: ModelTarget | None) -> tuple[b
     return payload.encode(), content_type, accept, float(p99), float(errors)
 
 
+def _or(value: float | None, default: float) -> float:
+    return default if value is None else value
+
+
 def _plan(args: argparse.Namespace) -> LoadPlan:
-    if not (0 < args.start_rate <= args.max_rate and args.factor > 1 and args.step_seconds > 0):
-        raise InvalidInput("rates need 0 < --start-rate <= --max-rate, --factor > 1, --step-seconds > 0")
-    if not (0 <= args.headroom < 1 and 1 <= args.max_inflight <= 4096 and args.max_requests_per_step >= 1):
-        raise InvalidInput("--headroom is 0 to below 1; --max-inflight 1-4096; --max-requests-per-step >= 1")
-    return LoadPlan(
-        args.start_rate, args.max_rate, args.factor, args.step_seconds, args.max_requests_per_step,
-        args.max_inflight, args.timeout_seconds,
+    d = RATE_SEARCH
+    plan = LoadPlan(
+        _or(args.start_rate, d.start_rate), _or(args.max_rate, d.max_rate), _or(args.factor, d.factor),
+        _or(args.step_seconds, d.step_seconds), int(_or(args.max_requests_per_step, d.max_requests_per_step)),
+        int(_or(args.max_inflight, d.max_inflight)), _or(args.timeout_seconds, d.timeout_seconds),
     )  # fmt: skip
+    if not (0 < plan.start_rate <= plan.max_rate and plan.factor > 1 and plan.step_seconds > 0):
+        raise InvalidInput("rates need 0 < --start-rate <= --max-rate, --factor > 1, --step-seconds > 0")
+    if not (0 <= _headroom(args) < 1 and 1 <= plan.max_inflight <= 4096 and plan.max_requests_per_step >= 1):
+        raise InvalidInput("--headroom is 0 to below 1; --max-inflight 1-4096; --max-requests-per-step >= 1")
+    return plan
+
+
+def _headroom(args: argparse.Namespace) -> float:
+    return _or(args.headroom, HEADROOM)
 
 
 def _report(step: StepResult, ok: bool, out: Console) -> None:
@@ -141,9 +182,15 @@ def _instances(args: argparse.Namespace, target: ModelTarget | None) -> int:
 def loadtest(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.url:
         try:
-            check_local_url(args.url)
+            base_url = check_local_url(args.url)
         except ValueError as error:
             raise InvalidInput(str(error)) from None
+        runtime_target, model = url_target(args, base_url)
+        if runtime_target.runtime is not Runtime.MODELFLEET:
+            return runtime_load_cli.run(args, runtime_target, model, out, err)
+    extra = runtime_load_cli.given(args, runtime_load_cli.RUNTIME_LOAD_FLAGS)
+    if extra:
+        raise InvalidInput(f"{', '.join(extra)}: flags of a vllm or tei load test (--url with --runtime)")
     if bool(args.stack) != bool(args.model):
         raise InvalidInput("--stack and --model go together")
     if args.write and not args.stack:
@@ -165,10 +212,11 @@ def loadtest(args: argparse.Namespace, out: Console, err: Console) -> int:
         out.print(f"[red]no rate met the SLO (from {plan.start_rate:g} req/s): nothing recommended[/]")
         return 1
     per_instance = best / instances
-    recommended = recommend_target(per_instance, args.headroom)
+    headroom = _headroom(args)
+    recommended = recommend_target(per_instance, headroom)
     out.print(
         f"highest rate within SLO: {best:.1f} req/s, {per_instance:.1f} per instance\n"
-        f"{TARGET_KEY} = floor({per_instance:.1f} x 60 x (1 - {args.headroom:g})) = [bold]{recommended}[/]",
+        f"{TARGET_KEY} = floor({per_instance:.1f} x 60 x (1 - {headroom:g})) = [bold]{recommended}[/]",
         highlight=False,
     )
     if args.write and target is not None:

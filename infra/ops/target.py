@@ -13,6 +13,7 @@ from pathlib import Path
 from infra.ops.drivers.base import ModelTarget
 from infra.ops.drivers.registry import driver_for
 from infra.ops.errors import InvalidInput
+from infra.settings.catalog import ModelSettings
 from infra.settings.platform import SettingsError, load_settings
 from infra.specs.model_record import model_record
 from infra.stackfiles.read import Project, StackFileError, find_root, read_project, read_stack_config
@@ -36,6 +37,19 @@ def resolve(
 
     ``capability`` is what the caller wants to do, named in a backend's refusal.
     """
+    region, model = catalog_model(project, stack, model_name, stack_file)
+    record = model_record(stack, region, model)  # the names the stack exports
+    path = stack_file or project.stack_file(stack)
+    return driver_for(model).resolve(stack, region, model, record, path, capability)
+
+
+def catalog_model(
+    project: Project, stack: str, model_name: str, stack_file: Path | None = None
+) -> tuple[str, ModelSettings]:
+    """The stack's region and the model's validated catalog entry; ``InvalidInput`` naming what is wrong.
+
+    Asks no driver: a command that talks to the model at a URL it is given needs only the entry.
+    """
     path = stack_file or project.stack_file(stack)
     if stack_file is None and stack not in project.stacks():
         known = ", ".join(project.stacks()) or "none"
@@ -48,5 +62,4 @@ def resolve(
     model = models.get(model_name)
     if model is None:
         raise InvalidInput(f"stack '{stack}' has no model '{model_name}' (models: {', '.join(models)})")
-    record = model_record(stack, settings.region, model)  # the names the stack exports
-    return driver_for(model).resolve(stack, settings.region, model, record, path, capability)
+    return settings.region, model

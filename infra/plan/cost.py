@@ -122,6 +122,11 @@ class Unpriced:
     reasons: tuple[str, ...]  # e.g. "no price for sagemaker:ml.c5.xlarge"
 
 
+def instance_price_key(instance_type: str) -> str:
+    """The price table key of an instance type: SageMaker's for ``ml.`` types, EC2's for the rest."""
+    return f"sagemaker:{instance_type}" if instance_type.startswith("ml.") else f"ec2:{instance_type}"
+
+
 MISSING_PRICE = "no price for "  # how a basis names a price the table lacks
 _MISSING_PRICE = re.compile(re.escape(MISSING_PRICE) + r"[\w:.\-]+")
 
@@ -225,10 +230,11 @@ def _endpoint_config(resource: PlannedResource, table: PriceTable, variants) -> 
             int(variant.target.props.get("minCapacity", variant.initial_count)) if variant.target else None
         )
         floor = variant.initial_count if floor is None else floor
-        per_instance = table.monthly(f"sagemaker:{variant.instance_type}")
+        key = instance_price_key(variant.instance_type)
+        per_instance = table.monthly(key)
         basis.append(f"{variant.name}: {floor}-{variant.max_count} x {variant.instance_type}")
         if per_instance is None:
-            basis[-1] += f" ({MISSING_PRICE}sagemaker:{variant.instance_type})"
+            basis[-1] += f" ({MISSING_PRICE}{key})"
         low = _sum(low, None if per_instance is None else per_instance * floor)
         high = _sum(high, None if per_instance is None else per_instance * variant.max_count)
     serverless = [v for v in resource.inputs.get("productionVariants") or [] if v.get("serverlessConfig")]
@@ -241,7 +247,7 @@ def _endpoint_config(resource: PlannedResource, table: PriceTable, variants) -> 
 def _node_group(resource: PlannedResource, table: PriceTable, templates) -> Priced:
     scaling = resource.inputs.get("scalingConfig") or {}
     instance_type = (resource.inputs.get("instanceTypes") or ["?"])[0]
-    per_node = table.monthly(f"ec2:{instance_type}")
+    per_node = table.monthly(instance_price_key(instance_type))
     template = templates.get((resource.inputs.get("launchTemplate") or {}).get("id"))
     disk_gib = sum(
         int((m.get("ebs") or {}).get("volumeSize") or 0)
@@ -254,7 +260,7 @@ def _node_group(resource: PlannedResource, table: PriceTable, templates) -> Pric
     if resource.inputs.get("capacityType") == "SPOT":
         basis += " (spot: on-demand price shown as the ceiling)"
     if per_node is None:
-        return None, None, basis + f" ({MISSING_PRICE}ec2:{instance_type})"
+        return None, None, basis + f" ({MISSING_PRICE}{instance_price_key(instance_type)})"
     return per_node * low, per_node * high, basis
 
 

@@ -230,3 +230,104 @@ def test_export_of_an_unknown_stack_is_an_invalid_config_exit(tmp_path, capsys, 
     assert main(["export", "--stack", "qa", "--out-dir", str(tmp_path)]) == EXIT_INVALID_CONFIG
     assert "Pulumi.qa.yaml: no such file" in capsys.readouterr().err
     assert list(tmp_path.iterdir()) == []
+
+
+# ------------------------------------------------------------------ cost tokens
+
+
+def loadtest_report(tmp_path, tokens_per_second: float = 2000.0, instances: int = 1):
+    """A `loadtest --json` report of a vLLM run that served ``tokens_per_second`` output tokens."""
+    from infra.ops.protocols.client import Exchange
+    from infra.ops.runtime_load import LoadRun, summarize
+
+    run = LoadRun(
+        [Exchange(200, 1.0, (), 1, 0.05, (0.01,), int(tokens_per_second * 10), 10, "usage")], 10.0, "requests"
+    )
+    report = summarize(run, url="http://127.0.0.1:8000", runtime="vllm", request="chat", model="qwen",
+                       concurrency=8, instances=instances, streamed=True)  # fmt: skip
+    path = tmp_path / "loadtest.json"
+    path.write_text(json.dumps(report.to_dict()))
+    return path
+
+
+def test_cost_tokens_prices_a_load_tests_tokens_from_the_table(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = loadtest_report(tmp_path)
+    argv = [
+        "cost",
+        "tokens",
+        "--result",
+        str(result),
+        "--instance-type",
+        "g6.xlarge",
+        "--region",
+        "us-east-1",
+    ]
+    assert main(argv) == 0
+    printed = capsys.readouterr().out.replace("\n", " ")
+    usd = 0.8048 / (2000 * 3600) * 1e6
+    assert (
+        "vllm chat (qwen) at http://127.0.0.1:8000, concurrency 8: 2,000.0 output tokens/s on 1 instance"
+        in printed
+    )
+    assert (
+        "g6.xlarge: $0.8048 an hour (ec2:g6.xlarge, us-east-1 on-demand list price of 2026-11-23)" in printed
+    )
+    assert f"${usd:,.4f} per million output tokens = 1 x $0.8048 / (2,000.0 tokens/s x 3600 s)" in printed
+
+
+def test_cost_tokens_takes_the_reports_instances_or_the_flags(tmp_path, capsys, monkeypatch):
+    monkeypatch.chdir(ROOT)
+    result = loadtest_report(tmp_path, tokens_per_second=1000, instances=2)
+    assert main(["cost", "tokens", "--result", str(result), "--price-per-hour", "3.6"]) == 0
+    assert "$2.0000 per million output tokens = 2 x $3.6000" in capsys.readouterr().out
+    assert (
+        main(["cost", "tokens", "--result", str(result), "--price-per-hour", "3.6", "--instances", "1"]) == 0
+    )
+    assert "$1.0000 per million output tokens" in capsys.readouterr().out
+
+
+def test_cost_tokens_in_the_stacks_region_without_that_price_is_exit_2_naming_the_table(
+    tmp_path, capsys, monkeypatch
+):
+    monkeypatch.chdir(ROOT)
+    result = loadtest_report(tmp_path)
+    assert (
+        main(["cost", "tokens", "--result", str(result), "--instance-type", "g6.xlarge"]) == 2
+    )  # dev: eu-west-1
+    assert (
+        capsys.readouterr()
+        .err.replace("\n", " ")
+        .startswith(
+            "✗ no price for ec2:g6.xlarge in the eu-west-1 price table of 2026-11-23 (infra/plan/prices/eu-west-1.json)"
+        )
+    )
+
+
+def test_cost_tokens_of_a_file_that_is_no_report_is_exit_2(tmp_path, capsys):
+    (tmp_path / "plan.json").write_text('{"resources": []}')
+    (tmp_path / "broken.json").write_text("{")
+    for name, said in [("plan.json", "is not a `modelfleet loadtest --json` report"), ("broken.json", "broken.json:"),
+                       ("missing.json", "missing.json:")]:  # fmt: skip
+        assert main(["cost", "tokens", "--result", str(tmp_path / name), "--price-per-hour", "1"]) == 2
+        assert said in capsys.readouterr().err
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["cost", "--result", "r.json"], "--result go with `cost tokens`"),
+        (
+            ["cost", "--stack", "prod", "--instance-type", "g6.xlarge"],
+            "--instance-type go with `cost tokens`",
+        ),
+        (["cost", "tokens", "--instance-type", "g6.xlarge"], "cost tokens needs --result"),
+        (["cost", "tokens", "--result", "r.json"], "cost tokens needs --instance-type"),
+        (
+            ["cost", "tokens", "--result", "r.json", "--price-per-hour", "1", "--lines"],
+            "cost tokens takes no --lines",
+        ),
+    ],
+)
+def test_cost_and_cost_tokens_refuse_each_others_flags(argv, error, capsys):
+    assert error in refused(argv, capsys)

@@ -1,9 +1,10 @@
-"""Day-2 fixtures: a copy of the project to edit, a fake clock, and endpoints deployed in moto."""
+"""Day-2 fixtures: a copy of the project to edit, a fake clock, endpoints deployed in moto, and a
+stand-in for vLLM and TEI on 127.0.0.1."""
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from infra.ops.target import ModelTarget, load_project, resolve
 from infra.stackfiles.edit import StackDocument
 from tests.conftest import copy_project
+from tests.ops.runtime_standin import RuntimeStandIn
 
 REGION = "eu-west-1"
 ACCOUNT = "123456789012"
@@ -35,6 +37,14 @@ class FakeClock:
             self.on_sleep(seconds)
         self.slept.append(seconds)
         self.current += seconds
+
+
+@pytest.fixture
+def standin() -> Iterator[RuntimeStandIn]:
+    """A vLLM and TEI stand-in of this test's own (``tests/ops/runtime_standin.py``), on port 0."""
+    running = RuntimeStandIn()
+    yield running
+    running.stop()
 
 
 @pytest.fixture

@@ -93,12 +93,14 @@ MODEL = ("--stack", "dev", "--model", "doc-embedder")
         (("promote", *MODEL), "promotion"),
         (("promote", *MODEL, "--force", "--reason", "INC-1"), "promotion"),
         (("smoke", *MODEL, "--variant", "stable"), "smoke test"),
-        (("loadtest", *MODEL, "--url", "http://127.0.0.1:8080", "--dry-run"), "load test"),
+        (("loadtest", *MODEL, "--endpoint", "modelfleet-dev-doc-embedder", "--dry-run"), "load test"),
     ],
 )
 def test_each_command_answers_an_eks_model_in_one_line_with_exit_2_and_touches_nothing(
     argv, capability, project_copy, monkeypatch, capsys
 ):
+    """Through its driver, that is: at a --url, smoke and loadtest speak its runtime (tests/ops/test_url_*)."""
+
     def no_aws(*_, **__):
         raise AssertionError("an EKS model's command made an AWS client")
 
@@ -107,5 +109,8 @@ def test_each_command_answers_an_eks_model_in_one_line_with_exit_2_and_touches_n
     before = (project_copy / "stacks/Pulumi.dev.yaml").read_bytes()
     assert main(list(argv)) == 2
     captured = capsys.readouterr()
-    assert captured.err == f"✗ {refusal(capability)}\n" and captured.out == ""
+    hint = "; through a port-forward to its Service: modelfleet smoke --url http://127.0.0.1:<port> "
+    hint += "--stack dev --model doc-embedder"
+    assert captured.err == f"✗ {refusal(capability)}{hint if argv[0] == 'smoke' else ''}\n"
+    assert captured.out == ""
     assert (project_copy / "stacks/Pulumi.dev.yaml").read_bytes() == before
