@@ -42,6 +42,16 @@ class Request(StrEnum):
     RERANK = "rerank"  # POST /rerank (TEI)
 
 
+# Where each request is sent (POST), and OpenAI's model list, which names what vLLM serves.
+REQUEST_PATHS: dict[Request, str] = {
+    Request.INVOCATIONS: serving.INVOKE_PATH,
+    Request.CHAT: "/v1/chat/completions",
+    Request.EMBEDDINGS: "/v1/embeddings",
+    Request.RERANK: "/rerank",
+}
+MODELS_PATH = "/v1/models"
+
+
 @dataclass(frozen=True)
 class ScalingSignal:
     """A Prometheus series autoscaling reads, and how it is read."""

@@ -35,14 +35,8 @@ def add_runtime_options(command: argparse.ArgumentParser) -> None:
 
 
 def served_model_name(model: ModelBase) -> str | None:
-    """The name a vLLM or TEI pod serves the model under: what its ``--served-model-name`` says.
-
-    ``infra.specs.runtime_containers`` passes that flag; ``tests/ops/test_url_target.py``
-    holds this to the flag the shipped stacks' pods get.
-    """
-    if model.runtime is Runtime.VLLM and model.vllm is not None:
-        return model.vllm.served_model_name or model.name
-    return model.name if model.runtime is Runtime.TEI else None
+    """The name a vLLM or TEI pod serves the model under (its ``--served-model-name``); None for ours."""
+    return None if model.runtime is Runtime.MODELFLEET else model.served_model_name
 
 
 def _given(args: argparse.Namespace, flags: dict[str, str]) -> list[str]:

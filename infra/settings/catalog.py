@@ -449,6 +449,11 @@ class ModelBase(Strict):
                     found.append((("variants", name, "model_data"), reason))
         return found
 
+    @property
+    def served_model_name(self) -> str:
+        """The name clients pass as ``model`` to an OpenAI-compatible runtime: vLLM's setting, else ours."""
+        return (self.vllm.served_model_name if self.vllm else None) or self.name
+
     def gpu_need(self) -> gpu_fit.MemoryNeed | None:
         """What one replica asks of each GPU (None: a runtime whose memory the catalog does not size)."""
         if self.runtime is Runtime.VLLM and self.vllm is not None:

@@ -150,7 +150,7 @@ def vllm_args(model: EksModel, model_data: str) -> list[str]:
     args = [
         model_data,
         "--load-format", "runai_streamer",
-        "--served-model-name", llm.served_model_name or model.name,
+        "--served-model-name", model.served_model_name,
         "--port", str(runtimes.VLLM.port),
         "--max-model-len", str(llm.max_model_len),
         "--tensor-parallel-size", str(llm.tensor_parallel_size),
@@ -194,7 +194,7 @@ def tei_args(model: EksModel) -> list[str]:
     assert tei is not None
     return [
         "--model-id", WEIGHTS,
-        "--served-model-name", model.name,
+        "--served-model-name", model.served_model_name,
         "--hostname", "0.0.0.0",  # the pod's own interfaces; the NetworkPolicy limits who connects
         "--port", str(runtimes.TEI.port),
         "--dtype", tei.dtype,

@@ -15,11 +15,11 @@ from dataclasses import dataclass
 
 import httpx
 
-from infra.contracts.runtimes import Request
+from infra.contracts.runtimes import MODELS_PATH, Request
 from infra.ops import smoke
 from infra.ops.errors import OpsError
 from infra.ops.protocols import answers
-from infra.ops.protocols.requests import EVENT_STREAM, MODELS_PATH, HttpRequest, RuntimeTarget
+from infra.ops.protocols.requests import EVENT_STREAM, HttpRequest, RuntimeTarget
 from infra.ops.protocols.sse import ChatStream, EventParser, EventStreamError
 
 Clock = Callable[[], float]  # seconds, monotonic

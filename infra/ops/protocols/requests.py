@@ -18,19 +18,10 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, Literal
 
-from infra.contracts import runtimes, serving
-from infra.contracts.runtimes import Request, Runtime
+from infra.contracts import runtimes
+from infra.contracts.runtimes import REQUEST_PATHS, Request, Runtime
 from infra.ops.errors import InvalidInput
 
-# ``infra.contracts.runtimes`` names each request kind and gives its path in a comment only;
-# the paths are spelled here, once, until the contract owns them.
-REQUEST_PATHS: Mapping[Request, str] = {
-    Request.INVOCATIONS: serving.INVOKE_PATH,
-    Request.CHAT: "/v1/chat/completions",
-    Request.EMBEDDINGS: "/v1/embeddings",
-    Request.RERANK: "/rerank",
-}
-MODELS_PATH = "/v1/models"  # OpenAI's model list: what vLLM serves, by name
 EVENT_STREAM = "text/event-stream"
 
 Task = Literal["embed", "rerank"]  # a tei model's task, as the catalog's tei.task says
