@@ -28,6 +28,7 @@ from infra.selfservice.entries import model_entry
 from infra.selfservice.preview import preview
 from infra.selfservice.prompts import Ask, InvalidInput, missing_message, number, read_answers, resolve
 from infra.settings.platform import PlatformSettings
+from infra.specs.capacity import pool_gpu_ceilings
 from infra.stackfiles.edit import StackDocument
 from infra.stackfiles.read import Project, find_root, read_project
 
@@ -202,7 +203,12 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     enforced = [rule for rule, level in policy.levels.items() if level.value == "mandatory"]
     new = next(m for m in settings.models if m.name == request.name)
     problems = quota.quota_problems(
-        current.models, new, policy.properties, enforced, str(policy_file.relative_to(root))
+        current.models,
+        new,
+        policy.properties,
+        enforced,
+        str(policy_file.relative_to(root)),
+        pool_gpu_ceilings(settings.gpu_pools),
     )
     if problems:
         raise Refused("\n  ".join(["a team quota would be exceeded:", *problems]))

@@ -6,7 +6,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from infra.settings.catalog import ModelSettings
-from infra.specs.capacity import QUOTA_RULES, UNITS, Capacity, model_capacity, quota_of, team_capacity
+from infra.specs.capacity import QUOTA_RULES, UNITS, Capacity, quota_of, team_capacity
 
 
 def quota_problems(
@@ -15,11 +15,18 @@ def quota_problems(
     properties: Mapping[str, Mapping[str, Any]],
     enforced: Iterable[str],
     source: str,
+    pool_gpus: Mapping[str, int] | None = None,
 ) -> list[str]:
-    """One sentence per quota the new model would exceed, with the sum that exceeds it."""
+    """One sentence per quota the new model would exceed, with the sum that exceeds it.
+
+    With ``pool_gpus`` (pool -> GPU ceiling), EKS GPUs count as the policy pack counts
+    them: each team's share of a pool at most at the pool's ceiling.
+    """
     team = new.team
-    before = team_capacity(m for m in existing if m.name != new.name).get(team, Capacity())
-    adds = model_capacity(new)
+    others = [m for m in existing if m.name != new.name]
+    before = team_capacity(others, pool_gpus).get(team, Capacity())
+    after = team_capacity([*others, new], pool_gpus).get(team, Capacity())
+    adds = Capacity(after.instances - before.instances, after.gpus - before.gpus)
     problems = []
     for what, rule in QUOTA_RULES.items():
         if rule not in enforced:

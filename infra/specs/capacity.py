@@ -82,6 +82,11 @@ def pool_ceiling(instance_types: Iterable[str], max_size: int) -> PoolCeiling:
     )
 
 
+def pool_gpu_ceilings(pools: Iterable[Any]) -> dict[str, int]:
+    """Each GPU pool's GPU ceiling by name, from the settings (``modelfleet:gpu_pools``)."""
+    return {pool.name: pool_ceiling(pool.instance_types, pool.max_size).gpus for pool in pools}
+
+
 def pool_capped(demand: Mapping[tuple[str, str], int], ceilings: Mapping[str, int]) -> dict[str, int]:
     """GPUs per team from (team, pool) -> GPUs at max scale: each pool's share capped at its GPU ceiling.
 

@@ -141,7 +141,7 @@ BAD = [
             "--name",
             "embedder",
             "--team",
-            "search",
+            "risk",
             "--backend",
             "eks",
             "--image",
@@ -154,7 +154,8 @@ BAD = [
             "2",
         ],
         3,
-        ["team search would scale to 6 GPUs (4 today + 2 for embedder at max scale); its quota is 4"],
+        # GPUs on a pool count as the pack counts them, at most at the pool's ceiling (2 here).
+        ["team risk would scale to 2 GPUs (0 today + 2 for embedder at max scale); its quota is 0"],
     ),
     (
         ["new-env", "--name", "qa", "--tier", "staging", "--cidr", "10.20.128.0/17"],

@@ -14,6 +14,7 @@ from infra.specs.capacity import (
     model_capacity,
     pool_capped,
     pool_ceiling,
+    pool_gpu_ceilings,
     team_capacity,
 )
 from infra.stackfiles.read import read_project, read_stack_config
@@ -105,3 +106,20 @@ def test_team_capacity_caps_eks_gpus_per_pool_only_when_told_the_pools():
         uncapped[embedder.team].instances, wanted - model_capacity(embedder).gpus + 1
     )
     assert team_capacity(dev.models, {embedder.eks.pool: 1000}) == uncapped
+
+
+def test_new_model_counts_eks_gpus_as_the_pack_does_capped_at_the_pools_ceiling():
+    policy = load_settings(config_path(ROOT, "dev"))
+    dev = _settings("dev")
+    (embedder,) = dev.eks_models
+    others = [m for m in dev.models if m.name != embedder.name]
+    enforced = ["team-gpu-quota"]
+    # Alone on its pool, the model asks for its replicas' GPUs; a pool holding fewer caps what it adds.
+    uncapped = quota_problems(others, embedder, {**policy.properties, "team-gpu-quota": {
+        "quotas": {embedder.team: 1}, "default_quota": 0}}, enforced, "dev.json")  # fmt: skip
+    assert uncapped and "for doc-embedder at max scale" in uncapped[0]
+    capped = quota_problems(others, embedder, {**policy.properties, "team-gpu-quota": {
+        "quotas": {embedder.team: 1}, "default_quota": 0}}, enforced, "dev.json", {embedder.eks.pool: 1})  # fmt: skip
+    assert capped == []
+    assert pool_gpu_ceilings(dev.gpu_pools) == {p.name: pool_ceiling(p.instance_types, p.max_size).gpus
+                                               for p in dev.gpu_pools}  # fmt: skip
