@@ -136,6 +136,14 @@ TEI = RuntimeContract(
 
 CONTRACTS: dict[Runtime, RuntimeContract] = {c.runtime: c for c in (MODELFLEET, VLLM, TEI)}
 
+# Series the dashboards read besides the scaling signals (vLLM 0.34.0 v1/metrics/loggers.py;
+# TEI 1.9.3 router). A counter is scraped with the suffix _total, a histogram as _bucket series.
+VLLM_TIME_TO_FIRST_TOKEN = "vllm:time_to_first_token_seconds"  # histogram
+VLLM_INTER_TOKEN_LATENCY = "vllm:inter_token_latency_seconds"  # histogram
+VLLM_GENERATION_TOKENS = "vllm:generation_tokens"  # counter
+VLLM_PROMPT_TOKENS = "vllm:prompt_tokens"  # counter
+TEI_REQUEST_DURATION = "te_request_duration"  # histogram, seconds
+
 # Names a runtime used to export, and what replaced them (vLLM's metrics docs and source).
 RETIRED_METRICS = {
     "vllm:gpu_cache_usage_perc": "vllm:kv_cache_usage_perc",  # deprecated in 0.9, removed since
