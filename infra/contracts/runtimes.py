@@ -1,10 +1,11 @@
 """Each serving runtime's contract, in one place: what the platform may rely on a runtime doing.
 
 Port, health and readiness paths, how long loading may take, where metrics are and
-which of them autoscaling reads, the request each runtime answers, where its image
-comes from and which SageMaker frameworks implement it. Pod specs, probes, the
-load balancer's health check, scrape config, the autoscaler, the smoke test and
-the SageMaker side all read these; nothing else spells them.
+which of them autoscaling reads, the request each runtime answers and which
+SageMaker frameworks implement it. Pod specs, probes, the load balancer's health
+check, scrape config, the autoscaler, the dashboards, the smoke test and the
+SageMaker side all read these; nothing else spells them. Metrics are served on the
+HTTP port (TEI's HTTP image ignores --prometheus-port), which the PodMonitor scrapes.
 
 Sources, read at the versions pinned in ``infra/specs/stack_images.py``:
 - vLLM 0.34.0: ``engine/arg_utils.py`` (engine flags), ``entrypoints/common/cli_args.py``
@@ -58,7 +59,6 @@ class ScalingSignal:
 
     metric: str  # the exported name, as Prometheus stores it
     aggregate: str  # how the model's pods combine: sum (a queue) or avg (a share)
-    meaning: str  # what a target value means, for the docs and error messages
 
     @property
     def metric_type(self) -> str:
@@ -79,11 +79,9 @@ class RuntimeContract:
     health_path: str  # liveness: the process is alive
     ready_path: str  # readiness: the model is loaded and answers
     metrics_path: str  # Prometheus exposition
-    metrics_port: int  # where metrics_path is served (TEI serves it apart)
     startup_budget_seconds: int  # loading time the startup probe allows by default
     requests: tuple[Request, ...]  # what it answers, the first being what smoke sends
     signals: tuple[ScalingSignal, ...]  # what autoscaling reads, first the primary one
-    upstream_image: str | None  # the public image the stack mirrors through ECR pull-through cache
     sagemaker_frameworks: tuple[str, ...]  # SageMaker DLCs (framework.name) that implement it
 
 
@@ -93,11 +91,9 @@ MODELFLEET = RuntimeContract(
     health_path=serving.HEALTH_PATH,
     ready_path=serving.HEALTH_PATH,  # /ping answers 200 only once the model is loaded
     metrics_path=serving.METRICS_PATH,
-    metrics_port=serving.PORT,
     startup_budget_seconds=600,
     requests=(Request.INVOCATIONS,),
-    signals=(ScalingSignal(serving.METRIC_INFLIGHT, "sum", "requests in flight per replica"),),
-    upstream_image=None,  # built from model_containers/ and pushed to the account's ECR
+    signals=(ScalingSignal(serving.METRIC_INFLIGHT, "sum"),),  # requests in flight
     sagemaker_frameworks=("pytorch", "tensorflow", "xgboost", "sklearn", "sagemaker-tritonserver"),
 )
 
@@ -107,16 +103,12 @@ VLLM = RuntimeContract(
     health_path="/health",
     ready_path="/health",  # the port listens only once the engine has loaded the weights
     metrics_path="/metrics",
-    metrics_port=8000,
     startup_budget_seconds=1800,  # tens of GB of weights, then CUDA graph capture
     requests=(Request.CHAT,),
     signals=(
-        ScalingSignal(
-            "vllm:num_requests_waiting", "sum", "requests queued for a free batch slot, per replica"
-        ),
-        ScalingSignal("vllm:kv_cache_usage_perc", "avg", "share of the KV cache in use, 0-1"),
+        ScalingSignal("vllm:num_requests_waiting", "sum"),  # requests queued for a batch slot
+        ScalingSignal("vllm:kv_cache_usage_perc", "avg"),  # share of the KV cache in use, 0-1
     ),
-    upstream_image="docker.io/vllm/vllm-openai",
     sagemaker_frameworks=("vllm", "djl-lmi", "huggingface-llm"),
 )
 
@@ -126,11 +118,9 @@ TEI = RuntimeContract(
     health_path="/health",
     ready_path="/health",  # the port listens only once the model has loaded
     metrics_path="/metrics",
-    metrics_port=8080,  # the main port (the HTTP image ignores --prometheus-port)
     startup_budget_seconds=600,
     requests=(Request.EMBEDDINGS, Request.RERANK),
-    signals=(ScalingSignal("te_queue_size", "sum", "requests queued for a batch, per replica"),),
-    upstream_image="ghcr.io/huggingface/text-embeddings-inference",
+    signals=(ScalingSignal("te_queue_size", "sum"),),  # requests queued for a batch
     sagemaker_frameworks=("huggingface-tei",),
 )
 

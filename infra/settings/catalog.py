@@ -474,7 +474,7 @@ class ModelBase(Strict):
     @property
     def gpu_memory_utilization(self) -> float:
         """The share of each GPU the runtime may claim: vLLM's setting, else a 10 % margin."""
-        return self.vllm.gpu_memory_utilization if self.vllm is not None else 0.9
+        return self.vllm.gpu_memory_utilization if self.vllm is not None else gpu_fit.UTILIZATION
 
     def gpu_fit_problem(
         self, shape: instances.InstanceType, where: tuple[str, ...]

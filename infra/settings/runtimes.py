@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 
 from infra.contracts.runtimes import Runtime, signal_problem
 from infra.settings.types import Strict
+from infra.specs.gpu_fit import TENSOR_PARALLEL_SIZES, UTILIZATION
 
 
 def _signal_of(runtime: Runtime) -> AfterValidator:
@@ -76,11 +77,11 @@ class VllmSettings(Strict):
         le=4096,
         description="sequences of max_model_len the KV cache must hold at once (the fit check)",
     )
-    tensor_parallel_size: Literal[1, 2, 4, 8] = Field(
+    tensor_parallel_size: Literal[TENSOR_PARALLEL_SIZES] = Field(  # type: ignore[valid-type]
         1, description="GPUs one replica splits the model across; equals eks.gpus"
     )
     gpu_memory_utilization: float = Field(
-        0.9, ge=0.5, le=0.95, description="share of each GPU's memory vLLM may claim"
+        UTILIZATION, ge=0.5, le=0.95, description="share of each GPU's memory vLLM may claim"
     )
     startup_timeout_seconds: int | None = Field(
         None, ge=60, le=7200, description="how long loading may take; default: the runtime's budget"

@@ -45,6 +45,7 @@ USABLE_MIB: dict[tuple[str, int], int] = {
     ("H200", 141): 143_771,
 }
 TENSOR_PARALLEL_SIZES = (1, 2, 4, 8)
+UTILIZATION = 0.9  # the share of each GPU a runtime may claim, unless the model says otherwise
 
 
 def usable_gib(shape: instances.InstanceType) -> float:
