@@ -219,7 +219,9 @@ def _cost_tokens(args: argparse.Namespace, out: Console, err: Console) -> int:
     """``cost tokens``: $ per million tokens from a load test's token rate and an instance's price."""
     try:
         rate = token_rate(json.loads(args.result.read_text()), str(args.result))
-    except (OSError, ValueError) as error:
+    except OSError as error:  # e.g. "No such file or directory", without Python's "[Errno 2]"
+        return fail(err, f"{args.result}: {error.strerror or error}", EXIT_INVALID)
+    except ValueError as error:
         return fail(err, f"{args.result}: {error}", EXIT_INVALID)
     except InvalidInput as error:
         return fail(err, str(error), EXIT_INVALID)

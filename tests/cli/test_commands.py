@@ -331,3 +331,10 @@ def test_cost_tokens_of_a_file_that_is_no_report_is_exit_2(tmp_path, capsys):
 )
 def test_cost_and_cost_tokens_refuse_each_others_flags(argv, error, capsys):
     assert error in refused(argv, capsys)
+
+
+def test_cost_tokens_without_its_result_file_is_one_clear_line(tmp_path, capsys):
+    missing = tmp_path / "loadtest.json"
+    assert main(["cost", "tokens", "--result", str(missing), "--price-per-hour", "1"]) == 2
+    err = capsys.readouterr().err
+    assert "loadtest.json: No such file or directory" in err and "Errno" not in err and "Traceback" not in err
