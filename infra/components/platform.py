@@ -19,13 +19,15 @@ from infra.components.eks.model_load_balancer import ModelLoadBalancer
 from infra.components.network.network import Network, NetworkArgs
 from infra.components.observability.alerts_topic import AlertsTopic, AlertsTopicArgs
 from infra.components.platform_eks import wire_eks
+from infra.components.sagemaker.model_network import HttpsOnlyNetwork
+from infra.components.sagemaker.shared_endpoint import SharedEndpoint, SharedEndpointArgs
 from infra.components.sagemaker.sagemaker_model_endpoint import (
     SageMakerModelEndpoint,
     SageMakerModelEndpointArgs,
 )
 from infra.components.storage.data_capture_bucket import DataCaptureBucket, DataCaptureBucketArgs
 from infra.settings.platform import PlatformSettings
-from infra.specs import iam, naming, sagemaker_specs, tags
+from infra.specs import component_specs, iam, naming, sagemaker_specs, tags
 
 
 @dataclass
@@ -63,6 +65,7 @@ class Platform(pulumi.ComponentResource):
 
     network: Network
     model_endpoints: dict[str, SageMakerModelEndpoint]
+    shared_endpoints: dict[str, SharedEndpoint]
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("modelfleet:platform:Platform", name, None, opts)
@@ -70,6 +73,7 @@ class Platform(pulumi.ComponentResource):
         env, stack_tags = settings.environment, tags.base(settings)
         self.network = Network(f"{name}-network", network_args(args), child)
         self.model_endpoints = {}
+        self.shared_endpoints = {}
         self.alerts: AlertsTopic | None = None
         if settings.models:
             self.alerts = self._alerts(name, args, env, stack_tags)
@@ -120,7 +124,36 @@ class Platform(pulumi.ComponentResource):
                 child,
             )
         network = self.network
+        https_only = HttpsOnlyNetwork(
+            network.vpc_id,
+            str(settings.network.cidr),
+            [s.id for s in network.private_subnets],
+            network.endpoints.endpoints["s3"].prefix_list_id,
+        )
+        for shared in settings.shared_endpoints:
+            self.shared_endpoints[shared.name] = SharedEndpoint(
+                f"{name}-shared-{shared.name}",
+                SharedEndpointArgs(
+                    spec=component_specs.shared_endpoint_spec(
+                        env, settings.region, settings.owner, shared, settings.placed_on(shared.name)
+                    ),
+                    environment=env,
+                    region=settings.region,
+                    account_id=args.account_id,
+                    partition=iam.partition_for(settings.region),
+                    network=https_only,
+                    vpc_arn=network.vpc.arn,
+                    alerts_topic_arn=alerts.arn,
+                    native_provider=native,
+                    tags=stack_tags,
+                    log_retention_days=settings.retention.log_days,
+                    protect=settings.protect_stateful,
+                ),
+                child,
+            )
         for model in settings.sagemaker_models:
+            if model.placed:
+                continue
             self.model_endpoints[model.name] = SageMakerModelEndpoint(
                 f"{name}-{model.name}",
                 SageMakerModelEndpointArgs(

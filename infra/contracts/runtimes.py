@@ -124,6 +124,48 @@ TEI = RuntimeContract(
     sagemaker_frameworks=("huggingface-tei",),
 )
 
+@dataclass(frozen=True)
+class SageMakerLlmContainer:
+    """The Deep Learning Container an LLM runs in on SageMaker, and how its engine options are spelled.
+
+    The SDK resolves the image from (framework, version); the version is pinned here because the
+    SDK resolves most LLM frameworks only with an explicit version. Sources: djl-serving's
+    ``serving/docs/lmi`` (``user_guides/vllm_user_guide.md``: async mode is the default since LMI
+    v17; ``OPTION_<ARG>`` passes a vLLM engine argument; ``HF_MODEL_ID`` may be an S3 prefix that
+    the container downloads itself; a pre-quantized model must not set ``OPTION_QUANTIZE``) and
+    ``engines/python/setup/djl_python/properties_manager/vllm_rb_properties.py`` (``OPTION_DTYPE``
+    takes vLLM's names; ``OPTION_MAX_ROLLING_BATCH_SIZE`` is vLLM's max_num_seqs).
+    """
+
+    framework: str  # sagemaker.core.image_uris framework name
+    version: str  # the pinned DLC version
+    weights: str  # the variable naming the weights' S3 prefix
+    tensor_parallel: str  # GPUs one copy splits the model across
+    max_model_len: str  # longest prompt + completion
+    dtype: str  # compute dtype, in vLLM's names
+    max_num_seqs: str  # sequences batched at once
+    gpu_memory_utilization: str  # share of each GPU the engine may claim
+    runtime_quantization: str  # on-the-fly quantization (fp8 only; pre-quantized weights say their own)
+    kv_cache_dtype: str  # fp8 KV cache
+
+
+# LMI 0.38.0 (djl-inference:0.38.0-lmi29.0.0-cu130 in the SDK's djl-lmi.json): vLLM in async mode.
+LMI = SageMakerLlmContainer(
+    framework="djl-lmi",
+    version="0.38.0",
+    weights="HF_MODEL_ID",
+    tensor_parallel="OPTION_TENSOR_PARALLEL_DEGREE",
+    max_model_len="OPTION_MAX_MODEL_LEN",
+    dtype="OPTION_DTYPE",
+    max_num_seqs="OPTION_MAX_ROLLING_BATCH_SIZE",
+    gpu_memory_utilization="OPTION_GPU_MEMORY_UTILIZATION",
+    runtime_quantization="OPTION_QUANTIZE",
+    kv_cache_dtype="OPTION_KV_CACHE_DTYPE",
+)
+# What each runtime runs in on a SageMaker inference component (runtime modelfleet brings its own image).
+SAGEMAKER_LLM_CONTAINERS: dict[Runtime, SageMakerLlmContainer] = {Runtime.VLLM: LMI}
+
+
 CONTRACTS: dict[Runtime, RuntimeContract] = {c.runtime: c for c in (MODELFLEET, VLLM, TEI)}
 
 # Series the dashboards read besides the scaling signals (vLLM 0.34.0 v1/metrics/loggers.py;

@@ -31,8 +31,10 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 from infra.contracts import instances, runtimes
 from infra.contracts.runtimes import Runtime
 from infra.settings.runtimes import TeiSettings, VllmSettings
+from infra.settings.placement import component_problems
+from infra.settings.shared_endpoints import ComponentSettings
 from infra.settings.types import Strict, TagValue
-from infra.specs import gpu_fit, images
+from infra.specs import component_fit, gpu_fit, images
 from infra.specs.naming import MODEL_NAME_MAX_LENGTH
 
 # The highest target-tracking value the catalog accepts: above it an instance would
@@ -533,7 +535,29 @@ class SageMakerModel(ModelBase):
     serverless: ServerlessSettings | None = Field(None, description="a serverless endpoint instead")
     off_hours: OffHoursSettings | None = Field(None, description="scale down outside working hours")
     registry_access: RegistryAccessSettings | None = Field(None, description="model packages it may read")
+    endpoint: str | None = Field(
+        None,
+        description="run as an inference component of this shared endpoint (modelfleet:shared_endpoints)",
+    )
+    component: ComponentSettings | None = Field(
+        None, description="on a shared endpoint: what a copy reserves, its copies, scaling and updates"
+    )
     _image_uri: str | None = PrivateAttr(None)
+
+    @property
+    def placed(self) -> bool:
+        """Whether the model runs as an inference component of a shared endpoint."""
+        return self.endpoint is not None
+
+    def reservation(self) -> component_fit.Reservation | None:
+        """What one copy reserves; accelerators default to the LLM's tensor-parallel GPUs."""
+        if self.component is None:
+            return None
+        tensor_parallel = self.vllm.tensor_parallel_size if self.vllm else 0
+        accelerators = self.component.accelerators or tensor_parallel
+        return component_fit.Reservation(
+            self.name, accelerators, self.component.cpu_cores, self.component.memory_mib
+        )
 
     @property
     def image_uri(self) -> str | None:
@@ -542,31 +566,48 @@ class SageMakerModel(ModelBase):
 
     @model_validator(mode="after")
     def _consistent(self, info: ValidationInfo) -> SageMakerModel:
-        found = [*self._source_problems(), *self._capacity_problems(), *self._runtime_problems()]
-        found += self._framework_runtime_problems()
-        if self.runtime is not Runtime.MODELFLEET:
-            reason = (
-                f"runtime {self.runtime.value} on backend sagemaker is not supported yet (it comes with "
-                "inference components): serve it with backend eks"
-            )
-            found.append((("runtime",), reason))
-        shape = instances.lookup(self.instance_type) if self.instance_type else None
-        if shape is not None and shape.gpus:
-            found += self.gpu_fit_problem(shape, ("instance_type",))
-        region = (info.context or {}).get("region")
-        if self.framework and region and not found:
-            try:
-                self._image_uri = images.deep_learning_container(
-                    self.framework.name,
-                    self.framework.version,
-                    region,
-                    self.instance_type or "ml.m5.large",
-                    self.framework.py_version,
+        context = info.context or {}
+        region, hosting = context.get("region"), None
+        if self.placed:
+            hosting = (context.get("shared_instance_types") or {}).get(self.endpoint)
+            found = component_problems(self, instances.lookup(hosting) if hosting else None)
+            shape = None
+        else:
+            found = [*self._source_problems(), *self._capacity_problems(), *self._runtime_problems()]
+            found += self._framework_runtime_problems()
+            if self.component is not None:
+                found.append((("component",), "applies to a model placed on a shared endpoint (endpoint:)"))
+            if self.runtime is not Runtime.MODELFLEET:
+                reason = (
+                    f"runtime {self.runtime.value} on backend sagemaker runs as an inference component: "
+                    "place it on a shared endpoint (endpoint: <a modelfleet:shared_endpoints name>), or "
+                    "serve it with backend eks"
                 )
-            except images.UnresolvableImage as exc:
-                found.append((("framework", "version"), f"the SageMaker SDK has no image: {exc}"))
+                found.append((("runtime",), reason))
+            shape = instances.lookup(self.instance_type) if self.instance_type else None
+            if shape is not None and shape.gpus:
+                found += self.gpu_fit_problem(shape, ("instance_type",))
+        if region and not found:
+            found += self._resolve_image(region, hosting if self.placed else self.instance_type)
         _raise("SageMakerModel", found)
         return self
+
+    def _resolve_image(self, region: str, instance_type: str | None) -> list[tuple[tuple[str, ...], str]]:
+        """The DLC's URI from the SDK's tables: the model's framework, else its runtime's pinned container."""
+        llm = runtimes.SAGEMAKER_LLM_CONTAINERS.get(self.runtime)
+        if self.framework is not None:
+            name, version, py = self.framework.name, self.framework.version, self.framework.py_version
+        elif llm is not None and self.image is None:
+            name, version, py = llm.framework, llm.version, None
+        else:
+            return []
+        try:
+            self._image_uri = images.deep_learning_container(
+                name, version, region, instance_type or "ml.m5.large", py
+            )
+        except images.UnresolvableImage as exc:
+            return [(("framework", "version"), f"the SageMaker SDK has no image: {exc}")]
+        return []
 
     def _framework_runtime_problems(self) -> list[tuple[tuple[str, ...], str]]:
         """A Deep Learning Container implements one runtime: the model's."""

@@ -43,9 +43,10 @@ from infra.settings.cluster import (
 )
 from infra.settings.errors import Problem, SettingsError, key_path, problems_from
 from infra.settings.mirrors import ImageMirrorSettings
+from infra.settings.shared_endpoints import SharedEndpointSettings
 from infra.settings.tiers import TIER_DEFAULTS, TIER_MODEL_DEFAULTS, TIER_POOL_DEFAULTS, Tier
 from infra.settings.types import Cidr, Strict, TagKey, TagValue, VpcCidr
-from infra.specs import naming, subnets
+from infra.specs import component_fit, naming, subnets
 
 __all__ = [
     "FlowLogSettings",
@@ -309,6 +310,11 @@ class PlatformSettings(Strict):
     gpu_pools: list[GpuPoolSettings] = Field(
         default_factory=list, alias="modelfleet:gpu_pools", description="GPU node pools of the cluster"
     )
+    shared_endpoints: list[SharedEndpointSettings] = Field(
+        default_factory=list,
+        alias="modelfleet:shared_endpoints",
+        description="SageMaker endpoints whose instances several models share as inference components",
+    )
 
     @property
     def sagemaker_models(self) -> list[SageMakerModel]:
@@ -317,6 +323,37 @@ class PlatformSettings(Strict):
     @property
     def eks_models(self) -> list[EksModel]:
         return [m for m in self.models if isinstance(m, EksModel)]
+
+    def placed_on(self, shared: str) -> list[SageMakerModel]:
+        """The models running as inference components of shared endpoint ``shared``."""
+        return [m for m in self.sagemaker_models if m.endpoint == shared]
+
+    @model_validator(mode="after")
+    def _placements(self) -> PlatformSettings:
+        """Each placed model names a shared endpoint, whose minimum instances hold every minimum copy."""
+        found: list[tuple[tuple[str | int, ...], str]] = []
+        shared = {e.name: e for e in self.shared_endpoints}
+        if len(shared) != len(self.shared_endpoints):
+            found.append((("modelfleet:shared_endpoints",), "shared endpoint names must be unique"))
+        for index, model in enumerate(self.models):
+            if isinstance(model, SageMakerModel) and model.endpoint and model.endpoint not in shared:
+                known = ", ".join(shared) or "none"
+                reason = f"no shared endpoint named '{model.endpoint}' (modelfleet:shared_endpoints: {known})"
+                found.append((("modelfleet:models", index, "endpoint"), reason))
+        for index, endpoint in enumerate(self.shared_endpoints):
+            placed = self.placed_on(endpoint.name)
+            where = ("modelfleet:shared_endpoints", index)
+            if not placed:
+                found.append(((*where, "name"), "no model is placed on it (a model's endpoint: key)"))
+            minimum = [(r, m.component.min_copies) for m in placed if (r := m.reservation()) and m.component]
+            if why := component_fit.minimum_fit_problem(minimum, endpoint.shape, endpoint.min_instances):
+                found.append(((*where, "min_instances"), why))
+        if found:
+            raise ValidationError.from_exception_data(
+                "PlatformSettings",
+                [InitErrorDetails(type=PydanticCustomError("ref", m), loc=at, input=None) for at, m in found],
+            )
+        return self
 
     @model_validator(mode="after")
     def _cluster_references(self, info: ValidationInfo) -> PlatformSettings:
@@ -414,6 +451,9 @@ def _entry_defaults(defaults: dict[str, Any], entry: dict[str, Any], key: str) -
         chosen = {k: v for k, v in chosen.items() if k in kind.model_fields}
     if entry.get("serverless") is not None:
         chosen.pop("data_capture", None)  # serverless endpoints cannot capture data
+    if entry.get("endpoint") is not None:  # a component: the shared endpoint captures and deploys
+        chosen.pop("data_capture", None)
+        chosen.pop("deployment", None)
     return chosen
 
 
@@ -422,6 +462,18 @@ def settings_warnings(settings: PlatformSettings, today: date | None = None) -> 
     if settings.cluster is None:
         return []
     return support_warnings(settings.cluster, today or eks_versions.today())
+
+
+def _shared_instance_types(data: Mapping[str, Any]) -> dict[str, str]:
+    """Shared endpoint name -> instance type, from the raw config: placed models are sized against it."""
+    entries = data.get("modelfleet:shared_endpoints")
+    if not isinstance(entries, list):
+        return {}
+    return {
+        e["name"]: e["instance_type"]
+        for e in entries
+        if isinstance(e, dict) and isinstance(e.get("name"), str) and isinstance(e.get("instance_type"), str)
+    }
 
 
 def load_settings(stack: str, config: Mapping[str, Any], *, today: date | None = None) -> PlatformSettings:
@@ -443,8 +495,9 @@ def load_settings(stack: str, config: Mapping[str, Any], *, today: date | None =
         for loc, message in catalog_problems(data.get("modelfleet:models"), data.get("modelfleet:tier"))
     ]
     region = data.get("aws:region")
+    context = {"region": region, "today": today, "shared_instance_types": _shared_instance_types(data)}
     try:
-        settings = PlatformSettings.model_validate(data, context={"region": region, "today": today})
+        settings = PlatformSettings.model_validate(data, context=context)
     except ValidationError as exc:
         found += problems_from(exc, PlatformSettings)
     if found:

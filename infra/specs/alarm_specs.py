@@ -12,11 +12,16 @@ import functools
 from dataclasses import dataclass
 
 from infra.contracts.instances import InstanceType
+from infra.contracts.runtimes import Runtime
 from infra.settings.catalog import ModelSettings
 from infra.specs import naming
 
 INVOCATION_NAMESPACE = "AWS/SageMaker"
 INSTANCE_NAMESPACE = "/aws/sagemaker/Endpoints"
+# Per inference component: utilization normalized to its reservation, 0-100 (AWS's
+# monitoring-cloudwatch page: dimension InferenceComponentName).
+COMPONENT_NAMESPACE = "/aws/sagemaker/InferenceComponents"
+COMPONENT_DIMENSION = "InferenceComponentName"
 ALB_NAMESPACE = "AWS/ApplicationELB"
 
 
@@ -100,6 +105,43 @@ def serving_alarms(
                      datapoints_to_alarm=max(1, limits.no_invocations_minutes // 5),
                      treat_missing_data="breaching"),
             )  # fmt: skip
+    return specs
+
+
+def component_alarms(environment: str, model: ModelSettings, component_name: str, gpus: bool) -> list[AlarmSpec]:
+    """Alarms for a model served as an inference component, by ``InferenceComponentName``.
+
+    Invocation metrics are ``AWS/SageMaker``'s, filtered to the component; utilization is the
+    component's own, already a percentage of what its copies reserve.
+    """
+    limits, variant = model.alarms, "stable"
+    spec = functools.partial(_spec, environment, model.name, component_name, variant)
+    specs = [
+        spec("p99-latency", f"p99 model latency above the {model.slo.p99_latency_ms} ms SLO",
+             namespace=INVOCATION_NAMESPACE, metric_name="ModelLatency", extended_statistic="p99",
+             threshold=model.slo.p99_latency_ms * 1000, rollback=True),
+        spec("5xx-rate", f"5XX errors above {model.slo.error_rate_percent} % of invocations",
+             namespace=INVOCATION_NAMESPACE, threshold=model.slo.error_rate_percent,
+             rate_of=("Invocation5XXErrors", "Invocations"), rollback=True),
+        spec("4xx-rate", f"4XX errors above {limits.error_4xx_rate_percent} % of invocations",
+             namespace=INVOCATION_NAMESPACE, threshold=limits.error_4xx_rate_percent,
+             rate_of=("Invocation4XXErrors", "Invocations")),
+        spec("cpu", f"CPU above {limits.cpu_utilization_percent} % of the copies' reservation",
+             namespace=COMPONENT_NAMESPACE, metric_name="CPUUtilizationNormalized", statistic="Average",
+             threshold=limits.cpu_utilization_percent, evaluation_periods=10, datapoints_to_alarm=8),
+    ]  # fmt: skip
+    if gpus:
+        specs += [
+            spec("gpu", f"GPU above {limits.gpu_utilization_percent} % of the copies' GPUs",
+                 namespace=COMPONENT_NAMESPACE, metric_name="GPUUtilizationNormalized", statistic="Average",
+                 threshold=limits.gpu_utilization_percent, evaluation_periods=10, datapoints_to_alarm=8),
+        ]  # fmt: skip
+    if gpus and model.runtime is not Runtime.VLLM:  # vLLM claims its share of GPU memory up front
+        specs.append(
+            spec("gpu-memory", f"GPU memory above {limits.gpu_memory_utilization_percent} %",
+                 namespace=COMPONENT_NAMESPACE, metric_name="GPUMemoryUtilizationNormalized",
+                 statistic="Average", threshold=limits.gpu_memory_utilization_percent),
+        )  # fmt: skip
     return specs
 
 

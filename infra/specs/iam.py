@@ -129,6 +129,7 @@ def model_execution_policy(
     capture_object_arn: str | None = None,
     capture_key_arn: str | None = None,
     vpc_arn: str | None = None,
+    list_prefixes: Sequence[str] = (),
 ) -> dict[str, Any]:
     """What a SageMaker model's execution role may do, and nothing else.
 
@@ -156,9 +157,31 @@ def model_execution_policy(
         statements.append(allow(["s3:PutObject"], [capture_object_arn], sid="WriteDataCapture"))
         encrypt = ["kms:Encrypt", "kms:GenerateDataKey"]
         statements.append(allow(encrypt, [capture_key_arn], sid="EncryptCapture"))
+    statements += list_weights(list_prefixes, artifact_arns[0].split(":")[1] if artifact_arns else "aws")
     if vpc_arn:
         statements += vpc_network_interface_statements(vpc_arn)
     return document(*statements)
+
+
+def list_weights(prefixes: Sequence[str], partition: str) -> list[dict[str, Any]]:
+    """ListBucket held to each weights directory (``s3://bucket/dir/``), one statement per bucket.
+
+    A container that downloads a directory itself (LMI's ``HF_MODEL_ID=s3://...``) lists it
+    first; ``s3:prefix`` limits the listing to that directory (S3's condition keys for ListBucket).
+    """
+    by_bucket: dict[str, set[str]] = {}
+    for uri in prefixes:
+        bucket, _, key = uri.removeprefix("s3://").partition("/")
+        by_bucket.setdefault(bucket, set()).update({key, f"{key}*"})
+    return [
+        allow(
+            ["s3:ListBucket"],
+            [f"arn:{partition}:s3:::{bucket}"],
+            sid=f"ListWeights{index}",
+            condition={"StringLike": {"s3:prefix": sorted(keys)}},
+        )
+        for index, (bucket, keys) in enumerate(sorted(by_bucket.items()))
+    ]
 
 
 def vpc_network_interface_statements(vpc_arn: str) -> list[dict[str, Any]]:

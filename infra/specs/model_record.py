@@ -12,7 +12,7 @@ from typing import Any
 
 from infra.contracts import serving
 from infra.settings.catalog import EksModel, ModelBase, SageMakerModel
-from infra.specs import alarm_specs, naming, sagemaker_specs
+from infra.specs import alarm_specs, component_specs, naming, sagemaker_specs
 
 CONSOLE = "https://{region}.console.aws.amazon.com/cloudwatch/home?region={region}#dashboards:name={name}"
 
@@ -31,7 +31,9 @@ def model_record(environment: str, region: str, model: ModelBase) -> dict[str, A
             for name, variant in model.variants.items()
         },
     }
-    if isinstance(model, SageMakerModel):
+    if isinstance(model, SageMakerModel) and model.placed:
+        record |= component_record(environment, region, model)
+    elif isinstance(model, SageMakerModel):
         spec = sagemaker_specs.endpoint_spec(environment, region, model)  # what the component builds
         endpoint, dashboard = spec.endpoint_name, spec.dashboard_name
         record |= {
@@ -50,3 +52,19 @@ def model_record(environment: str, region: str, model: ModelBase) -> dict[str, A
             "dashboard": {"name": "modelfleet serving (Grafana)", "url": None},
         }
     return record
+
+
+def component_record(environment: str, region: str, model: SageMakerModel) -> dict[str, Any]:
+    """A model placed on a shared endpoint: requests name the endpoint and its inference component."""
+    spec = component_specs.component_spec(environment, model)
+    endpoint = component_specs.shared_endpoint_name(environment, model.endpoint or "")
+    return {
+        "endpoint_name": endpoint,
+        "shared_endpoint": model.endpoint,
+        "inference_component": spec.component_name,
+        "invoke_url": f"https://runtime.sagemaker.{region}.amazonaws.com/endpoints/{endpoint}"
+        f"{serving.INVOKE_PATH}",
+        "copies": {"min": spec.scaling.min_copies, "max": spec.scaling.max_copies},
+        "alarm_names": [alarm.name for alarm in spec.alarms],
+        "dashboard": {"name": endpoint, "url": dashboard_url(region, endpoint)},
+    }

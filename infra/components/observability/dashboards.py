@@ -10,7 +10,12 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
-from infra.specs.alarm_specs import INSTANCE_NAMESPACE, INVOCATION_NAMESPACE
+from infra.specs.alarm_specs import (
+    COMPONENT_DIMENSION,
+    COMPONENT_NAMESPACE,
+    INSTANCE_NAMESPACE,
+    INVOCATION_NAMESPACE,
+)
 from infra.specs.model_record import dashboard_url
 
 
@@ -103,3 +108,81 @@ class ModelDashboard(pulumi.ComponentResource):
         )
         self.url = dashboard_url(args.region, args.dashboard_name)
         self.register_outputs({"url": self.url})
+
+
+def shared_endpoint_body(
+    region: str, endpoint_name: str, components: Sequence[tuple[str, int]], gpus: bool
+) -> dict[str, Any]:
+    """A shared endpoint's dashboard: its instances first, then one row per component (name, p99 SLO ms).
+
+    Invocation metrics are filtered by ``InferenceComponentName``; utilization per component is
+    normalized to its reservation (``/aws/sagemaker/InferenceComponents``).
+    """
+
+    def widget(title: str, metrics: list, y: int, x: int, annotations: dict | None = None) -> dict:
+        properties = {"title": title, "region": region, "view": "timeSeries", "period": 60, "metrics": metrics}
+        if annotations:
+            properties["annotations"] = annotations
+        return {"type": "metric", "x": x, "y": y, "width": 8, "height": 6, "properties": properties}
+
+    fleet = [INSTANCE_NAMESPACE, "CPUUtilization", "EndpointName", endpoint_name, "VariantName", "AllTraffic"]
+    utilization = [[*fleet, {"stat": "Average", "label": "CPU"}]]
+    if gpus:
+        utilization.append([*fleet[:1], "GPUUtilization", *fleet[2:], {"stat": "Average", "label": "GPU"}])
+        utilization.append([*fleet[:1], "GPUMemoryUtilization", *fleet[2:], {"stat": "Average", "label": "GPU memory"}])
+    widgets = [
+        widget(f"{endpoint_name}: instances", [[*fleet, {"stat": "SampleCount", "label": "instances"}]], 0, 0),
+        widget(f"{endpoint_name}: utilization (% summed over cores / GPUs)", utilization, 0, 8),
+        widget(
+            f"{endpoint_name}: disk %",
+            [[*fleet[:1], "DiskUtilization", *fleet[2:], {"stat": "Average", "label": "disk"}]],
+            0,
+            16,
+        ),
+    ]
+    for row, (component, slo_ms) in enumerate(components, start=1):
+        y = row * 6
+
+        def metric(namespace: str, name: str, stat: str, label: str, c: str = component) -> list[Any]:
+            return [namespace, name, COMPONENT_DIMENSION, c, {"stat": stat, "label": label}]
+
+        widgets += [
+            widget(
+                f"{component}: invocations and errors",
+                [
+                    metric(INVOCATION_NAMESPACE, "Invocations", "Sum", "invocations"),
+                    metric(INVOCATION_NAMESPACE, "Invocation4XXErrors", "Sum", "4XX"),
+                    metric(INVOCATION_NAMESPACE, "Invocation5XXErrors", "Sum", "5XX"),
+                ],
+                y,
+                0,
+            ),
+            widget(
+                f"{component}: model latency p50 / p99 (microseconds)",
+                [
+                    metric(INVOCATION_NAMESPACE, "ModelLatency", "p50", "p50"),
+                    metric(INVOCATION_NAMESPACE, "ModelLatency", "p99", "p99"),
+                ],
+                y,
+                8,
+                {"horizontal": [{"label": "p99 SLO", "value": slo_ms * 1000}]},
+            ),
+            widget(
+                f"{component}: % of its reservation",
+                [
+                    metric(COMPONENT_NAMESPACE, "CPUUtilizationNormalized", "Average", "CPU"),
+                    metric(COMPONENT_NAMESPACE, "MemoryUtilizationNormalized", "Average", "memory"),
+                    *(
+                        [
+                            metric(COMPONENT_NAMESPACE, "GPUUtilizationNormalized", "Average", "GPU"),
+                            metric(COMPONENT_NAMESPACE, "GPUMemoryUtilizationNormalized", "Average", "GPU memory"),
+                        ]
+                        if gpus
+                        else []
+                    ),
+                ],
+                y,
+                16,
+            ),
+        ]
+    return {"widgets": widgets}

@@ -27,6 +27,8 @@ class ModelExecutionRoleArgs:
     capture_object_arn: pulumi.Input[str] | None = None
     capture_key_arn: pulumi.Input[str] | None = None  # ARN of the capture bucket's KMS key
     vpc_arn: pulumi.Input[str] | None = None  # the stack's VPC, when the model runs in it
+    # s3://bucket/dir/ weights a container downloads itself (LMI): it may list those directories only
+    weight_prefixes: Sequence[str] = ()
 
 
 class ModelExecutionRole(pulumi.ComponentResource):
@@ -59,6 +61,7 @@ class ModelExecutionRole(pulumi.ComponentResource):
                     capture_object_arn=v[2],
                     capture_key_arn=v[3],
                     vpc_arn=v[4],
+                    list_prefixes=args.weight_prefixes,
                 )
             )
         )

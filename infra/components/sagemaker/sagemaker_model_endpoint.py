@@ -24,6 +24,7 @@ from infra.components.observability.encrypted_log_group import EncryptedLogGroup
 from infra.components.observability.serving_alarms import ServingAlarms, ServingAlarmsArgs
 from infra.components.sagemaker.endpoint_autoscaling import EndpointAutoscaling, EndpointAutoscalingArgs
 from infra.components.sagemaker.model_execution_role import ModelExecutionRole, ModelExecutionRoleArgs
+from infra.components.sagemaker.model_network import HttpsOnlyNetwork, https_only_vpc_config
 from infra.specs import iam, naming, sagemaker_specs
 from infra.specs.sagemaker_specs import EndpointSpec
 
@@ -102,7 +103,17 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        vpc_config = None if serverless else self._vpc_config(name, args, tags)
+        vpc_config = (
+            None
+            if serverless
+            else https_only_vpc_config(
+                self,
+                name,
+                HttpsOnlyNetwork(args.vpc_id, args.vpc_cidr, args.subnet_ids, args.s3_prefix_list_id),
+                f"SageMaker model {spec.model_name}",
+                tags,
+            )
+        )
 
         production_variants, models = [], []
         for variant in spec.variants:
@@ -218,35 +229,3 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
                 "alarm_names": self.alarm_names,
             }
         )
-
-    def _vpc_config(self, name: str, args: SageMakerModelEndpointArgs, tags: Mapping[str, str]) -> dict:
-        """A security group that lets the model reach AWS APIs over HTTPS and nothing else."""
-        group = aws.ec2.SecurityGroup(
-            f"{name}-sg",
-            vpc_id=args.vpc_id,
-            description=f"SageMaker model {args.spec.model_name}: HTTPS to VPC endpoints and S3 only",
-            revoke_rules_on_delete=True,
-            tags=dict(tags),
-            opts=pulumi.ResourceOptions(parent=self),
-        )
-        egress = (
-            ("https-vpc", "HTTPS to the VPC's interface endpoints", {"cidr_ipv4": args.vpc_cidr}),
-            (
-                "https-s3",
-                "HTTPS to S3 through the gateway endpoint",
-                {"prefix_list_id": args.s3_prefix_list_id},
-            ),
-        )
-        for rule, description, target in egress:
-            aws.vpc.SecurityGroupEgressRule(
-                f"{name}-{rule}",
-                security_group_id=group.id,
-                description=description,
-                ip_protocol="tcp",
-                from_port=443,
-                to_port=443,
-                tags=dict(tags),
-                opts=pulumi.ResourceOptions(parent=self),
-                **target,
-            )
-        return {"subnets": list(args.subnet_ids), "security_group_ids": [group.id]}
