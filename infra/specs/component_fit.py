@@ -113,3 +113,16 @@ def minimum_fit_problem(
         f"(each offering {host_capacity(shape).describe()}) leave copies of {left} unplaced: raise "
         f"min_instances or lower min_copies"
     )
+
+
+def copy_share(copy: Reservation, shape: instances.InstanceType) -> float:
+    """The share of one instance a copy takes, by its scarcest reservation (0-1): how its cost is split.
+
+    A copy holding one of four GPUs takes a quarter of the instance even if it reserves little
+    memory, since no other copy can use that GPU.
+    """
+    host = host_capacity(shape)
+    parts = [copy.cpu_cores / host.cpu_cores, copy.memory_mib / host.memory_mib]
+    if host.accelerators:
+        parts.append(copy.accelerators / host.accelerators)
+    return min(1.0, max(parts))

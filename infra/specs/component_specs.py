@@ -59,6 +59,7 @@ class ComponentSpec:
     alarms: tuple[AlarmSpec, ...]  # the rollback alarms among them
     dashboard_name: str
     p99_slo_ms: int
+    scale_to_zero_acknowledged: str | None = None  # why cold starts are acceptable (min_copies 0)
 
 
 @dataclass(frozen=True)
@@ -188,6 +189,7 @@ def component_spec(environment: str, model: SageMakerModel) -> ComponentSpec:
         alarms=tuple(alarm_specs.component_alarms(environment, model, name, bool(reservation.accelerators))),
         dashboard_name=naming.dashboard(environment, model.name),
         p99_slo_ms=model.slo.p99_latency_ms,
+        scale_to_zero_acknowledged=component.scale_to_zero_acknowledged,
     )
 
 

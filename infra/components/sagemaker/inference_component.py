@@ -33,6 +33,8 @@ INVOCATIONS_METRIC = "SageMakerInferenceComponentInvocationsPerCopy"
 CONCURRENCY_METRIC = "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution"
 NO_CAPACITY_METRIC = "NoCapacityInvocationFailures"  # requests that found no copy (scale to zero)
 VARIANT = "AllTraffic"  # the shared endpoint's one production variant
+# The tag that carries a component's reason to scale to zero (the policy pack reads it in prod).
+SCALE_TO_ZERO_TAG = "scale-to-zero-acknowledged"
 # The stack creates these; autoscaling and modelfleet rollout change them afterwards.
 OWNED_AFTER_CREATE = ["runtimeConfig", "specification"]
 
@@ -57,6 +59,9 @@ class InferenceComponent(pulumi.ComponentResource):
         super().__init__("modelfleet:sagemaker:InferenceComponent", name, None, opts)
         spec, child = args.spec, pulumi.ResourceOptions(parent=self)
         self.component_name = spec.component_name
+        tags = dict(args.tags)
+        if spec.scaling.scales_to_zero and spec.scale_to_zero_acknowledged:
+            tags[SCALE_TO_ZERO_TAG] = spec.scale_to_zero_acknowledged[:256]  # a tag value's limit
         alarms = ServingAlarms(
             f"{name}-alarms",
             ServingAlarmsArgs(
@@ -88,7 +93,7 @@ class InferenceComponent(pulumi.ComponentResource):
             },
             runtime_config={"copy_count": spec.initial_copies},
             deployment_config=deployment_config(spec.rolling_update, alarms.rollback_alarm_names),
-            tags=[{"key": k, "value": v} for k, v in sorted(args.tags.items())],
+            tags=[{"key": k, "value": v} for k, v in sorted(tags.items())],
             opts=pulumi.ResourceOptions(
                 parent=self, provider=args.native_provider, ignore_changes=OWNED_AFTER_CREATE
             ),
