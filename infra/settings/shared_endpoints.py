@@ -158,10 +158,10 @@ class ComponentSettings(Strict):
     target_concurrent_requests_per_copy: float | None = Field(
         None, ge=0.5, le=10_000, description="target tracking: concurrent requests per copy (10 s metric)"
     )
-    scale_to_zero_acknowledged: str | None = Field(
+    scale_to_zero_acknowledged: TagValue | None = Field(
         None,
         min_length=10,
-        description="why callers can bear a cold start of minutes; prod needs it for min_copies 0",
+        description="why callers can bear a cold start of minutes (a tag value); prod needs it for min_copies 0",
     )
     scale_in_cooldown_seconds: int = Field(300, ge=0, le=3600, description="wait after scaling in")
     scale_out_cooldown_seconds: int = Field(60, ge=0, le=3600, description="wait after scaling out")

@@ -61,7 +61,7 @@ class InferenceComponent(pulumi.ComponentResource):
         self.component_name = spec.component_name
         tags = dict(args.tags)
         if spec.scaling.scales_to_zero and spec.scale_to_zero_acknowledged:
-            tags[SCALE_TO_ZERO_TAG] = spec.scale_to_zero_acknowledged[:256]  # a tag value's limit
+            tags[SCALE_TO_ZERO_TAG] = spec.scale_to_zero_acknowledged  # a valid tag value (settings)
         alarms = ServingAlarms(
             f"{name}-alarms",
             ServingAlarmsArgs(
