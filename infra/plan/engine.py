@@ -110,6 +110,7 @@ class _RecordingMonitor(pulumi_compat.MockMonitor):
             retain_on_delete=registration.retain_on_delete,
             depends_on=sorted(registration.dependencies),
             aliases=self._former(registration),
+            ignore_changes=registration.ignore_changes,
         )
         with self._lock:
             if registration.urn in self._seen:

@@ -8,7 +8,8 @@ JSON shape (``schema_version`` 1)::
 
     {"schema_version": 1, "project": "modelfleet", "stack": "dev", "region": "eu-west-1",
      "resources": [{"urn", "type", "name", "parent", "custom", "id", "inputs", "outputs",
-                    "protect", "retain_on_delete", "depends_on", "aliases"}, ...],
+                    "protect", "retain_on_delete", "depends_on", "aliases",
+                    "ignore_changes" (only when set)}, ...],
      "invokes": [{"token", "args"}, ...],
      "outputs": {...}, "diagnostics": [{"severity", "message"}, ...]}
 
@@ -47,6 +48,7 @@ class PlannedResource:
     retain_on_delete: bool = False
     depends_on: list[str] = field(default_factory=list)
     aliases: list[str] = field(default_factory=list)  # former engine URNs (infra.plan.urns)
+    ignore_changes: list[str] = field(default_factory=list)  # properties an update leaves as they are
 
     @property
     def tags(self) -> dict[str, str]:
@@ -118,6 +120,9 @@ class Plan:
     # Serialisation -----------------------------------------------------------
     def to_dict(self) -> dict[str, Any]:
         data = asdict(self)
+        for resource in data["resources"]:  # written only where set, so older plans read the same
+            if not resource["ignore_changes"]:
+                del resource["ignore_changes"]
         return {"schema_version": data.pop("schema_version"), **data}
 
     def to_json(self) -> str:

@@ -43,7 +43,7 @@ from __future__ import annotations
 import importlib
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, NamedTuple
 
@@ -105,6 +105,7 @@ GRPC_FIELDS: dict[str, tuple[str, ...]] = {
         "object",
         "protect",
         "retainOnDelete",
+        "ignoreChanges",  # property paths the engine keeps at their old value on update
         "dependencies",
         "aliases",  # Alias messages: a URN, or a spec the engine resolves (name, type, parentUrn, ...)
         "aliasURNs",  # the older form: URNs the SDK resolved itself
@@ -231,6 +232,7 @@ class Registration:
     retain_on_delete: bool
     dependencies: list[str]
     aliases: list[AliasSpec]
+    ignore_changes: list[str] = field(default_factory=list)
 
 
 def _aliases(request) -> list[AliasSpec]:
@@ -277,6 +279,7 @@ class MockMonitor(_SdkMockMonitor):
                 retain_on_delete=bool(request.retainOnDelete),
                 dependencies=list(request.dependencies),
                 aliases=_aliases(request),
+                ignore_changes=sorted(request.ignoreChanges),
             )
         )
         return response
