@@ -18,6 +18,7 @@ from pathlib import Path
 
 from infra.plan.k8s_manifests import manifests_yaml
 from infra.plan.model import Plan, PlannedResource
+from infra.plan import native_twins
 from infra.plan.tfplan import terraform_plan
 
 TERRAFORM_PLAN = "terraform-plan"
@@ -39,6 +40,12 @@ NOT_SCANNED = {
         "aws_sagemaker_endpoint has no checkov check (3.3.30), and what is security-relevant "
         "about an endpoint (KMS, data capture, VPC, image) is on its EndpointConfiguration and "
         "Model, which are exported"
+    ),
+    "aws-native:sagemaker:InferenceComponent": (
+        "Terraform has no inference component yet (hashicorp/terraform-provider-aws#35226), so no "
+        "scanner has checks for one; its image, reservation and rolling update are checked by the "
+        "policy pack, and the endpoint configuration it runs on is exported as its Terraform twin "
+        "(infra/plan/native_twins.py)"
     ),
 }
 
@@ -82,7 +89,7 @@ class Export:
 
 def split(plan: Plan) -> Export:
     export = Export(plan.stack)
-    for resource in plan.resources:
+    for resource in map(native_twins.twin, plan.resources):
         try:
             target = decision(resource.type)
         except KeyError:

@@ -130,6 +130,7 @@ def model_execution_policy(
     capture_key_arn: str | None = None,
     vpc_arn: str | None = None,
     list_prefixes: Sequence[str] = (),
+    partition: str = "aws",
 ) -> dict[str, Any]:
     """What a SageMaker model's execution role may do, and nothing else.
 
@@ -157,7 +158,7 @@ def model_execution_policy(
         statements.append(allow(["s3:PutObject"], [capture_object_arn], sid="WriteDataCapture"))
         encrypt = ["kms:Encrypt", "kms:GenerateDataKey"]
         statements.append(allow(encrypt, [capture_key_arn], sid="EncryptCapture"))
-    statements += list_weights(list_prefixes, artifact_arns[0].split(":")[1] if artifact_arns else "aws")
+    statements += list_weights(list_prefixes, partition)
     if vpc_arn:
         statements += vpc_network_interface_statements(vpc_arn)
     return document(*statements)

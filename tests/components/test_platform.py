@@ -23,6 +23,8 @@ from tests.conftest import ROOT, SHIPPED_STACKS, stack_settings
 PLATFORM = "modelfleet:platform:Platform"
 SAGEMAKER = "modelfleet:sagemaker:ModelEndpoint"
 EKS_SERVICE = "modelfleet:eks:EksModelService"  # parent of the model's load balancer and k8s service
+SHARED_ENDPOINT = "modelfleet:sagemaker:SharedEndpoint"
+INFERENCE_COMPONENT = "modelfleet:sagemaker:InferenceComponent"
 ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
 NATIVE_PROVIDER = "pulumi:providers:aws-native"
 K8S_PROVIDER = "pulumi:providers:kubernetes"
@@ -43,7 +45,18 @@ def belongs_to(resource: PlannedResource, model: str) -> bool:
 
 
 def model_components(plan: Plan, model: str) -> list[PlannedResource]:
-    return [r for r in plan.resources if r.type in (SAGEMAKER, EKS_SERVICE) and r.name == f"platform-{model}"]
+    """A model's one component: its endpoint, its EKS service, or its inference component on a shared endpoint."""
+    return [
+        r
+        for r in plan.resources
+        if (r.type in (SAGEMAKER, EKS_SERVICE) and r.name == f"platform-{model}")
+        or (r.type == INFERENCE_COMPONENT and r.name.endswith(f"-{model}") and r.name.startswith("platform-shared-"))
+    ]
+
+
+def model_parents(plan: Plan, root: PlannedResource) -> set[str]:
+    """Where a model's component may sit: under the platform, or under a shared endpoint."""
+    return {root.urn} | {r.urn for r in plan.of_type(SHARED_ENDPOINT)}
 
 
 @pytest.mark.parametrize("stack", SHIPPED_STACKS)
@@ -64,7 +77,8 @@ def test_platform_declares_one_component_per_layer_and_per_model(shipped_plans, 
         expected.append(("modelfleet:observability:AlertsTopic", "platform-alerts"))
     if settings.sagemaker_models:
         expected.append((NATIVE_PROVIDER, "platform-aws-native"))
-        expected += [(SAGEMAKER, f"platform-{m.name}") for m in settings.sagemaker_models]
+        expected += [(SAGEMAKER, f"platform-{m.name}") for m in settings.sagemaker_models if not m.placed]
+        expected += [(SHARED_ENDPOINT, f"platform-shared-{e.name}") for e in settings.shared_endpoints]
     if any(m.data_capture.sampling_percent for m in settings.sagemaker_models):
         expected.append(("modelfleet:storage:DataCaptureBucket", "platform-data-capture"))
     if settings.cluster:
@@ -94,7 +108,7 @@ def test_every_per_model_resource_is_parented_under_that_models_components(shipp
     for model in settings.models:
         components = model_components(plan, model.name)
         assert len(components) == 1, model.name
-        assert {c.parent for c in components} == {root.urn}
+        assert {c.parent for c in components} <= model_parents(plan, root)
         inside = {r.urn for c in components for r in plan.descendants(c.urn)} | {c.urn for c in components}
         mine = [r for r in plan.resources if belongs_to(r, model.name)]
         assert len(mine) > len(components)
@@ -168,10 +182,14 @@ def test_stack_outputs_name_what_the_plan_declares(shipped_plans):
     assert (
         outputs["cluster_name"] == plan.get("aws:eks/cluster:Cluster", "platform-eks-cluster").inputs["name"]
     )
-    assert set(outputs["models"]) == {"fraud-scorer", "support-summarizer", "doc-embedder"}
+    assert set(outputs["models"]) == {
+        "fraud-scorer", "support-summarizer", "support-assistant", "ticket-router", "doc-embedder"
+    }  # fmt: skip
     endpoints = {e.inputs["endpointName"] for e in plan.of_type("aws-native:sagemaker:Endpoint")}
     sagemaker = [m for m in outputs["models"].values() if m["backend"] == "sagemaker"]
     assert {m["endpoint_name"] for m in sagemaker} == endpoints
+    components = {c.inputs["inferenceComponentName"] for c in plan.of_type("aws-native:sagemaker:InferenceComponent")}
+    assert {m["inference_component"] for m in sagemaker if "inference_component" in m} == components
     alarm_names = {a.inputs["name"] for a in plan.of_type(ALARM)}
     for model in outputs["models"].values():
         assert set(model["alarm_names"]) <= alarm_names

@@ -108,7 +108,7 @@ BAD = [
         2,
         [
             "has 4 configuration problems",
-            "models[3].name: must be 3-32 lowercase letters",
+            "models[4].name: must be 3-32 lowercase letters",  # dev has four models
             "framework.version: is required",
             "instance_type: 'ml.m5.huge' is not a size of ml.m5",
             "model_data: must be an S3 URI",

@@ -138,10 +138,10 @@ def test_missing_conflicting_and_malformed_flags_come_in_one_error(project, caps
 
 SETTINGS_REFUSALS = [
     (["--backend", "sagemaker", "--image", "123456789012.dkr.ecr.eu-west-1.amazonaws.com/serving:v1"],
-     "modelfleet:models[3].image: is pinned by tag ':v1', which can move; pin it by digest, "
+     "modelfleet:models[4].image: is pinned by tag ':v1', which can move; pin it by digest, "
      "123456789012.dkr.ecr.eu-west-1.amazonaws.com/serving@sha256:<64 hex>"),
     (["--backend", "sagemaker", "--framework", "xgboost:1.7-1", "--name", "n" * 70],
-     "modelfleet:models[3].name: must be at most 32 characters (got 70)"),
+     "modelfleet:models[4].name: must be at most 32 characters (got 70)"),
     (["--backend", "sagemaker", "--framework", "xgboost:1.7-1", "--p99-ms", "1"],
      "--p99-ms 1: no instance type can meet it; the round trip to the model server alone takes 2 ms"),
     (["--backend", "sagemaker", "--framework", "xgboost:1.7-1", "--instance-type", "ml.m6i.32xlarge",

@@ -84,13 +84,16 @@ def test_the_fit_is_checked_on_the_pools_least_capable_node():
     assert "does not fit g5.xlarge" in found
 
 
-def test_a_sagemaker_llm_is_refused_for_now_and_still_checked_against_its_instance_type():
+def test_a_sagemaker_llm_of_its_own_endpoint_is_sent_to_a_shared_one_and_still_fit_checked():
     entry = model(instance_type="ml.g5.xlarge", runtime="vllm", variants={"stable": WEIGHTS["stable"] | {"weight": 100}},
                   vllm={"parameters_billion": 70, "dtype": "float16", "architecture": LLAMA_70B, "max_model_len": 4096})  # fmt: skip
     found = problems(config(models=[entry]))
     assert any(p.startswith("modelfleet:models[0].vllm: does not fit ml.g5.xlarge") and "ml.p4d.24xlarge" in p
                for p in found), found  # fmt: skip
-    refusal = "modelfleet:models[0].runtime: runtime vllm on backend sagemaker is not supported yet"
+    refusal = (
+        "modelfleet:models[0].runtime: runtime vllm on backend sagemaker runs as an inference component: "
+        "place it on a shared endpoint"
+    )
     assert any(p.startswith(refusal) for p in found), found
 
 

@@ -29,6 +29,7 @@ class ModelExecutionRoleArgs:
     vpc_arn: pulumi.Input[str] | None = None  # the stack's VPC, when the model runs in it
     # s3://bucket/dir/ weights a container downloads itself (LMI): it may list those directories only
     weight_prefixes: Sequence[str] = ()
+    partition: str = "aws"  # the bucket ARNs of weight_prefixes
 
 
 class ModelExecutionRole(pulumi.ComponentResource):
@@ -62,6 +63,7 @@ class ModelExecutionRole(pulumi.ComponentResource):
                     capture_key_arn=v[3],
                     vpc_arn=v[4],
                     list_prefixes=args.weight_prefixes,
+                    partition=args.partition,
                 )
             )
         )

@@ -30,7 +30,7 @@ from infra.components.observability.encrypted_log_group import EncryptedLogGroup
 from infra.components.sagemaker.inference_component import VARIANT, InferenceComponent, InferenceComponentArgs
 from infra.components.sagemaker.model_execution_role import ModelExecutionRole, ModelExecutionRoleArgs
 from infra.components.sagemaker.model_network import HttpsOnlyNetwork, https_only_vpc_config
-from infra.specs import naming
+from infra.specs import iam, naming
 from infra.specs.component_specs import SharedEndpointSpec
 from infra.specs.model_record import dashboard_url
 
@@ -89,6 +89,7 @@ class SharedEndpoint(pulumi.ComponentResource):
                 key_arn=logs.key.arn,
                 vpc_arn=args.vpc_arn,
                 weight_prefixes=list(spec.weight_prefixes),
+                partition=iam.partition_for(args.region),
                 tags=tags,
             ),
             opts=child,
