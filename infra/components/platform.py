@@ -20,11 +20,11 @@ from infra.components.network.network import Network, NetworkArgs
 from infra.components.observability.alerts_topic import AlertsTopic, AlertsTopicArgs
 from infra.components.platform_eks import wire_eks
 from infra.components.sagemaker.model_network import HttpsOnlyNetwork
-from infra.components.sagemaker.shared_endpoint import SharedEndpoint, SharedEndpointArgs
 from infra.components.sagemaker.sagemaker_model_endpoint import (
     SageMakerModelEndpoint,
     SageMakerModelEndpointArgs,
 )
+from infra.components.sagemaker.shared_endpoint import SharedEndpoint, SharedEndpointArgs
 from infra.components.storage.data_capture_bucket import DataCaptureBucket, DataCaptureBucketArgs
 from infra.settings.platform import PlatformSettings
 from infra.specs import component_specs, iam, naming, sagemaker_specs, tags

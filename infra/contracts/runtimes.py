@@ -124,6 +124,7 @@ TEI = RuntimeContract(
     sagemaker_frameworks=("huggingface-tei",),
 )
 
+
 @dataclass(frozen=True)
 class SageMakerLlmContainer:
     """The Deep Learning Container an LLM runs in on SageMaker, and how its engine options are spelled.

@@ -16,9 +16,9 @@ from dataclasses import dataclass, field
 from fnmatch import fnmatchcase
 from pathlib import Path
 
+from infra.plan import native_twins
 from infra.plan.k8s_manifests import manifests_yaml
 from infra.plan.model import Plan, PlannedResource
-from infra.plan import native_twins
 from infra.plan.tfplan import terraform_plan
 
 TERRAFORM_PLAN = "terraform-plan"

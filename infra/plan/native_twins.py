@@ -20,7 +20,13 @@ from infra.plan.model import PlannedResource
 ENDPOINT_CONFIG = "aws-native:sagemaker:EndpointConfig"
 TWIN = {ENDPOINT_CONFIG: "aws:sagemaker/endpointConfiguration:EndpointConfiguration"}
 # Variant keys both providers spell alike (CloudFormation's and pulumi-aws's camelCase names).
-_SAME_VARIANT_KEYS = ("variantName", "instanceType", "initialInstanceCount", "modelName", "initialVariantWeight")
+_SAME_VARIANT_KEYS = (
+    "variantName",
+    "instanceType",
+    "initialInstanceCount",
+    "modelName",
+    "initialVariantWeight",
+)
 
 
 def _variant(native: dict[str, Any]) -> dict[str, Any]:

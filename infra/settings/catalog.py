@@ -30,8 +30,8 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from infra.contracts import instances, runtimes
 from infra.contracts.runtimes import Runtime
-from infra.settings.runtimes import TeiSettings, VllmSettings
 from infra.settings.placement import component_problems
+from infra.settings.runtimes import TeiSettings, VllmSettings
 from infra.settings.shared_endpoints import ComponentSettings
 from infra.settings.types import Strict, TagValue
 from infra.specs import component_fit, gpu_fit, images

@@ -54,7 +54,9 @@ def component_problems(model: SageMakerModel, shape: instances.InstanceType | No
     found += _runtime_problems(model)
     reservation = model.reservation()
     if shape is not None and reservation is not None and not found:
-        found += [(("component", key), why) for key, why in component_fit.reservation_problems(reservation, shape)]
+        found += [
+            (("component", key), why) for key, why in component_fit.reservation_problems(reservation, shape)
+        ]
         if reservation.accelerators:
             found += model.gpu_fit_problem(shape, ("component",))
     return found
@@ -89,12 +91,11 @@ def _runtime_problems(model: SageMakerModel) -> Found:
         if model.vllm is not None and accelerators not in (None, model.vllm.tensor_parallel_size):
             reason = (
                 f"a copy uses one GPU per tensor-parallel rank: set it to "
-                f"{model.vllm.tensor_parallel_size} (vllm.tensor_parallel_size), or leave it out (got {accelerators})"
+                f"{model.vllm.tensor_parallel_size} (vllm.tensor_parallel_size), or leave it out "
+                f"(got {accelerators})"
             )
             found.append((("component", "accelerators"), reason))
     else:
-        reason = (
-            f"runtime {model.runtime.value} is not offered on SageMaker yet: serve it with backend eks"
-        )
+        reason = f"runtime {model.runtime.value} is not offered on SageMaker yet: serve it with backend eks"
         found.append((("runtime",), reason))
     return found

@@ -65,7 +65,9 @@ class SharedEndpointSettings(Strict):
     min_instances: int = Field(
         1, ge=0, le=MAX_SHARED_INSTANCES, description="managed instance scaling's floor; 0 scales to zero"
     )
-    max_instances: int = Field(ge=1, le=MAX_SHARED_INSTANCES, description="managed instance scaling's ceiling")
+    max_instances: int = Field(
+        ge=1, le=MAX_SHARED_INSTANCES, description="managed instance scaling's ceiling"
+    )
     initial_instances: int | None = Field(
         None, ge=1, le=MAX_SHARED_INSTANCES, description="instances at creation (SageMaker: at least 1)"
     )
@@ -95,7 +97,7 @@ class SharedEndpointSettings(Strict):
 
     @property
     def initial(self) -> int:
-        """Instances at creation: SageMaker's InitialInstanceCount is at least 1, even when scaling to zero."""
+        """Instances at creation: InitialInstanceCount is at least 1, even when scaling to zero."""
         return self.initial_instances or max(1, self.min_instances)
 
     @property
@@ -161,7 +163,7 @@ class ComponentSettings(Strict):
     scale_to_zero_acknowledged: TagValue | None = Field(
         None,
         min_length=10,
-        description="why callers can bear a cold start of minutes (a tag value); prod needs it for min_copies 0",
+        description="why callers can bear minutes of cold start (a tag value); prod needs it for min_copies 0",
     )
     scale_in_cooldown_seconds: int = Field(300, ge=0, le=3600, description="wait after scaling in")
     scale_out_cooldown_seconds: int = Field(60, ge=0, le=3600, description="wait after scaling out")

@@ -108,7 +108,9 @@ def serving_alarms(
     return specs
 
 
-def component_alarms(environment: str, model: ModelSettings, component_name: str, gpus: bool) -> list[AlarmSpec]:
+def component_alarms(
+    environment: str, model: ModelSettings, component_name: str, gpus: bool
+) -> list[AlarmSpec]:
     """Alarms for a model served as an inference component, by ``InferenceComponentName``.
 
     Invocation metrics are ``AWS/SageMaker``'s, filtered to the component; utilization is the

@@ -53,7 +53,9 @@ class HostCapacity:
 
 def host_capacity(shape: instances.InstanceType) -> HostCapacity:
     """The reservable part of one instance of ``shape``."""
-    return HostCapacity(shape.gpus, float(shape.vcpus), int(shape.memory_gib * MIB_PER_GIB * HOST_MEMORY_SHARE))
+    return HostCapacity(
+        shape.gpus, float(shape.vcpus), int(shape.memory_gib * MIB_PER_GIB * HOST_MEMORY_SHARE)
+    )
 
 
 def reservation_problems(copy: Reservation, shape: instances.InstanceType) -> list[tuple[str, str]]:

@@ -101,7 +101,7 @@ def deployment_config(rolling: RollingUpdateSettings, rollback_alarms: list[Any]
 
 
 def api_deployment_config(rolling: RollingUpdateSettings, rollback_alarms: list[str]) -> dict[str, Any]:
-    """The same rolling update in the API's shape, for ``UpdateInferenceComponent`` (``modelfleet rollout``)."""
+    """The rolling update in the API's shape, for ``UpdateInferenceComponent`` (``modelfleet rollout``)."""
     shaped = deployment_config(rolling, rollback_alarms)
     policy = shaped["rolling_update_policy"]
 
@@ -176,7 +176,9 @@ def component_spec(environment: str, model: SageMakerModel) -> ComponentSpec:
         container=component_container(model),
         reservation=reservation,
         initial_copies=max(1, component.min_copies),
-        startup_seconds=min(MAX_STARTUP_SECONDS, budget or runtimes.contract(model.runtime).startup_budget_seconds),
+        startup_seconds=min(
+            MAX_STARTUP_SECONDS, budget or runtimes.contract(model.runtime).startup_budget_seconds
+        ),
         scaling=ComponentScaling(
             component.min_copies,
             component.max_copies,
@@ -202,7 +204,9 @@ def shared_endpoint_spec(
     llm_weights = sorted(
         m.variants.stable.model_data or "" for m in placed if m.runtime in runtimes.SAGEMAKER_LLM_CONTAINERS
     )
-    archives = [m.variants.stable.model_data for m in placed if m.runtime not in runtimes.SAGEMAKER_LLM_CONTAINERS]
+    archives = [
+        m.variants.stable.model_data for m in placed if m.runtime not in runtimes.SAGEMAKER_LLM_CONTAINERS
+    ]
     own_images = [images.parse_ecr(m.variants.stable.image or m.image_uri or "") for m in placed]
     return SharedEndpointSpec(
         name=shared.name,
@@ -217,7 +221,9 @@ def shared_endpoint_spec(
         encrypt_volume=bool(shape and not shape.local_storage),
         gpus=bool(shape and shape.gpus),
         network_isolation=not llm_weights,
-        artifact_arns=tuple(sorted({iam.s3_object_arn(uri, partition) for uri in [*archives, *llm_weights] if uri})),
+        artifact_arns=tuple(
+            sorted({iam.s3_object_arn(uri, partition) for uri in [*archives, *llm_weights] if uri})
+        ),
         weight_prefixes=tuple(llm_weights),
         repository_arns=tuple(sorted({i.repository_arn(partition) for i in own_images if i})),
         components=tuple(component_spec(environment, m) for m in placed),

@@ -50,7 +50,11 @@ def model_components(plan: Plan, model: str) -> list[PlannedResource]:
         r
         for r in plan.resources
         if (r.type in (SAGEMAKER, EKS_SERVICE) and r.name == f"platform-{model}")
-        or (r.type == INFERENCE_COMPONENT and r.name.endswith(f"-{model}") and r.name.startswith("platform-shared-"))
+        or (
+            r.type == INFERENCE_COMPONENT
+            and r.name.endswith(f"-{model}")
+            and r.name.startswith("platform-shared-")
+        )
     ]
 
 
@@ -188,7 +192,9 @@ def test_stack_outputs_name_what_the_plan_declares(shipped_plans):
     endpoints = {e.inputs["endpointName"] for e in plan.of_type("aws-native:sagemaker:Endpoint")}
     sagemaker = [m for m in outputs["models"].values() if m["backend"] == "sagemaker"]
     assert {m["endpoint_name"] for m in sagemaker} == endpoints
-    components = {c.inputs["inferenceComponentName"] for c in plan.of_type("aws-native:sagemaker:InferenceComponent")}
+    components = {
+        c.inputs["inferenceComponentName"] for c in plan.of_type("aws-native:sagemaker:InferenceComponent")
+    }
     assert {m["inference_component"] for m in sagemaker if "inference_component" in m} == components
     alarm_names = {a.inputs["name"] for a in plan.of_type(ALARM)}
     for model in outputs["models"].values():

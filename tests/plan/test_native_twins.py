@@ -15,7 +15,9 @@ def test_the_shared_endpoint_config_becomes_an_endpoint_configuration_scanners_k
     assert values["execution_role_arn"] == native.inputs["executionRoleArn"]
     (variant,) = values["production_variants"]
     assert variant["instance_type"] == "ml.g5.12xlarge"
-    assert variant["managed_instance_scaling"] == [{"status": "ENABLED", "min_instance_count": 2, "max_instance_count": 4}]
+    assert variant["managed_instance_scaling"] == [
+        {"status": "ENABLED", "min_instance_count": 2, "max_instance_count": 4}
+    ]
     assert variant["routing_config"] == [{"routing_strategy": "LEAST_OUTSTANDING_REQUESTS"}]
     assert "kms_key_arn" not in values  # instance store: checkov's CKV_AWS_98 is suppressed with the reason
     assert values["tags"]["shared-endpoint"] == "gpu-shared"

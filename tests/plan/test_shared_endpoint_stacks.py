@@ -73,12 +73,18 @@ def test_the_llm_runs_the_sdk_resolved_lmi_image_with_its_engine_options(shipped
     assert container["image"] == expected
     assert container["environment"]["OPTION_MAX_MODEL_LEN"] == "8192"
     assert container["environment"]["OPTION_TENSOR_PARALLEL_DEGREE"] == "1"
-    assert llm.inputs["specification"]["computeResourceRequirements"]["numberOfAcceleratorDevicesRequired"] == 1
+    assert (
+        llm.inputs["specification"]["computeResourceRequirements"]["numberOfAcceleratorDevicesRequired"] == 1
+    )
 
 
 def test_copies_scale_per_component_on_the_inference_component_dimension(shipped_plans):
     plan = shipped_plans["prod"]
-    targets = {t.inputs["resourceId"]: t for t in plan.of_type(TARGET) if "inference-component" in t.inputs["resourceId"]}
+    targets = {
+        t.inputs["resourceId"]: t
+        for t in plan.of_type(TARGET)
+        if "inference-component" in t.inputs["resourceId"]
+    }
     assert set(targets) == {
         "inference-component/modelfleet-prod-support-assistant",
         "inference-component/modelfleet-prod-ticket-router",
@@ -89,7 +95,9 @@ def test_copies_scale_per_component_on_the_inference_component_dimension(shipped
     llm = targets["inference-component/modelfleet-prod-support-assistant"]
     assert (llm.inputs["minCapacity"], llm.inputs["maxCapacity"]) == (2, 6)
     metrics = {
-        p.inputs["targetTrackingScalingPolicyConfiguration"]["predefinedMetricSpecification"]["predefinedMetricType"]
+        p.inputs["targetTrackingScalingPolicyConfiguration"]["predefinedMetricSpecification"][
+            "predefinedMetricType"
+        ]
         for p in plan.of_type(POLICY)
         if p.inputs.get("resourceId", "").startswith("inference-component/")
     }
@@ -110,7 +118,9 @@ def test_alarms_watch_each_component_by_name_and_guard_its_rolling_update(shippe
     for alarm in mine:
         queries = alarm.inputs.get("metricQueries") or [{"metric": alarm.inputs}]
         dimensions = [q["metric"]["dimensions"] for q in queries if q.get("metric")]
-        assert dimensions and all(d == {"InferenceComponentName": llm.inputs["inferenceComponentName"]} for d in dimensions)
+        assert dimensions and all(
+            d == {"InferenceComponentName": llm.inputs["inferenceComponentName"]} for d in dimensions
+        )
     policy = llm.inputs["deploymentConfig"]["rollingUpdatePolicy"]
     assert policy["maximumBatchSize"] == {"type": "COPY_COUNT", "value": 1}
     assert policy["waitIntervalInSeconds"] == 600
@@ -124,7 +134,9 @@ def test_the_stack_never_resets_copies_or_a_rollouts_version(shipped_plans):
 
 def test_the_dashboard_has_a_row_per_component(shipped_plans):
     plan = shipped_plans["prod"]
-    (dashboard,) = [d for d in plan.of_type(DASHBOARD) if d.inputs["dashboardName"] == "modelfleet-prod-shared-gpu-shared"]
+    (dashboard,) = [
+        d for d in plan.of_type(DASHBOARD) if d.inputs["dashboardName"] == "modelfleet-prod-shared-gpu-shared"
+    ]
     titles = [w["properties"]["title"] for w in json.loads(dashboard.inputs["dashboardBody"])["widgets"]]
     for name in components(plan):
         assert sum(title.startswith(f"{name}:") for title in titles) == 3
@@ -134,7 +146,10 @@ def test_dev_scales_to_zero_and_back_out_from_zero(shipped_plans):
     plan = shipped_plans["dev"]
     (config,) = plan.of_type(CONFIG)
     scaling = config.inputs["productionVariants"][0]["managedInstanceScaling"]
-    assert scaling["minInstanceCount"] == 0 and config.inputs["productionVariants"][0]["initialInstanceCount"] == 1
+    assert (
+        scaling["minInstanceCount"] == 0
+        and config.inputs["productionVariants"][0]["initialInstanceCount"] == 1
+    )
     (component,) = components(plan).values()
     name = component.inputs["inferenceComponentName"]
     (target,) = [t for t in plan.of_type(TARGET) if t.inputs["resourceId"] == f"inference-component/{name}"]
@@ -144,9 +159,14 @@ def test_dev_scales_to_zero_and_back_out_from_zero(shipped_plans):
     assert step.inputs["stepScalingPolicyConfiguration"]["stepAdjustments"][0]["scalingAdjustment"] == 1
     (wake,) = [a for a in plan.of_type(ALARM) if a.inputs.get("metricName") == "NoCapacityInvocationFailures"]
     assert wake.inputs["dimensions"] == {"InferenceComponentName": name}
-    assert wake.inputs["comparisonOperator"] == "GreaterThanOrEqualToThreshold" and wake.inputs["threshold"] == 1
+    assert (
+        wake.inputs["comparisonOperator"] == "GreaterThanOrEqualToThreshold" and wake.inputs["threshold"] == 1
+    )
     assert step.urn in wake.depends_on or wake.inputs["alarmActions"]
-    assert component.tags["scale-to-zero-acknowledged"] == stack_settings("dev").placed_on("llm-sandbox")[0].component.scale_to_zero_acknowledged
+    assert (
+        component.tags["scale-to-zero-acknowledged"]
+        == stack_settings("dev").placed_on("llm-sandbox")[0].component.scale_to_zero_acknowledged
+    )
 
 
 def test_placed_models_are_exported_with_their_component(shipped_plans):

@@ -46,8 +46,9 @@ def test_a_reservation_larger_than_the_instance_names_each_key_and_the_numbers()
     assert found["modelfleet:models[2].component.cpu_cores"] == (
         "ml.g5.12xlarge has 48 vCPU(s); a copy reserves 64"
     )
-    assert "offers components 176947 MiB (90% of 192 GiB); a copy reserves 300000" in (
-        found["modelfleet:models[2].component.memory_mib"]
+    assert (
+        "offers components 176947 MiB (90% of 192 GiB); a copy reserves 300000"
+        in (found["modelfleet:models[2].component.memory_mib"])
     )
 
 
@@ -71,7 +72,10 @@ def test_minimum_copies_must_pack_onto_the_minimum_instances():
     model(config, "support-assistant")["component"] |= {"min_copies": 9, "max_copies": 10}
     message = problems(config)["modelfleet:shared_endpoints[0].min_instances"]
     assert "support-assistant 9 x (1 GPU(s), 8 vCPU(s), 49152 MiB)" in message
-    assert "2 instance(s) of ml.g5.12xlarge" in message and "leave copies of support-assistant unplaced" in message
+    assert (
+        "2 instance(s) of ml.g5.12xlarge" in message
+        and "leave copies of support-assistant unplaced" in message
+    )
 
 
 def test_scale_to_zero_instances_hold_no_minimum_copy():
@@ -115,28 +119,53 @@ def test_an_llm_component_runs_the_pinned_lmi_container_only():
 
 def test_a_classic_component_loads_one_archive():
     config = prod_config()
-    model(config, "ticket-router")["variants"]["stable"]["model_data"] = "s3://acme-ml-artifacts-prod/ticket-router/v7/"
-    assert "one gzip-compressed tar archive" in problems(config)["modelfleet:models[3].variants.stable.model_data"]
+    model(config, "ticket-router")["variants"]["stable"]["model_data"] = (
+        "s3://acme-ml-artifacts-prod/ticket-router/v7/"
+    )
+    assert (
+        "one gzip-compressed tar archive"
+        in problems(config)["modelfleet:models[3].variants.stable.model_data"]
+    )
 
 
 def test_a_vllm_model_with_its_own_endpoint_is_told_to_place_it():
     config = prod_config()
     llm = model(config, "support-assistant")
     del llm["endpoint"], llm["component"]
-    llm |= {"instance_type": "ml.g5.2xlarge", "autoscaling": {"min_instances": 2, "max_instances": 2,
-                                                             "target_invocations_per_instance_per_minute": 10}}
+    llm |= {
+        "instance_type": "ml.g5.2xlarge",
+        "autoscaling": {
+            "min_instances": 2,
+            "max_instances": 2,
+            "target_invocations_per_instance_per_minute": 10,
+        },
+    }
     found = problems(config)
-    assert "runs as an inference component: place it on a shared endpoint" in found["modelfleet:models[2].runtime"]
+    assert (
+        "runs as an inference component: place it on a shared endpoint"
+        in found["modelfleet:models[2].runtime"]
+    )
 
 
 @pytest.mark.parametrize(
     ("change", "key", "expected"),
     [
-        ({"min_copies": 3, "max_copies": 2}, "component.min_copies", "min_copies (3) is above max_copies (2)"),
+        (
+            {"min_copies": 3, "max_copies": 2},
+            "component.min_copies",
+            "min_copies (3) is above max_copies (2)",
+        ),
         ({"target_concurrent_requests_per_copy": None}, "component", "set target_invocations_per_copy or"),
-        ({"rolling_update": {"batch": {"type": "capacity_percent", "value": 80}}}, "component.rolling_update",
-         "a capacity_percent batch is 5-50 %"),
-        ({"scale_to_zero_acknowledged": "cold starts (minutes)!"}, "component.scale_to_zero_acknowledged", ""),
+        (
+            {"rolling_update": {"batch": {"type": "capacity_percent", "value": 80}}},
+            "component.rolling_update",
+            "a capacity_percent batch is 5-50 %",
+        ),
+        (
+            {"scale_to_zero_acknowledged": "cold starts (minutes)!"},
+            "component.scale_to_zero_acknowledged",
+            "",
+        ),
     ],
 )
 def test_component_settings_hold_sagemakers_limits(change, key, expected):
@@ -150,4 +179,6 @@ def test_shared_endpoint_bounds():
     config = prod_config()
     config["modelfleet:shared_endpoints"][0] |= {"min_instances": 5, "max_instances": 4}
     found = problems(config)
-    assert found == {"modelfleet:shared_endpoints[0].min_instances": "min_instances (5) is above max_instances (4)"}
+    assert found == {
+        "modelfleet:shared_endpoints[0].min_instances": "min_instances (5) is above max_instances (4)"
+    }

@@ -32,7 +32,9 @@ def test_the_llm_container_gets_the_engine_options_by_the_contracts_names():
 
 def test_fp8_quantization_and_kv_cache_are_passed_on():
     model = placed("prod", "support-assistant")
-    model = model.model_copy(update={"vllm": model.vllm.model_copy(update={"quantization": "fp8", "kv_cache_dtype": "fp8"})})
+    model = model.model_copy(
+        update={"vllm": model.vllm.model_copy(update={"quantization": "fp8", "kv_cache_dtype": "fp8"})}
+    )
     env = component_specs.component_container(model)["environment"]
     assert env[runtimes.LMI.runtime_quantization] == env[runtimes.LMI.kv_cache_dtype] == "fp8"
 
@@ -48,7 +50,11 @@ def test_our_container_gets_its_image_and_archive():
 def test_the_rolling_update_is_a_valid_update_inference_component_request(rollback):
     model = placed("prod", "support-assistant")
     rolling = model.component.rolling_update.model_copy(
-        update={"rollback_batch": None if rollback is None else type(model.component.rolling_update.batch)(**rollback)}
+        update={
+            "rollback_batch": None
+            if rollback is None
+            else type(model.component.rolling_update.batch)(**rollback)
+        }
     )
     config = component_specs.api_deployment_config(rolling, ["a-p99", "a-5xx"])
     request = {"InferenceComponentName": "x", "DeploymentConfig": config}

@@ -120,7 +120,13 @@ def shared_endpoint_body(
     """
 
     def widget(title: str, metrics: list, y: int, x: int, annotations: dict | None = None) -> dict:
-        properties = {"title": title, "region": region, "view": "timeSeries", "period": 60, "metrics": metrics}
+        properties = {
+            "title": title,
+            "region": region,
+            "view": "timeSeries",
+            "period": 60,
+            "metrics": metrics,
+        }
         if annotations:
             properties["annotations"] = annotations
         return {"type": "metric", "x": x, "y": y, "width": 8, "height": 6, "properties": properties}
@@ -129,9 +135,13 @@ def shared_endpoint_body(
     utilization = [[*fleet, {"stat": "Average", "label": "CPU"}]]
     if gpus:
         utilization.append([*fleet[:1], "GPUUtilization", *fleet[2:], {"stat": "Average", "label": "GPU"}])
-        utilization.append([*fleet[:1], "GPUMemoryUtilization", *fleet[2:], {"stat": "Average", "label": "GPU memory"}])
+        utilization.append(
+            [*fleet[:1], "GPUMemoryUtilization", *fleet[2:], {"stat": "Average", "label": "GPU memory"}]
+        )
     widgets = [
-        widget(f"{endpoint_name}: instances", [[*fleet, {"stat": "SampleCount", "label": "instances"}]], 0, 0),
+        widget(
+            f"{endpoint_name}: instances", [[*fleet, {"stat": "SampleCount", "label": "instances"}]], 0, 0
+        ),
         widget(f"{endpoint_name}: utilization (% summed over cores / GPUs)", utilization, 0, 8),
         widget(
             f"{endpoint_name}: disk %",
@@ -175,7 +185,9 @@ def shared_endpoint_body(
                     *(
                         [
                             metric(COMPONENT_NAMESPACE, "GPUUtilizationNormalized", "Average", "GPU"),
-                            metric(COMPONENT_NAMESPACE, "GPUMemoryUtilizationNormalized", "Average", "GPU memory"),
+                            metric(
+                                COMPONENT_NAMESPACE, "GPUMemoryUtilizationNormalized", "Average", "GPU memory"
+                            ),
                         ]
                         if gpus
                         else []

@@ -148,7 +148,7 @@ class InferenceComponent(pulumi.ComponentResource):
     def _scale_out_from_zero(
         self, name: str, spec: ComponentSpec, scoped: dict, args: InferenceComponentArgs
     ) -> None:
-        """AWS's recipe: one copy per minute while requests find none (endpoint-auto-scaling-zero-instances)."""
+        """AWS's recipe: a copy a minute while requests find none (endpoint-auto-scaling-zero-instances)."""
         step = aws.appautoscaling.Policy(
             f"{name}-from-zero",
             policy_type="StepScaling",

@@ -39,7 +39,11 @@ def https_only_vpc_config(
     )
     egress = (
         ("https-vpc", "HTTPS to the VPC's interface endpoints", {"cidr_ipv4": network.vpc_cidr}),
-        ("https-s3", "HTTPS to S3 through the gateway endpoint", {"prefix_list_id": network.s3_prefix_list_id}),
+        (
+            "https-s3",
+            "HTTPS to S3 through the gateway endpoint",
+            {"prefix_list_id": network.s3_prefix_list_id},
+        ),
     )
     for rule, description, target in egress:
         aws.vpc.SecurityGroupEgressRule(

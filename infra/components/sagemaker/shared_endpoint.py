@@ -94,7 +94,9 @@ class SharedEndpoint(pulumi.ComponentResource):
             ),
             opts=child,
         )
-        vpc_config = https_only_vpc_config(self, name, args.network, f"SageMaker shared endpoint {spec.name}", tags)
+        vpc_config = https_only_vpc_config(
+            self, name, args.network, f"SageMaker shared endpoint {spec.name}", tags
+        )
         variant = {
             "variant_name": VARIANT,
             "instance_type": spec.instance_type,
@@ -120,9 +122,7 @@ class SharedEndpoint(pulumi.ComponentResource):
             # Instance-store volumes are hardware-encrypted and SageMaker refuses a key for them.
             kms_key_id=logs.key.arn if spec.encrypt_volume else None,
             tags=[{"key": k, "value": v} for k, v in sorted(tags.items())],
-            opts=pulumi.ResourceOptions(
-                parent=self, provider=args.native_provider, depends_on=[role.policy]
-            ),
+            opts=pulumi.ResourceOptions(parent=self, provider=args.native_provider, depends_on=[role.policy]),
         )
         self.endpoint = aws_native.sagemaker.Endpoint(
             f"{name}-endpoint",
@@ -131,7 +131,9 @@ class SharedEndpoint(pulumi.ComponentResource):
             # A new config keeps the instance count managed scaling reached.
             retain_all_variant_properties=True,
             tags=[{"key": k, "value": v} for k, v in sorted(tags.items())],
-            opts=pulumi.ResourceOptions(parent=self, provider=args.native_provider, depends_on=[logs.log_group]),
+            opts=pulumi.ResourceOptions(
+                parent=self, provider=args.native_provider, depends_on=[logs.log_group]
+            ),
         )
         self.components = {}
         for component in spec.components:

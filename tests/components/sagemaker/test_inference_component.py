@@ -60,7 +60,11 @@ def cold() -> Recorded:
 def test_the_component_reserves_and_starts_as_specified(warm):
     (ic,) = warm.plan.of_type(IC)
     needs = ic.inputs["specification"]["computeResourceRequirements"]
-    assert needs == {"numberOfAcceleratorDevicesRequired": 1, "numberOfCpuCoresRequired": 8, "minMemoryRequiredInMb": 49152}
+    assert needs == {
+        "numberOfAcceleratorDevicesRequired": 1,
+        "numberOfCpuCoresRequired": 8,
+        "minMemoryRequiredInMb": 49152,
+    }
     assert ic.inputs["runtimeConfig"] == {"copyCount": 2}
     assert ic.inputs["variantName"] == "AllTraffic"
     assert ic.ignore_changes == sorted(OWNED_AFTER_CREATE)
@@ -70,8 +74,10 @@ def test_rollback_alarms_are_the_components_own(warm):
     (ic,) = warm.plan.of_type(IC)
     rollback = {a["alarmName"] for a in ic.inputs["deploymentConfig"]["autoRollbackConfiguration"]["alarms"]}
     declared = {a.inputs["name"] for a in warm.plan.of_type(ALARM)}
-    assert rollback == {"modelfleet-prod-support-assistant-stable-p99-latency",
-                        "modelfleet-prod-support-assistant-stable-5xx-rate"}
+    assert rollback == {
+        "modelfleet-prod-support-assistant-stable-p99-latency",
+        "modelfleet-prod-support-assistant-stable-5xx-rate",
+    }
     assert rollback <= declared
 
 
@@ -81,7 +87,9 @@ def test_copies_are_the_scalable_target_and_only_target_tracking_when_warm(warm)
     assert target.inputs["resourceId"] == "inference-component/modelfleet-prod-support-assistant"
     types = [p.inputs["policyType"] for p in warm.plan.of_type(POLICY)]
     assert types == ["TargetTrackingScaling"]
-    assert not [a for a in warm.plan.of_type(ALARM) if a.inputs.get("metricName") == "NoCapacityInvocationFailures"]
+    assert not [
+        a for a in warm.plan.of_type(ALARM) if a.inputs.get("metricName") == "NoCapacityInvocationFailures"
+    ]
 
 
 def test_a_component_that_scales_to_zero_steps_back_out_on_failed_requests(cold):
@@ -90,7 +98,9 @@ def test_a_component_that_scales_to_zero_steps_back_out_on_failed_requests(cold)
     (step,) = [p for p in cold.plan.of_type(POLICY) if p.inputs["policyType"] == "StepScaling"]
     config = step.inputs["stepScalingPolicyConfiguration"]
     assert config["adjustmentType"] == "ChangeInCapacity" and config["metricAggregationType"] == "Maximum"
-    (wake,) = [a for a in cold.plan.of_type(ALARM) if a.inputs.get("metricName") == "NoCapacityInvocationFailures"]
+    (wake,) = [
+        a for a in cold.plan.of_type(ALARM) if a.inputs.get("metricName") == "NoCapacityInvocationFailures"
+    ]
     assert wake.inputs["namespace"] == "AWS/SageMaker" and wake.inputs["statistic"] == "Sum"
     assert wake.inputs["period"] == 60 and wake.inputs["evaluationPeriods"] == 1
     assert step.urn in wake.depends_on  # its action is the step policy's ARN
