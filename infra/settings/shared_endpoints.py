@@ -163,7 +163,7 @@ class ComponentSettings(Strict):
     scale_to_zero_acknowledged: TagValue | None = Field(
         None,
         min_length=10,
-        description="why callers can bear minutes of cold start (a tag value); prod needs it for min_copies 0",
+        description="why callers can bear minutes of cold start (a tag value); prod needs it at min_copies 0",
     )
     scale_in_cooldown_seconds: int = Field(300, ge=0, le=3600, description="wait after scaling in")
     scale_out_cooldown_seconds: int = Field(60, ge=0, le=3600, description="wait after scaling out")
