@@ -83,6 +83,7 @@ LOOPBACK_SERVER_FILES = frozenset(
         "tests/model_containers/test_server.py",
         "tests/model_containers/test_text_example.py",
         "tests/ops/test_cli_moto_server.py",
+        "tests/ops/test_component_load.py",
         "tests/ops/test_loadtest.py",
     }
 )

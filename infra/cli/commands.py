@@ -236,17 +236,21 @@ def _cost_tokens(args: argparse.Namespace, out: Console, err: Console) -> int:
             shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
             key, price = hourly_price(table, args.instance_type, region, str(shown))
             basis = f"{key}, {table.region} on-demand list price of {table.retrieved}"  # type: ignore[union-attr]
-        usd = usd_per_million_tokens(price, rate.tokens_per_second, instances)
+        usd = usd_per_million_tokens(price * rate.share, rate.tokens_per_second, instances)
     except (TokenCostError, StackFileError) as error:
         return fail(err, str(error), EXIT_INVALID)
     except (OSError, ValueError, KeyError) as error:
         return fail(err, f"price table {args.prices}: {error}", EXIT_INVALID)
     served = f"{rate.tokens_per_second:,.1f} {rate.tokens} tokens/s on {instances} instance(s)"
+    share = ""
+    if rate.share < 1:  # copies of an inference component, each a share of an instance
+        served = f"{rate.tokens_per_second:,.1f} {rate.tokens} tokens/s on {instances} cop(ies)"
+        share = f" x {rate.share:.4f}"
     priced = f"{args.instance_type or 'an instance'}: ${price:.4f} an hour ({basis})"
     for line in (f"{rate.described}: {served}", priced):
         out.print(line, markup=False, highlight=False, soft_wrap=True)
     out.print(
-        f"[bold]${usd:,.4f} per million {rate.tokens} tokens[/] = {instances} x ${price:.4f} / "
+        f"[bold]${usd:,.4f} per million {rate.tokens} tokens[/] = {instances}{share} x ${price:.4f} / "
         f"({rate.tokens_per_second:,.1f} tokens/s x 3600 s) x 1,000,000",
         highlight=False,
         soft_wrap=True,

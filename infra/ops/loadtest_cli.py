@@ -4,7 +4,9 @@ Against a local container (``--url``, loopback only) or a SageMaker endpoint
 (``--endpoint``, divided by its instance count). ``--write`` stores the
 recommended target in the stack file through ``infra.stackfiles.edit``. A
 ``--url`` serving vLLM or TEI (``--runtime``, or the catalog model's) gets a load
-test of its own instead: ``infra.ops.runtime_load_cli``.
+test of its own instead: ``infra.ops.runtime_load_cli``; so does a vllm model on a
+shared SageMaker endpoint, named by ``--stack`` and ``--model`` alone:
+``infra.ops.component_load_cli``.
 """
 
 from __future__ import annotations
@@ -22,7 +24,7 @@ from rich.markup import escape
 from infra.cli.args import dry_run_option
 from infra.contracts import serving
 from infra.contracts.runtimes import Runtime
-from infra.ops import runtime_load_cli
+from infra.ops import component_load_cli, runtime_load_cli
 from infra.ops.drivers import sagemaker
 from infra.ops.drivers.base import ModelTarget
 from infra.ops.errors import InvalidInput
@@ -40,7 +42,8 @@ HEADROOM = 0.5  # AWS's load-testing guidance
 
 def add_loadtest_parser(commands: Any, target_options: Callable[..., None]) -> None:
     command = commands.add_parser("loadtest", help="constant-rate load: rate within SLO, autoscaling target")
-    where = command.add_mutually_exclusive_group(required=True)
+    # Neither: --stack and --model of a vllm model on a shared endpoint (its inference component).
+    where = command.add_mutually_exclusive_group()
     where.add_argument("--url", help=f"a local model server, e.g. http://127.0.0.1:{serving.PORT}")
     where.add_argument("--endpoint", help="a SageMaker endpoint name (real AWS)")
     target_options(command, model_required=False)
@@ -78,12 +81,17 @@ def add_loadtest_parser(commands: Any, target_options: Callable[..., None]) -> N
     command.add_argument("--write", action="store_true", help="store the target in the stack file")
     add_runtime_options(command)
     runtime_load_cli.add_options(command)
+    component_load_cli.add_options(command)
     dry_run_option(command, "print the objectives and the rates (or requests) it would offer; send nothing")
     command.checks.append(_unused_flags)
 
 
 def _unused_flags(args: argparse.Namespace) -> str | None:
     """Flags that only mean something beside another, refused alone rather than ignored."""
+    if not (args.url or args.endpoint or (args.stack and args.model)):
+        return "loadtest needs --url, --endpoint, or --stack and --model of a vllm model on a shared endpoint"
+    if args.copies is not None and (args.url or args.endpoint):
+        return "--copies goes with --stack and --model of a model on a shared endpoint (no --url/--endpoint)"
     if args.region and not args.endpoint:
         return "--region goes with --endpoint (--url is local; --stack brings its own region)"
     if args.stack_file and not args.stack:
@@ -180,6 +188,8 @@ def _instances(args: argparse.Namespace, target: ModelTarget | None) -> int:
 
 
 def loadtest(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if not (args.url or args.endpoint):
+        return component_load_cli.run(args, out, err)
     if args.url:
         try:
             base_url = check_local_url(args.url)

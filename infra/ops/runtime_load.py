@@ -182,8 +182,9 @@ class TokenRate:
 
     tokens_per_second: float
     tokens: str  # "output" or "input"
-    instances: int  # serving the URL during the test (loadtest --instances)
+    instances: int  # serving the URL during the test (loadtest --instances), or a component's copies
     described: str  # "vllm chat (qwen2.5-7b-instruct) at http://127.0.0.1:8000, concurrency 8"
+    share: float = 1.0  # of an instance, each: a copy of an inference component takes a part of one
 
 
 def token_rate(document: Any, source: str) -> TokenRate:
@@ -203,4 +204,7 @@ def token_rate(document: Any, source: str) -> TokenRate:
         f"{document.get('runtime')} {request}{model} at {document.get('url')}, "
         f"concurrency {document.get('concurrency')}"
     )
-    return TokenRate(float(rate), tokens, int(document.get("instances") or 1), described)
+    share = document.get("copy_share", 1.0)
+    if not isinstance(share, int | float) or isinstance(share, bool) or not 0 < share <= 1:
+        raise InvalidInput(f"{source}: copy_share is a share of an instance, above 0 and at most 1")
+    return TokenRate(float(rate), tokens, int(document.get("instances") or 1), described, float(share))

@@ -142,7 +142,7 @@ def report_lines(report: LoadReport) -> list[str]:
     return rows
 
 
-def _objectives(args: argparse.Namespace, model: ModelBase | None) -> tuple[float | None, float]:
+def objectives(args: argparse.Namespace, model: ModelBase | None) -> tuple[float | None, float]:
     p99 = args.slo_p99_ms or (model.slo.p99_latency_ms if model else None)
     errors = args.max_error_percent
     if errors is None:
@@ -150,8 +150,15 @@ def _objectives(args: argparse.Namespace, model: ModelBase | None) -> tuple[floa
     return (float(p99) if p99 is not None else None), float(errors)
 
 
-def _write(path: Path, report: LoadReport, objectives: dict[str, Any], problems: list[str]) -> None:
-    document = report.to_dict() | {"objectives": objectives, "within_objectives": not problems}
+def write_report(
+    path: Path,
+    report: LoadReport,
+    goals: dict[str, Any],
+    problems: list[str],
+    extra: dict[str, Any] | None = None,
+) -> None:
+    """The report as JSON for ``cost tokens``; ``extra``: what a kind of load test adds to it."""
+    document = report.to_dict() | (extra or {}) | {"objectives": goals, "within_objectives": not problems}
     path.write_text(json.dumps(document, indent=2) + "\n")
 
 
@@ -173,7 +180,7 @@ def run(
     max_tokens = args.max_tokens if target.payload else (args.max_tokens or DEFAULT_MAX_TOKENS)
     # Built now so that a bad --payload is refused before anything is sent.
     preview = build(target, target.served_model_name, max_tokens, fixed_length=True)
-    p99, errors = _objectives(args, model)
+    p99, errors = objectives(args, model)
     objective = f"p99 ≤ {p99:g} ms, " if p99 is not None else ""
     out.print(
         f"[bold]{escape(target.base_url)}[/] {escape(target.described())}: objectives {objective}"
@@ -194,7 +201,7 @@ def run(
         out.print(line, markup=False, highlight=False, soft_wrap=True)
     problems = objective_problems(report, p99, errors)
     if args.json_out:
-        _write(args.json_out, report, {"p99_latency_ms": p99, "error_rate_percent": errors}, problems)
+        write_report(args.json_out, report, {"p99_latency_ms": p99, "error_rate_percent": errors}, problems)
         out.print(f"report written to {escape(str(args.json_out))}", highlight=False, soft_wrap=True)
     if problems:
         return fail(err, f"outside the objectives: {'; '.join(problems)}", EXIT_STOPPED)

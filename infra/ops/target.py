@@ -14,7 +14,7 @@ from infra.ops.drivers.base import ModelTarget
 from infra.ops.drivers.registry import driver_for
 from infra.ops.errors import InvalidInput
 from infra.settings.catalog import ModelSettings
-from infra.settings.platform import SettingsError, load_settings
+from infra.settings.platform import PlatformSettings, SettingsError, load_settings
 from infra.specs.model_record import model_record
 from infra.stackfiles.read import Project, StackFileError, find_root, read_project, read_stack_config
 
@@ -50,16 +50,21 @@ def catalog_model(
 
     Asks no driver: a command that talks to the model at a URL it is given needs only the entry.
     """
-    path = stack_file or project.stack_file(stack)
-    if stack_file is None and stack not in project.stacks():
-        known = ", ".join(project.stacks()) or "none"
-        raise InvalidInput(f"unknown stack '{stack}' (stacks: {known})")
-    try:
-        settings = load_settings(stack, read_stack_config(project, path).values)
-    except (StackFileError, SettingsError) as error:
-        raise InvalidInput(str(error)) from None
+    settings = stack_settings(project, stack, stack_file)
     models = {m.name: m for m in settings.models}
     model = models.get(model_name)
     if model is None:
         raise InvalidInput(f"stack '{stack}' has no model '{model_name}' (models: {', '.join(models)})")
     return settings.region, model
+
+
+def stack_settings(project: Project, stack: str, stack_file: Path | None = None) -> PlatformSettings:
+    """The stack's validated settings; ``InvalidInput`` naming an unknown stack or what is invalid."""
+    path = stack_file or project.stack_file(stack)
+    if stack_file is None and stack not in project.stacks():
+        known = ", ".join(project.stacks()) or "none"
+        raise InvalidInput(f"unknown stack '{stack}' (stacks: {known})")
+    try:
+        return load_settings(stack, read_stack_config(project, path).values)
+    except (StackFileError, SettingsError) as error:
+        raise InvalidInput(str(error)) from None

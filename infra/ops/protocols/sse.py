@@ -6,6 +6,13 @@ when ``stream_options.include_usage`` asked for it, one chunk with empty
 ``choices`` and ``usage`` (``prompt_tokens``, ``completion_tokens``), then
 ``data: [DONE]``. An error while streaming arrives as an event too.
 
+AWS's LMI container streams the same chunks on SageMaker as JSON lines
+(``application/jsonlines``, one ``chat.completion.chunk`` a line, no ``[DONE]``:
+``lmi_vllm.request_response_utils.vllm_stream_output_formatter`` strips vLLM's
+``data:`` and drops ``[DONE]``); its rolling-batch handlers' ``sse`` formatter sends
+``data:`` events instead. ``EventParser(json_lines=True)`` reads either, and such a
+stream is complete once a chunk gave a ``finish_reason``.
+
 The caller gives each event the time its network read arrived, so a test can hand
 in any clock. Time to first token counts from the send to the first chunk with
 text; inter-token latency is the gap between consecutive chunks with text. Chunks
@@ -31,11 +38,16 @@ class EventStreamError(ValueError):
 
 
 class EventParser:
-    """The ``data`` of each complete event in a byte stream; lines end with LF or CRLF."""
+    """The ``data`` of each complete event in a byte stream; lines end with LF or CRLF.
 
-    def __init__(self) -> None:
+    With ``json_lines``, a line that is a JSON object is an event of its own, as in
+    ``application/jsonlines``; ``data:`` lines still make server-sent events.
+    """
+
+    def __init__(self, json_lines: bool = False) -> None:
         self._pending = b""
         self._data: list[str] = []
+        self._json_lines = json_lines
 
     def feed(self, chunk: bytes) -> list[str]:
         """Events completed by ``chunk``, in order (an event's data lines joined with LF)."""
@@ -50,6 +62,8 @@ class EventParser:
                 if self._data:
                     events.append("\n".join(self._data))
                     self._data = []
+            elif self._json_lines and not self._data and line.lstrip().startswith("{"):
+                events.append(line.strip())
             elif not line.startswith(":"):  # ":..." is a comment, e.g. a keep-alive
                 name, _, value = line.partition(":")
                 if name == "data":
@@ -75,9 +89,11 @@ class ChatStream:
     """One streamed chat completion, fed event by event with arrival times (seconds, any clock)."""
 
     sent_at: float
+    json_lines: bool = False  # LMI's application/jsonlines: no [DONE]; a finish_reason ends the answer
     token_times: list[float] = field(default_factory=list)  # arrival of each chunk with text
     usage: dict[str, Any] | None = None
     done: bool = False
+    finished: bool = False  # a choice gave its finish_reason
     problems: list[str] = field(default_factory=list)
 
     def _problem(self, text: str) -> None:
@@ -109,6 +125,8 @@ class ChatStream:
             return
         if any(_has_text(choice) for choice in choices):
             self.token_times.append(at)
+        if any(isinstance(choice, dict) and choice.get("finish_reason") for choice in choices):
+            self.finished = True
         usage = chunk.get("usage")
         if isinstance(usage, dict) and isinstance(usage.get("completion_tokens"), int):
             self.usage = usage
@@ -116,7 +134,9 @@ class ChatStream:
     def finish(self) -> list[str]:
         """Every problem, once the stream has closed."""
         found = list(self.problems)
-        if not self.done:
+        if self.json_lines and not (self.done or self.finished):
+            found.append("the stream ended before a chunk with a finish_reason")
+        elif not self.json_lines and not self.done:
             found.append("the stream ended without data: [DONE]")
         if not self.token_times and not self.problems:
             found.append("no text in the stream")

@@ -96,3 +96,35 @@ def test_a_reasoning_models_thinking_is_output_too():
 )  # fmt: skip
 def test_a_broken_stream_says_what_is_wrong(events, problem):
     assert problem in fed(events).finish()
+
+
+def lmi_chunk(text: str, finish_reason: str | None = None) -> str:
+    """A chat.completion.chunk as LMI's vLLM handler writes it on SageMaker: one JSON line."""
+    choice = {"index": 0, "delta": {"content": text}, "logprobs": None, "finish_reason": finish_reason}
+    return json.dumps({"id": "chatcmpl-9", "object": "chat.completion.chunk", "choices": [choice]})
+
+
+JSON_LINES = (
+    f"{lmi_chunk('Hi')}\n{lmi_chunk(' there', 'length')}\n"
+    f"{chunk(usage={'prompt_tokens': 4, 'completion_tokens': 2, 'total_tokens': 6})}\n"
+).encode()
+
+
+def test_json_lines_are_events_of_their_own_however_the_bytes_are_split():
+    whole = EventParser(json_lines=True).feed(JSON_LINES)
+    parser = EventParser(json_lines=True)
+    byte_by_byte = [event for i in range(len(JSON_LINES)) for event in parser.feed(JSON_LINES[i : i + 1])]
+    assert byte_by_byte == whole and len(whole) == 3
+    assert EventParser(json_lines=True).feed(STREAM) == EventParser().feed(STREAM)  # data: lines as ever
+    assert EventParser().feed(JSON_LINES) == []  # not server-sent events
+
+
+def test_a_json_lines_stream_ends_with_a_finish_reason_not_done():
+    stream = ChatStream(10.0, json_lines=True)
+    for at, data in zip((10.5, 10.7, 10.7), EventParser(json_lines=True).feed(JSON_LINES), strict=True):
+        stream.on_event(data, at)
+    assert stream.finish() == [] and stream.output_tokens == 2 and stream.tokens_from == "usage"
+    assert stream.time_to_first_token == pytest.approx(0.5) and stream.token_gaps == [pytest.approx(0.2)]
+    cut = ChatStream(10.0, json_lines=True)
+    cut.on_event(lmi_chunk("Hi"), 10.5)
+    assert cut.finish() == ["the stream ended before a chunk with a finish_reason"]
