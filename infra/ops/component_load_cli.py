@@ -42,7 +42,7 @@ from infra.plan.cost import PRICES_DIR, PriceTable
 from infra.plan.token_cost import TokenCostError, hourly_price
 from infra.settings.catalog import SageMakerModel
 from infra.specs.component_fit import copy_share
-from infra.specs.model_record import component_record
+from infra.specs.model_record import model_record
 
 STREAM_SUFFIX = "-response-stream"  # InvokeEndpointWithResponseStream: /invocations-response-stream
 # Flags of the other kinds of load test, refused here rather than ignored (-> argparse dest).
@@ -112,15 +112,16 @@ def placement(args: argparse.Namespace) -> Placement:
     if model is None:
         known = ", ".join(m.name for m in settings.models)
         raise InvalidInput(f"stack '{args.stack}' has no model '{args.model}' (models: {known})")
-    if not (isinstance(model, SageMakerModel) and model.placed and model.runtime is Runtime.VLLM):
+    # The stack's record says where a model runs; a placed one has an inference component.
+    record = model_record(args.stack, settings.region, model)
+    if "inference_component" not in record or model.runtime is not Runtime.VLLM:
         raise InvalidInput(
             f"model '{model.name}' is not a vllm model on a shared endpoint: load-test it with --endpoint "
             "(its SageMaker endpoint) or --url (a local or port-forwarded server)"
         )
-    shared = next(e for e in settings.shared_endpoints if e.name == model.endpoint)  # settings checked it
+    shared = next(e for e in settings.shared_endpoints if e.name == record["shared_endpoint"])
     reservation, shape = model.reservation(), instances.lookup(shared.instance_type)
     assert reservation is not None and shape is not None  # a placed model's component; a checked type
-    record = component_record(args.stack, settings.region, model)
     return Placement(
         model, settings.region, record["endpoint_name"], record["inference_component"], record["invoke_url"],
         shared.instance_type, copy_share(reservation, shape),

@@ -6,6 +6,7 @@ import argparse
 import json
 import subprocess
 import sys
+from typing import Any
 
 import pytest
 
@@ -87,8 +88,17 @@ def leaf_commands(parser: argparse.ArgumentParser, path: tuple[str, ...] = ()):
 
 
 def minimal_argv(command: argparse.ArgumentParser) -> list[str]:
-    """The fewest arguments the command parses with: its required flags and positionals."""
-    chosen = {group._group_actions[0] for group in command._mutually_exclusive_groups if group.required}
+    """The fewest arguments the command parses with: its required flags and positionals.
+
+    A group of alternatives a command's own check requires (loadtest: --url, --endpoint, or a
+    model on a shared endpoint) counts as required too: its first alternative is given.
+    """
+    needed = getattr(command, "checks", None)
+    chosen = {
+        group._group_actions[0]
+        for group in command._mutually_exclusive_groups
+        if group.required or (needed and {"--url", "--endpoint"} <= set(_options(group)))
+    }
     argv: list[str] = []
     for action in command._actions:
         value = str(action.choices[0]) if action.choices else "x"
@@ -97,6 +107,10 @@ def minimal_argv(command: argparse.ArgumentParser) -> list[str]:
         elif not action.option_strings and action.nargs is None:
             argv.append(value)
     return argv
+
+
+def _options(group: Any) -> list[str]:
+    return [option for action in group._group_actions for option in action.option_strings]
 
 
 COMMANDS = dict(leaf_commands(_parser()))
