@@ -9,6 +9,13 @@ resource that costs anything is unknown and the totals are unknown too, so an
 estimate never reads $0 for lack of data. Usage-priced items (NAT data, log
 ingestion, LCUs) use the table's stated assumptions, which are printed with the
 estimate.
+
+A shared endpoint's instances are priced once, from managed instance scaling's
+minInstanceCount to maxInstanceCount. Each inference component's line carries
+its share (``copy_share`` of an instance per copy, from its minimum to its
+maximum copies), so each model pays for what it reserves; the endpoint
+configuration's line carries the rest (never below zero), so the lines add up
+to the instances.
 """
 
 from __future__ import annotations
@@ -25,6 +32,7 @@ from infra.contracts import eks_versions, instances
 from infra.plan.model import Plan, PlannedResource
 from infra.plan.owners import component_groups, model_owners
 from infra.plan.policy import stack_resources
+from infra.specs.component_fit import Reservation, copy_share
 from policies.rules.variants import provisioned_variants
 
 PRICES_DIR = Path(__file__).parent / "prices"
@@ -57,6 +65,10 @@ FREE = {
     "aws:sqs/queue:Queue", "aws:sqs/queuePolicy:QueuePolicy",
     "aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget",
 }  # fmt: skip
+NATIVE_CONFIG = "aws-native:sagemaker:EndpointConfig"
+NATIVE_ENDPOINT = "aws-native:sagemaker:Endpoint"
+COMPONENT = "aws-native:sagemaker:InferenceComponent"
+COPY_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
 NODE_POOL = "kubernetes:karpenter.sh/v1:NodePool"
 NODE_CLASS = "kubernetes:karpenter.k8s.aws/v1:EC2NodeClass"
 INSTANCE_TYPE_LABEL = "node.kubernetes.io/instance-type"
@@ -244,6 +256,121 @@ def _endpoint_config(resource: PlannedResource, table: PriceTable, variants) -> 
     return low, high, "; ".join(basis)
 
 
+@dataclass(frozen=True)
+class SharedInstances:
+    """A shared endpoint's fleet: one variant with no model, under managed instance scaling."""
+
+    instance_type: str
+    low: int  # minInstanceCount (0: scales to zero)
+    high: int  # maxInstanceCount
+
+
+def shared_instances(resource: PlannedResource) -> SharedInstances | None:
+    """The fleet of an aws-native configuration that hosts inference components, else None."""
+    for variant in resource.inputs.get("productionVariants") or []:
+        if not variant.get("instanceType") or variant.get("modelName"):
+            continue
+        initial = int(variant.get("initialInstanceCount") or 1)
+        managed = variant.get("managedInstanceScaling") or {}
+        if managed.get("status") == "ENABLED":
+            low = int(managed.get("minInstanceCount", initial))
+            return SharedInstances(
+                variant["instanceType"], low, int(managed.get("maxInstanceCount", initial))
+            )
+        return SharedInstances(variant["instanceType"], initial, initial)
+    return None
+
+
+@dataclass(frozen=True)
+class ComponentCopies:
+    """One inference component: its reservation per copy, its copies, and the fleet it runs on."""
+
+    config_urn: str | None  # the shared endpoint's configuration, when the plan holds it
+    reservation: Reservation
+    low: int  # the copy target's minCapacity
+    high: int  # its maxCapacity
+
+
+def component_copies(plan: Plan) -> dict[str, ComponentCopies]:
+    """Inference component URN -> its copies, linked to its endpoint's configuration by name."""
+    configs = {r.inputs.get("endpointConfigName"): r.urn for r in plan.of_type(NATIVE_CONFIG)}
+    endpoints = {
+        r.inputs.get("endpointName"): configs.get(r.inputs.get("endpointConfigName"))
+        for r in plan.of_type(NATIVE_ENDPOINT)
+    }
+    targets = {
+        str(t.inputs.get("resourceId")).removeprefix("inference-component/"): t
+        for t in plan.of_type("aws:appautoscaling/target:Target")
+        if t.inputs.get("scalableDimension") == COPY_DIMENSION
+    }
+    found = {}
+    for component in plan.of_type(COMPONENT):
+        name = component.inputs.get("inferenceComponentName") or component.name
+        needs = (component.inputs.get("specification") or {}).get("computeResourceRequirements") or {}
+        reservation = Reservation(
+            name,
+            int(needs.get("numberOfAcceleratorDevicesRequired") or 0),
+            float(needs.get("numberOfCpuCoresRequired") or 0),
+            int(needs.get("minMemoryRequiredInMb") or 0),
+        )
+        copies = int((component.inputs.get("runtimeConfig") or {}).get("copyCount") or 1)
+        target = targets.get(name)
+        low = int(target.inputs.get("minCapacity", copies)) if target else copies
+        high = int(target.inputs.get("maxCapacity", copies)) if target else copies
+        found[component.urn] = ComponentCopies(
+            endpoints.get(component.inputs.get("endpointName")), reservation, low, high
+        )
+    return found
+
+
+def _shares(copies: ComponentCopies, fleet: SharedInstances) -> tuple[float, float, float] | None:
+    """(share of an instance per copy, instances at min copies, at max copies); None for an unknown type."""
+    shape = instances.lookup(fleet.instance_type)
+    if shape is None:
+        return None
+    share = copy_share(copies.reservation, shape)
+    return share, share * copies.low, share * copies.high
+
+
+def _component(copies: ComponentCopies, fleets: dict[str, SharedInstances], table: PriceTable) -> Priced:
+    fleet = fleets.get(copies.config_urn or "")
+    if fleet is None:
+        return None, None, "its shared endpoint's configuration is not in the plan"
+    key = instance_price_key(fleet.instance_type)
+    shares = _shares(copies, fleet)
+    if shares is None:
+        return None, None, f"{fleet.instance_type}: no instance facts to share it by"
+    share, low, high = shares
+    basis = f"{copies.low}-{copies.high} copies x {share:.1%} of a {fleet.instance_type}"
+    if copies.low == 0:
+        basis += " (scales to zero: costs nothing while idle)"
+    per_instance = table.monthly(key)
+    if per_instance is None:
+        return None, None, f"{basis} ({MISSING_PRICE}{key})"
+    return per_instance * low, per_instance * high, basis
+
+
+def _shared_config(
+    resource: PlannedResource, fleet: SharedInstances, components: list[ComponentCopies], table: PriceTable
+) -> Priced:
+    """The instances less the components' shares: what no component reserves (never below zero)."""
+    key = instance_price_key(fleet.instance_type)
+    basis = f"{fleet.low}-{fleet.high} x {fleet.instance_type} (managed instance scaling)"
+    per_instance = table.monthly(key)
+    if per_instance is None:
+        return None, None, f"{basis} ({MISSING_PRICE}{key})"
+    shares = [_shares(c, fleet) for c in components]
+    taken_low = sum(s[1] for s in shares if s)
+    taken_high = sum(s[2] for s in shares if s)
+    if components:
+        basis += f", less the {len(components)} component(s)' shares: the unreserved capacity"
+    return (
+        per_instance * max(0.0, fleet.low - taken_low),
+        per_instance * max(0.0, fleet.high - taken_high),
+        basis,
+    )
+
+
 def _node_group(resource: PlannedResource, table: PriceTable, templates) -> Priced:
     scaling = resource.inputs.get("scalingConfig") or {}
     instance_type = (resource.inputs.get("instanceTypes") or ["?"])[0]
@@ -394,6 +521,11 @@ def estimate(plan: Plan, table: PriceTable | None) -> CostReport:
         variants[variant.config.urn].append(variant)
     templates = {r.id: r for r in plan.of_type("aws:ec2/launchTemplate:LaunchTemplate")}
     node_classes = {(r.inputs.get("metadata") or {}).get("name"): r for r in plan.of_type(NODE_CLASS)}
+    fleets = {r.urn: fleet for r in plan.of_type(NATIVE_CONFIG) if (fleet := shared_instances(r))}
+    components = component_copies(plan)
+    placed: dict[str, list[ComponentCopies]] = defaultdict(list)
+    for copies in components.values():
+        placed[copies.config_urn or ""].append(copies)
     lines = []
     for resource in plan.custom_resources:
         if resource.type.startswith("pulumi:providers:"):
@@ -410,6 +542,10 @@ def estimate(plan: Plan, table: PriceTable | None) -> CostReport:
             priced = (None, None, unpriced_region(plan.region))
         elif resource.type == "aws:sagemaker/endpointConfiguration:EndpointConfiguration":
             priced = _endpoint_config(resource, table, variants)
+        elif resource.urn in fleets:
+            priced = _shared_config(resource, fleets[resource.urn], placed[resource.urn], table)
+        elif resource.urn in components:
+            priced = _component(components[resource.urn], fleets, table)
         elif resource.type == "aws:eks/nodeGroup:NodeGroup":
             priced = _node_group(resource, table, templates)
         else:

@@ -12,6 +12,13 @@ largest instance type (``pool_ceiling``), which a managed node group enforces
 with its maximum size and a Karpenter NodePool with its ``limits``. So a team's
 EKS GPUs on a pool count at most at the pool's ceiling (``pool_capped``).
 
+A model placed on a shared endpoint counts the GPUs one copy reserves times its
+``component.max_copies``, and no instances: the shared endpoint's instances
+belong to the platform (its settings size them, ``max_instances``), not to the
+teams whose models it hosts, so they count against no team's instance quota.
+Counting them per team would bill each team for a fleet it neither sizes nor
+owns, and count the same instances once per team placed on it.
+
 The canary rule: a canary at weight 0 takes no traffic, so it gets no scaling
 target and counts at its ``instance_count``. Dropping the target in one
 ``pulumi up`` is what lets the next one remove the variant: SageMaker refuses to
@@ -48,6 +55,13 @@ class Capacity:
 
 def model_capacity(model: ModelSettings) -> Capacity:
     """What one model can scale to, variant by variant, as the program declares it."""
+    if model.backend is Backend.SAGEMAKER and model.placed:
+        reservation, component = model.reservation(), model.component
+        if reservation is None or component is None:
+            return Capacity()
+        return Capacity(
+            0, reservation.accelerators * component.max_copies
+        )  # the instances are the platform's
     scaling = model.autoscaling
     if scaling is None:  # serverless: no instances of its own
         return Capacity()

@@ -11,6 +11,11 @@ pool count at most at the pool's ceiling: a managed node group's ``maxSize`` x
 its largest instance type's GPUs, or a Karpenter NodePool's
 ``limits["nvidia.com/gpu"]``, whichever capacity option the stack uses. Approved
 instance types apply to a NodePool's instance-type requirement too.
+
+A model placed on a shared endpoint counts its GPUs as its inference
+component's accelerators per copy x its copy target's ``maxCapacity``, and no
+instances: the shared endpoint's instances belong to the platform, which sizes
+them (``max_instances``), so they count against no team's instance quota.
 """
 
 from __future__ import annotations
@@ -22,7 +27,7 @@ from fnmatch import fnmatchcase
 from infra.specs.capacity import QUOTA_RULES, UNITS, pool_capped, pool_ceiling, quota_for
 from infra.specs.k8s_pods import POOL_LABEL
 from policies.rules._support import as_list, gpus_per_instance, of_type, resource_rule, stack_rule, tags_of
-from policies.rules.variants import provisioned_variants
+from policies.rules.variants import COMPONENT, copy_target_of, copy_targets, provisioned_variants
 
 GPU_RESOURCE = "nvidia.com/gpu"
 NODE_GROUP = "aws:eks/nodeGroup:NodeGroup"
@@ -117,6 +122,22 @@ def _variants(resources):
         yield tags_of(variant.config.props).get("team"), variant.max_count, gpus, "", variant.config.urn
 
 
+def _components(resources):
+    """(team, no instances, GPUs at max copies, no pool, urn) for each inference component."""
+    targets = copy_targets(resources)
+    for component in of_type(resources, COMPONENT):
+        spec = component.props.get("specification") or {}
+        per_copy = int(
+            (spec.get("computeResourceRequirements") or {}).get("numberOfAcceleratorDevicesRequired") or 0
+        )
+        target = copy_target_of(resources, component, targets)
+        copies = (component.props.get("runtimeConfig") or {}).get("copyCount") or 1
+        copies = int(target.props.get("maxCapacity", copies)) if target else int(copies)
+        if not per_copy:
+            continue  # a CPU-only copy counts against neither quota
+        yield tags_of(component.props).get("team"), 0, per_copy * copies, "", component.urn
+
+
 @dataclass
 class TeamUsage:
     instances: int = 0  # SageMaker instances plus EKS replicas, at maximum scale
@@ -131,11 +152,16 @@ def team_usage(resources) -> dict[str, TeamUsage]:
     """
     used: dict[str, TeamUsage] = defaultdict(TeamUsage)
     wanted: dict[tuple[str, str], int] = defaultdict(int)  # (team, pool) -> GPUs at max scale
-    for team, count, gpus, pool, urn in [*_variants(resources), *_deployments(resources)]:
+    for team, count, gpus, pool, urn in [
+        *_variants(resources),
+        *_components(resources),
+        *_deployments(resources),
+    ]:
         usage = used[team or "(untagged)"]
         usage.instances += count
         wanted[(team or "(untagged)", pool)] += gpus
-        usage.urns.setdefault("instances", urn)
+        if count:
+            usage.urns.setdefault("instances", urn)
         if gpus:
             usage.urns.setdefault("gpus", urn)
     for team, gpus in pool_capped(wanted, pool_gpu_ceilings(resources)).items():
@@ -167,6 +193,7 @@ ALLOWED_INSTANCE_TYPES = resource_rule(
     "SageMaker variants, node groups, Karpenter NodePools and instances use approved instance types",
     [
         "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+        "aws-native:sagemaker:EndpointConfig",
         NODE_GROUP,
         NODE_POOL,
         "aws:ec2/launchTemplate:LaunchTemplate",

@@ -6,16 +6,21 @@ from infra.contracts.instances import lookup
 from policies.rules._support import as_list, resource_rule
 
 
-def _endpoint_config_key(props, _config):
+def _endpoint_config_key(props, _config, key: str = "kmsKeyArn"):
     variants = as_list(props.get("productionVariants"))
     provisioned = [v for v in variants if v.get("instanceType")]
     # SageMaker refuses a key when every volume is instance storage (hardware-encrypted).
     needs_key = [
         v for v in provisioned if not (lookup(v["instanceType"]) and lookup(v["instanceType"]).local_storage)
     ]
-    if needs_key and not props.get("kmsKeyArn"):
+    if needs_key and not props.get(key):
         names = ", ".join(v.get("variantName", "?") for v in needs_key)
-        yield f"endpoint configuration has no kmsKeyArn for the ML storage volumes of {names}"
+        yield f"endpoint configuration has no {key} for the ML storage volumes of {names}"
+
+
+def _native_endpoint_config_key(props, config):
+    """aws-native's configuration (a shared endpoint's) names the volume key ``kmsKeyId``."""
+    yield from _endpoint_config_key(props, config, "kmsKeyId")
 
 
 def _data_capture_key(props, _config):
@@ -51,13 +56,15 @@ def _key_rotation(props, _config):
 ENDPOINT_CONFIG_KMS = resource_rule(
     "sagemaker-endpoint-config-kms",
     "SageMaker endpoint configurations encrypt their ML storage volumes with a KMS key",
-    ["aws:sagemaker/endpointConfiguration:EndpointConfiguration"],
-    _endpoint_config_key,
+    {
+        "aws:sagemaker/endpointConfiguration:EndpointConfiguration": _endpoint_config_key,
+        "aws-native:sagemaker:EndpointConfig": _native_endpoint_config_key,
+    },
 )
 DATA_CAPTURE_KMS = resource_rule(
     "sagemaker-data-capture-kms",
     "SageMaker data capture encrypts what it writes to S3 with a KMS key",
-    ["aws:sagemaker/endpointConfiguration:EndpointConfiguration"],
+    ["aws:sagemaker/endpointConfiguration:EndpointConfiguration", "aws-native:sagemaker:EndpointConfig"],
     _data_capture_key,
 )
 LOG_GROUP_KMS = resource_rule(

@@ -1,15 +1,37 @@
 """Production SageMaker endpoints: observable, guarded, redundant and autoscaled.
 
 These hold in prod; per-stack policy config relaxes them elsewhere.
+
+A shared endpoint (an aws-native configuration whose variant names no model)
+hosts inference components. It takes no blue/green guardrail of its own: each
+component updates by a rolling update that rolls back on its alarms, so the
+guardrail is checked on every component instead. Its instances are managed
+instance scaling's, so its floor is ``minInstanceCount``; each component's
+copies may scale in to zero only when the component says why callers can
+bear a cold start (the ``scale-to-zero-acknowledged`` tag). Data capture is
+set per endpoint and not offered for components, so the capture rule covers
+endpoints of their own only.
 """
 
 from __future__ import annotations
 
 from infra.specs.capacity import canary_scales
-from policies.rules._support import as_list, resource_rule, stack_rule
-from policies.rules.variants import ENDPOINTS, TARGET, provisioned_variants
+from policies.rules._support import as_list, of_type, resource_rule, stack_rule, tags_of
+from policies.rules.variants import (
+    COMPONENT,
+    ENDPOINTS,
+    NATIVE_CONFIG,
+    TARGET,
+    VARIANT_DIMENSION,
+    config_of,
+    copy_target_of,
+    copy_targets,
+    hosts_components,
+    provisioned_variants,
+)
 
 CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+SCALE_TO_ZERO_TAG = "scale-to-zero-acknowledged"  # why a component's callers can bear a cold start
 
 
 def _data_capture_on(props, config):
@@ -25,7 +47,7 @@ def _data_capture_on(props, config):
         )
 
 
-def _guardrails(props, config):
+def _endpoint_guardrail(props, config):
     deployment = props.get("deploymentConfig") or {}
     rollout = deployment.get("blueGreenUpdatePolicy") or deployment.get("rollingUpdatePolicy")
     alarms = as_list((deployment.get("autoRollbackConfiguration") or {}).get("alarms"))
@@ -36,17 +58,81 @@ def _guardrails(props, config):
         yield f"endpoint rolls back on {len(alarms)} alarms (at least {least} required)"
 
 
+def _component_guardrail(props, config):
+    deployment = props.get("deploymentConfig") or {}
+    rolling = deployment.get("rollingUpdatePolicy") or {}
+    alarms = as_list((deployment.get("autoRollbackConfiguration") or {}).get("alarms"))
+    name = props.get("inferenceComponentName")
+    if not rolling:
+        yield f"inference component {name} updates without a rolling update policy"
+    else:
+        missing = [k for k in ("maximumBatchSize", "waitIntervalInSeconds") if rolling.get(k) is None]
+        if missing:
+            yield f"inference component {name}'s rolling update sets no {' or '.join(missing)}"
+    least = max(1, config["min_rollback_alarms"])
+    if len(alarms) < least:
+        yield f"inference component {name} rolls back on {len(alarms)} alarms (at least {least} required)"
+
+
+def _guardrails(resources, config):
+    """Endpoints of their own: blue/green or rolling, with alarms; shared ones: each component's update."""
+    for endpoint in of_type(resources, *ENDPOINTS):
+        hosted = config_of(resources, endpoint)
+        if hosted is not None and hosted.resource_type == NATIVE_CONFIG and hosts_components(hosted):
+            continue  # its components carry the guardrail
+        for message in _endpoint_guardrail(endpoint.props, config):
+            yield message, endpoint.urn
+    for component in of_type(resources, COMPONENT):
+        for message in _component_guardrail(component.props, config):
+            yield message, component.urn
+
+
 def _min_instances(props, config):
     least = config["min_instances"]
     for variant in as_list(props.get("productionVariants")):
-        if variant.get("instanceType") and int(variant.get("initialInstanceCount") or 1) < least:
+        if not variant.get("instanceType"):
+            continue
+        managed = variant.get("managedInstanceScaling") or {}
+        if managed.get("status") == "ENABLED":
+            floor = int(managed.get("minInstanceCount") or 0)
+            if floor < least:
+                yield (
+                    f"variant {variant.get('variantName')}'s managed instance scaling can scale in to "
+                    f"{floor} instance(s) (minInstanceCount); at least {least} spread across AZs survive "
+                    f"an AZ or instance loss"
+                )
+        elif int(variant.get("initialInstanceCount") or 1) < least:
             yield (
                 f"variant {variant.get('variantName')} starts with {variant.get('initialInstanceCount')} "
                 f"instance(s); at least {least} spread across AZs survive an AZ or instance loss"
             )
-    if props.get("serviceNamespace") == "sagemaker" and int(props.get("minCapacity") or 0) < least:
+    # Instances only: an inference component's copies are not instances (sagemaker-component-min-copies).
+    if (
+        props.get("serviceNamespace") == "sagemaker"
+        and props.get("scalableDimension", VARIANT_DIMENSION) == VARIANT_DIMENSION
+        and int(props.get("minCapacity") or 0) < least
+    ):
         where, floor = props.get("resourceId"), props.get("minCapacity")
         yield f"autoscaling can scale {where} in to {floor} (at least {least})"
+
+
+def _min_copies(resources, _config):
+    """A component keeps a copy unless its tag says why callers can bear a cold start."""
+    targets = copy_targets(resources)
+    for component in of_type(resources, COMPONENT):
+        target = copy_target_of(resources, component, targets)
+        if target is None:
+            continue
+        floor = int(target.props.get("minCapacity") or 0)
+        reason = str(tags_of(component.props).get(SCALE_TO_ZERO_TAG) or "").strip()
+        if floor < 1 and not reason:
+            name = component.props.get("inferenceComponentName")
+            yield (
+                f"inference component {name} can scale in to {floor} copies: the first request after a "
+                f"quiet spell waits minutes for a cold start (set component.scale_to_zero_acknowledged "
+                f"to say why callers can bear it, tag {SCALE_TO_ZERO_TAG}, or min_copies >= 1)",
+                target.urn,
+            )
 
 
 def _autoscaled(resources, _config):
@@ -67,19 +153,23 @@ DATA_CAPTURE_ENABLED = resource_rule(
     _data_capture_on,
     config={"min_sampling_percent": {"type": "integer", "minimum": 1, "maximum": 100, "default": 1}},
 )
-DEPLOYMENT_GUARDRAILS = resource_rule(
+DEPLOYMENT_GUARDRAILS = stack_rule(
     "sagemaker-deployment-guardrails",
-    "SageMaker endpoints update through a guardrail that rolls back on alarms",
-    ENDPOINTS,
+    "SageMaker endpoints and inference components update through a guardrail that rolls back on alarms",
     _guardrails,
     config={"min_rollback_alarms": {"type": "integer", "minimum": 0, "default": 1}},
 )
 MIN_INSTANCES = resource_rule(
     "sagemaker-variant-min-instances",
     "Every provisioned SageMaker variant runs on at least N instances, also after scale-in",
-    [CONFIG, TARGET],
+    [CONFIG, NATIVE_CONFIG, TARGET],
     _min_instances,
     config={"min_instances": {"type": "integer", "minimum": 1, "default": 2}},
+)
+COMPONENT_MIN_COPIES = stack_rule(
+    "sagemaker-component-min-copies",
+    "Every inference component keeps at least one copy, unless it acknowledges scaling to zero",
+    _min_copies,
 )
 VARIANT_AUTOSCALING = stack_rule(
     "sagemaker-variant-autoscaling",
@@ -87,4 +177,10 @@ VARIANT_AUTOSCALING = stack_rule(
     _autoscaled,
 )
 
-RULES = [DATA_CAPTURE_ENABLED, DEPLOYMENT_GUARDRAILS, MIN_INSTANCES, VARIANT_AUTOSCALING]
+RULES = [
+    DATA_CAPTURE_ENABLED,
+    DEPLOYMENT_GUARDRAILS,
+    MIN_INSTANCES,
+    COMPONENT_MIN_COPIES,
+    VARIANT_AUTOSCALING,
+]

@@ -85,3 +85,47 @@ def provisioned_variants(resources) -> list[Variant]:
                 )
             )
     return found
+
+
+# Shared endpoints: one aws-native configuration whose variant names no model, and the inference
+# components placed on it, each with its own copy-scaling target.
+NATIVE_CONFIG = "aws-native:sagemaker:EndpointConfig"
+COMPONENT = "aws-native:sagemaker:InferenceComponent"
+COPY_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
+COMPONENT_PREFIX = "inference-component/"
+
+
+def hosts_components(config) -> bool:
+    """Whether an aws-native configuration hosts inference components: an instance variant with no model."""
+    variants = as_list(config.props.get("productionVariants"))
+    return any(v.get("instanceType") and not v.get("modelName") for v in variants)
+
+
+def config_of(resources, endpoint):
+    """The configuration (either provider's) an endpoint names, if the stack holds it."""
+    name = endpoint.props.get("endpointConfigName")
+    if not name:
+        return None
+    for config in of_type(resources, NATIVE_CONFIG, CONFIG):
+        if name in (config.props.get("endpointConfigName"), config.props.get("name")):
+            return config
+    return None
+
+
+def copy_targets(resources) -> dict[str, object]:
+    """Inference component name -> its copy-scaling target."""
+    return {
+        str(t.props.get("resourceId")).removeprefix(COMPONENT_PREFIX): t
+        for t in of_type(resources, TARGET)
+        if t.props.get("scalableDimension") == COPY_DIMENSION
+    }
+
+
+def copy_target_of(resources, component, targets: dict[str, object] | None = None):
+    """A component's copy-scaling target: by its name, else by the ``model`` tag both carry."""
+    targets = copy_targets(resources) if targets is None else targets
+    found = targets.get(component.props.get("inferenceComponentName"))
+    model = tags_of(component.props).get("model")
+    if found is None and model:
+        found = next((t for t in targets.values() if tags_of(t.props).get("model") == model), None)
+    return found

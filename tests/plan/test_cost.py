@@ -264,6 +264,7 @@ def _shipped_sagemaker_types() -> set[str]:
     for stack in SHIPPED_STACKS:
         settings = load_settings(stack, read_stack_config(project, project.stack_file(stack)).values)
         types |= {m.instance_type for m in settings.sagemaker_models if m.instance_type}
+        types |= {shared.instance_type for shared in settings.shared_endpoints}
     return types
 
 
@@ -332,3 +333,141 @@ def test_a_karpenter_node_pool_without_a_price_or_limits_is_unknown_never_zero()
     assert not line.known and "unbounded" in line.basis
     (line,) = [x for x in estimate(_karpenter_plan(), None).lines if x.type.endswith(":NodePool")]
     assert not line.known and "no price table" in line.basis
+
+
+# Shared endpoints ------------------------------------------------------------------------------
+# ml.g5.12xlarge: 4 GPUs, 48 vCPUs, 192 GiB, of which components may reserve 90 % (176947 MiB).
+G5_12 = 176_947
+SHARED_TABLE = dataclasses.replace(TABLE, prices={**TABLE.prices, "sagemaker:ml.g5.12xlarge": 10.0})
+CONFIG_URN = "urn:pulumi:t::modelfleet::aws-native:sagemaker:EndpointConfig::shared-config"
+
+
+def _shared_plan(*components: tuple[str, dict, int, int], low: int = 2, high: int = 4) -> Plan:
+    """A shared endpoint of ml.g5.12xlarge and (model, compute requirements, min, max copies) placed on it."""
+    parent = PlannedResource(ROOT_URN, "modelfleet:platform:Platform", "platform", None, False, {})
+    variant = {
+        "variantName": "AllTraffic", "instanceType": "ml.g5.12xlarge", "initialInstanceCount": max(1, low),
+        "managedInstanceScaling": {"status": "ENABLED", "minInstanceCount": low, "maxInstanceCount": high},
+    }  # fmt: skip
+    resources = [
+        parent,
+        _resource("aws-native:sagemaker:EndpointConfig", "shared-config",
+                  {"endpointConfigName": "cfg-shared", "productionVariants": [variant]}),
+        _resource("aws-native:sagemaker:Endpoint", "shared-endpoint",
+                  {"endpointName": "mf-shared", "endpointConfigName": "cfg-shared"}),
+    ]  # fmt: skip
+    for model, needs, least, most in components:
+        tags = [{"key": "model", "value": model}, {"key": "team", "value": "cx"}]
+        resources += [
+            _resource("aws-native:sagemaker:InferenceComponent", f"{model}-component", {
+                "endpointName": "mf-shared", "inferenceComponentName": f"mf-{model}", "tags": tags,
+                "specification": {"computeResourceRequirements": needs}, "runtimeConfig": {"copyCount": max(1, least)},
+            }),
+            _resource("aws:appautoscaling/target:Target", f"{model}-copies", {
+                "scalableDimension": "sagemaker:inference-component:DesiredCopyCount",
+                "resourceId": f"inference-component/mf-{model}", "minCapacity": least, "maxCapacity": most,
+            }),
+        ]  # fmt: skip
+    return Plan("modelfleet", "t", "eu-west-1", resources)
+
+
+LLM = {"numberOfAcceleratorDevicesRequired": 1, "numberOfCpuCoresRequired": 8, "minMemoryRequiredInMb": 49152}
+ROUTER = {"numberOfCpuCoresRequired": 2, "minMemoryRequiredInMb": 4096}
+
+
+def _line(report, type_, model=None):
+    (found,) = [x for x in report.lines if x.type == type_ and (model is None or x.model == model)]
+    return found
+
+
+def test_a_shared_endpoints_instances_are_priced_once_and_split_by_each_copys_share():
+    report = estimate(_shared_plan(("llm", LLM, 2, 6), ("router", ROUTER, 2, 8)), SHARED_TABLE)
+    month = 10.0 * 730
+    llm = _line(report, "aws-native:sagemaker:InferenceComponent", "llm")
+    share = 49152 / G5_12  # memory is its scarcest reservation: more than a quarter (one of 4 GPUs)
+    assert llm.monthly_min == pytest.approx(month * share * 2) and llm.monthly_max == pytest.approx(
+        month * share * 6
+    )
+    assert "2-6 copies x 27.8% of a ml.g5.12xlarge" in llm.basis
+    router = _line(report, "aws-native:sagemaker:InferenceComponent", "router")
+    assert router.monthly_min == pytest.approx(month * 2 / 48 * 2)  # vCPUs: 2 of 48
+    assert router.monthly_max == pytest.approx(month * 2 / 48 * 8)
+    config = _line(report, "aws-native:sagemaker:EndpointConfig")
+    assert config.model == "(platform)" and "2-4 x ml.g5.12xlarge" in config.basis
+    assert config.monthly_min == pytest.approx(month * (2 - 2 * share - 2 * 2 / 48))
+    assert config.monthly_max == pytest.approx(month * (4 - 6 * share - 8 * 2 / 48))
+    assert report.unknown == []
+    assert report.total == pytest.approx((2 * month, 4 * month))  # the instances, counted once
+
+
+def test_the_remainder_never_goes_below_zero_when_the_copies_outgrow_the_instances():
+    report = estimate(_shared_plan(("llm", LLM, 2, 6), low=1, high=1), SHARED_TABLE)
+    config = _line(report, "aws-native:sagemaker:EndpointConfig")
+    assert config.monthly_max == 0.0  # 6 copies need 1.67 instances; there is one
+    assert config.monthly_min == pytest.approx(10.0 * 730 * (1 - 2 * 49152 / G5_12))
+
+
+def test_a_component_that_scales_to_zero_costs_nothing_at_min():
+    report = estimate(_shared_plan(("llm", LLM, 0, 2), low=0, high=1), SHARED_TABLE)
+    llm = _line(report, "aws-native:sagemaker:InferenceComponent", "llm")
+    assert llm.monthly_min == 0.0 and llm.monthly_max == pytest.approx(10.0 * 730 * 49152 / G5_12 * 2)
+    assert "scales to zero: costs nothing while idle" in llm.basis
+    assert _line(report, "aws-native:sagemaker:EndpointConfig").monthly_min == 0.0
+    assert report.total[0] == 0.0
+
+
+def test_a_shared_endpoint_without_its_price_leaves_every_line_unknown():
+    report = estimate(_shared_plan(("llm", LLM, 2, 6)), TABLE)
+    assert {x.type for x in report.unknown} == {
+        "aws-native:sagemaker:EndpointConfig", "aws-native:sagemaker:InferenceComponent",
+    }  # fmt: skip
+    assert all("no price for sagemaker:ml.g5.12xlarge" in x.basis for x in report.unknown)
+
+
+def test_prods_shared_endpoint_is_priced_per_model_and_totals_its_instances(shipped_plans):
+    plan = shipped_plans["prod"]
+    table = PriceTable.for_region(plan.region)
+    report = estimate(plan, table)
+    per_month = table.monthly("sagemaker:ml.g5.12xlarge")
+    shared = [x for x in report.lines if x.type in ("aws-native:sagemaker:EndpointConfig",
+                                                    "aws-native:sagemaker:InferenceComponent")]  # fmt: skip
+    assert all(x.known for x in shared) and len(shared) == 3
+    by_model = {x.model: x for x in shared}
+    assistant, router = by_model["support-assistant"], by_model["ticket-router"]
+    assert assistant.monthly_min == pytest.approx(per_month * 49152 / G5_12 * 2)
+    assert assistant.monthly_max == pytest.approx(per_month * 49152 / G5_12 * 6)
+    assert router.monthly_min == pytest.approx(per_month * 2 / 48 * 2)
+    assert router.monthly_max == pytest.approx(per_month * 2 / 48 * 8)
+    remainder = by_model["(platform)"]
+    assert remainder.monthly_min == pytest.approx(per_month * 2 - assistant.monthly_min - router.monthly_min)
+    assert remainder.monthly_max == pytest.approx(per_month * 4 - assistant.monthly_max - router.monthly_max)
+    assert remainder.monthly_min > 0
+    assert sum(x.monthly_min for x in shared) == pytest.approx(per_month * 2)  # min_instances 2
+    assert sum(x.monthly_max for x in shared) == pytest.approx(per_month * 4)  # max_instances 4
+    assert report.by("model")["support-assistant"][0] >= assistant.monthly_min
+
+
+def test_devs_llm_scales_to_zero_and_costs_nothing_while_idle(shipped_plans):
+    report = estimate(shipped_plans["dev"], PriceTable.for_region("eu-west-1"))
+    (llm,) = [x for x in report.lines if x.type == "aws-native:sagemaker:InferenceComponent"]
+    assert llm.model == "support-assistant" and llm.monthly_min == 0.0 and llm.monthly_max > 0
+    assert "scales to zero" in llm.basis
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_every_sagemaker_instance_type_of_a_stack_is_priced_in_its_regions_table(shipped_plans, stack):
+    plan = shipped_plans[stack]
+    table = PriceTable.for_region(plan.region)
+    assert table is not None, plan.region
+    types = {
+        variant["instanceType"]
+        for kind in (
+            "aws:sagemaker/endpointConfiguration:EndpointConfiguration",
+            "aws-native:sagemaker:EndpointConfig",
+        )
+        for config in plan.of_type(kind)
+        for variant in config.inputs.get("productionVariants") or []
+        if variant.get("instanceType")
+    }
+    assert types
+    assert sorted(t for t in types if f"sagemaker:{t}" not in table.prices) == []

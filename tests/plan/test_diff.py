@@ -52,7 +52,10 @@ def dev_plan(shipped_plans):
 
 
 def test_adding_a_model_adds_exactly_its_resources(tmp_path, dev_plan):
-    after = _plan(tmp_path, DEV.replace("  modelfleet:cluster:", NEW_MODEL + "  modelfleet:cluster:"))
+    # The models list ends where the shared endpoints begin.
+    after = _plan(
+        tmp_path, DEV.replace("  modelfleet:shared_endpoints:", NEW_MODEL + "  modelfleet:shared_endpoints:")
+    )
     changes = resource_changes(dev_plan, after)
     assert {c.action for c in changes} == {"add"}
     added = {c.name for c in changes}

@@ -52,3 +52,26 @@ def test_component_groups_are_the_components_under_the_root():
     assert groups["urn:fraud-alarm"] == groups["urn:fraud-config"] == "fraud"
     assert groups["urn:vpc"] == "network"
     assert groups["urn:provider"] == STACK
+
+
+def test_a_shared_endpoints_components_belong_to_their_models_by_aws_natives_tag_list():
+    """aws-native tags are a list of {key, value}; the shared endpoint itself holds two models."""
+
+    def native(urn: str, parent: str, model: str | None) -> PlannedResource:
+        tags = [{"key": "team", "value": "cx"}] + ([{"key": "model", "value": model}] if model else [])
+        return PlannedResource(urn, "t", urn, parent, True, {"tags": tags})
+
+    resources = [
+        _r(ROOT, None, custom=False),
+        _r("urn:shared", ROOT, custom=False),
+        native("urn:shared-config", "urn:shared", None),
+        _r("urn:llm", "urn:shared", custom=False),
+        native("urn:llm-component", "urn:llm", "llm"),
+        _r("urn:llm-policy", "urn:llm"),  # untagged: its component holds one model
+        _r("urn:router", "urn:shared", custom=False),
+        native("urn:router-component", "urn:router", "router"),
+    ]
+    owners = model_owners(resources)
+    assert owners["urn:llm-component"] == owners["urn:llm-policy"] == "llm"
+    assert owners["urn:router-component"] == "router"
+    assert owners["urn:shared-config"] == PLATFORM

@@ -8,6 +8,7 @@ import pytest
 
 ENDPOINT = "aws-native:sagemaker:Endpoint"
 CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
+SHARED_CONFIG = "aws-native:sagemaker:EndpointConfig"  # a shared endpoint's: its variant names no model
 SCHEDULED = "aws:appautoscaling/scheduledAction:ScheduledAction"
 
 
@@ -55,9 +56,17 @@ def test_the_models_export_names_what_the_stack_created(shipped_plans, stack):
 
 
 def test_prod_runs_at_least_two_instances_per_variant(shipped_plans):
-    for config in shipped_plans["prod"].of_type(CONFIG):
+    prod = shipped_plans["prod"]
+    own, shared = prod.of_type(CONFIG), prod.of_type(SHARED_CONFIG)
+    assert own and shared  # models on endpoints of their own, and a shared endpoint
+    for config in own:
         for variant in config.inputs["productionVariants"]:
             assert variant["initialInstanceCount"] >= 2, (config.name, variant["variantName"])
+    for config in shared:
+        for variant in config.inputs["productionVariants"]:
+            scaling = variant["managedInstanceScaling"]
+            assert "modelName" not in variant and scaling["status"] == "ENABLED", config.name
+            assert scaling["minInstanceCount"] >= 2, (config.name, variant["variantName"])  # AZ resilience
 
 
 def test_guardrails_tighten_with_the_tier(shipped_plans):
@@ -67,8 +76,19 @@ def test_guardrails_tighten_with_the_tier(shipped_plans):
 
 
 def test_prod_captures_data_and_is_never_scaled_down_off_hours(shipped_plans):
+    from tests.conftest import stack_settings
+
     prod = shipped_plans["prod"]
-    assert all(c.inputs["dataCaptureConfig"]["enableCapture"] for c in prod.of_type(CONFIG))
+    capturing = {
+        m.name for m in stack_settings("prod").sagemaker_models if m.data_capture.sampling_percent > 0
+    }
+    configs = {c.tags.get("model"): c for c in prod.of_type(CONFIG)}
+    assert capturing and capturing <= set(
+        configs
+    )  # placed models cannot capture: they have no config of their own
+    for model in capturing:
+        assert configs[model].inputs["dataCaptureConfig"]["enableCapture"], model
+    assert all("dataCaptureConfig" not in c.inputs for c in prod.of_type(SHARED_CONFIG))
     assert prod.of_type(SCHEDULED) == []
     assert shipped_plans["dev"].of_type(SCHEDULED)  # dev sleeps at night
     assert shipped_plans["staging"].of_type(SCHEDULED)

@@ -201,20 +201,36 @@ CASES = [
         "samples 0 %",
     ),
     (
-        "sagemaker-deployment-guardrails",
-        "aws-native:sagemaker:Endpoint",
-        GUARDED_ENDPOINT,
-        "deploymentConfig.autoRollbackConfiguration.alarms",
-        [],
-        "0 alarms",
+        "sagemaker-endpoint-config-kms",
+        "aws-native:sagemaker:EndpointConfig",
+        {
+            "kmsKeyId": "arn:k",
+            "productionVariants": [{"variantName": "AllTraffic", "instanceType": "ml.m5.xlarge"}],
+        },
+        "kmsKeyId",
+        None,
+        "no kmsKeyId",
     ),
     (
-        "sagemaker-deployment-guardrails",
-        "aws-native:sagemaker:Endpoint",
-        GUARDED_ENDPOINT,
-        "deploymentConfig",
-        None,
-        "no deployment guardrail",
+        "sagemaker-variant-min-instances",
+        "aws-native:sagemaker:EndpointConfig",
+        {
+            "productionVariants": [
+                {
+                    "variantName": "AllTraffic",
+                    "instanceType": "ml.g5.12xlarge",
+                    "initialInstanceCount": 2,
+                    "managedInstanceScaling": {
+                        "status": "ENABLED",
+                        "minInstanceCount": 2,
+                        "maxInstanceCount": 4,
+                    },
+                }
+            ]
+        },
+        "productionVariants.[0].managedInstanceScaling.minInstanceCount",
+        1,
+        "scale in to 1 instance(s) (minInstanceCount)",
     ),
     (
         "sagemaker-variant-min-instances",
@@ -413,5 +429,30 @@ def test_policy_config_changes_a_rule_threshold():
             wildcard,
             {"allowed_actions": ["s3:*"]},
         )
+        == []
+    )
+
+
+def test_a_components_copy_target_is_not_held_to_the_instance_minimum():
+    """Copies are not instances: sagemaker-component-min-copies judges them."""
+    copies = {"serviceNamespace": "sagemaker", "scalableDimension": "sagemaker:inference-component:DesiredCopyCount",
+              "resourceId": "inference-component/c", "minCapacity": 0}  # fmt: skip
+    assert (
+        run_resource(BY_NAME["sagemaker-variant-min-instances"], "aws:appautoscaling/target:Target", copies)
+        == []
+    )
+    variant = copies | {
+        "scalableDimension": "sagemaker:variant:DesiredInstanceCount",
+        "resourceId": "endpoint/e/variant/v",
+    }
+    assert run_resource(
+        BY_NAME["sagemaker-variant-min-instances"], "aws:appautoscaling/target:Target", variant
+    )
+
+
+def test_a_shared_endpoint_on_instance_storage_needs_no_key():
+    local = {"productionVariants": [{"variantName": "AllTraffic", "instanceType": "ml.g5.12xlarge"}]}
+    assert (
+        run_resource(BY_NAME["sagemaker-endpoint-config-kms"], "aws-native:sagemaker:EndpointConfig", local)
         == []
     )

@@ -9,7 +9,7 @@ import pytest
 from infra.components.eks.karpenter_node_pool import node_pool_spec
 from policies.rules import ALL, BY_NAME
 from tests.policies.conftest import resource, run_stack
-from tests.policies.test_resource_rules import CASES
+from tests.policies.test_resource_rules import CASES, GUARDED_ENDPOINT
 
 BUCKET = "data-bucket-1"
 
@@ -179,7 +179,98 @@ def _ingress(cidr, port, *, public=True):
     ]
 
 
+def _own_endpoint(props=GUARDED_ENDPOINT):
+    return [resource("aws-native:sagemaker:Endpoint", props | {"endpointConfigName": "cfg-1"}, "endpoint")]
+
+
+ROLLING = {
+    "rollingUpdatePolicy": {
+        "maximumBatchSize": {"type": "COPY_COUNT", "value": 1},
+        "waitIntervalInSeconds": 300,
+    },
+    "autoRollbackConfiguration": {"alarms": [{"alarmName": "mf-llm-5xx"}]},
+}
+
+
+def _shared_stack(*, deployment=ROLLING, min_copies=2, acknowledged=None, model_name="llm"):
+    """A shared endpoint (no blue/green of its own), one component and its copy target."""
+    tags = [{"key": "model", "value": "llm"}, {"key": "team", "value": "cx"}]
+    if acknowledged is not None:
+        tags.append({"key": "scale-to-zero-acknowledged", "value": acknowledged})
+    variant = {"variantName": "AllTraffic", "instanceType": "ml.g5.12xlarge", "initialInstanceCount": 2}
+    if model_name is None:
+        variant["modelName"] = "m"
+    component = {"endpointName": "mf-shared", "inferenceComponentName": "mf-llm", "tags": tags}
+    if deployment is not None:
+        component["deploymentConfig"] = deployment
+    return [
+        resource("aws-native:sagemaker:EndpointConfig", {"endpointConfigName": "cfg-s", "productionVariants": [variant]}, "config"),
+        resource("aws-native:sagemaker:Endpoint", {"endpointName": "mf-shared", "endpointConfigName": "cfg-s"}, "endpoint"),
+        resource("aws-native:sagemaker:InferenceComponent", component, "component"),
+        resource("aws:appautoscaling/target:Target", {
+            "serviceNamespace": "sagemaker", "scalableDimension": "sagemaker:inference-component:DesiredCopyCount",
+            "resourceId": "inference-component/mf-llm", "minCapacity": min_copies, "maxCapacity": 4}, "copies"),
+    ]  # fmt: skip
+
+
+def _without(mapping: dict, *path: str) -> dict:
+    changed = json.loads(json.dumps(mapping))
+    node = changed
+    for key in path[:-1]:
+        node = node[key]
+    node.pop(path[-1])
+    return changed
+
+
 STACK_CASES = [
+    (
+        "sagemaker-deployment-guardrails",
+        _own_endpoint(),
+        _own_endpoint({"endpointName": "e"}),
+        "no deployment guardrail",
+    ),
+    (
+        "sagemaker-deployment-guardrails",
+        _own_endpoint(),
+        _own_endpoint(_without(GUARDED_ENDPOINT, "deploymentConfig", "autoRollbackConfiguration")),
+        "0 alarms",
+    ),
+    (
+        "sagemaker-deployment-guardrails",
+        _shared_stack(),
+        _shared_stack(deployment=None),
+        "without a rolling update",
+    ),
+    (
+        "sagemaker-deployment-guardrails",
+        _shared_stack(),
+        _shared_stack(deployment=_without(ROLLING, "rollingUpdatePolicy", "waitIntervalInSeconds")),
+        "sets no waitIntervalInSeconds",
+    ),
+    (
+        "sagemaker-deployment-guardrails",
+        _shared_stack(),
+        _shared_stack(deployment=_without(ROLLING, "rollingUpdatePolicy", "maximumBatchSize")),
+        "sets no maximumBatchSize",
+    ),
+    (
+        "sagemaker-deployment-guardrails",
+        _shared_stack(),
+        _shared_stack(deployment={**ROLLING, "autoRollbackConfiguration": {"alarms": []}}),
+        "rolls back on 0 alarms",
+    ),
+    (
+        "sagemaker-component-min-copies",
+        _shared_stack(),
+        _shared_stack(min_copies=0),
+        "can scale in to 0 copies",
+    ),
+    (
+        "sagemaker-component-min-copies",
+        _shared_stack(min_copies=0, acknowledged="callers retry while a copy starts"),
+        _shared_stack(min_copies=0, acknowledged=" "),
+        "scale_to_zero_acknowledged",
+    ),
     ("s3-bucket-kms", _bucket_stack(), _bucket_stack(sse=None), "not encrypted"),
     (
         "s3-public-access-blocked",
@@ -338,6 +429,25 @@ def test_instance_quota_gives_unlisted_teams_the_default():
         run_stack(BY_NAME["team-instance-quota"], _sagemaker_stack(team="newcomers", max_capacity=21)) != []
     )
     assert run_stack(BY_NAME["team-instance-quota"], _sagemaker_stack(max_capacity=2), {"default_quota": 1})
+
+
+def test_a_shared_endpoint_takes_no_blue_green_guardrail_but_an_endpoint_with_models_does():
+    shared = _shared_stack()
+    assert run_stack(BY_NAME["sagemaker-deployment-guardrails"], shared) == []  # its endpoint has none
+    with_model = _shared_stack(model_name=None)  # the configuration's variant names a model: not shared
+    found = run_stack(BY_NAME["sagemaker-deployment-guardrails"], with_model)
+    assert any("no deployment guardrail" in m for m in found), found
+
+
+def test_a_component_counts_its_gpus_at_max_copies_and_no_instances():
+    stack = _shared_stack()
+    stack[2].props["specification"] = {
+        "computeResourceRequirements": {"numberOfAcceleratorDevicesRequired": 2}
+    }
+    [message] = run_stack(BY_NAME["team-gpu-quota"], stack, {"quotas": {"cx": 7}})
+    assert "team cx can scale to 8 GPUs" in message  # 2 per copy x maxCapacity 4
+    assert run_stack(BY_NAME["team-gpu-quota"], stack, {"quotas": {"cx": 8}}) == []
+    assert run_stack(BY_NAME["team-instance-quota"], stack, {"default_quota": 0}) == []
 
 
 def test_every_rule_has_a_compliant_and_a_non_compliant_case():

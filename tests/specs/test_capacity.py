@@ -42,6 +42,15 @@ def test_a_variant_counts_at_its_autoscaling_max_and_gpus_per_instance():
     assert model_capacity(_model(instance_type="ml.c5.xlarge")) == Capacity(instances=5, gpus=0)
 
 
+def test_a_placed_model_counts_its_gpus_per_copy_at_max_copies_and_no_instances():
+    settings = _settings("prod")
+    models = {m.name: m for m in settings.models}
+    assert model_capacity(models["support-assistant"]) == Capacity(instances=0, gpus=6)  # 1 GPU x 6 copies
+    assert (
+        model_capacity(models["ticket-router"]) == Capacity()
+    )  # CPU-only copies, on the platform's instances
+
+
 def test_a_canary_counts_at_max_unless_parked_at_weight_zero():
     canary = {"model_data": "s3://bucket-1/m/v2.tar.gz", "instance_count": 2}
     live = {"stable": {"model_data": "s3://bucket-1/m/model.tar.gz", "instance_count": 2, "weight": 90}}
