@@ -52,10 +52,7 @@ def dev_plan(shipped_plans):
 
 
 def test_adding_a_model_adds_exactly_its_resources(tmp_path, dev_plan):
-    # The models list ends where the shared endpoints begin.
-    after = _plan(
-        tmp_path, DEV.replace("  modelfleet:shared_endpoints:", NEW_MODEL + "  modelfleet:shared_endpoints:")
-    )
+    after = _plan(tmp_path, DEV.replace("  modelfleet:cluster:", NEW_MODEL + "  modelfleet:cluster:"))
     changes = resource_changes(dev_plan, after)
     assert {c.action for c in changes} == {"add"}
     added = {c.name for c in changes}
