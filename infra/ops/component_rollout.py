@@ -202,9 +202,15 @@ class ComponentRollout:
                 highlight=False,
             )
             return Outcome.COMPLETED
+        if state.failure_reason:
+            raise OpsError(
+                f"the rolling update of {self.name} was rolled back: {reason}; "
+                "every copy runs the previous version"
+            )
+        changed = ", ".join(component_api.differences(desired, state.specification))
         raise OpsError(
-            f"the rolling update of {self.name} was rolled back: {reason}; "
-            "every copy runs the previous version"
+            f"the rolling update of {self.name} ended InService without the stack file's version "
+            f"(differs in {changed}): rolled back, or the update it watched deployed another version"
         )
 
     def _reading(self, state: ComponentState, started: float) -> None:

@@ -233,6 +233,20 @@ def test_a_running_update_is_watched_not_restarted(cloudwatch, assistant):
     assert "already running" in output.getvalue()
 
 
+def test_a_watched_update_that_deploys_another_version_is_not_success(cloudwatch, router):
+    sagemaker = stand_up(cloudwatch, router)
+    other = component_api.update_request(component_spec(router))
+    other["Specification"]["Container"]["ArtifactUrl"] = (
+        "s3://acme-ml-artifacts-prod/ticket-router/v8/model.tar.gz"
+    )
+    sagemaker.update_inference_component(**other)  # someone else's update, to v8
+    rollout, _ = runner(router, sagemaker, cloudwatch)
+
+    with pytest.raises(OpsError, match="ended InService without the stack file's version"):
+        rollout.run()
+    assert sagemaker.mutations == ["UpdateInferenceComponent"]
+
+
 def test_a_dry_run_prints_the_request_and_sends_no_update(cloudwatch, assistant, monkeypatch, capsys):
     sagemaker = stand_up(cloudwatch, assistant)
     use(monkeypatch, sagemaker, cloudwatch)
