@@ -125,6 +125,7 @@ MODULE_FIXTURE_FILES = frozenset(
         "tests/components/test_platform.py",
         "tests/model_containers/test_parsers.py",
         "tests/ops/drivers/test_sagemaker.py",
+        "tests/ops/test_component_rollout.py",
         "tests/ops/test_progress.py",
         "tests/ops/test_rollout_moto.py",
         "tests/plan/test_diff.py",

@@ -20,8 +20,10 @@ from rich.markup import escape
 from infra.cli.args import dry_run_option, force_options
 from infra.cli.failures import EXIT_INVALID, EXIT_STOPPED, fail
 from infra.ops import promote, url_smoke
+from infra.ops.component_rollout import ComponentRollout
 from infra.ops.drivers.base import ModelTarget, NotSupportedYet
-from infra.ops.drivers.registry import driver_for
+from infra.ops.drivers.inference_component import InferenceComponentDriver
+from infra.ops.drivers.registry import driver_of
 from infra.ops.errors import InvalidInput, OpsError
 from infra.ops.loadtest_cli import add_loadtest_parser, loadtest
 from infra.ops.rollout import Rollout
@@ -75,13 +77,41 @@ def guarded(handler: Handler) -> Handler:
 
 def _rollout(args: argparse.Namespace, out: Console, err: Console) -> int:
     target = target_of(args)
-    runner = Rollout(target, driver_for(target.model), out, forced_reason=args.reason if args.force else None)
+    driver = driver_of(target)
+    if isinstance(driver, InferenceComponentDriver):
+        return _component_rollout(args, target, driver, out, err)
+    runner = Rollout(target, driver, out, forced_reason=args.reason if args.force else None)
     if args.action == "abort":
         outcome = runner.abort(dry_run=args.dry_run)
     else:
         outcome = runner.run(dry_run=args.dry_run, skip_smoke=args.skip_smoke)
     if not outcome.succeeded:
         return fail(err, f"the rollout was {outcome.value} and did not complete", EXIT_FAILED)
+    return 0
+
+
+def _component_rollout(
+    args: argparse.Namespace,
+    target: ModelTarget,
+    driver: InferenceComponentDriver,
+    out: Console,
+    err: Console,
+) -> int:
+    """A placed model: a rolling update of its inference component, which SageMaker rolls back itself."""
+    if args.force or args.skip_smoke:
+        given = ", ".join(
+            flag for flag, on in (("--force", args.force), ("--skip-smoke", args.skip_smoke)) if on
+        )
+        raise InvalidInput(
+            f"model '{target.model.name}' runs as inference component {target.inference_component}: "
+            f"its rolling update takes no {given} (SageMaker gates it on the rollback alarms)"
+        )
+    runner = ComponentRollout(target, driver, out)
+    outcome = (
+        runner.abort(dry_run=args.dry_run) if args.action == "abort" else runner.run(dry_run=args.dry_run)
+    )
+    if not outcome.succeeded:
+        return fail(err, f"the rolling update was {outcome.value} and did not complete", EXIT_FAILED)
     return 0
 
 
@@ -95,8 +125,10 @@ def _smoke(args: argparse.Namespace, out: Console, err: Console) -> int:
     except NotSupportedYet as refusal:
         reach = f"modelfleet smoke --url http://127.0.0.1:<port> --stack {args.stack} --model {args.model}"
         raise InvalidInput(f"{refusal}; through a port-forward to its Service: {reach}") from None
-    target.require_variant(args.variant)
-    result = driver_for(target.model).smoke(target, args.variant)
+    driver = driver_of(target)
+    if not isinstance(driver, InferenceComponentDriver):
+        target.require_variant(args.variant)
+    result = driver.smoke(target, args.variant)
     where = f"{target.endpoint_name}/{result.invoked_variant or args.variant or 'any variant'}"
     if result.ok:
         out.print(f"[green]✓[/] {where}: 200 in {result.latency_ms:.0f} ms, response as expected")
@@ -106,6 +138,15 @@ def _smoke(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 def _promote(args: argparse.Namespace, out: Console, err: Console) -> int:
     target = target_of(args)
+    driver = driver_of(target)
+    if isinstance(driver, InferenceComponentDriver):
+        if args.force:
+            raise InvalidInput(
+                f"model '{target.model.name}' runs as inference component {target.inference_component}: "
+                "promote only checks that every copy runs the stack file's version; there is nothing to force"
+            )
+        ComponentRollout(target, driver, out).promote()
+        return 0
     if not target.has_canary:
         raise InvalidInput(f"model '{target.model.name}' has no canary to promote in {target.stack_file}")
     document = StackDocument.load(load_project(), target.stack, target.stack_file)
@@ -115,7 +156,7 @@ def _promote(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.force:
         out.print(f"[yellow]! forced, the live endpoint is not checked: {escape(args.reason)}[/]")
     else:
-        problem = driver_for(target.model).promotion_problem(target, edit.phase)
+        problem = driver.promotion_problem(target, edit.phase)
         if problem:
             raise OpsError(problem)
     promote.apply(document, edit)
@@ -157,15 +198,25 @@ def _abort_takes_no_rollout_flags(args: argparse.Namespace) -> str | None:
 
 
 def add_parsers(commands: Any) -> None:
-    rollout = commands.add_parser("rollout", help="shift traffic to the canary step by step, gated")
-    rollout.add_argument("action", nargs="?", choices=["abort"], help="abort: all traffic back to stable")
+    rollout = commands.add_parser(
+        "rollout", help="shift traffic to the canary step by step, gated; a placed model: a rolling update"
+    )
+    rollout.add_argument(
+        "action",
+        nargs="?",
+        choices=["abort"],
+        help="abort: all traffic back to stable, or roll the update back",
+    )
     target_options(rollout)
     dry_run_option(rollout, "print the plan (with abort: the split it would reset)")
     rollout.add_argument("--skip-smoke", action="store_true", help="do not smoke-test the canary first")
     force_options(rollout, "start although the canary's alarms are missing or in ALARM (not watched then)")
     rollout.checks.append(_abort_takes_no_rollout_flags)
 
-    promote_parser = commands.add_parser("promote", help="make the canary's version stable in the stack file")
+    promote_parser = commands.add_parser(
+        "promote",
+        help="make the canary's version stable in the stack file (a placed model: check its copies)",
+    )
     target_options(promote_parser)
     dry_run_option(promote_parser, "show the edit")
     force_options(promote_parser, "skip the checks of the live endpoint")

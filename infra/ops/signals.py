@@ -1,4 +1,4 @@
-"""What CloudWatch says about an endpoint's variants: alarm states and invocation metrics.
+"""What CloudWatch says about an endpoint's variants or an inference component: alarms and metrics.
 
 Metrics are read in one ``GetMetricData`` call whose single period spans the
 whole window, so p99 is CloudWatch's percentile over every request in it,
@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from infra.ops.gates import VariantMetrics
-from infra.specs.alarm_specs import INVOCATION_NAMESPACE
+from infra.specs.alarm_specs import COMPONENT_DIMENSION, INVOCATION_NAMESPACE
 
 ALARM_BATCH = 100  # DescribeAlarms takes at most 100 names
 
@@ -40,8 +40,7 @@ def window(start: float, end: float) -> tuple[datetime, datetime, int]:
     return datetime.fromtimestamp(first, UTC), datetime.fromtimestamp(last, UTC), int(last - first)
 
 
-def _query(query_id: str, endpoint: str, variant: str, metric: str, stat: str, period: int) -> dict:
-    dimensions = [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}]
+def _query(query_id: str, dimensions: list[dict[str, str]], metric: str, stat: str, period: int) -> dict:
     return {
         "Id": query_id,
         "MetricStat": {
@@ -56,13 +55,30 @@ def variant_metrics(
     cloudwatch: Any, endpoint: str, variants: Sequence[str], start: float, end: float
 ) -> dict[str, VariantMetrics]:
     """Invocations, 5XX errors and p99 ModelLatency per variant over [start, end]."""
+    scopes = [
+        [{"Name": "EndpointName", "Value": endpoint}, {"Name": "VariantName", "Value": variant}]
+        for variant in variants
+    ]
+    found = _metrics(cloudwatch, scopes, start, end)
+    return dict(zip(variants, found, strict=True))
+
+
+def component_metrics(cloudwatch: Any, component: str, start: float, end: float) -> VariantMetrics:
+    """Invocations, 5XX errors and p99 ModelLatency of one inference component over [start, end]."""
+    return _metrics(cloudwatch, [[{"Name": COMPONENT_DIMENSION, "Value": component}]], start, end)[0]
+
+
+def _metrics(
+    cloudwatch: Any, scopes: Sequence[list[dict[str, str]]], start: float, end: float
+) -> list[VariantMetrics]:
+    """One ``GetMetricData`` for every scope (a list of dimensions), one period over the window."""
     first, last, period = window(start, end)
     queries = []
-    for index, variant in enumerate(variants):
+    for index, dimensions in enumerate(scopes):
         queries += [
-            _query(f"inv{index}", endpoint, variant, "Invocations", "Sum", period),
-            _query(f"err{index}", endpoint, variant, "Invocation5XXErrors", "Sum", period),
-            _query(f"lat{index}", endpoint, variant, "ModelLatency", "p99", period),
+            _query(f"inv{index}", dimensions, "Invocations", "Sum", period),
+            _query(f"err{index}", dimensions, "Invocation5XXErrors", "Sum", period),
+            _query(f"lat{index}", dimensions, "ModelLatency", "p99", period),
         ]
     values: dict[str, list[float]] = {}
     token = None
@@ -74,13 +90,20 @@ def variant_metrics(
         token = page.get("NextToken")
         if not token:
             break
-    found = {}
-    for index, variant in enumerate(variants):
+    found = []
+    for index in range(len(scopes)):
         latencies = values.get(f"lat{index}", [])
-        found[variant] = VariantMetrics(
-            invocations=sum(values.get(f"inv{index}", [])),
-            errors_5xx=sum(values.get(f"err{index}", [])),
-            # ModelLatency is in microseconds; the worst period counts if the window spans several.
-            p99_latency_ms=max(latencies) / 1000 if latencies else None,
+        found.append(
+            VariantMetrics(
+                invocations=sum(values.get(f"inv{index}", [])),
+                errors_5xx=sum(values.get(f"err{index}", [])),
+                # ModelLatency is in microseconds; the worst period counts if the window spans several.
+                p99_latency_ms=max(latencies) / 1000 if latencies else None,
+            )
         )
     return found
+
+
+def force_alarm(cloudwatch: Any, name: str, reason: str) -> None:
+    """``SetAlarmState`` to ALARM until CloudWatch next evaluates it: what a rolling update rolls back on."""
+    cloudwatch.set_alarm_state(AlarmName=name, StateValue="ALARM", StateReason=reason[:1023])

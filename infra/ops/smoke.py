@@ -49,3 +49,32 @@ def response_problems(
         return ["response is not valid JSON"]
     missing = [k for k in expected_keys if not isinstance(document, dict) or k not in document]
     return [f"response lacks key '{k}'" for k in missing]
+
+
+# A model served by vLLM (LMI on a shared endpoint) answers an OpenAI chat completion.
+CHAT_PROMPT = "Reply with one word: ready?"
+CHAT_MAX_TOKENS = 16  # a smoke test asks for an answer, not an essay
+
+
+def chat_payload() -> str:
+    """The chat completion a smoke test sends a vLLM model: one user message, a few tokens."""
+    return json.dumps({"messages": [{"role": "user", "content": CHAT_PROMPT}], "max_tokens": CHAT_MAX_TOKENS})
+
+
+def chat_problems(status: int, body: bytes) -> list[str]:
+    """What is wrong with a chat completion, if anything: it needs ``choices[0].message.content`` (pure)."""
+    if status != 200:
+        return [f"status {status}, expected 200"]
+    if not body:
+        return ["empty response body"]
+    try:
+        document = json.loads(body)
+    except ValueError:
+        return ["response is not valid JSON"]
+    choices = document.get("choices") if isinstance(document, dict) else None
+    first = choices[0] if isinstance(choices, list) and choices else None
+    message = first.get("message") if isinstance(first, dict) else None
+    content = message.get("content") if isinstance(message, dict) else None
+    if not isinstance(content, str):
+        return ["response lacks choices[0].message.content: not an OpenAI chat completion"]
+    return []

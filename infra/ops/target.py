@@ -40,7 +40,7 @@ def resolve(
     region, model = catalog_model(project, stack, model_name, stack_file)
     record = model_record(stack, region, model)  # the names the stack exports
     path = stack_file or project.stack_file(stack)
-    return driver_for(model).resolve(stack, region, model, record, path, capability)
+    return driver_for(model, record).resolve(stack, region, model, record, path, capability)
 
 
 def catalog_model(

@@ -37,6 +37,7 @@ class ModelTarget:
     variants: tuple[str, ...]
     alarm_names: tuple[str, ...]
     stack_file: Path
+    inference_component: str | None = None  # a placed model's component on the shared endpoint above
 
     @property
     def rollout(self) -> RolloutSettings:

@@ -9,9 +9,11 @@ from pathlib import Path
 import pytest
 
 from infra.ops.drivers.base import ServingDriver
+from infra.ops.drivers.inference_component import InferenceComponentDriver
 from infra.ops.drivers.registry import DRIVERS, driver_for
 from infra.settings.catalog import Backend
 from infra.settings.platform import load_settings
+from infra.specs.model_record import model_record
 from infra.stackfiles.read import read_project, read_stack_config
 from tests.conftest import ROOT, SHIPPED_STACKS
 
@@ -21,7 +23,7 @@ INTERFACE = {
     for name, member in vars(ServingDriver).items()
     if inspect.isfunction(member) and not name.startswith("_")
 }
-# What talks to SageMaker and CloudWatch, and boto3 itself: the SageMaker driver's, and no one else's.
+# What talks to SageMaker and CloudWatch, and boto3 itself: the SageMaker drivers', and no one else's.
 AWS_MODULES = {"infra.ops.endpoints", "infra.ops.signals", "infra.ops.clients"}
 
 
@@ -30,9 +32,9 @@ def test_every_backend_has_a_driver_and_it_says_which():
     assert all(DRIVERS[backend]().backend is backend for backend in Backend)
 
 
-@pytest.mark.parametrize("backend", list(Backend))
-def test_each_driver_has_every_capability_with_the_interfaces_parameters(backend):
-    driver = DRIVERS[backend]()
+@pytest.mark.parametrize("make", [*(DRIVERS[b] for b in Backend), InferenceComponentDriver])
+def test_each_driver_has_every_capability_with_the_interfaces_parameters(make):
+    driver = make()
     assert INTERFACE, "the interface lost its methods"
     for name, signature in INTERFACE.items():
         method = getattr(type(driver), name, None)
@@ -50,6 +52,16 @@ def test_every_shipped_model_gets_its_backends_driver(stack):
         assert driver_for(model).backend == model.backend
 
 
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_a_placed_model_gets_the_inference_component_driver_from_its_record(stack):
+    project = read_project(ROOT)
+    settings = load_settings(stack, read_stack_config(project, project.stack_file(stack)).values)
+    for model in settings.models:
+        record = model_record(stack, settings.region, model)
+        placed = "inference_component" in record
+        assert isinstance(driver_for(model, record), InferenceComponentDriver) is placed, model.name
+
+
 def _imports(path: Path) -> set[str]:
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
@@ -60,7 +72,7 @@ def _imports(path: Path) -> set[str]:
     return found
 
 
-def test_commands_reach_aws_only_through_the_sagemaker_driver():
+def test_commands_reach_aws_only_through_the_sagemaker_drivers():
     importers = {
         str(path.relative_to(ROOT)): sorted(_imports(path) & (AWS_MODULES | {"boto3"}))
         for path in sorted(OPS.rglob("*.py"))
@@ -71,5 +83,6 @@ def test_commands_reach_aws_only_through_the_sagemaker_driver():
         # A shared endpoint's component is invoked for load, not driven: its streamed sender
         # and copy count sit with the load test until the driver offers them.
         "infra/ops/component_load_cli.py": ["infra.ops.clients"],
+        "infra/ops/drivers/inference_component.py": ["infra.ops.clients", "infra.ops.signals"],
         "infra/ops/drivers/sagemaker.py": ["infra.ops.clients", "infra.ops.endpoints", "infra.ops.signals"],
     }
