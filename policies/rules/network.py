@@ -125,4 +125,24 @@ LISTENER_HTTPS = resource_rule(
     _https_listener,
 )
 
-RULES = [NO_OPEN_INGRESS, SECURITY_GROUP_RULE_DESCRIPTION, LISTENER_HTTPS]
+
+def _shared_endpoint_in_vpc(props, _config):
+    """An endpoint of inference components puts their network interfaces where its VpcConfig says."""
+    if any("modelName" in variant for variant in as_list(props.get("productionVariants"))):
+        return  # a model's own endpoint: its Model carries the VPC config
+    vpc = props.get("vpcConfig") or {}
+    if not as_list(vpc.get("subnets")) or not as_list(vpc.get("securityGroupIds")):
+        yield (
+            "a shared endpoint's components would run outside the VPC: set vpcConfig with the "
+            "private subnets and a security group"
+        )
+
+
+SHARED_ENDPOINT_IN_VPC = resource_rule(
+    "sagemaker-shared-endpoint-in-vpc",
+    "A shared endpoint's inference components run in the stack's private subnets behind a security group",
+    ["aws-native:sagemaker:EndpointConfig"],
+    _shared_endpoint_in_vpc,
+)
+
+RULES = [NO_OPEN_INGRESS, SECURITY_GROUP_RULE_DESCRIPTION, LISTENER_HTTPS, SHARED_ENDPOINT_IN_VPC]

@@ -379,6 +379,17 @@ CASES = [
         "enableDeletionProtection",
     ),
     (
+        "sagemaker-shared-endpoint-in-vpc",
+        "aws-native:sagemaker:EndpointConfig",
+        {
+            "productionVariants": [{"variantName": "AllTraffic", "instanceType": "ml.g5.12xlarge"}],
+            "vpcConfig": {"subnets": ["subnet-a"], "securityGroupIds": ["sg-1"]},
+        },
+        "vpcConfig",
+        None,
+        "outside the VPC",
+    ),
+    (
         "deletion-protection",
         "aws:cloudwatch/logGroup:LogGroup",
         {"deletionProtectionEnabled": True},
@@ -456,3 +467,12 @@ def test_a_shared_endpoint_on_instance_storage_needs_no_key():
         run_resource(BY_NAME["sagemaker-endpoint-config-kms"], "aws-native:sagemaker:EndpointConfig", local)
         == []
     )
+
+
+def test_a_models_own_endpoint_config_needs_no_vpc_config_of_its_own():
+    """Its Model carries the VPC config; only an endpoint of inference components sets it here."""
+    props = {
+        "productionVariants": [{"variantName": "stable", "modelName": "m", "instanceType": "ml.c5.xlarge"}]
+    }
+    rule = BY_NAME["sagemaker-shared-endpoint-in-vpc"]
+    assert run_resource(rule, "aws-native:sagemaker:EndpointConfig", props) == []
