@@ -147,6 +147,27 @@ def component_alarms(
     return specs
 
 
+FLEET = "fleet"  # a shared endpoint's instances, as one alarm group (its one variant is AllTraffic)
+
+
+def shared_endpoint_alarms(
+    environment: str, shared: str, endpoint_name: str, instance: InstanceType
+) -> list[AlarmSpec]:
+    """The instances of a shared endpoint, whichever components run on them (EndpointName/VariantName).
+
+    Per-component utilization is each component's own alarm; these watch what the components
+    share: the instances' vCPUs and disk (the components' artifacts and weights are cached there).
+    """
+    spec = functools.partial(_spec, environment, f"shared-{shared}", endpoint_name, FLEET)
+    return [
+        spec("cpu", f"CPU above 80 % of {instance.vcpus} vCPUs on the shared instances",
+             namespace=INSTANCE_NAMESPACE, metric_name="CPUUtilization", statistic="Average",
+             threshold=80 * instance.vcpus, evaluation_periods=10, datapoints_to_alarm=8),
+        spec("disk", "disk above 80 % on the shared instances",
+             namespace=INSTANCE_NAMESPACE, metric_name="DiskUtilization", statistic="Average", threshold=80),
+    ]  # fmt: skip
+
+
 def load_balancer_alarms(environment: str, model: ModelSettings, lb_label: str) -> list[AlarmSpec]:
     """Alarms for an EKS-served model, per variant's target group behind the stack's ALB."""
     specs: list[AlarmSpec] = []

@@ -82,6 +82,7 @@ class SharedEndpointSpec:
     weight_prefixes: tuple[str, ...]  # s3://bucket/prefix/ the LMI container lists and reads itself
     repository_arns: tuple[str, ...]  # ECR repositories of the components' images (ours and AWS's DLCs)
     components: tuple[ComponentSpec, ...]
+    alarms: tuple[AlarmSpec, ...] = ()  # the shared instances' CPU and disk
 
 
 def deployment_config(rolling: RollingUpdateSettings, rollback_alarms: list[Any]) -> dict[str, Any]:
@@ -227,4 +228,11 @@ def shared_endpoint_spec(
         weight_prefixes=tuple(llm_weights),
         repository_arns=tuple(sorted({i.repository_arn(partition) for i in own_images if i})),
         components=tuple(component_spec(environment, m) for m in placed),
+        alarms=tuple(
+            alarm_specs.shared_endpoint_alarms(
+                environment, shared.name, shared_endpoint_name(environment, shared.name), shape
+            )
+        )
+        if shape
+        else (),
     )

@@ -27,10 +27,12 @@ import pulumi_aws_native as aws_native
 
 from infra.components.observability.dashboards import shared_endpoint_body
 from infra.components.observability.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupArgs
+from infra.components.observability.serving_alarms import ServingAlarms, ServingAlarmsArgs
 from infra.components.sagemaker.inference_component import VARIANT, InferenceComponent, InferenceComponentArgs
 from infra.components.sagemaker.model_execution_role import ModelExecutionRole, ModelExecutionRoleArgs
 from infra.components.sagemaker.model_network import HttpsOnlyNetwork, https_only_vpc_config
 from infra.specs import iam, naming
+from infra.specs.alarm_specs import FLEET
 from infra.specs.component_specs import SharedEndpointSpec
 from infra.specs.model_record import dashboard_url
 
@@ -135,6 +137,16 @@ class SharedEndpoint(pulumi.ComponentResource):
                 parent=self, provider=args.native_provider, depends_on=[logs.log_group]
             ),
         )
+        fleet = ServingAlarms(
+            f"{name}-alarms",
+            ServingAlarmsArgs(
+                dimensions={FLEET: {"EndpointName": spec.endpoint_name, "VariantName": VARIANT}},
+                specs=list(spec.alarms),
+                topic_arn=args.alerts_topic_arn,
+                tags=tags,
+            ),
+            opts=child,
+        )
         self.components = {}
         for component in spec.components:
             self.components[component.model_name] = InferenceComponent(
@@ -161,6 +173,7 @@ class SharedEndpoint(pulumi.ComponentResource):
                 "endpoint_name": self.endpoint.endpoint_name,
                 "components": {m: c.component_name for m, c in self.components.items()},
                 "dashboard_url": self.dashboard_url,
+                "alarm_names": [alarm.name for alarm in fleet.alarms.values()],
             }
         )
 

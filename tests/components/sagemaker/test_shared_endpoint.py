@@ -101,3 +101,19 @@ def test_an_endpoint_of_classic_models_only_keeps_network_isolation():
     router = [m for m in settings.placed_on(shared.name) if m.name == "ticket-router"]
     spec = component_specs.shared_endpoint_spec("prod", REGION, "ml-platform", shared, router)
     assert spec.network_isolation is True and spec.weight_prefixes == ()
+
+
+def test_the_shared_instances_have_alarms_of_their_own(prod):
+    fleet = [
+        a for a in prod.plan.of_type("aws:cloudwatch/metricAlarm:MetricAlarm")
+        if a.inputs["name"].startswith("modelfleet-prod-shared-gpu-shared-fleet-")
+    ]  # fmt: skip
+    assert {a.inputs["metricName"] for a in fleet} == {"CPUUtilization", "DiskUtilization"}
+    for alarm in fleet:
+        assert alarm.inputs["namespace"] == "/aws/sagemaker/Endpoints"
+        assert alarm.inputs["dimensions"] == {
+            "EndpointName": "modelfleet-prod-shared-gpu-shared",
+            "VariantName": "AllTraffic",
+        }
+    cpu = next(a for a in fleet if a.inputs["metricName"] == "CPUUtilization")
+    assert cpu.inputs["threshold"] == 80 * 48  # summed over the instance's vCPUs
