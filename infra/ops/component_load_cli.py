@@ -23,8 +23,8 @@ from infra.cli.failures import EXIT_STOPPED, fail
 from infra.contracts import instances
 from infra.contracts.runtimes import Request, Runtime
 from infra.ops import component_load
-from infra.ops.clients import client
 from infra.ops.component_load import ComponentCost
+from infra.ops.drivers.inference_component import load_clients
 from infra.ops.errors import InvalidInput, OpsError
 from infra.ops.protocols.requests import RuntimeTarget, body_text, chat
 from infra.ops.runtime_load import objective_problems, summarize
@@ -185,12 +185,8 @@ def run(args: argparse.Namespace, out: Console, err: Console) -> int:
             f"{_table_path(where.region)})",
         ])  # fmt: skip
         return 0
-    sagemaker = None if args.copies else client("sagemaker", where.region)
+    sagemaker, runtime = load_clients(where.region, limits.timeout_seconds, limits.concurrency)
     before = args.copies or _copies(sagemaker, where.component)
-    runtime = client(
-        "sagemaker-runtime", where.region, read_timeout=limits.timeout_seconds, max_attempts=1,
-        max_pool_connections=limits.concurrency,
-    )  # fmt: skip
     load = asyncio.run(component_load.drive(runtime, where.endpoint, where.component, request, limits))
     after = args.copies or component_load.current_copies(sagemaker, where.component)
     cost = _cost(where.region, where.instance_type, where.share, max(before, after))

@@ -16,7 +16,6 @@ give a fake SageMaker client checked against botocore's model, and moto's CloudW
 
 from __future__ import annotations
 
-import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -35,14 +34,14 @@ from infra.ops.drivers.base import (
     PromotePhase,
     SmokeResult,
 )
+from infra.ops.drivers.sagemaker import invoke_once
+from infra.ops.drivers.sagemaker import regional_client as sagemaker_client
 from infra.ops.errors import InvalidInput, OpsError
 from infra.ops.progress import Progress
 from infra.settings.catalog import Backend, ModelBase, SageMakerModel
 from infra.specs import component_api, component_specs
 from infra.specs.component_specs import ComponentSpec
 
-# An invocation may take up to 60 s on a real-time endpoint; other calls answer within 30.
-READ_TIMEOUT_SECONDS = {"sagemaker-runtime": 70}
 UPDATING, IN_SERVICE, FAILED = "Updating", "InService", "Failed"
 
 
@@ -93,8 +92,7 @@ class InferenceComponentDriver:
 
     def _aws(self, service: str, target: ModelTarget) -> Any:
         if service not in self.clients:
-            timeout = READ_TIMEOUT_SECONDS.get(service, 30)
-            self.clients[service] = client(service, target.region, read_timeout=timeout)
+            self.clients[service] = sagemaker_client(service, target.region)
         return self.clients[service]
 
     def resolve(
@@ -203,27 +201,16 @@ class InferenceComponentDriver:
             "ContentType": content_type,
             "Accept": accept,
         }
-        started = time.perf_counter()
-        try:
-            response = self._aws("sagemaker-runtime", target).invoke_endpoint(**request)
-            body = response["Body"].read()
-        except ClientError as error:
-            elapsed = (time.perf_counter() - started) * 1000
-            details = error.response
-            status = int(
-                details.get("OriginalStatusCode")
-                or details.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            )
-            message = details.get("Error", {}).get("Message", str(error))
-            return SmokeResult(None, status, elapsed, problems=[f"invocation failed ({status}): {message}"])
-        elapsed = (time.perf_counter() - started) * 1000
+        answer = invoke_once(self._aws("sagemaker-runtime", target), request)
+        if answer.problem:
+            return SmokeResult(None, answer.status, answer.latency_ms, problems=[answer.problem])
         if chat:
-            problems = smoke.chat_problems(200, body)
+            problems = smoke.chat_problems(200, answer.body)
         else:
             problems = smoke.response_problems(
-                200, response.get("ContentType", ""), body, accept, settings.sample_response_keys
+                200, answer.content_type, answer.body, accept, settings.sample_response_keys
             )
-        return SmokeResult(None, 200, elapsed, target.inference_component, problems)
+        return SmokeResult(None, 200, answer.latency_ms, target.inference_component, problems)
 
     def promotion_problem(self, target: ModelTarget, phase: PromotePhase) -> str | None:
         """Nothing shifts for a component: whether every copy runs the stack file's version, if not why."""
@@ -247,6 +234,22 @@ def version_problem(state: ComponentState, desired: Mapping[str, Any]) -> str | 
             f"{', '.join(changed)}): roll it out first (modelfleet rollout)"
         )
     return None
+
+
+# ``modelfleet loadtest --stack S --model M`` sends a component its clients' requests, streamed.
+
+
+def load_clients(region: str, read_timeout: float, concurrency: int) -> tuple[Any, Any]:
+    """(sagemaker, sagemaker-runtime) for a load test: the runtime client retries nothing (a retry
+    would hide a failed request) and keeps a connection per request in flight."""
+    runtime = client(
+        "sagemaker-runtime",
+        region,
+        read_timeout=read_timeout,
+        max_attempts=1,
+        max_pool_connections=concurrency,
+    )
+    return sagemaker_client("sagemaker", region), runtime
 
 
 def _no_split(target: ModelTarget, capability: str) -> NoReturn:

@@ -39,7 +39,7 @@ from infra.settings.catalog import Backend, ModelBase
 READ_TIMEOUT_SECONDS = {"sagemaker-runtime": 70}
 
 
-def _client(service: str, region: str) -> Any:
+def regional_client(service: str, region: str) -> Any:
     return client(service, region, read_timeout=READ_TIMEOUT_SECONDS.get(service, 30))
 
 
@@ -52,7 +52,7 @@ class SageMakerDriver:
 
     def _aws(self, service: str, target: ModelTarget) -> Any:
         if service not in self.clients:
-            self.clients[service] = _client(service, target.region)
+            self.clients[service] = regional_client(service, target.region)
         return self.clients[service]
 
     def resolve(
@@ -125,26 +125,13 @@ class SageMakerDriver:
         }
         if variant:
             request["TargetVariant"] = variant
-        runtime = self._aws("sagemaker-runtime", target)
-        started = time.perf_counter()
-        try:
-            response = runtime.invoke_endpoint(**request)
-            body = response["Body"].read()
-        except ClientError as error:
-            elapsed = (time.perf_counter() - started) * 1000
-            details = error.response
-            status = int(
-                details.get("OriginalStatusCode")
-                or details.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
-            )
-            message = details.get("Error", {}).get("Message", str(error))
-            problem = f"invocation failed ({status}): {message}"
-            return SmokeResult(variant, status, elapsed, problems=[problem])
-        elapsed = (time.perf_counter() - started) * 1000
+        answer = invoke_once(self._aws("sagemaker-runtime", target), request)
+        if answer.problem:
+            return SmokeResult(variant, answer.status, answer.latency_ms, problems=[answer.problem])
         problems = smoke.response_problems(
-            200, response.get("ContentType", ""), body, settings.sample_accept, settings.sample_response_keys
+            200, answer.content_type, answer.body, settings.sample_accept, settings.sample_response_keys
         )
-        return SmokeResult(variant, 200, elapsed, response.get("InvokedProductionVariant"), problems)
+        return SmokeResult(variant, 200, answer.latency_ms, answer.invoked_variant, problems)
 
     def promotion_problem(self, target: ModelTarget, phase: PromotePhase) -> str | None:
         """The endpoint's split, and the canary's progress record or its scaling target, per edit."""
@@ -155,6 +142,38 @@ class SageMakerDriver:
         )
         record = progress.read(sagemaker, state.arn, state.config_name) if phase == "shift" else None
         return promote.endpoint_problem(phase, state.canary_percent(), scaling, record)
+
+
+@dataclass(frozen=True)
+class Invocation:
+    """One ``InvokeEndpoint``: the answer, or why there was none."""
+
+    status: int  # HTTP status: 200, or the model's or SageMaker's error status
+    latency_ms: float
+    body: bytes = b""
+    content_type: str = ""
+    invoked_variant: str | None = None
+    problem: str | None = None  # set when the invocation failed
+
+
+def invoke_once(runtime: Any, request: Mapping[str, Any]) -> Invocation:
+    """Send one request through a sagemaker-runtime client; a client error is an answer, not a crash."""
+    started = time.perf_counter()
+    try:
+        response = runtime.invoke_endpoint(**request)
+        body = response["Body"].read()
+    except ClientError as error:
+        elapsed = (time.perf_counter() - started) * 1000
+        details = error.response
+        status = int(
+            details.get("OriginalStatusCode") or details.get("ResponseMetadata", {}).get("HTTPStatusCode", 0)
+        )
+        message = details.get("Error", {}).get("Message", str(error))
+        return Invocation(status, elapsed, problem=f"invocation failed ({status}): {message}")
+    elapsed = (time.perf_counter() - started) * 1000
+    return Invocation(
+        200, elapsed, body, response.get("ContentType", ""), response.get("InvokedProductionVariant")
+    )
 
 
 def canary_is_scaling_target(autoscaling: Any, endpoint_name: str) -> bool:
@@ -170,7 +189,7 @@ def canary_is_scaling_target(autoscaling: Any, endpoint_name: str) -> bool:
 
 def endpoint_instance_count(region: str, endpoint_name: str) -> int:
     """The instances behind an endpoint, at least 1: a load test divides its rate by them."""
-    state = endpoints.describe(_client("sagemaker", region), endpoint_name)
+    state = endpoints.describe(regional_client("sagemaker", region), endpoint_name)
     return max(1, sum(state.instances.values()))
 
 
@@ -178,7 +197,7 @@ def endpoint_sender(
     region: str, executor: ThreadPoolExecutor, endpoint: str, body: bytes, content_type: str, accept: str
 ) -> Send:
     """boto3 is synchronous: each invocation runs on a bounded thread pool."""
-    runtime = _client("sagemaker-runtime", region)
+    runtime = regional_client("sagemaker-runtime", region)
 
     def invoke() -> bool:
         response = runtime.invoke_endpoint(

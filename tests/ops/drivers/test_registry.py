@@ -80,9 +80,6 @@ def test_commands_reach_aws_only_through_the_sagemaker_drivers():
     found = {path: names for path, names in importers.items() if names}
     assert found == {
         "infra/ops/clients.py": ["boto3"],
-        # A shared endpoint's component is invoked for load, not driven: its streamed sender
-        # and copy count sit with the load test until the driver offers them.
-        "infra/ops/component_load_cli.py": ["infra.ops.clients"],
         "infra/ops/drivers/inference_component.py": ["infra.ops.clients", "infra.ops.signals"],
         "infra/ops/drivers/sagemaker.py": ["infra.ops.clients", "infra.ops.endpoints", "infra.ops.signals"],
     }

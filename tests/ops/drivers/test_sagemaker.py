@@ -175,7 +175,7 @@ def test_loadtest_counts_the_instances_behind_an_endpoint_by_name(aws, dev_targe
 
 def test_loadtest_invocations_go_to_the_named_endpoint(aws, dev_target, monkeypatch):
     calls: list[dict] = []
-    made = sagemaker._client
+    made = sagemaker.regional_client
 
     def watched(service: str, region: str) -> Any:
         runtime = made(service, region)
@@ -184,7 +184,7 @@ def test_loadtest_invocations_go_to_the_named_endpoint(aws, dev_target, monkeypa
         )
         return runtime
 
-    monkeypatch.setattr(sagemaker, "_client", watched)
+    monkeypatch.setattr(sagemaker, "regional_client", watched)
     answer('{"predictions": [0.9]}')
     with ThreadPoolExecutor(max_workers=1) as pool:
         send = sagemaker.endpoint_sender(
@@ -201,7 +201,7 @@ def test_a_loadtest_invocation_that_fails_counts_as_a_failed_request(monkeypatch
                 {"Error": {"Code": "ThrottlingException", "Message": "slow down"}}, "InvokeEndpoint"
             )
 
-    monkeypatch.setattr(sagemaker, "_client", lambda service, region: Throttled())
+    monkeypatch.setattr(sagemaker, "regional_client", lambda service, region: Throttled())
     with ThreadPoolExecutor(max_workers=1) as pool:
         send = sagemaker.endpoint_sender(REGION, pool, "any", b"{}", "application/json", "*/*")
         assert asyncio.run(send()) is False
