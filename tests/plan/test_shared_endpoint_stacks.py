@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import json
 
+import botocore.session
+import pytest
+from botocore.validate import ParamValidator
 from sagemaker.core import image_uris
 
 from infra.contracts import instances, runtimes
@@ -176,3 +179,47 @@ def test_placed_models_are_exported_with_their_component(shipped_plans):
     assert record["endpoint_name"] == "modelfleet-prod-shared-gpu-shared"
     assert record["copies"] == {"min": 2, "max": 6}
     assert "modelfleet-prod-support-assistant-stable-5xx-rate" in record["alarm_names"]
+
+
+def _api_shape(value, key: str = ""):
+    """aws-native's camelCase inputs in the API's PascalCase; environment variable names kept as given."""
+    if isinstance(value, dict):
+        if key == "environment":
+            return dict(value)
+        return {k[0].upper() + k[1:]: _api_shape(v, k) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_api_shape(item) for item in value]
+    return value
+
+
+def _enum_errors(shape, value, path: str = "") -> list[str]:
+    """Values outside an enum of the model (botocore's own validator does not check enums)."""
+    if shape.type_name == "structure" and isinstance(value, dict):
+        return [
+            e
+            for k, v in value.items()
+            if k in shape.members
+            for e in _enum_errors(shape.members[k], v, f"{path}.{k}")
+        ]
+    if shape.type_name == "list" and isinstance(value, list):
+        return [e for i, v in enumerate(value) for e in _enum_errors(shape.member, v, f"{path}[{i}]")]
+    if getattr(shape, "enum", None) and value not in shape.enum:
+        return [f"{path}: {value!r} not in {shape.enum}"]
+    return []
+
+
+@pytest.mark.parametrize("stack", ["dev", "prod"])
+def test_the_planned_resources_are_valid_sagemaker_requests(shipped_plans, stack):
+    """CloudFormation's names are the API's; botocore's model checks every field, enum and bound."""
+    model = botocore.session.get_session().get_service_model("sagemaker")
+    checks = {CONFIG: "CreateEndpointConfig", COMPONENT: "CreateInferenceComponent"}
+    for type_, operation in checks.items():
+        for resource in shipped_plans[stack].of_type(type_):
+            request = _api_shape(resource.inputs)
+            request.pop(
+                "DeploymentConfig", None
+            )  # an update's, checked in tests/specs/test_component_specs.py
+            shape = model.operation_model(operation).input_shape
+            report = ParamValidator().validate(request, shape)
+            assert not report.has_errors(), f"{resource.name}: {report.generate_report()}"
+            assert _enum_errors(shape, request) == []
