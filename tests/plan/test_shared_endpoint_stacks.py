@@ -223,3 +223,18 @@ def test_the_planned_resources_are_valid_sagemaker_requests(shipped_plans, stack
             report = ParamValidator().validate(request, shape)
             assert not report.has_errors(), f"{resource.name}: {report.generate_report()}"
             assert _enum_errors(shape, request) == []
+
+
+def test_copy_scaling_uses_names_application_auto_scaling_knows(shipped_plans):
+    model = botocore.session.get_session().get_service_model("application-autoscaling")
+    dimensions = model.shape_for("ScalableDimension").enum
+    metrics = model.shape_for("MetricType").enum
+    for stack in ("dev", "prod"):
+        plan = shipped_plans[stack]
+        for target in plan.of_type(TARGET):
+            assert target.inputs["scalableDimension"] in dimensions
+        for policy in plan.of_type(POLICY):
+            tracking = policy.inputs.get("targetTrackingScalingPolicyConfiguration")
+            if tracking:
+                assert tracking["predefinedMetricSpecification"]["predefinedMetricType"] in metrics
+    assert "sagemaker:inference-component:DesiredCopyCount" in dimensions
