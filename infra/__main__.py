@@ -77,6 +77,8 @@ for name, balancer in platform.eks_services.items():
         "invoke_url": pulumi.Output.concat("https://", dns, INVOKE_PATH),
     }
 pulumi.export("models", models)
+if platform.package_approvals:  # exported so the run waits for the registry's answers (prod)
+    pulumi.export("model_package_approvals", platform.package_approvals)
 if platform.cluster is not None:
     pulumi.export("cluster_name", platform.cluster.cluster_name)
 if platform.deploy_runner is not None:

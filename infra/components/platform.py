@@ -7,6 +7,7 @@ nodes: a managed node group per pool with cluster-autoscaler, or Karpenter.
 
 from __future__ import annotations
 
+import functools
 from collections.abc import Sequence
 from dataclasses import dataclass
 
@@ -27,7 +28,8 @@ from infra.components.sagemaker.sagemaker_model_endpoint import (
 from infra.components.sagemaker.shared_endpoint import SharedEndpoint, SharedEndpointArgs
 from infra.components.storage.data_capture_bucket import DataCaptureBucket, DataCaptureBucketArgs
 from infra.settings.platform import PlatformSettings
-from infra.specs import component_specs, iam, naming, sagemaker_specs, tags
+from infra.settings.tiers import Tier
+from infra.specs import component_specs, iam, naming, registry, sagemaker_specs, tags
 
 
 @dataclass
@@ -74,6 +76,9 @@ class Platform(pulumi.ComponentResource):
         self.network = Network(f"{name}-network", network_args(args), child)
         self.model_endpoints = {}
         self.shared_endpoints = {}
+        # Package ARN -> its approval status, read from the registry in prod; a status other
+        # than Approved fails the preview (the program exports these, so it waits for them).
+        self.package_approvals: dict[str, pulumi.Output[str]] = {}
         self.alerts: AlertsTopic | None = None
         if settings.models:
             self.alerts = self._alerts(name, args, env, stack_tags)
@@ -151,6 +156,13 @@ class Platform(pulumi.ComponentResource):
                 ),
                 child,
             )
+        if settings.tier is Tier.PROD:
+            self.package_approvals = {
+                arn: aws_native.sagemaker.get_model_package_output(
+                    model_package_arn=arn, opts=pulumi.InvokeOutputOptions(provider=native)
+                ).model_approval_status.apply(functools.partial(_approved, arn, where))
+                for arn, where in registry.packages(settings.models).items()
+            }
         for model in settings.sagemaker_models:
             if model.placed:
                 continue
@@ -177,3 +189,11 @@ class Platform(pulumi.ComponentResource):
                 ),
                 child,
             )
+
+
+def _approved(arn: str, where: str, status: str | None) -> str:
+    """The package's status, or the preview stops with the package and its status."""
+    plain = None if status is None else str(getattr(status, "value", status))  # the SDK's enum
+    if problem := registry.approval_problem(arn, plain, where):
+        raise pulumi.RunError(problem)
+    return str(plain)

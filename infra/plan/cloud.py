@@ -7,16 +7,23 @@ two revisions relies on. Addresses come from documentation ranges (RFC 5737).
 
 from __future__ import annotations
 
+import functools
 import hashlib
+import json
 import threading
+from pathlib import Path
 from typing import Any
 
 import pulumi
 
 from infra.plan.model import PlannedInvoke
-from infra.specs import iam
+from infra.specs import iam, registry
 
 ACCOUNT_ID = "123456789012"
+# What the model registry answers offline: package ARN -> its approval status. A real
+# preview asks the registry; the offline plan cannot, so each package a shipped stack
+# deploys is listed here, and a package it does not list stops the plan with that reason.
+MODEL_PACKAGES_FIXTURE = Path(__file__).with_name("fixtures") / "model_packages.json"
 
 # Zone letters per region for an account with default opt-ins; others get a-c.
 ZONE_LETTERS = {
@@ -207,9 +214,29 @@ class CloudMocks(pulumi.runtime.Mocks):
                 "description": region,
             },
         }
+        if args.token == registry.INVOKE:
+            return model_package(args.args.get("modelPackageArn", ""))
         if args.token not in answers:
             raise UnmockedInvoke(
                 f"the offline plan cannot answer {args.token} yet; add it to CloudMocks.call "
                 "in infra/plan/cloud.py"
             )
         return answers[args.token]()
+
+
+@functools.cache
+def registry_fixture() -> dict[str, str]:
+    """Package ARN -> approval status, as the offline plan answers the registry."""
+    entries = json.loads(MODEL_PACKAGES_FIXTURE.read_text(encoding="utf-8"))["packages"]
+    return {entry["arn"]: entry["status"] for entry in entries}
+
+
+def model_package(arn: str) -> dict[str, Any]:
+    """``getModelPackage``'s answer from the fixture: its ARN and approval status."""
+    status = registry_fixture().get(arn)
+    if status is None:
+        raise UnmockedInvoke(
+            f"the offline plan does not know model package {arn}: add it with its approval status to "
+            f"{MODEL_PACKAGES_FIXTURE.relative_to(MODEL_PACKAGES_FIXTURE.parents[3])}"
+        )
+    return {"modelPackageArn": arn, "modelApprovalStatus": status}

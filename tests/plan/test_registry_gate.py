@@ -1,0 +1,42 @@
+"""The registry gate in the program: prod's plan reads each package's approval and stops on any other.
+
+The offline plan answers the registry from infra/plan/fixtures/model_packages.json; a real
+``pulumi preview`` asks the registry through the same invoke.
+"""
+
+from __future__ import annotations
+
+import pytest
+
+from infra.plan import cloud, plan_stack
+from infra.specs import registry
+from tests.conftest import ROOT
+
+PACKAGE = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/support-summarizer/7"
+
+
+def test_prod_reads_the_package_status_and_exports_it(shipped_plans):
+    plan = shipped_plans["prod"]
+    asked = [i.args for i in plan.invokes if i.token == registry.INVOKE]
+    assert asked == [{"modelPackageArn": PACKAGE}]
+    assert plan.outputs["model_package_approvals"] == {PACKAGE: "Approved"}
+
+
+def test_other_tiers_do_not_ask(shipped_plans):
+    for stack in ("dev", "staging"):
+        assert not [i for i in shipped_plans[stack].invokes if i.token == registry.INVOKE]
+
+
+@pytest.mark.parametrize("status", ["PendingManualApproval", "Rejected"])
+def test_an_unapproved_package_stops_the_prod_plan_naming_it(monkeypatch, status):
+    monkeypatch.setattr(cloud, "registry_fixture", lambda: {PACKAGE: status})
+    with pytest.raises(
+        Exception, match=rf"model package {PACKAGE} \(support-summarizer/stable\) is {status}"
+    ):
+        plan_stack("prod", root=ROOT)
+
+
+def test_a_package_the_offline_plan_does_not_know_says_where_to_add_it(monkeypatch):
+    monkeypatch.setattr(cloud, "registry_fixture", lambda: {})
+    with pytest.raises(Exception, match="infra/plan/fixtures/model_packages.json"):
+        plan_stack("prod", root=ROOT)
