@@ -77,6 +77,11 @@ for name, balancer in platform.eks_services.items():
         "invoke_url": pulumi.Output.concat("https://", dns, INVOKE_PATH),
     }
 pulumi.export("models", models)
+if platform.team_registry is not None:  # where each team registers its model versions
+    pulumi.export(
+        "model_package_groups",
+        {t: g.model_package_group_name for t, g in platform.team_registry.groups.items()},
+    )
 if platform.package_approvals:  # exported so the run waits for the registry's answers (prod)
     pulumi.export("model_package_approvals", platform.package_approvals)
 if platform.cluster is not None:

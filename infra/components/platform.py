@@ -26,6 +26,7 @@ from infra.components.sagemaker.sagemaker_model_endpoint import (
     SageMakerModelEndpointArgs,
 )
 from infra.components.sagemaker.shared_endpoint import SharedEndpoint, SharedEndpointArgs
+from infra.components.sagemaker.team_model_registry import TeamModelRegistry, TeamModelRegistryArgs
 from infra.components.storage.data_capture_bucket import DataCaptureBucket, DataCaptureBucketArgs
 from infra.settings.platform import PlatformSettings
 from infra.settings.tiers import Tier
@@ -84,6 +85,17 @@ class Platform(pulumi.ComponentResource):
             self.alerts = self._alerts(name, args, env, stack_tags)
         if settings.sagemaker_models:
             self._sagemaker(name, args, env, stack_tags)
+        self.team_registry: TeamModelRegistry | None = None
+        if settings.teams:
+            self.team_registry = TeamModelRegistry(
+                f"{name}-registry",
+                TeamModelRegistryArgs(
+                    environment=env,
+                    teams={team: list(t.role_arns) for team, t in settings.teams.items()},
+                    tags=stack_tags,
+                ),
+                child,
+            )
         self.eks_services: dict[str, ModelLoadBalancer] = {}
         self.cluster: EksCluster | None = None
         self.deploy_runner: DeployRunnerAccess | None = None

@@ -44,6 +44,7 @@ from infra.settings.cluster import (
 from infra.settings.errors import Problem, SettingsError, key_path, problems_from
 from infra.settings.mirrors import ImageMirrorSettings
 from infra.settings.shared_endpoints import SharedEndpointSettings
+from infra.settings.teams import TeamName, TeamSettings
 from infra.settings.tiers import TIER_DEFAULTS, TIER_MODEL_DEFAULTS, TIER_POOL_DEFAULTS, Tier
 from infra.settings.types import Cidr, Strict, TagKey, TagValue, VpcCidr
 from infra.specs import component_fit, naming, subnets
@@ -309,6 +310,11 @@ class PlatformSettings(Strict):
     )
     gpu_pools: list[GpuPoolSettings] = Field(
         default_factory=list, alias="modelfleet:gpu_pools", description="GPU node pools of the cluster"
+    )
+    teams: dict[TeamName, TeamSettings] = Field(
+        default_factory=dict,
+        alias="modelfleet:teams",
+        description="teams' IAM roles: each gets a model package group it may publish to and approve",
     )
     shared_endpoints: list[SharedEndpointSettings] = Field(
         default_factory=list,

@@ -581,3 +581,23 @@ def karpenter_queue_policy(queue_arn: str, rule_arns: Sequence[str]) -> dict[str
             "Condition": {"Bool": {"aws:SecureTransport": "false"}},
         },
     )
+
+
+# What a team's roles may do in its own model package group: publish versions, read them,
+# and approve or reject them (UpdateModelPackage). The actions SageMaker evaluates against a
+# group's resource policy (SageMaker's "cross-account model registry" guide).
+MODEL_PACKAGE_GROUP_ACTIONS = (
+    "sagemaker:CreateModelPackage",
+    "sagemaker:DescribeModelPackage",
+    "sagemaker:DescribeModelPackageGroup",
+    "sagemaker:ListModelPackages",
+    "sagemaker:UpdateModelPackage",
+)
+
+
+def model_package_group_policy(group_arn: str, role_arns: Sequence[str]) -> dict[str, Any]:
+    """The group's resource policy: the team's roles, on the group and its versions only."""
+    packages = group_arn.replace(":model-package-group/", ":model-package/", 1) + "/*"
+    statement = allow(MODEL_PACKAGE_GROUP_ACTIONS, [group_arn, packages], sid="TeamPublishesAndApproves")
+    statement["Principal"] = {"AWS": sorted(role_arns)}
+    return document(statement)

@@ -83,6 +83,8 @@ def test_platform_declares_one_component_per_layer_and_per_model(shipped_plans, 
         expected.append((NATIVE_PROVIDER, "platform-aws-native"))
         expected += [(SAGEMAKER, f"platform-{m.name}") for m in settings.sagemaker_models if not m.placed]
         expected += [(SHARED_ENDPOINT, f"platform-shared-{e.name}") for e in settings.shared_endpoints]
+    if settings.teams:
+        expected.append(("modelfleet:sagemaker:TeamModelRegistry", "platform-registry"))
     if any(m.data_capture.sampling_percent for m in settings.sagemaker_models):
         expected.append(("modelfleet:storage:DataCaptureBucket", "platform-data-capture"))
     if settings.cluster:

@@ -6,6 +6,8 @@ The offline plan answers the registry from infra/plan/fixtures/model_packages.js
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from infra.plan import cloud, plan_stack
@@ -40,3 +42,34 @@ def test_a_package_the_offline_plan_does_not_know_says_where_to_add_it(monkeypat
     monkeypatch.setattr(cloud, "registry_fixture", lambda: {})
     with pytest.raises(Exception, match="infra/plan/fixtures/model_packages.json"):
         plan_stack("prod", root=ROOT)
+
+
+def test_each_team_gets_a_group_only_its_roles_may_publish_to(shipped_plans):
+    plan = shipped_plans["prod"]
+    groups = {
+        g.inputs["modelPackageGroupName"]: g
+        for g in plan.of_type("aws:sagemaker/modelPackageGroup:ModelPackageGroup")
+    }
+    assert set(groups) == {"modelfleet-prod-customer-experience", "modelfleet-prod-risk"}
+    policies = {
+        p.inputs["modelPackageGroupName"]: json.loads(p.inputs["resourcePolicy"])
+        for p in plan.of_type("aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy")
+    }
+    (statement,) = policies["modelfleet-prod-risk"]["Statement"]
+    assert statement["Principal"] == {
+        "AWS": [
+            "arn:aws:iam::123456789012:role/risk-ml-engineers",
+            "arn:aws:iam::123456789012:role/risk-model-approvers",
+        ]
+    }
+    group_arn = groups["modelfleet-prod-risk"].outputs["arn"]
+    assert statement["Resource"] == [
+        group_arn,
+        group_arn.replace(":model-package-group/", ":model-package/") + "/*",
+    ]
+    assert "sagemaker:UpdateModelPackage" in statement["Action"]  # approving is the team's
+    assert not any(a.endswith("*") for a in statement["Action"])
+    assert plan.outputs["model_package_groups"] == {
+        "customer-experience": "modelfleet-prod-customer-experience",
+        "risk": "modelfleet-prod-risk",
+    }
