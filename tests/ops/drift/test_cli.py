@@ -208,3 +208,11 @@ def test_the_job_module_imports_without_pulumi():
         [sys.executable, "-c", code], capture_output=True, text=True, check=True, cwd=ROOT
     )
     assert loaded.stdout.strip() == "False"
+
+
+def test_drift_asks_for_s3_and_cloudwatch_clients_only():
+    """No driver stands between drift and AWS (tests/ops/drivers/test_registry.py): it never asks for SageMaker."""
+    import re
+
+    text = "".join(path.read_text() for path in (ROOT / "infra" / "ops" / "drift").glob("*.py"))
+    assert set(re.findall(r'client\("([\w-]+)"', text)) == {"s3", "cloudwatch"}
