@@ -8,6 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
+from infra.contracts import drift as contract
 from infra.ops.drift import captures
 from tests.ops.drift.conftest import BUCKET, MODEL, json_input
 
@@ -83,7 +84,7 @@ def test_hour_folders_are_listed_for_the_window_only(aws):
         f"{MODEL}/ep/stable/2026/12/03/10/b.jsonl",
         f"{MODEL}/ep/canary/2026/12/03/11/c.jsonl",
         f"{MODEL}/ep/canary/2026/12/03/12/d.jsonl",  # the window ends at 12:00
-        f"{MODEL}/drift/reports/x.json",
+        f"{MODEL}/{contract.REPORTS_PREFIX}x.json",
         "other-model/ep/stable/2026/12/03/10/e.jsonl",
     ):
         aws.s3.put_object(Bucket=BUCKET, Key=key, Body=b"")

@@ -9,6 +9,7 @@ import sys
 import pytest
 
 from infra.cli.commands import main
+from infra.contracts import drift as contract
 from infra.ops.drift import job, store
 from tests.conftest import ROOT
 from tests.ops.drift.conftest import (
@@ -57,7 +58,7 @@ def test_baseline_dry_run_prints_the_baseline_and_writes_nothing(aws, tmp_path, 
         or "categorical" in printed
     )
     assert (
-        "dry run: nothing written; would write fraud-scorer/drift/baseline.json in the stack's capture bucket"
+        f"dry run: nothing written; would write {MODEL}/{contract.BASELINE_KEY} in the stack's capture bucket"
         in printed
     )
 
@@ -70,7 +71,7 @@ def test_baseline_is_written_to_the_stacks_capture_bucket_found_by_prefix_and_ta
     sample = write_sample(tmp_path / "sample.jsonl", rows(400, seed=1))
     argv = ["drift", "baseline", *TARGET, "--dataset", str(sample), "--features", "amount,country"]
     assert main(argv) == 0
-    assert f"written to s3://{BUCKET}/{MODEL}/drift/baseline.json" in capsys.readouterr().out
+    assert f"written to s3://{BUCKET}/{MODEL}/{contract.BASELINE_KEY}" in capsys.readouterr().out
     written = store.read_json(aws.s3, BUCKET, store.baseline_key(MODEL))
     assert list(written["features"]) == ["amount", "country"] and written["rows"] == 400
     assert written["columns"] == ["amount", "age", "score", "country"]
@@ -142,7 +143,7 @@ def test_drift_without_a_baseline_is_one_line_and_no_error(aws, capsys):
     assert main(["drift", *TARGET]) == 0
     out = capsys.readouterr().out.strip()
     assert out == (
-        f"no baseline for {MODEL} at s3://{BUCKET}/{MODEL}/drift/baseline.json: write one with "
+        f"no baseline for {MODEL} at s3://{BUCKET}/{MODEL}/{contract.BASELINE_KEY}: write one with "
         f"`modelfleet drift baseline --stack dev --model {MODEL} --dataset <sample.csv>`"
     )
 
@@ -151,7 +152,7 @@ def test_drift_without_reports_is_one_line_and_no_error(aws, tmp_path, capsys):
     upload_baseline(aws, tmp_path)
     assert main(["drift", *TARGET]) == 0
     assert capsys.readouterr().out.strip() == (
-        f"no drift reports for {MODEL} yet under s3://{BUCKET}/{MODEL}/drift/reports/"
+        f"no drift reports for {MODEL} yet under s3://{BUCKET}/{MODEL}/{contract.REPORTS_PREFIX}"
     )
 
 

@@ -220,7 +220,7 @@ def test_without_a_baseline_the_job_says_where_it_looked(aws, capsys, monkeypatc
     assert job.main(argv) == 2
     err = capsys.readouterr().err
     assert err.strip() == (
-        f"drift job: no baseline at s3://{BUCKET}/{MODEL}/drift/baseline.json: "
+        f"drift job: no baseline at s3://{BUCKET}/{MODEL}/{contract.BASELINE_KEY}: "
         "write one with `modelfleet drift baseline`"
     )
 
