@@ -20,6 +20,7 @@ from infra.cli.args import CommandParser, dry_run_option
 from infra.cli.failures import EXIT_INVALID, EXIT_REFUSED, EXIT_STOPPED, fail
 from infra.ops import cli as ops_cli
 from infra.ops import images_refresh
+from infra.ops.drift import cli as drift_cli
 from infra.ops.errors import InvalidInput
 from infra.ops.runtime_load import token_rate
 from infra.plan import diff_command
@@ -121,6 +122,7 @@ def _parser() -> CommandParser:
         lambda a: "--stack-file names one stack's file: not with --all" if a.all and a.stack_file else None
     )
     ops_cli.add_parsers(commands)
+    drift_cli.add_parsers(commands)
     selfservice_cli.add_parsers(commands)
     return parser
 
@@ -343,6 +345,7 @@ def main(argv: list[str] | None = None) -> int:
         "diff": diff_command.run,
         "export": _export,
         **ops_cli.HANDLERS,
+        **drift_cli.HANDLERS,
         **selfservice_cli.HANDLERS,
     }
     return handlers[args.command](args, out, err)

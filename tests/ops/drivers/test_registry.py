@@ -82,4 +82,8 @@ def test_commands_reach_aws_only_through_the_sagemaker_drivers():
         "infra/ops/clients.py": ["boto3"],
         "infra/ops/drivers/inference_component.py": ["infra.ops.clients", "infra.ops.signals"],
         "infra/ops/drivers/sagemaker.py": ["infra.ops.clients", "infra.ops.endpoints", "infra.ops.signals"],
+        # Drift reads the capture bucket and writes its own metrics: no endpoint, the same for every
+        # backend, so no driver. It takes S3 and CloudWatch clients, never SageMaker's.
+        "infra/ops/drift/cli.py": ["infra.ops.clients"],
+        "infra/ops/drift/job.py": ["infra.ops.clients"],
     }
