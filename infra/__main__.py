@@ -77,6 +77,9 @@ for name, balancer in platform.eks_services.items():
         "invoke_url": pulumi.Output.concat("https://", dns, INVOKE_PATH),
     }
 pulumi.export("models", models)
+if platform.rollout_history is not None:
+    # Where the day-2 commands record each rollout, abort and promote (modelfleet history).
+    pulumi.export("rollout_history_log_group", platform.rollout_history.log_group.name)
 if platform.cluster is not None:
     pulumi.export("cluster_name", platform.cluster.cluster_name)
 if platform.deploy_runner is not None:
