@@ -84,6 +84,9 @@ if platform.team_registry is not None:  # where each team registers its model ve
     )
 if platform.package_approvals:  # exported so the run waits for the registry's answers (prod)
     pulumi.export("model_package_approvals", platform.package_approvals)
+if platform.rollout_history is not None:
+    # Where the day-2 commands record each rollout, abort and promote (modelfleet history).
+    pulumi.export("rollout_history_log_group", platform.rollout_history.log_group.name)
 if platform.cluster is not None:
     pulumi.export("cluster_name", platform.cluster.cluster_name)
 if platform.deploy_runner is not None:

@@ -126,6 +126,7 @@ MODULE_FIXTURE_FILES = frozenset(
         "tests/model_containers/test_parsers.py",
         "tests/ops/drivers/test_sagemaker.py",
         "tests/ops/test_component_rollout.py",
+        "tests/ops/test_history.py",
         "tests/ops/test_progress.py",
         "tests/ops/test_rollout_moto.py",
         "tests/plan/test_diff.py",

@@ -2,8 +2,8 @@
 
 - Flags are spelled in full. argparse's prefix matching is off, so ``--dry`` or
   ``--f`` are errors instead of quietly meaning ``--dry-run`` or ``--force``.
-- A flag that means something only beside another (``--reason`` with ``--force``)
-  is an error on its own: each command lists such rules in ``checks``.
+- A flag that needs another (``--force`` needs ``--reason``) is an error on its
+  own: each command lists such rules in ``checks``.
 - A command either changes nothing (``read_only=True``) or takes ``--dry-run``;
   the CLI tests hold every subcommand, present and future, to one or the other.
 
@@ -45,15 +45,19 @@ def dry_run_option(command: argparse.ArgumentParser, what: str) -> None:
 
 
 def force_options(command: CommandParser, skips: str) -> None:
-    """``--force`` (which skips ``skips``) and the ``--reason`` it requires, printed and recorded."""
+    """``--force`` (which skips ``skips``) and the ``--reason`` it requires, printed and recorded.
+
+    ``--reason`` alone is why the change is made: the rollout history keeps it."""
     command.add_argument("--force", action="store_true", help=f"{skips}; needs --reason")
-    command.add_argument("--reason", help="why --force is needed, in words: printed and recorded")
+    command.add_argument(
+        "--reason", help="why, in words: kept in the rollout history; with --force also printed"
+    )
     command.checks.append(_force_needs_reason)
 
 
 def _force_needs_reason(args: argparse.Namespace) -> str | None:
     if args.force and not any(ch.isalnum() for ch in args.reason or ""):
         return "--force needs --reason '<why, in words>': it is printed and recorded"
-    if args.reason is not None and not args.force:
-        return "--reason goes with --force"
+    if args.reason is not None and not any(ch.isalnum() for ch in args.reason):
+        return "--reason needs words: it is recorded in the rollout history"
     return None

@@ -19,6 +19,7 @@ from infra.components.eks.eks_cluster import EksCluster
 from infra.components.eks.model_load_balancer import ModelLoadBalancer
 from infra.components.network.network import Network, NetworkArgs
 from infra.components.observability.alerts_topic import AlertsTopic, AlertsTopicArgs
+from infra.components.observability.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupArgs
 from infra.components.platform_eks import wire_eks
 from infra.components.sagemaker.model_network import HttpsOnlyNetwork
 from infra.components.sagemaker.sagemaker_model_endpoint import (
@@ -81,8 +82,10 @@ class Platform(pulumi.ComponentResource):
         # than Approved fails the preview (the program exports these, so it waits for them).
         self.package_approvals: dict[str, pulumi.Output[str]] = {}
         self.alerts: AlertsTopic | None = None
+        self.rollout_history: EncryptedLogGroup | None = None
         if settings.models:
             self.alerts = self._alerts(name, args, env, stack_tags)
+            self.rollout_history = self._rollout_history(name, args, env, stack_tags)
         if settings.sagemaker_models:
             self._sagemaker(name, args, env, stack_tags)
         self.team_registry: TeamModelRegistry | None = None
@@ -115,6 +118,29 @@ class Platform(pulumi.ComponentResource):
                 partition=iam.partition_for(settings.region),
                 tags=stack_tags,
                 emails=settings.alerts.emails,
+                protect=settings.protect_stateful,
+            ),
+            pulumi.ResourceOptions(parent=self),
+        )
+
+    def _rollout_history(
+        self, name: str, args: PlatformArgs, env: str, stack_tags: dict[str, str]
+    ) -> EncryptedLogGroup:
+        """Where rollout, rollout abort and promote record who did what and how it ended
+        (``infra.ops.history``; ``modelfleet history`` reads it)."""
+        settings = args.settings
+        group = naming.rollout_history_log_group(env)
+        return EncryptedLogGroup(
+            f"{name}-rollout-history",
+            EncryptedLogGroupArgs(
+                log_group_name=group,
+                key_alias=naming.name(env, "rollouts"),
+                description=f"rollout history of stack {env} in {group}",
+                region=settings.region,
+                account_id=args.account_id,
+                partition=iam.partition_for(settings.region),
+                retention_days=settings.retention.log_days,
+                tags=stack_tags,
                 protect=settings.protect_stateful,
             ),
             pulumi.ResourceOptions(parent=self),

@@ -1,4 +1,4 @@
-"""``modelfleet rollout | promote | smoke | loadtest``: day-2 commands, registered by ``infra.cli.commands``.
+"""``modelfleet rollout | promote | smoke | loadtest | history``: day-2 commands (``infra.cli.commands``).
 
 Exit codes: 0 done (or nothing to do, or a dry run); 1 the operation failed, was
 rolled back or aborted before it completed, timed out or was refused; 2 invalid
@@ -20,13 +20,16 @@ from rich.markup import escape
 from infra.cli.args import dry_run_option, force_options
 from infra.cli.failures import EXIT_INVALID, EXIT_STOPPED, fail
 from infra.ops import promote, url_smoke
+from infra.ops.clock import Clock, SystemClock
 from infra.ops.component_rollout import ComponentRollout
-from infra.ops.drivers.base import ModelTarget, NotSupportedYet
+from infra.ops.drivers.base import ModelTarget, NotSupportedYet, ServingDriver
 from infra.ops.drivers.inference_component import InferenceComponentDriver
 from infra.ops.drivers.registry import driver_of
-from infra.ops.errors import InvalidInput, OpsError
+from infra.ops.errors import InvalidInput, OpsError, Refused
+from infra.ops.history import Recorder, Result
+from infra.ops.history_cli import add_history_parser, history
 from infra.ops.loadtest_cli import add_loadtest_parser, loadtest
-from infra.ops.rollout import Rollout
+from infra.ops.rollout import Outcome, Rollout
 from infra.ops.target import load_project, resolve
 from infra.ops.url_target import TARGET_FLAGS, add_runtime_options
 from infra.settings.platform import SettingsError
@@ -34,10 +37,22 @@ from infra.stackfiles.edit import StackDocument, StackEditError
 from infra.stackfiles.read import StackFileError
 
 EXIT_FAILED = EXIT_STOPPED
-ROLLOUT_ONLY_FLAGS = {"--skip-smoke": "skip_smoke", "--force": "force", "--reason": "reason"}  # -> dest
+ROLLOUT_ONLY_FLAGS = {"--skip-smoke": "skip_smoke", "--force": "force"}  # -> dest
 Handler = Callable[[argparse.Namespace, Console, Console], int]
 # What each command asks of the model's driver, as a backend without it names it in its refusal.
 CAPABILITIES = {"rollout": "canary rollout", "promote": "promotion", "smoke": "smoke test"}
+# How each outcome of a rollout or rolling update is kept in the history (a dry run keeps none).
+RESULTS = {
+    Outcome.PLANNED: Result.UNCHANGED,
+    Outcome.UNCHANGED: Result.UNCHANGED,
+    Outcome.COMPLETED: Result.SUCCEEDED,
+    Outcome.ROLLED_BACK: Result.ROLLED_BACK,
+    Outcome.ABORTED: Result.ABORTED,
+}
+NOTES = {  # the record's message where the outcome says more than the last step's gate reasons
+    Outcome.UNCHANGED: "nothing to do",
+    Outcome.ABORTED: "stopped: rollout abort returned the traffic to stable",
+}
 SMOKE_URL_FLAGS = {
     **TARGET_FLAGS,
     "--payload": "payload",
@@ -81,10 +96,13 @@ def _rollout(args: argparse.Namespace, out: Console, err: Console) -> int:
     if isinstance(driver, InferenceComponentDriver):
         return _component_rollout(args, target, driver, out, err)
     runner = Rollout(target, driver, out, forced_reason=args.reason if args.force else None)
-    if args.action == "abort":
-        outcome = runner.abort(dry_run=args.dry_run)
-    else:
-        outcome = runner.run(dry_run=args.dry_run, skip_smoke=args.skip_smoke)
+    with _recorded(args, target, err, runner.clock) as record:
+        runner.history = record.steps
+        if args.action == "abort":
+            outcome = runner.abort(dry_run=args.dry_run)
+        else:
+            outcome = runner.run(dry_run=args.dry_run, skip_smoke=args.skip_smoke)
+        record.finish(RESULTS[outcome], NOTES.get(outcome, ""))
     if not outcome.succeeded:
         return fail(err, f"the rollout was {outcome.value} and did not complete", EXIT_FAILED)
     return 0
@@ -107,9 +125,12 @@ def _component_rollout(
             f"its rolling update takes no {given} (SageMaker gates it on the rollback alarms)"
         )
     runner = ComponentRollout(target, driver, out)
-    outcome = (
-        runner.abort(dry_run=args.dry_run) if args.action == "abort" else runner.run(dry_run=args.dry_run)
-    )
+    with _recorded(args, target, err, runner.clock) as record:
+        runner.history = record.steps
+        outcome = (
+            runner.abort(dry_run=args.dry_run) if args.action == "abort" else runner.run(dry_run=args.dry_run)
+        )
+        record.finish(RESULTS[outcome], NOTES.get(outcome, ""))
     if not outcome.succeeded:
         return fail(err, f"the rolling update was {outcome.value} and did not complete", EXIT_FAILED)
     return 0
@@ -145,7 +166,11 @@ def _promote(args: argparse.Namespace, out: Console, err: Console) -> int:
                 f"model '{target.model.name}' runs as inference component {target.inference_component}: "
                 "promote only checks that every copy runs the stack file's version; there is nothing to force"
             )
-        ComponentRollout(target, driver, out).promote()
+        runner = ComponentRollout(target, driver, out)
+        with _recorded(args, target, err, runner.clock) as record:
+            runner.history = record.steps
+            runner.promote()
+            record.finish(Result.SUCCEEDED, "every copy runs the stack file's version: nothing to edit")
         return 0
     if not target.has_canary:
         raise InvalidInput(f"model '{target.model.name}' has no canary to promote in {target.stack_file}")
@@ -153,12 +178,27 @@ def _promote(args: argparse.Namespace, out: Console, err: Console) -> int:
     index = document.index_of("modelfleet:models", target.model.name)
     at = ("modelfleet:models", index, "variants")
     edit = promote.promote_edit(document.get(at), at)
+    with _recorded(args, target, err, SystemClock()) as record:
+        _promote_edit(args, target, driver, document, edit, out)
+        record.steps.note(f"stack file edited: {edit.phase}")
+        record.finish(Result.SUCCEEDED, f"{edit.phase} written to {target.stack_file}; next: pulumi up")
+    return 0
+
+
+def _promote_edit(
+    args: argparse.Namespace,
+    target: ModelTarget,
+    driver: ServingDriver,
+    document: StackDocument,
+    edit: promote.PromoteEdit,
+    out: Console,
+) -> None:
     if args.force:
         out.print(f"[yellow]! forced, the live endpoint is not checked: {escape(args.reason)}[/]")
     else:
         problem = driver.promotion_problem(target, edit.phase)
         if problem:
-            raise OpsError(problem)
+            raise Refused(problem)
     promote.apply(document, edit)
     diff = difflib.unified_diff(
         document.original.splitlines(keepends=True), document.render().splitlines(keepends=True),
@@ -167,7 +207,7 @@ def _promote(args: argparse.Namespace, out: Console, err: Console) -> int:
     out.print("".join(diff), markup=False, highlight=False, soft_wrap=True, end="")
     if args.dry_run:
         out.print("[dim]dry run: nothing written[/]")
-        return 0
+        return
     document.save()
     what = "stable runs the canary's version; canary weight 0" if edit.phase == "shift" else "canary removed"
     out.print(f"[green]✓[/] {target.stack_file}: {what}. Next, run in order:", soft_wrap=True)
@@ -176,7 +216,12 @@ def _promote(args: argparse.Namespace, out: Console, err: Console) -> int:
         target.stack, target.model.name, edit.phase, reason, target.stack_file
     ):
         out.print(f"  {command}", markup=False, highlight=False, soft_wrap=True)
-    return 0
+
+
+def _recorded(args: argparse.Namespace, target: ModelTarget, err: Console, clock: Clock) -> Recorder:
+    """The command's record in the rollout history (``infra.ops.history``); a dry run writes none."""
+    command = "abort" if getattr(args, "action", None) == "abort" else args.command
+    return Recorder(target, command, args.reason, err, clock, dry_run=args.dry_run)
 
 
 def _smoke_url_flags(args: argparse.Namespace) -> str | None:
@@ -192,6 +237,8 @@ def _smoke_url_flags(args: argparse.Namespace) -> str | None:
 def _abort_takes_no_rollout_flags(args: argparse.Namespace) -> str | None:
     """``rollout abort`` only moves traffic back: flags that steer a rollout would be ignored."""
     given = [flag for flag, dest in ROLLOUT_ONLY_FLAGS.items() if getattr(args, dest)]
+    if args.action == "abort" and args.force:
+        given.append("--reason")  # it goes with --force here; alone, it is the abort's own reason
     if args.action == "abort" and given:
         return f"rollout abort takes no {', '.join(given)}"
     return None
@@ -234,6 +281,7 @@ def add_parsers(commands: Any) -> None:
     smoke_parser.checks.append(_smoke_url_flags)
 
     add_loadtest_parser(commands, target_options)
+    add_history_parser(commands)
 
 
 HANDLERS: dict[str, Handler] = {
@@ -241,4 +289,5 @@ HANDLERS: dict[str, Handler] = {
     "promote": guarded(_promote),
     "smoke": guarded(_smoke),
     "loadtest": guarded(loadtest),
+    "history": guarded(history),
 }

@@ -39,8 +39,9 @@ from infra.ops.drivers.inference_component import (
     component_spec,
     version_problem,
 )
-from infra.ops.errors import InvalidInput, OpsError
+from infra.ops.errors import InvalidInput, OpsError, RolledBack
 from infra.ops.gates import VariantMetrics, alarm_reasons
+from infra.ops.history import StepLog
 from infra.ops.rollout import Outcome
 from infra.specs import component_api
 
@@ -62,6 +63,7 @@ class ComponentRollout:
     driver: InferenceComponentDriver
     console: Console
     clock: Clock = field(default_factory=SystemClock)
+    history: StepLog = field(default_factory=StepLog)  # each batch and its readings (infra.ops.history)
 
     @property
     def name(self) -> str:
@@ -149,6 +151,7 @@ class ComponentRollout:
         """Nothing shifts for a component: succeed only if every copy runs the stack file's version."""
         desired = component_api.specification(component_spec(self.target))
         state = self.driver.describe(self.target)
+        self.history.batch(state.status, state.desired_copies, state.current_copies, None)
         problem = version_problem(state, desired)
         if problem:
             raise OpsError(problem)
@@ -203,7 +206,7 @@ class ComponentRollout:
             )
             return Outcome.COMPLETED
         if state.failure_reason:
-            raise OpsError(
+            raise RolledBack(
                 f"the rolling update of {self.name} was rolled back: {reason}; "
                 "every copy runs the previous version"
             )
@@ -216,6 +219,7 @@ class ComponentRollout:
     def _reading(self, state: ComponentState, started: float) -> None:
         """One line per reading: status, copies, and the gates SageMaker and the on-call look at."""
         now = self.clock.now()
+        gates = None
         try:
             gates = self.driver.read_gates(self.target, self.target.alarm_names, started, now)
             metrics = gates.metrics.get(self.name, VariantMetrics())
@@ -227,6 +231,7 @@ class ComponentRollout:
             )
         except Exception as error:  # a reading we cannot take is reported; SageMaker still judges
             readings = f"gates not read ({self.driver.gate_source}): {error}"
+        self.history.batch(state.status, state.desired_copies, state.current_copies, gates)
         self.console.print(
             f"  {now - started:5.0f} s  {state.status}: copies desired {state.desired_copies}, "
             f"current {state.current_copies}; {escape(readings)}",

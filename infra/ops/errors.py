@@ -13,3 +13,11 @@ class OpsError(Exception):
 
 class InvalidInput(Exception):
     """Unknown stack, model or variant, bad flags, a capability not supported: exit 2, nothing touched."""
+
+
+class Refused(OpsError):
+    """Checked and refused before anything changed (exit 1, as any failure): the history tells it apart."""
+
+
+class RolledBack(OpsError):
+    """The change was undone: every copy, or all traffic, is back on the previous version (exit 1)."""

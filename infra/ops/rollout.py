@@ -23,8 +23,9 @@ from rich.table import Table
 from infra.ops import progress
 from infra.ops.clock import Clock, SystemClock
 from infra.ops.drivers.base import CANARY, STABLE, EndpointState, ModelTarget, ServingDriver
-from infra.ops.errors import OpsError
+from infra.ops.errors import OpsError, Refused
 from infra.ops.gates import GateDecision, VariantMetrics, Verdict, alarm_reasons, evaluate
+from infra.ops.history import StepLog
 from infra.ops.progress import Phase, Progress
 from infra.ops.steps import TOLERANCE, Step, plan_steps
 
@@ -60,6 +61,7 @@ class Rollout:
     console: Console
     clock: Clock = field(default_factory=SystemClock)
     forced_reason: str | None = None  # --force --reason: start although the canary cannot be fully judged
+    history: StepLog = field(default_factory=StepLog)  # each step and its gate readings (infra.ops.history)
 
     def _ready(self, note: str | None = None) -> EndpointState:
         """In service, with both variants, and no guardrail deployment running."""
@@ -115,7 +117,7 @@ class Rollout:
         if problems and self.forced_reason is None:
             kept = state.canary_percent()
             keeps = f"; the canary keeps its {kept:.1f} % until rollout abort" if kept > TOLERANCE else ""
-            raise OpsError(
+            raise Refused(
                 f"refused, no traffic moved: the canary cannot be judged: {'; '.join(problems)}{keeps}; "
                 "to start anyway: --force --reason '<why>'"
             )
@@ -144,6 +146,7 @@ class Rollout:
                 self.console.print(f"[bold]→ {label}[/] (resumed: baking again)")
             expected = step.canary_percent
             decision = self._bake(step, record, watched)
+            self.history.step(step.canary_percent, decision)
             if not decision.healthy:
                 self._roll_back(decision, record, step)
                 return Outcome.ROLLED_BACK
@@ -174,6 +177,7 @@ class Rollout:
         start = self._start_record(state, self.driver.read_progress(self.target, state))
         record = self._record(state, start, Phase.ABORTED, state.canary_percent())
         self.driver.set_weights(self.target, 0)
+        self.history.step(0, None, note=f"back to stable from {state.canary_percent():g} % canary")
         self._record(self._ready(), record, Phase.ABORTED, record.step_percent)
         self.console.print(
             f"[green]✓[/] {state.name}: all traffic back on stable; a rollout still running stops and fails"
@@ -234,6 +238,7 @@ class Rollout:
             found = self.driver.read_gates(self.target, watched, since, self.clock.now())
         except Exception as error:  # any failure to read is a reason to stop, not to continue
             return GateDecision(Verdict.UNHEALTHY, [f"could not read {self.driver.gate_source}: {error}"])
+        self.history.readings(found)
         metrics = found.metrics
         return evaluate(
             found.firing, metrics.get(STABLE, VariantMetrics()), metrics.get(CANARY, VariantMetrics()),

@@ -80,6 +80,11 @@ def log_group(environment: str, *parts: str) -> str:
     return "/" + "/".join([PROJECT, environment, *parts])
 
 
+def rollout_history_log_group(environment: str) -> str:
+    """``/modelfleet/<env>/rollouts``: the stack declares it, and rollout, promote and history use it."""
+    return log_group(environment, "rollouts")
+
+
 def az_suffix(availability_zone: str) -> str:
     """``eu-west-1a`` -> ``a``: keeps per-AZ names short and readable."""
     return availability_zone.rsplit("-", 1)[-1].lstrip("0123456789") or availability_zone

@@ -175,13 +175,20 @@ def test_rollout_abort_refuses_the_flags_that_steer_a_rollout(flags, named, caps
     [
         (["--force"], "--force needs --reason '<why, in words>'"),
         (["--force", "--reason", " !? "], "--force needs --reason '<why, in words>'"),
-        (["--reason", "because"], "--reason goes with --force"),
+        (["--reason", " !? "], "--reason needs words: it is recorded in the rollout history"),
     ],
 )
-def test_force_takes_a_reason_in_words_and_a_reason_takes_force(command, flags, error, capsys):
+def test_force_takes_a_reason_in_words_and_a_reason_alone_is_recorded(command, flags, error, capsys):
     assert error in refused([command, *MODEL, *flags], capsys)
     parsed = parse([command, *MODEL, "--force", "--reason", "INC-12 approved"])
     assert (parsed.force, parsed.reason) == (True, "INC-12 approved")
+    parsed = parse([command, *MODEL, "--reason", "CHG-88 new weights"])
+    assert (parsed.force, parsed.reason) == (False, "CHG-88 new weights")
+
+
+def test_rollout_abort_takes_a_reason_of_its_own():
+    parsed = parse(["rollout", "abort", *MODEL, "--reason", "p99 doubled on the canary"])
+    assert (parsed.action, parsed.reason) == ("abort", "p99 doubled on the canary")
 
 
 @pytest.mark.parametrize(("path", "command"), COMMANDS.items(), ids=IDS)

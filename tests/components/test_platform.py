@@ -16,6 +16,7 @@ from infra.plan import Plan
 from infra.plan.cloud import zone_names
 from infra.plan.model import PlannedResource
 from infra.settings.platform import PlatformSettings, load_settings
+from infra.specs import naming
 from infra.stackfiles.read import read_project, read_stack_config
 from tests.components.support import ACCOUNT, Recorded, known, outside, record_component, waits_for
 from tests.conftest import ROOT, SHIPPED_STACKS, stack_settings
@@ -79,6 +80,7 @@ def test_platform_declares_one_component_per_layer_and_per_model(shipped_plans, 
     expected = [("modelfleet:network:Network", "platform-network")]
     if settings.models:
         expected.append(("modelfleet:observability:AlertsTopic", "platform-alerts"))
+        expected.append(("modelfleet:observability:EncryptedLogGroup", "platform-rollout-history"))
     if settings.sagemaker_models:
         expected.append((NATIVE_PROVIDER, "platform-aws-native"))
         expected += [(SAGEMAKER, f"platform-{m.name}") for m in settings.sagemaker_models if not m.placed]
@@ -205,6 +207,22 @@ def test_stack_outputs_name_what_the_plan_declares(shipped_plans):
     assert outputs["models"]["doc-embedder"]["load_balancer_dns"] == alb.outputs["dnsName"]
     runner = plan.get("aws:ec2/securityGroup:SecurityGroup", "platform-deploy-runner-sg")
     assert outputs["deploy_runner_security_group_id"] == runner.id
+    history = plan.get("aws:cloudwatch/logGroup:LogGroup", "platform-rollout-history-group")
+    assert outputs["rollout_history_log_group"] == history.inputs["name"] == "/modelfleet/prod/rollouts"
+
+
+@pytest.mark.parametrize("stack", SHIPPED_STACKS)
+def test_the_rollout_history_group_is_encrypted_kept_as_long_as_the_logs_and_protected_in_prod(
+    shipped_plans, stack
+):
+    """The day-2 tools write to the name the stack declares: one function gives both."""
+    plan, settings = shipped_plans[stack], stack_settings(stack)
+    group = plan.get("aws:cloudwatch/logGroup:LogGroup", "platform-rollout-history-group")
+    key = plan.get("aws:kms/key:Key", "platform-rollout-history-kms-key")
+    assert group.inputs["name"] == naming.rollout_history_log_group(stack)
+    assert group.inputs["kmsKeyId"] == key.outputs["arn"]
+    assert group.inputs["retentionInDays"] == settings.retention.log_days
+    assert group.protect == settings.protect_stateful == (stack == "prod")
 
 
 @pytest.fixture(scope="module")

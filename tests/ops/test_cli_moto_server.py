@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import subprocess
@@ -16,6 +17,7 @@ import pytest
 
 from infra.cli.commands import main
 from infra.ops.target import load_project, resolve
+from infra.specs import naming
 from tests.conftest import ROOT
 from tests.ops.conftest import REGION, create_alarms, deploy, edit_stack, put_invocations
 
@@ -72,10 +74,12 @@ def env(moto_server, monkeypatch, project_copy):
     edit_stack(project_copy, "dev", "fraud-scorer", FAST)
     target = resolve(load_project(project_copy), "dev", "fraud-scorer")
     clients = {
-        s: boto3.client(s, region_name=REGION, endpoint_url=moto_server) for s in ("sagemaker", "cloudwatch")
+        s: boto3.client(s, region_name=REGION, endpoint_url=moto_server)
+        for s in ("sagemaker", "cloudwatch", "logs")
     }
     deploy(clients["sagemaker"], target)
     create_alarms(clients["cloudwatch"], target)
+    clients["logs"].create_log_group(logGroupName=naming.rollout_history_log_group("dev"))  # the stack's
     httpx.post(f"{moto_server}/moto-api/static/sagemaker/endpoint-results", json={
         "account_id": "123456789012", "region": REGION, "results": [ANSWER] * 5,
     }).raise_for_status()  # fmt: skip
@@ -136,6 +140,13 @@ def test_rollout_then_promote_in_two_edits_as_the_operator_runs_them(env, capsys
     assert stack_file.read_text().count("fraud-scorer/v13") == 1  # only stable is left
     assert run("promote", *MODEL) == 2  # nothing left to promote
     assert "has no canary to promote" in capsys.readouterr().err
+
+    assert run("history", *MODEL, "--json") == 0  # every run but the dry run and the invalid one
+    found = json.loads(capsys.readouterr().out)
+    assert [(r["command"], r["outcome"]) for r in found] == [
+        ("rollout", "succeeded"), ("rollout", "unchanged"), ("promote", "succeeded"),
+        ("promote", "refused"), ("promote", "succeeded"),
+    ]  # fmt: skip
 
 
 def test_a_canary_with_more_5xx_rolls_back_with_exit_1_and_abort_is_then_exit_0(env, capsys):

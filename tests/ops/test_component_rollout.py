@@ -28,9 +28,10 @@ from infra.ops.drivers.base import ModelTarget
 from infra.ops.drivers.inference_component import InferenceComponentDriver, component_spec
 from infra.ops.drivers.registry import driver_of
 from infra.ops.errors import InvalidInput, OpsError
+from infra.ops.history import HistoryLog, Result
 from infra.ops.rollout import Outcome
 from infra.ops.target import load_project, resolve
-from infra.specs import component_api
+from infra.specs import component_api, naming
 from tests.conftest import ROOT
 from tests.ops.conftest import REGION, FakeClock
 from tests.ops.fake_sagemaker import Component, FakeSageMaker, FakeSageMakerRuntime
@@ -52,7 +53,10 @@ def router() -> ModelTarget:
 
 @pytest.fixture
 def cloudwatch() -> Iterator[Any]:
+    """moto's CloudWatch, with the rollout history log group prod declares."""
     with mock_aws():
+        logs = boto3.client("logs", region_name=REGION)
+        logs.create_log_group(logGroupName=naming.rollout_history_log_group("prod"))
         yield boto3.client("cloudwatch", region_name=REGION)
 
 
@@ -210,6 +214,47 @@ def test_the_cli_exits_1_with_the_failure_reason_when_the_update_rolls_back(
     captured = capsys.readouterr()
     assert f"rolled back: Rolling update rolled back: alarm {alarm}" in captured.err
     assert "Traceback" not in captured.out + captured.err
+
+
+def test_a_rolling_update_is_recorded_in_the_history_batch_by_batch(cloudwatch, assistant, monkeypatch):
+    sagemaker = stand_up(cloudwatch, assistant)
+    put_component_traffic(cloudwatch, assistant, invocations=400, errors=2)
+    use(monkeypatch, sagemaker, cloudwatch)
+    monkeypatch.setattr("infra.ops.history.getpass.getuser", lambda: "jdoe")
+
+    assert main(["rollout", "--stack", "prod", "--model", "support-assistant", "--reason", "CHG-9"]) == 0
+    assert main(["rollout", "--stack", "prod", "--model", "support-assistant", "--dry-run"]) == 0
+    (record,) = HistoryLog("prod", REGION).read("support-assistant")
+    assert (record.command, record.outcome, record.reason) == ("rollout", Result.SUCCEEDED, "CHG-9")
+    assert (record.target, record.actor.user) == ("modelfleet-prod-support-assistant", "jdoe")
+    assert record.actor.arn.startswith("arn:aws:sts::")
+    # a step per change of status or copies, with its latest readings: every batch starts its new
+    # copy beside the old ones (the same counts each time), then the update ends InService
+    assert [(s.decision, s.copies) for s in record.steps] == [
+        ("Updating", {"desired": COPIES, "current": COPIES + 1}),
+        ("InService", {"desired": COPIES, "current": COPIES}),
+    ]
+    readings = record.steps[0].variants["modelfleet-prod-support-assistant"]
+    assert (readings["invocations"], readings["error_rate_percent"]) == (400, 0.5)
+    assert record.steps[0].firing_alarms == []
+
+
+def test_a_rolled_back_update_and_a_promote_are_recorded(cloudwatch, router, monkeypatch):
+    sagemaker = stand_up(cloudwatch, router)
+    alarm = rollback_alarms(router)[0]
+    cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="ALARM", StateReason="p99 above the SLO")
+    use(monkeypatch, sagemaker, cloudwatch)
+    assert main(["rollout", "--stack", "prod", "--model", "ticket-router"]) == 1
+    cloudwatch.set_alarm_state(AlarmName=alarm, StateValue="OK", StateReason="recovered")
+    assert main(["promote", "--stack", "prod", "--model", "ticket-router"]) == 1  # the old version runs
+
+    rolled_back, promote = HistoryLog("prod", REGION).read("ticket-router")
+    assert rolled_back.outcome is Result.ROLLED_BACK
+    assert f"Rolling update rolled back: alarm {alarm}" in rolled_back.message
+    assert alarm in rolled_back.steps[0].firing_alarms
+    assert rolled_back.steps[-1].decision == "InService"
+    assert (promote.command, promote.outcome) == ("promote", Result.FAILED)
+    assert [s.copies for s in promote.steps] == [{"desired": COPIES, "current": COPIES}]
 
 
 def test_a_component_already_at_the_desired_version_is_left_alone(cloudwatch, assistant):

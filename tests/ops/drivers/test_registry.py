@@ -86,4 +86,6 @@ def test_commands_reach_aws_only_through_the_sagemaker_drivers():
         # backend, so no driver. It takes S3 and CloudWatch clients, never SageMaker's.
         "infra/ops/drift/cli.py": ["infra.ops.clients"],
         "infra/ops/drift/job.py": ["infra.ops.clients"],
+        # The stack's rollout history: CloudWatch Logs and STS, the same whichever backend serves the model.
+        "infra/ops/history.py": ["infra.ops.clients"],
     }
