@@ -64,9 +64,11 @@ NAMESPACE = "AWS/ApplicationELB"
 TAG_BATCH = 20  # DescribeTags takes at most 20 ARNs
 MAX_WEIGHT = 999  # ELB's limit for a target group's weight in a forward action
 SMOKE_TIMEOUT_SECONDS = 60
-# What the day-2 commands may ask of an EKS model; a load test of one goes to its URL instead.
-CAPABILITIES = frozenset({"canary rollout", "rollout abort", "promotion", "smoke test"})
-URL_INSTEAD = "load-test it at its URL: modelfleet loadtest --url <url> --stack <stack> --model <model>"
+# Commands with no code for an EKS model, and what to do instead: a load test by --endpoint is
+# SageMaker's (it divides its rate by the endpoint's instances); an EKS model's goes to its URL.
+REFUSED = {
+    "load test": "load-test it at its URL: modelfleet loadtest --url <url> --stack <stack> --model <model>",
+}
 # The load balancer's state code -> the status the rollout reads (EndpointState.status).
 STATUS = {
     "active": "InService",
@@ -195,8 +197,8 @@ class EksDriver:
     ) -> ModelTarget:
         """The load balancer's name, the variants and the model's alarms, as the stack names them;
         a command this driver has no code for is refused under its own name."""
-        if capability not in CAPABILITIES:
-            raise NotSupportedYet(model.name, Backend.EKS, capability, URL_INSTEAD)
+        if capability in REFUSED:
+            raise NotSupportedYet(model.name, Backend.EKS, capability, REFUSED[capability])
         return ModelTarget(
             stack=stack,
             region=region,
