@@ -59,8 +59,9 @@ from infra.ops.gates import VariantMetrics
 from infra.ops.progress import Progress
 from infra.ops.runtime_request import catalog_target, smoke
 from infra.settings.catalog import Backend, ModelBase
+from infra.specs.alarm_specs import ALB_NAMESPACE
 
-NAMESPACE = "AWS/ApplicationELB"
+NAMESPACE = ALB_NAMESPACE  # AWS/ApplicationELB: the model's alarms read the same metrics
 TAG_BATCH = 20  # DescribeTags takes at most 20 ARNs
 MAX_WEIGHT = 999  # ELB's limit for a target group's weight in a forward action
 SMOKE_TIMEOUT_SECONDS = 60
