@@ -23,6 +23,9 @@ PORT_ENV = "SAGEMAKER_BIND_TO_PORT"
 HEALTH_PATH = "/ping"
 INVOKE_PATH = "/invocations"
 METRICS_PATH = "/metrics"
+# On an EKS model's load balancer, a request carrying this header goes to that variant's target
+# group whatever the split, as SageMaker's TargetVariant does (the listener rules of ModelLoadBalancer).
+VARIANT_HEADER = "X-Modelfleet-Variant"
 ACCEPT_BIND_TO_PORT_LABEL = "com.amazonaws.sagemaker.capabilities.accept-bind-to-port"
 
 # Settings the server reads from its environment.

@@ -22,7 +22,7 @@ from infra.cli.failures import EXIT_INVALID, EXIT_STOPPED, fail
 from infra.ops import promote, url_smoke
 from infra.ops.clock import Clock, SystemClock
 from infra.ops.component_rollout import ComponentRollout
-from infra.ops.drivers.base import ModelTarget, NotSupportedYet, ServingDriver
+from infra.ops.drivers.base import ModelTarget, ServingDriver
 from infra.ops.drivers.inference_component import InferenceComponentDriver
 from infra.ops.drivers.registry import driver_of
 from infra.ops.errors import InvalidInput, OpsError, Refused
@@ -140,12 +140,8 @@ def _smoke(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.url:
         return url_smoke.run(args, out, err)
     if not (args.stack and args.model):
-        raise InvalidInput("smoke needs --stack and --model (the endpoint the stack deployed), or --url")
-    try:
-        target = target_of(args)
-    except NotSupportedYet as refusal:
-        reach = f"modelfleet smoke --url http://127.0.0.1:<port> --stack {args.stack} --model {args.model}"
-        raise InvalidInput(f"{refusal}; through a port-forward to its Service: {reach}") from None
+        raise InvalidInput("smoke needs --stack and --model (what the stack deployed), or --url")
+    target = target_of(args)
     driver = driver_of(target)
     if not isinstance(driver, InferenceComponentDriver):
         target.require_variant(args.variant)
@@ -272,7 +268,9 @@ def add_parsers(commands: Any) -> None:
         "smoke", help="one request to the endpoint, or to --url as its runtime expects", read_only=True
     )
     target_options(smoke_parser, model_required=False)
-    smoke_parser.add_argument("--variant", help="invoke this variant only (TargetVariant)")
+    smoke_parser.add_argument(
+        "--variant", help="invoke this variant only (TargetVariant; on EKS, the X-Modelfleet-Variant header)"
+    )
     smoke_parser.add_argument("--url", help="the server itself, e.g. http://127.0.0.1:8000 (a port-forward)")
     add_runtime_options(smoke_parser)
     smoke_parser.add_argument("--payload", help="--url: the request body (default: the runtime's sample)")

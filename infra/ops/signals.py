@@ -40,11 +40,19 @@ def window(start: float, end: float) -> tuple[datetime, datetime, int]:
     return datetime.fromtimestamp(first, UTC), datetime.fromtimestamp(last, UTC), int(last - first)
 
 
-def _query(query_id: str, dimensions: list[dict[str, str]], metric: str, stat: str, period: int) -> dict:
+def query(
+    query_id: str,
+    dimensions: list[dict[str, str]],
+    metric: str,
+    stat: str,
+    period: int,
+    namespace: str = INVOCATION_NAMESPACE,
+) -> dict:
+    """One ``GetMetricData`` query: ``stat`` of ``metric`` over ``period`` seconds."""
     return {
         "Id": query_id,
         "MetricStat": {
-            "Metric": {"Namespace": INVOCATION_NAMESPACE, "MetricName": metric, "Dimensions": dimensions},
+            "Metric": {"Namespace": namespace, "MetricName": metric, "Dimensions": dimensions},
             "Period": period,
             "Stat": stat,
         },
@@ -76,20 +84,11 @@ def _metrics(
     queries = []
     for index, dimensions in enumerate(scopes):
         queries += [
-            _query(f"inv{index}", dimensions, "Invocations", "Sum", period),
-            _query(f"err{index}", dimensions, "Invocation5XXErrors", "Sum", period),
-            _query(f"lat{index}", dimensions, "ModelLatency", "p99", period),
+            query(f"inv{index}", dimensions, "Invocations", "Sum", period),
+            query(f"err{index}", dimensions, "Invocation5XXErrors", "Sum", period),
+            query(f"lat{index}", dimensions, "ModelLatency", "p99", period),
         ]
-    values: dict[str, list[float]] = {}
-    token = None
-    for _ in range(20):  # bounded: a handful of queries never needs many pages
-        paging = {"NextToken": token} if token else {}
-        page = cloudwatch.get_metric_data(MetricDataQueries=queries, StartTime=first, EndTime=last, **paging)
-        for result in page["MetricDataResults"]:
-            values.setdefault(result["Id"], []).extend(result.get("Values", []))
-        token = page.get("NextToken")
-        if not token:
-            break
+    values = metric_values(cloudwatch, queries, first, last)
     found = []
     for index in range(len(scopes)):
         latencies = values.get(f"lat{index}", [])
@@ -102,6 +101,23 @@ def _metrics(
             )
         )
     return found
+
+
+def metric_values(
+    cloudwatch: Any, queries: list[dict], first: datetime, last: datetime
+) -> dict[str, list[float]]:
+    """Every query's values by its ``Id``, over [first, last], following ``NextToken``."""
+    values: dict[str, list[float]] = {}
+    token = None
+    for _ in range(20):  # bounded: a handful of queries never needs many pages
+        paging = {"NextToken": token} if token else {}
+        page = cloudwatch.get_metric_data(MetricDataQueries=queries, StartTime=first, EndTime=last, **paging)
+        for result in page["MetricDataResults"]:
+            values.setdefault(result["Id"], []).extend(result.get("Values", []))
+        token = page.get("NextToken")
+        if not token:
+            break
+    return values
 
 
 def force_alarm(cloudwatch: Any, name: str, reason: str) -> None:

@@ -10,18 +10,17 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import time
 from urllib.parse import urlsplit
 
-import httpx
 from rich.console import Console
 from rich.markup import escape
 
 from infra.cli.failures import EXIT_STOPPED, fail
 from infra.contracts.runtimes import Request
 from infra.ops.errors import InvalidInput
-from infra.ops.protocols.client import Clock, Exchange, exchange, served_models
+from infra.ops.protocols.client import Exchange
 from infra.ops.protocols.requests import RuntimeTarget, build
+from infra.ops.runtime_request import smoke
 from infra.ops.url_target import url_target
 
 
@@ -31,17 +30,6 @@ def check_url(url: str) -> str:
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise InvalidInput(f"--url must be an http(s) URL such as http://127.0.0.1:8000 (got '{url}')")
     return url.rstrip("/")
-
-
-async def smoke(
-    target: RuntimeTarget, timeout_seconds: float, clock: Clock = time.perf_counter
-) -> tuple[Exchange, str | None]:
-    """One request and its judged answer, and the served name it named (chat asks the server first)."""
-    async with httpx.AsyncClient(base_url=target.base_url, timeout=timeout_seconds) as http:
-        model = target.served_model_name
-        if target.request is Request.CHAT and model is None:
-            model = (await served_models(http, target.base_url, timeout_seconds))[0]
-        return await exchange(http, target, build(target, model), timeout_seconds, clock), model
 
 
 def summary(target: RuntimeTarget, model: str | None, result: Exchange) -> str:

@@ -14,6 +14,7 @@ import argparse
 from infra.contracts.runtimes import Runtime
 from infra.ops.errors import InvalidInput
 from infra.ops.protocols.requests import TASK_REQUESTS, RuntimeTarget, request_for
+from infra.ops.runtime_request import catalog_target
 from infra.ops.target import catalog_model, load_project
 from infra.settings.catalog import ModelBase
 
@@ -34,11 +35,6 @@ def add_runtime_options(command: argparse.ArgumentParser) -> None:
     command.add_argument("--task", choices=sorted(TASK_REQUESTS), help="tei: embed (default) or rerank")
 
 
-def served_model_name(model: ModelBase) -> str | None:
-    """The name a vLLM or TEI pod serves the model under (its ``--served-model-name``); None for ours."""
-    return None if model.runtime is Runtime.MODELFLEET else model.served_model_name
-
-
 def _given(args: argparse.Namespace, flags: dict[str, str]) -> list[str]:
     return [flag for flag, dest in flags.items() if getattr(args, dest, None) not in (None, False)]
 
@@ -49,30 +45,12 @@ def from_catalog(args: argparse.Namespace, base_url: str) -> tuple[RuntimeTarget
     if given:
         raise InvalidInput(f"{', '.join(given)}: the model's catalog entry says this with --stack/--model")
     _, model = catalog_model(load_project(), args.stack, args.model, args.stack_file)
-    task = model.tei.task if model.runtime is Runtime.TEI and model.tei is not None else None
     origin = f"stack {args.stack}, model {model.name}"
-    if model.runtime is not Runtime.MODELFLEET:
-        if args.content_type:
-            raise InvalidInput(
-                f"--content-type goes with runtime modelfleet (model {model.name} runs {model.runtime.value})"
-            )
-        request = request_for(model.runtime, task)
-        return RuntimeTarget(
-            base_url, model.runtime, request, served_model_name(model), args.payload, origin=origin
-        ), model
-    sample = model.rollout
-    target = RuntimeTarget(
-        base_url,
-        Runtime.MODELFLEET,
-        request_for(Runtime.MODELFLEET, None),
-        None,
-        args.payload or sample.sample_payload,
-        args.content_type or sample.sample_content_type,
-        sample.sample_accept,
-        tuple(sample.sample_response_keys),
-        origin,
-    )
-    return target, model
+    if model.runtime is not Runtime.MODELFLEET and args.content_type:
+        raise InvalidInput(
+            f"--content-type goes with runtime modelfleet (model {model.name} runs {model.runtime.value})"
+        )
+    return catalog_target(model, base_url, args.payload, args.content_type, origin), model
 
 
 def from_flags(args: argparse.Namespace, base_url: str) -> RuntimeTarget:

@@ -299,7 +299,10 @@ def test_smoke_targets_a_variant_and_fails_on_a_bad_answer(env, capsys):
             ("smoke", *MODEL, "--variant", "blue"),
             "model 'fraud-scorer' has no variant 'blue' (variants: stable, canary)",
         ),
-        (("rollout", "--stack", "dev", "--model", "doc-embedder"), "is served by eks"),
+        (
+            ("loadtest", "--stack", "dev", "--model", "doc-embedder", "--endpoint", "x", "--dry-run"),
+            "load test is not supported for eks models yet",
+        ),
         (("rollout", "--stack", "dev", "--model", "churn-predictor"), "has no canary"),
         (("promote", "--stack", "dev", "--model", "churn-predictor"), "has no canary to promote"),
         (("loadtest", "--url", "http://10.0.0.8:8080", "--payload", "x", "--slo-p99-ms", "5"), "loopback"),

@@ -100,7 +100,7 @@ def test_a_server_that_is_not_there_is_exit_1_without_a_traceback():
             "--task goes with --runtime tei",
         ),
         (["--url", "http://127.0.0.1:9", "--timeout-seconds", "0"], "--timeout-seconds must be above 0"),
-        ([], "smoke needs --stack and --model (the endpoint the stack deployed), or --url"),
+        ([], "smoke needs --stack and --model (what the stack deployed), or --url"),
     ],
 )
 def test_bad_input_is_exit_2_before_anything_is_sent(capsys, argv, message):

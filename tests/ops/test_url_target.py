@@ -8,7 +8,8 @@ import pytest
 
 from infra.contracts.runtimes import Request, Runtime
 from infra.ops.errors import InvalidInput
-from infra.ops.url_target import served_model_name, url_target
+from infra.ops.runtime_request import served_model_name
+from infra.ops.url_target import url_target
 from infra.specs.runtime_containers import tei_args, vllm_args
 from tests.conftest import ROOT, SHIPPED_STACKS, stack_settings
 from tests.ops.conftest import edit_stack

@@ -27,6 +27,10 @@ from infra.specs.tags import named
 # TLS 1.3 and 1.2 only (ELB's TLS13-1-2 family); the API's own default still allows TLS 1.0.
 TLS_POLICY = "ELBSecurityPolicy-TLS13-1-2-2021-06"
 ACCESS_LOG_TYPE = "ALB_ACCESS_LOGS"  # CloudWatch Logs delivery source log type of an ALB
+# The forward action's target groups and weights belong to ``modelfleet rollout`` once the
+# listener exists: ``pulumi up`` during or after a rollout must not put the stack file's split back
+# (docs/operations.md, "EKS models"). A Pulumi property path, as the engine compares inputs.
+ROLLOUT_OWNED = ["defaultActions[0].forward.targetGroups"]
 
 
 @dataclass
@@ -55,7 +59,11 @@ class ModelLoadBalancerArgs:
 
 
 class ModelLoadBalancer(pulumi.ComponentResource):
-    """An ALB, a target group per variant, an HTTPS listener splitting by weight, logs and alarms."""
+    """An ALB, a target group per variant, an HTTPS listener splitting by weight, logs and alarms.
+
+    The listener's weights are the stack file's when it is created; after that the day-2 tools
+    own them (``ROLLOUT_OWNED``), and ``modelfleet promote`` writes the final split back to the file.
+    """
 
     load_balancer: aws.lb.LoadBalancer
     security_group: aws.ec2.SecurityGroup
@@ -146,7 +154,7 @@ class ModelLoadBalancer(pulumi.ComponentResource):
                 ]
             },
         }
-        aws.lb.Listener(
+        https = aws.lb.Listener(
             f"{name}-https",
             load_balancer_arn=self.load_balancer.arn,
             port=443,
@@ -155,8 +163,22 @@ class ModelLoadBalancer(pulumi.ComponentResource):
             certificate_arn=args.certificate_arn,
             default_actions=[forward],
             tags=dict(args.tags),
-            opts=child,
+            opts=pulumi.ResourceOptions(parent=self, ignore_changes=ROLLOUT_OWNED),
         )
+        # serving.VARIANT_HEADER pins a variant, as SageMaker's TargetVariant does: how
+        # ``modelfleet smoke --variant`` and a rollout's smoke test reach a canary at 0 %.
+        for priority, variant in enumerate(args.weights, start=1):
+            aws.lb.ListenerRule(
+                f"{name}-pin-{variant}",
+                listener_arn=https.arn,
+                priority=priority,
+                actions=[{"type": "forward", "target_group_arn": self.target_groups[variant].arn}],
+                conditions=[
+                    {"http_header": {"http_header_name": serving.VARIANT_HEADER, "values": [variant]}}
+                ],
+                tags=dict(args.tags),
+                opts=child,
+            )
         if public:
             redirect = {"port": "443", "protocol": "HTTPS", "status_code": "HTTP_301"}
             aws.lb.Listener(

@@ -6,7 +6,7 @@ rollout's progress record, the alarms and metrics, one sample request. Each
 backend has one driver (``infra.ops.drivers.registry``). A capability a backend
 has no code for yet raises ``NotSupportedYet`` naming it, never a guess.
 
-Nothing here talks to AWS: the SageMaker driver does, in ``sagemaker.py``.
+Nothing here talks to AWS: the drivers do, each in its own module.
 """
 
 from __future__ import annotations
@@ -33,7 +33,7 @@ class ModelTarget:
     stack: str
     region: str
     model: ModelBase
-    endpoint_name: str  # what serves the model: a SageMaker endpoint's name
+    endpoint_name: str  # what serves the model: a SageMaker endpoint, or an EKS model's load balancer
     variants: tuple[str, ...]
     alarm_names: tuple[str, ...]
     stack_file: Path

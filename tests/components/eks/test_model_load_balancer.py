@@ -6,6 +6,7 @@ import pytest
 
 from infra.components.eks.model_load_balancer import (
     ACCESS_LOG_TYPE,
+    ROLLOUT_OWNED,
     TLS_POLICY,
     ModelLoadBalancer,
     ModelLoadBalancerArgs,
@@ -20,6 +21,7 @@ COMPONENT = "modelfleet:eks:ModelLoadBalancer"
 ALB = "aws:lb/loadBalancer:LoadBalancer"
 TARGET_GROUP = "aws:lb/targetGroup:TargetGroup"
 LISTENER = "aws:lb/listener:Listener"
+RULE = "aws:lb/listenerRule:ListenerRule"
 GROUP = "aws:ec2/securityGroup:SecurityGroup"
 INGRESS = "aws:vpc/securityGroupIngressRule:SecurityGroupIngressRule"
 EGRESS = "aws:vpc/securityGroupEgressRule:SecurityGroupEgressRule"
@@ -147,6 +149,33 @@ def test_https_listener_uses_tls_1_2_or_later_the_certificate_and_the_weights(in
     groups = {g.outputs["arn"]: g.name for g in internal.plan.of_type(TARGET_GROUP)}
     split = {groups[t["arn"]]: t["weight"] for t in action["forward"]["targetGroups"]}
     assert split == {"doc-lb-stable": 90, "doc-lb-canary": 10}
+
+
+def test_pulumi_up_leaves_the_listeners_split_to_the_rollout(internal):
+    """The forward action's target groups and weights: a pulumi up during or after a rollout neither
+    puts the stack file's weights back nor drops the canary (docs/operations.md, "EKS models")."""
+    (listener,) = internal.plan.of_type(LISTENER)
+    assert listener.ignore_changes == ROLLOUT_OWNED == ["defaultActions[0].forward.targetGroups"]
+    # The path names the inputs the engine compares: defaultActions[0].forward.targetGroups[*].weight.
+    (action,) = listener.inputs["defaultActions"]
+    assert all("weight" in group for group in action["forward"]["targetGroups"])
+    others = [r for r in internal.plan.resources if r.type != LISTENER and r.ignore_changes]
+    assert others == []  # nothing else the stack owns is left to the rollout
+
+
+def test_a_header_pins_each_variant_whatever_the_split(internal):
+    groups = {g.tags["variant"]: g.outputs["arn"] for g in internal.plan.of_type(TARGET_GROUP)}
+    (listener,) = internal.plan.of_type(LISTENER)
+    rules = {r.name: r.inputs for r in internal.plan.of_type(RULE)}
+    assert set(rules) == {"doc-lb-pin-stable", "doc-lb-pin-canary"}
+    assert sorted(r["priority"] for r in rules.values()) == [1, 2]
+    for variant, group in groups.items():
+        rule = rules[f"doc-lb-pin-{variant}"]
+        assert rule["listenerArn"] == listener.outputs["arn"]
+        assert rule["actions"] == [{"type": "forward", "targetGroupArn": group}]
+        header = {"httpHeaderName": serving.VARIANT_HEADER, "values": [variant]}
+        assert rule["conditions"] == [{"httpHeader": header}]
+        assert serving.VARIANT_HEADER == "X-Modelfleet-Variant"
 
 
 def test_access_logs_are_delivered_to_the_stacks_destination(internal):

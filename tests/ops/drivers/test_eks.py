@@ -1,40 +1,40 @@
-"""The EKS driver refuses every capability under its own name, and the commands say so in one line."""
+"""The EKS driver's pure parts: the weights it writes, the split it reads, what its record is keyed by,
+and the commands it refuses. Against moto: tests/ops/test_eks_rollout_moto.py."""
 
 from __future__ import annotations
-
-import inspect
-from datetime import UTC, datetime
 
 import pytest
 
 from infra.cli.commands import main
 from infra.ops import clients
-from infra.ops.drivers.base import EndpointState, ModelTarget, NotSupportedYet, ServingDriver
-from infra.ops.drivers.eks import EksDriver
-from infra.ops.errors import InvalidInput
-from infra.ops.progress import Phase, Progress
+from infra.ops.drivers.base import NotSupportedYet
+from infra.ops.drivers.eks import (
+    MAX_WEIGHT,
+    Balancer,
+    EksDriver,
+    alb_weights,
+    check_alb_weights,
+    deployment_key,
+    forward_weights,
+)
+from infra.ops.errors import InvalidInput, OpsError
+from infra.ops.steps import TOLERANCE
 from infra.settings.catalog import EksModel
 from infra.settings.platform import load_settings
 from infra.specs.model_record import model_record
 from infra.stackfiles.read import read_project, read_stack_config
 from tests.conftest import ROOT
-from tests.ops.conftest import FakeClock
 
-UNTIL = "(EKS support in the day-2 tools comes with the model-lifecycle work)"
-STATE = EndpointState("x", "InService", {"stable": 100.0}, {"stable": 1}, guardrail_in_progress=False)
-RECORD = Progress(Phase.BAKING, 0, "", datetime(2025, 1, 1, tzinfo=UTC), datetime(2025, 1, 1, tzinfo=UTC))
-# Each capability, the arguments after the target, and the name its refusal gives.
-CAPABILITIES = {
-    "wait_in_service": ((60, FakeClock(), 15), "waiting until the model is in service"),
-    "read_weights": ((), "reading the traffic split"),
-    "set_weights": ((50,), "moving the traffic split"),
-    "read_progress": ((STATE,), "reading a rollout's progress"),
-    "write_progress": ((STATE, RECORD), "recording a rollout's progress"),
-    "read_alarms": ((["a"],), "reading the model's alarms"),
-    "read_gates": ((["a"], 0.0, 60.0), "reading the rollout gates"),
-    "smoke": (("canary",), "smoke test"),
-    "promotion_problem": (("shift",), "checking the live model before a promote edit"),
+GROUPS = {
+    "stable": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/mf-a/1111111111111111",
+    "canary": "arn:aws:elasticloadbalancing:eu-west-1:123456789012:targetgroup/mf-b/2222222222222222",
 }
+BALANCER = Balancer(
+    "arn:aws:elasticloadbalancing:eu-west-1:123456789012:loadbalancer/app/mf-c/3333333333333333",
+    "internal-mf-c.eu-west-1.elb.amazonaws.com", "vpc-1",
+    "arn:aws:elasticloadbalancing:eu-west-1:123456789012:listener/app/mf-c/3333333333333333/4444",
+    GROUPS,
+)  # fmt: skip
 
 
 def doc_embedder() -> tuple[EksModel, dict]:
@@ -45,72 +45,81 @@ def doc_embedder() -> tuple[EksModel, dict]:
     return model, model_record("dev", settings.region, model)
 
 
-def refusal(capability: str) -> str:
-    return f"model 'doc-embedder' is served by eks: {capability} is not supported for eks models yet {UNTIL}"
+@pytest.mark.parametrize("percent", [*range(101), 0.4, 12.5, 99.6])
+def test_every_share_gives_weights_elb_accepts_and_reads_back_as_that_share(percent):
+    weights = alb_weights(percent)
+    check_alb_weights(weights)
+    assert all(0 <= w <= MAX_WEIGHT for w in weights.values()) and weights["stable"] >= 0
+    read = {v: weights.get(v, 0) for v in ("stable", "canary")}
+    assert abs(100 * read["canary"] / sum(read.values()) - round(percent)) <= TOLERANCE
+    assert ("canary" in weights) == (round(percent) > 0)  # a canary at 0 leaves the forward action
 
 
-def test_every_capability_of_the_interface_has_its_refusal_here():
-    methods = {
-        name for name, member in vars(ServingDriver).items() if inspect.isfunction(member) and name[0] != "_"
-    }
-    assert methods - {"resolve"} == set(CAPABILITIES)
-    names = [name for _, name in CAPABILITIES.values()]
-    assert len(set(names)) == len(names)  # each its own
+@pytest.mark.parametrize("percent", [-1, 100.5, 250])
+def test_a_share_outside_0_to_100_is_refused(percent):
+    with pytest.raises(ValueError, match="0-100"):
+        alb_weights(percent)
 
 
-@pytest.mark.parametrize("method", sorted(CAPABILITIES))
-def test_each_capability_refuses_under_its_own_name(method):
+@pytest.mark.parametrize("weights", [{"stable": 0}, {"stable": 1000}, {"stable": -1, "canary": 2}])
+def test_weights_elb_would_refuse_are_never_sent(weights):
+    with pytest.raises(ValueError, match="invalid target group weights"):
+        check_alb_weights(weights)
+
+
+def test_the_split_is_read_from_the_forward_action():
+    weighted = [{"Type": "forward", "ForwardConfig": {"TargetGroups": [
+        {"TargetGroupArn": GROUPS["stable"], "Weight": 75}, {"TargetGroupArn": GROUPS["canary"], "Weight": 25},
+    ]}}]  # fmt: skip
+    assert forward_weights(weighted) == {GROUPS["stable"]: 75, GROUPS["canary"]: 25}
+    assert forward_weights([{"Type": "forward", "TargetGroupArn": GROUPS["stable"]}]) == {GROUPS["stable"]: 1}
+    with pytest.raises(OpsError, match="not a forward"):
+        forward_weights([{"Type": "fixed-response"}])
+
+
+def test_the_record_is_keyed_by_the_target_groups_and_the_variants_versions():
+    model, _ = doc_embedder()
+    key = deployment_key(model, BALANCER)
+    assert key.startswith("2222222222222222.1111111111111111:") and len(key) < 256
+    assert deployment_key(model, BALANCER) == key
+    variants = dict(model.variants.items())
+    canary = variants["canary"].model_copy(update={"model_data": "s3://acme-ml-artifacts-dev/doc/new/"})
+    newer = model.model_copy(update={"variants": model.variants.model_copy(update={"canary": canary})})
+    assert deployment_key(newer, BALANCER) != key  # a new canary: an older record is stale
+    replaced = Balancer(*BALANCER.__dict__.values())
+    replaced.target_groups["canary"] = GROUPS["canary"].replace("2222", "5555")
+    assert deployment_key(model, replaced) != key
+
+
+def test_resolve_names_the_load_balancer_variants_and_alarms_from_the_record():
     model, record = doc_embedder()
-    target = ModelTarget(
-        "dev", "eu-west-1", model, record["load_balancer_name"], tuple(record["variants"]),
-        tuple(record["alarm_names"]), ROOT / "stacks/Pulumi.dev.yaml",
-    )  # fmt: skip
-    arguments, capability = CAPABILITIES[method]
-    with pytest.raises(NotSupportedYet) as refused:
-        getattr(EksDriver(), method)(target, *arguments)
-    assert str(refused.value) == refusal(capability) and refused.value.capability == capability
-    assert isinstance(refused.value, InvalidInput)  # exit 2, like any other invalid input
+    target = EksDriver().resolve(
+        "dev", "eu-west-1", model, record, ROOT / "stacks/Pulumi.dev.yaml", "promotion"
+    )
+    assert target.endpoint_name == record["load_balancer_name"] == "modelfleet-dev-doc-embedder"
+    assert target.variants == ("stable", "canary") and target.alarm_names == tuple(record["alarm_names"])
+    assert target.inference_component is None
 
 
-def test_resolve_refuses_under_the_commands_capability():
+def test_a_load_test_by_endpoint_is_refused_and_points_at_the_url():
     model, record = doc_embedder()
     with pytest.raises(NotSupportedYet) as refused:
-        EksDriver().resolve(
-            "dev", "eu-west-1", model, record, ROOT / "stacks/Pulumi.dev.yaml", "canary rollout"
-        )
-    assert str(refused.value) == refusal("canary rollout")
+        EksDriver().resolve("dev", "eu-west-1", model, record, ROOT / "stacks/Pulumi.dev.yaml", "load test")
+    assert isinstance(refused.value, InvalidInput) and refused.value.capability == "load test"
+    assert "modelfleet loadtest --url" in str(refused.value)
 
 
-MODEL = ("--stack", "dev", "--model", "doc-embedder")
-
-
-@pytest.mark.parametrize(
-    ("argv", "capability"),
-    [
-        (("rollout", *MODEL), "canary rollout"),
-        (("rollout", *MODEL, "--dry-run"), "canary rollout"),
-        (("rollout", "abort", *MODEL), "rollout abort"),
-        (("promote", *MODEL), "promotion"),
-        (("promote", *MODEL, "--force", "--reason", "INC-1"), "promotion"),
-        (("smoke", *MODEL, "--variant", "stable"), "smoke test"),
-        (("loadtest", *MODEL, "--endpoint", "modelfleet-dev-doc-embedder", "--dry-run"), "load test"),
-    ],
-)
-def test_each_command_answers_an_eks_model_in_one_line_with_exit_2_and_touches_nothing(
-    argv, capability, project_copy, monkeypatch, capsys
+def test_a_load_test_of_an_eks_model_by_endpoint_is_one_line_exit_2_and_touches_nothing(
+    project_copy, monkeypatch, capsys
 ):
-    """Through its driver, that is: at a --url, smoke and loadtest speak its runtime (tests/ops/test_url_*)."""
-
     def no_aws(*_, **__):
-        raise AssertionError("an EKS model's command made an AWS client")
+        raise AssertionError("a refused command made an AWS client")
 
     monkeypatch.setattr(clients, "client", no_aws)
     monkeypatch.chdir(project_copy)
     before = (project_copy / "stacks/Pulumi.dev.yaml").read_bytes()
-    assert main(list(argv)) == 2
+    argv = ["loadtest", "--stack", "dev", "--model", "doc-embedder", "--endpoint", "x", "--dry-run"]
+    assert main(argv) == 2
     captured = capsys.readouterr()
-    hint = "; through a port-forward to its Service: modelfleet smoke --url http://127.0.0.1:<port> "
-    hint += "--stack dev --model doc-embedder"
-    assert captured.err == f"✗ {refusal(capability)}{hint if argv[0] == 'smoke' else ''}\n"
-    assert captured.out == ""
+    assert captured.err.startswith("✗ model 'doc-embedder' is served by eks: load test is not supported")
     assert (project_copy / "stacks/Pulumi.dev.yaml").read_bytes() == before
