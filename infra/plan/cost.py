@@ -39,6 +39,9 @@ PRICES_DIR = Path(__file__).parent / "prices"
 
 # Types that cost nothing by themselves (billed through another resource, or free).
 FREE = {
+    # A listener rule bills nothing of its own: rule evaluations count in the load balancer's
+    # LCUs (the first 10 rules per request are free), which alb:lcu-hour prices.
+    "aws:lb/listenerRule:ListenerRule",
     "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/routeTable:RouteTable", "aws:ec2/route:Route",
     "aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:ec2/internetGateway:InternetGateway",
     "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
