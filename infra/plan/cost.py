@@ -42,6 +42,10 @@ FREE = {
     # A listener rule bills nothing of its own: rule evaluations count in the load balancer's
     # LCUs (the first 10 rules per request are free), which alb:lcu-hour prices.
     "aws:lb/listenerRule:ListenerRule",
+    # The model registry charges nothing for groups and their policies (SageMaker's price page:
+    # artifacts are billed where they are stored, in S3).
+    "aws:sagemaker/modelPackageGroup:ModelPackageGroup",
+    "aws:sagemaker/modelPackageGroupPolicy:ModelPackageGroupPolicy",
     "aws:ec2/vpc:Vpc", "aws:ec2/subnet:Subnet", "aws:ec2/routeTable:RouteTable", "aws:ec2/route:Route",
     "aws:ec2/routeTableAssociation:RouteTableAssociation", "aws:ec2/internetGateway:InternetGateway",
     "aws:ec2/securityGroup:SecurityGroup", "aws:ec2/defaultSecurityGroup:DefaultSecurityGroup",
