@@ -98,6 +98,8 @@ def _rollout(args: argparse.Namespace, out: Console, err: Console) -> int:
     runner = Rollout(target, driver, out, forced_reason=args.reason if args.force else None)
     with _recorded(args, target, err, runner.clock) as record:
         runner.history = record.steps
+        if args.action != "abort":  # back to stable needs no approval; a new version does
+            _registry_gate(target, driver)
         if args.action == "abort":
             outcome = runner.abort(dry_run=args.dry_run)
         else:
@@ -175,10 +177,17 @@ def _promote(args: argparse.Namespace, out: Console, err: Console) -> int:
     at = ("modelfleet:models", index, "variants")
     edit = promote.promote_edit(document.get(at), at)
     with _recorded(args, target, err, SystemClock()) as record:
+        _registry_gate(target, driver)
         _promote_edit(args, target, driver, document, edit, out)
         record.steps.note(f"stack file edited: {edit.phase}")
         record.finish(Result.SUCCEEDED, f"{edit.phase} written to {target.stack_file}; next: pulumi up")
     return 0
+
+
+def _registry_gate(target: ModelTarget, driver: ServingDriver) -> None:
+    """A registry version that is not Approved gets no traffic and no promotion, forced or not."""
+    if problem := driver.registry_refusal(target):
+        raise Refused(problem)
 
 
 def _promote_edit(

@@ -63,3 +63,16 @@ def test_a_package_the_registry_does_not_have_is_refused(sagemaker):
 def test_a_model_without_packages_asks_nothing(sagemaker):
     fraud = next(m for m in stack_settings("prod").models if m.name == "fraud-scorer")
     assert registry_gate.statuses(sagemaker, fraud) == {}
+
+
+def test_rollout_is_refused_before_any_traffic_moves(sagemaker, monkeypatch, capsys):
+    """Through the CLI: the driver asks the registry, and an unapproved version changes nothing."""
+    from infra.cli.commands import main
+    from infra.ops.drivers.sagemaker import SageMakerDriver
+
+    arn = publish(sagemaker, ["Approved"] * 6 + ["PendingManualApproval"])
+    monkeypatch.setattr(SageMakerDriver, "_aws", lambda self, service, target: sagemaker)
+    code = main(["rollout", "--stack", "prod", "--model", "support-summarizer"])
+    err = capsys.readouterr().err
+    assert code != 0 and f"model package {arn} (support-summarizer/stable) is PendingManualApproval" in err
+    assert not sagemaker.list_endpoints()["Endpoints"]  # refused before reading or changing anything

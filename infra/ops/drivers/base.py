@@ -163,3 +163,7 @@ class ServingDriver(Protocol):
     def promotion_problem(self, target: ModelTarget, phase: PromotePhase) -> str | None:
         """Why the live deployment is not ready for this promote edit, if it is not (pulumi up deploys it)."""
         ...
+
+    def registry_refusal(self, target: ModelTarget) -> str | None:
+        """Why the model's registry versions must not get traffic: one not Approved (None: all are)."""
+        ...

@@ -41,7 +41,7 @@ from typing import Any, ClassVar
 from botocore.exceptions import ClientError
 
 from infra.contracts import serving
-from infra.ops import progress, promote, signals
+from infra.ops import progress, promote, registry_gate, signals
 from infra.ops.clients import client
 from infra.ops.clock import Clock
 from infra.ops.drivers.base import (
@@ -380,6 +380,10 @@ class EksDriver:
         if not domain:
             return balancer.dns_name
         return domain.replace("*", target.model.name, 1) if domain.startswith("*.") else domain
+
+    def registry_refusal(self, target: ModelTarget) -> str | None:
+        """The model registry's word on the packages the stack file deploys (``DescribeModelPackage``)."""
+        return registry_gate.refusal(self._aws("sagemaker", target), target.model)
 
     def promotion_problem(self, target: ModelTarget, phase: PromotePhase) -> str | None:
         """Shift: a finished rollout, as on SageMaker. Remove: the canary out of the listener, since

@@ -24,7 +24,7 @@ from typing import Any, ClassVar, NoReturn, cast
 from botocore.exceptions import ClientError
 
 from infra.contracts import runtimes
-from infra.ops import signals, smoke
+from infra.ops import registry_gate, signals, smoke
 from infra.ops.clients import client
 from infra.ops.clock import Clock
 from infra.ops.drivers.base import (
@@ -211,6 +211,10 @@ class InferenceComponentDriver:
                 200, answer.content_type, answer.body, accept, settings.sample_response_keys
             )
         return SmokeResult(None, 200, answer.latency_ms, target.inference_component, problems)
+
+    def registry_refusal(self, target: ModelTarget) -> str | None:
+        """The model registry's word on the packages the stack file deploys (``DescribeModelPackage``)."""
+        return registry_gate.refusal(self._aws("sagemaker", target), target.model)
 
     def promotion_problem(self, target: ModelTarget, phase: PromotePhase) -> str | None:
         """Nothing shifts for a component: whether every copy runs the stack file's version, if not why."""

@@ -19,7 +19,7 @@ from typing import Any, ClassVar
 
 from botocore.exceptions import ClientError
 
-from infra.ops import endpoints, progress, promote, signals, smoke
+from infra.ops import endpoints, progress, promote, registry_gate, signals, smoke
 from infra.ops.clients import client
 from infra.ops.clock import Clock
 from infra.ops.drivers.base import (
@@ -132,6 +132,10 @@ class SageMakerDriver:
             200, answer.content_type, answer.body, settings.sample_accept, settings.sample_response_keys
         )
         return SmokeResult(variant, 200, answer.latency_ms, answer.invoked_variant, problems)
+
+    def registry_refusal(self, target: ModelTarget) -> str | None:
+        """The model registry's word on the packages the stack file deploys (``DescribeModelPackage``)."""
+        return registry_gate.refusal(self._aws("sagemaker", target), target.model)
 
     def promotion_problem(self, target: ModelTarget, phase: PromotePhase) -> str | None:
         """The endpoint's split, and the canary's progress record or its scaling target, per edit."""
