@@ -599,21 +599,24 @@ def drift_job_policy(
 ) -> dict[str, Any]:
     """What one model's drift job may do: read its captures and code, write its reports, publish its metrics.
 
-    Reads are held to the model's capture prefix and the job's code object, listing to the
-    model's prefix (``s3:prefix``), writes to ``<model>/drift/reports/``; PutMetricData
+    Reads are held to the model's capture prefix and the job's code object, listing to those
+    two prefixes (``s3:prefix``), writes to ``<model>/drift/reports/``; PutMetricData
     supports no resource, so ``cloudwatch:namespace`` holds it to the drift namespace.
     Processing jobs log to the account's ``/aws/sagemaker/ProcessingJobs`` group, one stream
     per job named after it, so the streams are held to the job's name prefix.
     """
     s3 = f"arn:{partition}:s3:::{bucket}"
+    code_dir = code_key.rsplit("/", 1)[0] + "/"  # SageMaker lists an S3Prefix input before it downloads it
     group = log_group_arn(partition, region, account_id, "/aws/sagemaker/ProcessingJobs")
     return document(
         allow(["s3:GetObject"], [f"{s3}/{model_name}/*", f"{s3}/{code_key}"], sid="ReadCapturesAndCode"),
         allow(
             ["s3:ListBucket"],
             [s3],
-            sid="ListOwnCaptures",
-            condition={"StringLike": {"s3:prefix": [f"{model_name}/", f"{model_name}/*"]}},
+            sid="ListOwnPrefixes",
+            condition={
+                "StringLike": {"s3:prefix": [f"{model_name}/", f"{model_name}/*", code_dir, f"{code_dir}*"]}
+            },
         ),
         allow(["s3:PutObject"], [f"{s3}/{model_name}/drift/reports/*"], sid="WriteOwnReports"),
         allow(["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"], [key_arn], sid="UseCaptureKey"),

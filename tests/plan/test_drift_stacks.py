@@ -116,3 +116,18 @@ def test_only_dashboards_of_models_with_drift_draw_a_drift_row(shipped_plans, st
             assert {m[1] for m in drift_metrics} >= {drift.METRIC_DRIFTED_FEATURES, drift.METRIC_DRIFT_SHARE}
         else:
             assert drift_metrics == []
+
+
+def test_the_code_objects_source_is_planned_by_path_and_digest_not_by_object_identity(shipped_plans):
+    source = shipped_plans["prod"].get(
+        "aws:s3/bucketObjectv2:BucketObjectv2", "platform-fraud-scorer-drift-code"
+    )
+    archive = source.inputs["source"]["archive"]
+    assert sorted(archive) == [
+        "infra/__init__.py",
+        "infra/contracts/__init__.py",
+        "infra/contracts/drift.py",
+        "infra/drift",
+    ]
+    assert archive["infra/contracts/drift.py"].startswith("<file infra/contracts/drift.py sha256:")
+    assert archive["infra/drift"].startswith(("<file infra/drift sha256:", "<missing infra/drift>"))

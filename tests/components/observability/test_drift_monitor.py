@@ -188,8 +188,15 @@ def test_the_job_reads_its_model_writes_its_reports_and_publishes_to_the_drift_n
         f"{s3}/fraud-scorer/*",
         f"{s3}/{drift_specs.CODE_PREFIX}/fraud-scorer/{drift_specs.CODE_ARCHIVE}",
     ]
-    assert granted["ListOwnCaptures"]["Condition"] == {
-        "StringLike": {"s3:prefix": ["fraud-scorer/", "fraud-scorer/*"]}
+    assert granted["ListOwnPrefixes"]["Condition"] == {
+        "StringLike": {
+            "s3:prefix": [
+                "fraud-scorer/",
+                "fraud-scorer/*",
+                "_code/drift/fraud-scorer/",
+                "_code/drift/fraud-scorer/*",
+            ]
+        }
     }
     assert granted["WriteOwnReports"] == {
         "Effect": "Allow", "Action": ["s3:PutObject"], "Resource": [f"{s3}/fraud-scorer/drift/reports/*"],
