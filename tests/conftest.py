@@ -111,6 +111,7 @@ MODULE_FIXTURE_FILES = frozenset(
         "tests/components/network/test_vpc_endpoints.py",
         "tests/components/observability/test_alerts_topic.py",
         "tests/components/observability/test_dashboards.py",
+        "tests/components/observability/test_drift_monitor.py",
         "tests/components/observability/test_encrypted_log_group.py",
         "tests/components/observability/test_serving_alarms.py",
         "tests/components/sagemaker/test_endpoint_autoscaling.py",

@@ -19,6 +19,7 @@ from infra.components.eks.eks_cluster import EksCluster
 from infra.components.eks.model_load_balancer import ModelLoadBalancer
 from infra.components.network.network import Network, NetworkArgs
 from infra.components.observability.alerts_topic import AlertsTopic, AlertsTopicArgs
+from infra.components.observability.drift_monitor import DriftMonitor, DriftMonitorArgs
 from infra.components.observability.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupArgs
 from infra.components.platform_eks import wire_eks
 from infra.components.sagemaker.model_network import HttpsOnlyNetwork
@@ -31,7 +32,7 @@ from infra.components.sagemaker.team_model_registry import TeamModelRegistry, Te
 from infra.components.storage.data_capture_bucket import DataCaptureBucket, DataCaptureBucketArgs
 from infra.settings.platform import PlatformSettings
 from infra.settings.tiers import Tier
-from infra.specs import component_specs, iam, naming, registry, sagemaker_specs, tags
+from infra.specs import component_specs, drift_specs, iam, naming, registry, sagemaker_specs, tags
 
 
 @dataclass
@@ -69,6 +70,7 @@ class Platform(pulumi.ComponentResource):
 
     network: Network
     model_endpoints: dict[str, SageMakerModelEndpoint]
+    drift_monitors: dict[str, DriftMonitor]
     shared_endpoints: dict[str, SharedEndpoint]
 
     def __init__(self, name: str, args: PlatformArgs, opts: pulumi.ResourceOptions | None = None):
@@ -77,6 +79,7 @@ class Platform(pulumi.ComponentResource):
         env, stack_tags = settings.environment, tags.base(settings)
         self.network = Network(f"{name}-network", network_args(args), child)
         self.model_endpoints = {}
+        self.drift_monitors = {}
         self.shared_endpoints = {}
         # Package ARN -> its approval status, read from the registry in prod; a status other
         # than Approved fails the preview (the program exports these, so it waits for them).
@@ -227,6 +230,24 @@ class Platform(pulumi.ComponentResource):
                 ),
                 child,
             )
+            if model.drift_on and capture is not None:  # the settings hold drift to capturing models
+                # Under the model's own component: a model stays one node of the tree.
+                self.drift_monitors[model.name] = DriftMonitor(
+                    f"{name}-{model.name}-drift",
+                    DriftMonitorArgs(
+                        spec=drift_specs.drift_spec(env, settings.region, model),
+                        region=settings.region,
+                        account_id=args.account_id,
+                        partition=iam.partition_for(settings.region),
+                        capture_bucket=capture.bucket.bucket,
+                        capture_key_arn=capture.key.arn,
+                        network=https_only,
+                        vpc_arn=network.vpc.arn,
+                        alerts_topic_arn=alerts.arn,
+                        tags=stack_tags,
+                    ),
+                    pulumi.ResourceOptions(parent=self.model_endpoints[model.name]),
+                )
 
 
 def _approved(arn: str, where: str, status: str | None) -> str:

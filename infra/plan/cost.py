@@ -71,6 +71,8 @@ FREE = {
     # queue bills per request (the controller's 20 s long polls, ~130k a month), like SNS above.
     "aws:sqs/queue:Queue", "aws:sqs/queuePolicy:QueuePolicy",
     "aws:cloudwatch/eventRule:EventRule", "aws:cloudwatch/eventTarget:EventTarget",
+    # The drift job's code: a zip of a few kilobytes in the capture bucket, billed with its storage.
+    "aws:s3/bucketObjectv2:BucketObjectv2",
 }  # fmt: skip
 NATIVE_CONFIG = "aws-native:sagemaker:EndpointConfig"
 NATIVE_ENDPOINT = "aws-native:sagemaker:Endpoint"
@@ -502,6 +504,13 @@ def _per_type(resource: PlannedResource, table: PriceTable) -> Priced | None:
             return _fixed(table, "kms:key-month", hourly=False, what="key")
         case "aws:cloudwatch/metricAlarm:MetricAlarm":
             return _alarm(resource, table)
+        case "aws:scheduler/schedule:Schedule":
+            # The invocations are within Scheduler's free tier; what each one starts is not.
+            return (
+                None,
+                None,
+                "starts SageMaker processing jobs, billed per run: no processing price in the table",
+            )
         case "aws:cloudwatch/dashboard:Dashboard":
             return _fixed(table, "cloudwatch:dashboard-month", hourly=False, what="dashboard")
         case "aws:cloudwatch/logGroup:LogGroup":

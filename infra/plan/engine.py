@@ -15,6 +15,7 @@ share one loop:
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import runpy
 import threading
@@ -50,11 +51,41 @@ def _plain(value: Any) -> Any:
         return COMPUTED
     if isinstance(value, pulumi.Resource):
         return f"<resource {type(value).__name__}>"
+    if isinstance(value, pulumi.Asset | pulumi.Archive):
+        return _asset(value)
     if isinstance(value, float) and value.is_integer():
         return int(value)  # protobuf carries every number as a double
     if value is None or isinstance(value, str | int | float | bool):
         return value
     return str(value)
+
+
+def _asset(value: pulumi.Asset | pulumi.Archive) -> Any:
+    """An asset or archive as what it holds: paths from the checkout's root, and a digest of the bytes.
+
+    The same files give the same plan in any checkout, and a changed file shows as a changed input.
+    """
+    if isinstance(value, pulumi.AssetArchive):
+        return {"archive": {name: _asset(inner) for name, inner in sorted(value.assets.items())}}
+    if isinstance(value, pulumi.StringAsset):
+        return f"<text sha256:{hashlib.sha256(value.text.encode()).hexdigest()[:16]}>"
+    path = Path(getattr(value, "path", "") or "")
+    if not path.exists():
+        return f"<missing {_from_root(path)}>"
+    files = sorted(f for f in path.rglob("*") if f.is_file()) if path.is_dir() else [path]
+    digest = hashlib.sha256()
+    for file in files:
+        digest.update(file.relative_to(path).as_posix().encode() if path.is_dir() else b"")
+        digest.update(file.read_bytes())
+    return f"<file {_from_root(path)} sha256:{digest.hexdigest()[:16]}>"
+
+
+def _from_root(path: Path) -> str:
+    root = Path(__file__).resolve().parents[2]  # the checkout: infra/plan/engine.py
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.name
 
 
 def _parent(urn: str) -> str | None:

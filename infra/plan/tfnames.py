@@ -39,6 +39,7 @@ TYPE_EXCEPTIONS = {
     "aws:lb/loadBalancer:LoadBalancer": "aws_lb",
     "aws:alb/loadBalancer:LoadBalancer": "aws_lb",
     "aws:s3/bucketV2:BucketV2": "aws_s3_bucket",
+    "aws:s3/bucketObjectv2:BucketObjectv2": "aws_s3_object",
 }
 
 # Token -> {Pulumi property path (dots, no indexes): Terraform's singular name}.

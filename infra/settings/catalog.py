@@ -30,6 +30,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from infra.contracts import instances, runtimes
 from infra.contracts.runtimes import Runtime
+from infra.settings.drift import DriftSettings
 from infra.settings.placement import component_problems
 from infra.settings.runtimes import TeiSettings, VllmSettings
 from infra.settings.shared_endpoints import ComponentSettings
@@ -542,6 +543,9 @@ class SageMakerModel(ModelBase):
     component: ComponentSettings | None = Field(
         None, description="on a shared endpoint: what a copy reserves, its copies, scaling and updates"
     )
+    drift: DriftSettings | None = Field(
+        None, description="compare captured requests with a baseline on a schedule (needs data capture)"
+    )
     _image_uri: str | None = PrivateAttr(None)
 
     @property
@@ -558,6 +562,28 @@ class SageMakerModel(ModelBase):
         return component_fit.Reservation(
             self.name, accelerators, self.component.cpu_cores, self.component.memory_mib
         )
+
+    @property
+    def drift_on(self) -> bool:
+        """Whether the stack schedules drift runs for the model (the checks hold it to capturing models)."""
+        return self.drift is not None and self.drift.on
+
+    def _drift_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        """Drift compares captured requests: only a model on its own endpoint that captures can run it."""
+        if not self.drift_on:
+            return []
+        if self.placed:
+            why = "runs for models on their own endpoint; a shared endpoint's components capture no data here"
+        elif self.serverless is not None:
+            why = "compares captured requests, and serverless endpoints capture none: set schedule: off"
+        elif self.data_capture.sampling_percent == 0:
+            why = (
+                "compares captured requests with the baseline: set data_capture.sampling_percent "
+                "above 0, or schedule: off"
+            )
+        else:
+            return []
+        return [(("drift", "schedule"), why)]
 
     @property
     def image_uri(self) -> str | None:
@@ -587,6 +613,7 @@ class SageMakerModel(ModelBase):
             shape = instances.lookup(self.instance_type) if self.instance_type else None
             if shape is not None and shape.gpus:
                 found += self.gpu_fit_problem(shape, ("instance_type",))
+        found += self._drift_problems()
         if region and not found:
             found += self._resolve_image(region, hosting if self.placed else self.instance_type)
         _raise("SageMakerModel", found)

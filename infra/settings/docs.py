@@ -34,7 +34,14 @@ from pydantic_core import PydanticCustomError
 
 from infra.settings import tiers as tiers_module
 from infra.settings.errors import key_path
-from infra.settings.platform import PlatformSettings, SettingsError, load_settings, with_tier_defaults
+from infra.settings.platform import (
+    MODELS_KEY,
+    OPT_IN_MODEL_BLOCKS,
+    PlatformSettings,
+    SettingsError,
+    load_settings,
+    with_tier_defaults,
+)
 from infra.settings.tiers import TIERS, Tier
 
 DOC_PATH = Path(__file__).resolve().parents[2] / "docs" / "configuration.md"
@@ -403,13 +410,15 @@ class StackTierValues:
 
     def tree(self, tier: Tier, selector: tuple[tuple[str, Any], ...]) -> dict[str, Any]:
         if (tier, selector) not in self._trees:
-            seed = dict(selector)
-            config = {"modelfleet:tier": tier.value} | {key: [dict(seed)] for key in self.list_keys}
+            seeds = {key: dict(selector) for key in self.list_keys}
+            if MODELS_KEY in seeds:  # opt-in blocks take their tier's values only when written
+                seeds[MODELS_KEY] |= {block: {} for block in OPT_IN_MODEL_BLOCKS}
+            config = {"modelfleet:tier": tier.value} | {key: [dict(seed)] for key, seed in seeds.items()}
             merged = with_tier_defaults(config)
             merged.pop("modelfleet:tier", None)
             for key in self.list_keys:
-                entry = (merged.get(key) or [{}])[0]
-                merged[key] = {ITEM: {k: v for k, v in entry.items() if k not in seed}}
+                entry, seed = (merged.get(key) or [{}])[0], seeds[key]
+                merged[key] = {ITEM: {k: v for k, v in entry.items() if k not in seed or v != seed[k]}}
             self._trees[(tier, selector)] = merged
         return self._trees[(tier, selector)]
 
@@ -652,7 +661,9 @@ def render(root: type[BaseModel] = PlatformSettings) -> str:
         "A stack names its tier with `modelfleet:tier`; the tier fills in every key the stack file",
         "leaves out, per the `dev`, `staging` and `prod` columns of the tables below (blank: the",
         "schema's default applies). Under `modelfleet:models` and `modelfleet:gpu_pools` the tier's",
-        "values apply to every entry.",
+        "values apply to every entry, except in an opt-in block ("
+        + ", ".join(f"`{b}`" for b in OPT_IN_MODEL_BLOCKS)
+        + "): a tier fills it in only for the entries that write it.",
         "",
         *_tier_table(),
         "",

@@ -41,6 +41,7 @@ from infra.settings.cluster import (
     support_warnings,
     validation_day,
 )
+from infra.settings.drift import StackDriftSettings
 from infra.settings.errors import Problem, SettingsError, key_path, problems_from
 from infra.settings.mirrors import ImageMirrorSettings
 from infra.settings.shared_endpoints import SharedEndpointSettings
@@ -316,6 +317,11 @@ class PlatformSettings(Strict):
         alias="modelfleet:teams",
         description="teams' IAM roles: each gets a model package group it may publish to and approve",
     )
+    drift: StackDriftSettings = Field(
+        default_factory=StackDriftSettings,
+        alias="modelfleet:drift",
+        description="which engine runs the models' drift jobs",
+    )
     shared_endpoints: list[SharedEndpointSettings] = Field(
         default_factory=list,
         alias="modelfleet:shared_endpoints",
@@ -329,6 +335,11 @@ class PlatformSettings(Strict):
     @property
     def eks_models(self) -> list[EksModel]:
         return [m for m in self.models if isinstance(m, EksModel)]
+
+    @property
+    def drift_models(self) -> list[SageMakerModel]:
+        """The models the stack schedules drift runs for (each captures data and names its features)."""
+        return [m for m in self.sagemaker_models if m.drift_on]
 
     def placed_on(self, shared: str) -> list[SageMakerModel]:
         """The models running as inference components of shared endpoint ``shared``."""
@@ -449,6 +460,12 @@ def with_tier_defaults(config: Mapping[str, Any]) -> dict[str, Any]:
     return merged
 
 
+MODELS_KEY = "modelfleet:models"
+# Blocks of a model entry a tier fills in only when the entry writes them: a tier says how
+# often drift runs, never that a model's drift is compared (that needs captures and features).
+OPT_IN_MODEL_BLOCKS = ("drift",)
+
+
 def _entry_defaults(defaults: dict[str, Any], entry: dict[str, Any], key: str) -> dict[str, Any]:
     """A tier's defaults for one entry of ``key``, minus those that cannot apply to it."""
     chosen = json.loads(json.dumps(defaults))
@@ -460,6 +477,10 @@ def _entry_defaults(defaults: dict[str, Any], entry: dict[str, Any], key: str) -
     if entry.get("endpoint") is not None:  # a component: the shared endpoint captures and deploys
         chosen.pop("data_capture", None)
         chosen.pop("deployment", None)
+    if key == MODELS_KEY:
+        for block in OPT_IN_MODEL_BLOCKS:
+            if not isinstance(entry.get(block), dict):
+                chosen.pop(block, None)
     return chosen
 
 

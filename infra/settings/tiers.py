@@ -26,7 +26,9 @@ class TierProfile:
 
     why: str  # the tier's intent, for the docs
     stack: dict[str, Any]  # top-level stack keys: modelfleet:protect_stateful, :retention, :network
-    model: dict[str, Any]  # under every modelfleet:models entry: data capture, deployment, alarms, rollout
+    model: dict[
+        str, Any
+    ]  # under every modelfleet:models entry: data capture, drift, deployment, alarms, rollout
     pool: dict[str, Any]  # under every modelfleet:gpu_pools entry: capacity type, update budget
     min_instances: int  # fewest instances new-model sizes a SageMaker model with (prod: the pack's minimum)
 
@@ -46,6 +48,7 @@ TIERS: dict[Tier, TierProfile] = {
     },
         model={
         "data_capture": {"sampling_percent": 0},
+        "drift": {"schedule": "off"},
         "deployment": {"strategy": "all_at_once", "wait_seconds": 0, "termination_wait_seconds": 0},
         "alarms": {"error_4xx_rate_percent": 20},
         "rollout": {"steps_percent": [50, 100], "bake_seconds": 60, "poll_seconds": 15,
@@ -70,6 +73,7 @@ TIERS: dict[Tier, TierProfile] = {
     },
         model={
         "data_capture": {"sampling_percent": 10},
+        "drift": {"schedule": "daily"},
         "deployment": {"strategy": "linear", "step_percent": 25, "wait_seconds": 300,
                        "termination_wait_seconds": 300},
         "alarms": {"error_4xx_rate_percent": 10},
@@ -95,6 +99,7 @@ TIERS: dict[Tier, TierProfile] = {
     },
         model={
         "data_capture": {"sampling_percent": 20},
+        "drift": {"schedule": "hourly"},
         "deployment": {"strategy": "canary", "step_percent": 10, "wait_seconds": 600,
                        "termination_wait_seconds": 900},
         "alarms": {"error_4xx_rate_percent": 5, "no_invocations_minutes": 30},

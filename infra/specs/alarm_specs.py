@@ -11,6 +11,7 @@ from __future__ import annotations
 import functools
 from dataclasses import dataclass
 
+from infra.contracts import drift
 from infra.contracts.instances import InstanceType
 from infra.contracts.runtimes import Runtime
 from infra.settings.catalog import ModelSettings
@@ -189,3 +190,26 @@ def load_balancer_alarms(environment: str, model: ModelSettings, lb_label: str) 
                  treat_missing_data="breaching"),
         ]  # fmt: skip
     return specs
+
+
+DRIFT = "drift"  # a model's drift alarms, as one group: their one dimension is the model
+
+
+def drift_alarms(
+    environment: str, model_name: str, period_seconds: int, max_drift_share: float
+) -> list[AlarmSpec]:
+    """A model's drift alarms: features drifted in two runs in a row, or too large a share in one.
+
+    The job publishes once per run (``period_seconds``); a run that publishes nothing (no
+    captures in the window) is missing data, which does not page.
+    """
+    spec = functools.partial(_spec, environment, model_name, f"{model_name} drift", DRIFT)
+    return [
+        spec("features", "features drifted from the baseline in 2 runs in a row",
+             namespace=drift.NAMESPACE, metric_name=drift.METRIC_DRIFTED_FEATURES, statistic="Maximum",
+             threshold=0, period_seconds=period_seconds, evaluation_periods=2, datapoints_to_alarm=2),
+        spec("share", f"more than {max_drift_share:.0%} of the compared features drifted",
+             namespace=drift.NAMESPACE, metric_name=drift.METRIC_DRIFT_SHARE, statistic="Maximum",
+             threshold=max_drift_share, period_seconds=period_seconds, evaluation_periods=1,
+             datapoints_to_alarm=1),
+    ]  # fmt: skip

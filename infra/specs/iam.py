@@ -601,3 +601,95 @@ def model_package_group_policy(group_arn: str, role_arns: Sequence[str]) -> dict
     statement = allow(MODEL_PACKAGE_GROUP_ACTIONS, [group_arn, packages], sid="TeamPublishesAndApproves")
     statement["Principal"] = {"AWS": sorted(role_arns)}
     return document(statement)
+
+
+def drift_job_policy(
+    *,
+    partition: str,
+    region: str,
+    account_id: str,
+    bucket: str,
+    model_name: str,
+    code_key: str,
+    key_arn: str,
+    log_stream_prefix: str,
+    repository_arns: Sequence[str],
+    vpc_arn: str,
+    namespace: str,
+) -> dict[str, Any]:
+    """What one model's drift job may do: read its captures and code, write its reports, publish its metrics.
+
+    Reads are held to the model's capture prefix and the job's code object, listing to those
+    two prefixes (``s3:prefix``), writes to ``<model>/drift/reports/``; PutMetricData
+    supports no resource, so ``cloudwatch:namespace`` holds it to the drift namespace.
+    Processing jobs log to the account's ``/aws/sagemaker/ProcessingJobs`` group, one stream
+    per job named after it, so the streams are held to the job's name prefix.
+    """
+    s3 = f"arn:{partition}:s3:::{bucket}"
+    code_dir = code_key.rsplit("/", 1)[0] + "/"  # SageMaker lists an S3Prefix input before it downloads it
+    group = log_group_arn(partition, region, account_id, "/aws/sagemaker/ProcessingJobs")
+    return document(
+        allow(["s3:GetObject"], [f"{s3}/{model_name}/*", f"{s3}/{code_key}"], sid="ReadCapturesAndCode"),
+        allow(
+            ["s3:ListBucket"],
+            [s3],
+            sid="ListOwnPrefixes",
+            condition={
+                "StringLike": {"s3:prefix": [f"{model_name}/", f"{model_name}/*", code_dir, f"{code_dir}*"]}
+            },
+        ),
+        allow(["s3:PutObject"], [f"{s3}/{model_name}/drift/reports/*"], sid="WriteOwnReports"),
+        allow(["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"], [key_arn], sid="UseCaptureKey"),
+        allow(
+            ["cloudwatch:PutMetricData"],
+            ["*"],
+            sid="PublishDriftMetrics",
+            condition={"StringEquals": {"cloudwatch:namespace": namespace}},
+        ),
+        allow(["logs:CreateLogGroup"], [group], sid="ProcessingJobsLogGroup"),
+        allow(
+            ["logs:CreateLogStream", "logs:PutLogEvents"],
+            [f"{group}:log-stream:{log_stream_prefix}*"],
+            sid="WriteOwnLogStreams",
+        ),
+        allow(["logs:DescribeLogStreams"], [f"{group}:*"], sid="FindOwnLogStreams"),
+        allow(
+            ["ecr:BatchCheckLayerAvailability", "ecr:BatchGetImage", "ecr:GetDownloadUrlForLayer"],
+            sorted(set(repository_arns)),
+            sid="PullImage",
+        ),
+        allow(["ecr:GetAuthorizationToken"], ["*"], sid="EcrLogin"),
+        *vpc_network_interface_statements(vpc_arn),
+    )
+
+
+def drift_scheduler_policy(
+    *, processing_job_arn_pattern: str, job_role_arn: str, key_arn: str
+) -> dict[str, Any]:
+    """What EventBridge Scheduler may do for one model's drift schedule: start its job, and nothing else.
+
+    CreateProcessingJob (and AddTags, which SageMaker checks for a request's tags) on the
+    job's own names; PassRole of exactly the job's role, to SageMaker only; the key that
+    encrypts the schedule's input and the job's volume: Decrypt for the input, CreateGrant
+    (AWS resources only) for SageMaker to attach the volume.
+    """
+    return document(
+        allow(
+            ["sagemaker:AddTags", "sagemaker:CreateProcessingJob"],
+            [processing_job_arn_pattern],
+            sid="StartOwnDriftJobs",
+        ),
+        allow(
+            ["iam:PassRole"],
+            [job_role_arn],
+            sid="PassOnlyTheJobRole",
+            condition={"StringEquals": {"iam:PassedToService": "sagemaker.amazonaws.com"}},
+        ),
+        allow(["kms:Decrypt", "kms:DescribeKey"], [key_arn], sid="ReadScheduleInput"),
+        allow(
+            ["kms:CreateGrant"],
+            [key_arn],
+            sid="EncryptJobVolume",
+            condition={"Bool": {"kms:GrantIsForAWSResource": "true"}},
+        ),
+    )

@@ -30,6 +30,7 @@ AWS_NAME_LIMITS: dict[str, int] = {
     "aws:s3/bucket:Bucket": 63,
     "aws:s3/bucketV2:BucketV2": 63,
     "aws:sns/topic:Topic": 256,
+    "aws:scheduler/schedule:Schedule": 64,
     "aws:eks/cluster:Cluster": 100,
     # CloudWatch Logs PutDeliverySource / PutDeliveryDestination: names of 1-60 characters.
     "aws:cloudwatch/logDeliverySource:LogDeliverySource": 60,

@@ -16,6 +16,7 @@ from typing import Any
 
 from infra.contracts import instances
 from infra.settings.catalog import ModelSettings, SageMakerModel
+from infra.settings.drift import SCHEDULE_PERIOD_HOURS
 from infra.specs import alarm_specs, capacity, iam, images, naming
 from infra.specs.alarm_specs import AlarmSpec
 from infra.specs.schedules import OffHoursSchedule, off_hours_schedule
@@ -134,6 +135,8 @@ class EndpointSpec:
     scaling: ScalingPolicy | None  # None when serverless
     dashboard_name: str  # the CloudWatch dashboard's name
     p99_slo_ms: int  # the latency objective drawn on the dashboard
+    drift_features: tuple[str, ...] = ()  # drift on: the features the dashboard's drift row draws
+    drift_period_seconds: int = 0  # drift on: one run of the job per period
 
 
 def _variant(model: SageMakerModel, name: str, variant: Any) -> EndpointVariant:
@@ -199,4 +202,8 @@ def endpoint_spec(environment: str, region: str, model: SageMakerModel) -> Endpo
         scaling=_scaling(model),
         dashboard_name=naming.dashboard(environment, model.name),
         p99_slo_ms=model.slo.p99_latency_ms,
+        drift_features=tuple(model.drift.features) if model.drift and model.drift_on else (),
+        drift_period_seconds=SCHEDULE_PERIOD_HOURS[model.drift.schedule] * 3600
+        if model.drift and model.drift_on
+        else 0,
     )

@@ -59,6 +59,9 @@ def model_components(plan: Plan, model: str) -> list[PlannedResource]:
     ]
 
 
+DRIFT_MONITOR = "modelfleet:observability:DriftMonitor"
+
+
 def model_parents(plan: Plan, root: PlannedResource) -> set[str]:
     """Where a model's component may sit: under the platform, or under a shared endpoint."""
     return {root.urn} | {r.urn for r in plan.of_type(SHARED_ENDPOINT)}

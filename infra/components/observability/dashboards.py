@@ -10,6 +10,7 @@ from typing import Any
 import pulumi
 import pulumi_aws as aws
 
+from infra.contracts import drift as contract
 from infra.specs.alarm_specs import (
     COMPONENT_DIMENSION,
     COMPONENT_NAMESPACE,
@@ -20,7 +21,13 @@ from infra.specs.model_record import dashboard_url
 
 
 def dashboard_body(
-    region: str, endpoint_name: str, variants: Sequence[str], p99_slo_ms: int, gpus: bool, instances: bool
+    region: str,
+    endpoint_name: str,
+    variants: Sequence[str],
+    p99_slo_ms: int,
+    gpus: bool,
+    instances: bool,
+    drift: DriftWidgets | None = None,
 ) -> dict[str, Any]:
     """The dashboard as CloudWatch's JSON (pure, so tests can read every widget)."""
 
@@ -74,7 +81,62 @@ def dashboard_body(
             widget("Utilization (% summed over cores / GPUs)", utilization, 12, 0),
             widget("Disk utilization %", series(INSTANCE_NAMESPACE, "DiskUtilization", "Average"), 12, 12),
         ]
+    if drift is not None:
+        widgets += drift_row(region, drift, y=18)
     return {"widgets": widgets}
+
+
+@dataclass(frozen=True)
+class DriftWidgets:
+    """A model's drift metrics (``infra.contracts.drift``), one point per run of its job."""
+
+    model_name: str  # the metrics' Model dimension
+    features: Sequence[str]  # one FeaturePSI series each
+    period_seconds: int  # one run per period: the widgets' period
+
+
+def drift_row(region: str, drift: DriftWidgets, y: int) -> list[dict[str, Any]]:
+    """Drifted features and their share, and each feature's PSI, from the drift job's runs."""
+    model = [contract.DIMENSION_MODEL, drift.model_name]
+
+    def widget(title: str, metrics: list, x: int, annotations: dict | None = None) -> dict:
+        properties: dict[str, Any] = {
+            "title": title,
+            "region": region,
+            "view": "timeSeries",
+            "period": drift.period_seconds,
+            "metrics": metrics,
+        }
+        if annotations:
+            properties["annotations"] = annotations
+        return {"type": "metric", "x": x, "y": y, "width": 8, "height": 6, "properties": properties}
+
+    def metric(name: str, label: str, *dimensions: str) -> list[Any]:
+        return [contract.NAMESPACE, name, *model, *dimensions, {"stat": "Maximum", "label": label}]
+
+    return [
+        widget(
+            "Drift: features drifted",
+            [metric(contract.METRIC_DRIFTED_FEATURES, "drifted features")],
+            0,
+        ),
+        widget(
+            "Drift: share of features drifted, and rows compared",
+            [
+                metric(contract.METRIC_DRIFT_SHARE, "share drifted"),
+                [
+                    *metric(contract.METRIC_ROWS, "rows compared")[:-1],
+                    {"stat": "Maximum", "label": "rows compared", "yAxis": "right"},
+                ],
+            ],
+            8,
+        ),
+        widget(
+            "Drift: PSI per feature",
+            [metric(contract.METRIC_FEATURE_PSI, f, contract.DIMENSION_FEATURE, f) for f in drift.features],
+            16,
+        ),
+    ]
 
 
 @dataclass
@@ -88,6 +150,7 @@ class ModelDashboardArgs:
     p99_slo_ms: int  # milliseconds; drawn as a line on the latency widget (which is in microseconds)
     gpus: bool  # add GPU and GPU memory utilization to the utilization widget
     instances: bool  # False for serverless endpoints: no instance count, utilization or disk widgets
+    drift: DriftWidgets | None = None  # the model's drift metrics, when the stack schedules its drift job
 
 
 class ModelDashboard(pulumi.ComponentResource):
@@ -98,7 +161,13 @@ class ModelDashboard(pulumi.ComponentResource):
     def __init__(self, name: str, args: ModelDashboardArgs, opts: pulumi.ResourceOptions | None = None):
         super().__init__("modelfleet:observability:ModelDashboard", name, None, opts)
         body = dashboard_body(
-            args.region, args.endpoint_name, args.variants, args.p99_slo_ms, args.gpus, args.instances
+            args.region,
+            args.endpoint_name,
+            args.variants,
+            args.p99_slo_ms,
+            args.gpus,
+            args.instances,
+            args.drift,
         )
         self.dashboard = aws.cloudwatch.Dashboard(
             f"{name}-dashboard",

@@ -19,7 +19,7 @@ import pulumi
 import pulumi_aws as aws
 import pulumi_aws_native as aws_native
 
-from infra.components.observability.dashboards import ModelDashboard, ModelDashboardArgs
+from infra.components.observability.dashboards import DriftWidgets, ModelDashboard, ModelDashboardArgs
 from infra.components.observability.encrypted_log_group import EncryptedLogGroup, EncryptedLogGroupArgs
 from infra.components.observability.serving_alarms import ServingAlarms, ServingAlarmsArgs
 from infra.components.sagemaker.endpoint_autoscaling import EndpointAutoscaling, EndpointAutoscalingArgs
@@ -215,6 +215,9 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
                 p99_slo_ms=spec.p99_slo_ms,
                 gpus=spec.gpus,
                 instances=spec.instance_type is not None,
+                drift=DriftWidgets(spec.model_name, spec.drift_features, spec.drift_period_seconds)
+                if spec.drift_features
+                else None,
             ),
             opts=child,
         )

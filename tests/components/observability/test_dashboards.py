@@ -105,3 +105,29 @@ def test_registers_the_console_url(recorded):
         "url": "https://eu-west-1.console.aws.amazon.com/cloudwatch/home?region=eu-west-1"
         "#dashboards:name=modelfleet-test-fraud-scorer"
     }
+
+
+def test_a_model_with_drift_gets_a_drift_row_below_its_serving_widgets():
+    from infra.components.observability.dashboards import DriftWidgets, dashboard_body
+    from infra.contracts import drift
+
+    plain = dashboard_body("eu-west-1", "modelfleet-test-fraud", ["stable"], 100, False, True)
+    body = dashboard_body(
+        "eu-west-1", "modelfleet-test-fraud", ["stable"], 100, False, True,
+        DriftWidgets("fraud-scorer", ["amount", "hour"], 3600),
+    )  # fmt: skip
+    added = body["widgets"][len(plain["widgets"]) :]
+    assert body["widgets"][: len(plain["widgets"])] == plain["widgets"]
+    assert len(added) == 3
+    assert min(w["y"] for w in added) >= max(w["y"] + w["height"] for w in plain["widgets"])
+    assert {w["properties"]["period"] for w in added} == {3600}
+    series = [m for w in added for m in w["properties"]["metrics"]]
+    assert all(m[0] == drift.NAMESPACE and m[2:4] == [drift.DIMENSION_MODEL, "fraud-scorer"] for m in series)
+    psi = [m for m in series if m[1] == drift.METRIC_FEATURE_PSI]
+    assert [m[4:6] for m in psi] == [[drift.DIMENSION_FEATURE, "amount"], [drift.DIMENSION_FEATURE, "hour"]]
+    assert {m[1] for m in series} == {
+        drift.METRIC_DRIFTED_FEATURES,
+        drift.METRIC_DRIFT_SHARE,
+        drift.METRIC_ROWS,
+        drift.METRIC_FEATURE_PSI,
+    }
