@@ -29,7 +29,7 @@ PACKAGE = Path(infra.__file__).resolve().parent
 
 
 def job_code() -> pulumi.AssetArchive:
-    """The job's code as the zip it runs from: the drift package, the client helper and the shared contract."""
+    """The job's code as the zip it runs from: the drift package, the client helper, the contract."""
     return pulumi.AssetArchive(
         {
             "infra/__init__.py": pulumi.FileAsset(str(PACKAGE / "__init__.py")),
