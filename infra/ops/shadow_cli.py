@@ -20,7 +20,6 @@ from infra.ops.drivers.base import ModelTarget
 from infra.ops.drivers.sagemaker import regional_client
 from infra.ops.errors import InvalidInput, OpsError
 from infra.ops.target import load_project, resolve
-from infra.settings.catalog import SageMakerModel
 from infra.stackfiles.edit import StackDocument
 
 # The p99 source of the report: CloudWatch's own percentile unless set (tests set it: moto
@@ -70,7 +69,7 @@ def shadow_target(args: argparse.Namespace, capability: str) -> ModelTarget:
     """The model's target, refusing one with no shadow, naming the key it lacks."""
     target = resolve(load_project(), args.stack, args.model, args.stack_file, capability)
     model = target.model
-    if not isinstance(model, SageMakerModel) or model.variants.shadow is None:
+    if model.variants.shadow is None:  # only a SageMaker model of its own endpoint takes one
         raise InvalidInput(
             f"model '{model.name}' has no variants.shadow in {target.stack_file}: nothing to compare"
         )
