@@ -169,7 +169,7 @@ class VariantSettings(Strict):
 # (ShadowProductionVariants' InitialVariantWeight, relative to the one production variant's).
 # The production variant's weight is 100 whenever a shadow is allowed (no canary), so the
 # shadow's weight reads directly as the percent of requests copied.
-SHADOW_LIMITS = "a shadow variant (SageMaker's ShadowProductionVariants)"
+SHADOW_RULES = "SageMaker's ShadowProductionVariants"
 
 
 class ShadowVariantSettings(VariantSettings):
@@ -635,14 +635,14 @@ class SageMakerModel(ModelBase):
             return []
         where = ("variants", "shadow")
         if self.placed:
-            return [(where, f"{SHADOW_LIMITS} needs an endpoint of the model's own: a model on shared "
-                            f"endpoint '{self.endpoint}' takes none")]  # fmt: skip
+            return [(where, f"a shadow variant needs an endpoint of the model's own ({SHADOW_RULES}): "
+                            f"a model on shared endpoint '{self.endpoint}' takes none")]  # fmt: skip
         if self.serverless is not None:
-            return [(where, f"serverless endpoints take no {SHADOW_LIMITS}")]
+            return [(where, f"serverless endpoints take no shadow variant ({SHADOW_RULES})")]
         if self.variants.canary is not None:
-            return [(where, f"{SHADOW_LIMITS} needs exactly one production variant: remove "
-                            "variants.canary, or finish the shadow test first (modelfleet promote "
-                            "--from-shadow)")]  # fmt: skip
+            return [(where, f"a shadow variant needs exactly one production variant ({SHADOW_RULES}): "
+                            "remove variants.canary, or finish the shadow test first (modelfleet "
+                            "promote --from-shadow)")]  # fmt: skip
         return []
 
     def _framework_runtime_problems(self) -> list[tuple[tuple[str, ...], str]]:
@@ -729,7 +729,7 @@ class EksModel(ModelBase):
                 )
                 found.append((("eks", key), reason))
         if self.variants.shadow is not None:
-            reason = f"{SHADOW_LIMITS} needs backend sagemaker; an eks model takes none"
+            reason = f"a shadow variant needs backend sagemaker ({SHADOW_RULES}); an eks model takes none"
             found.append((("variants", "shadow"), reason))
         for variant_name, variant in self.variants.items():
             if variant.model_package_arn:
