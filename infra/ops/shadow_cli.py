@@ -43,7 +43,6 @@ def window_option(command: argparse.ArgumentParser) -> None:
     command.add_argument(
         "--window-minutes",
         type=int,
-        default=shadow.DEFAULT_WINDOW_MINUTES,
         help=f"minutes of metrics to judge, up to now (default {shadow.DEFAULT_WINDOW_MINUTES})",
     )
     command.checks.append(_window)
@@ -60,6 +59,10 @@ def add_promote_options(command: argparse.ArgumentParser) -> None:
 
 
 def _window(args: argparse.Namespace) -> str | None:
+    if args.window_minutes is None:
+        return None
+    if not getattr(args, "from_shadow", True):  # promote without --from-shadow reads no metrics
+        return "--window-minutes goes with --from-shadow"
     if not 5 <= args.window_minutes <= 1440 * 14:
         return "--window-minutes must be 5 to 20160 (two weeks: CloudWatch's one-minute data lasts 15 days)"
     return None
@@ -76,6 +79,10 @@ def shadow_target(args: argparse.Namespace, capability: str) -> ModelTarget:
     return target
 
 
+def window_of(args: argparse.Namespace) -> int:
+    return args.window_minutes or shadow.DEFAULT_WINDOW_MINUTES
+
+
 def report_of(target: ModelTarget, window_minutes: int) -> shadow.ShadowReport:
     until = CLOCK.now()
     production, copy = shadow.read(
@@ -90,7 +97,7 @@ def report_of(target: ModelTarget, window_minutes: int) -> shadow.ShadowReport:
 
 def report(args: argparse.Namespace, out: Console, err: Console) -> int:
     target = shadow_target(args, "shadow report")
-    found = report_of(target, args.window_minutes)
+    found = report_of(target, window_of(args))
     out.print(f"{target.endpoint_name}: shadow against production", highlight=False)
     for line in found.lines():
         out.print(f"  {line}", markup=False, highlight=False, soft_wrap=True)
@@ -108,10 +115,10 @@ def promote_from_shadow(args: argparse.Namespace, out: Console, err: Console) ->
     if args.force:
         out.print(f"[yellow]! forced, the shadow's report is not checked: {escape(args.reason)}[/]")
     else:
-        found = report_of(target, args.window_minutes)
+        found = report_of(target, window_of(args))
         if not found.passed:
             raise OpsError(
-                f"the shadow does not pass its report over the last {args.window_minutes} minutes: "
+                f"the shadow does not pass its report over the last {window_of(args)} minutes: "
                 f"{'; '.join(found.reasons)} (modelfleet shadow report), or pass --force"
             )
     shadow.apply(document, edit)

@@ -171,3 +171,16 @@ def test_a_forced_promotion_skips_the_report_and_says_why_in_the_commit_it_sugge
     assert "forced, the shadow's report is not checked: INC-7 load test done offline" in out
     assert "git commit -m" in out and "forced: INC-7 load test done offline" in out
     assert "canary" in variants(project_copy)
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["promote", *MODEL, "--window-minutes", "30"], "--window-minutes goes with --from-shadow"),
+        (["shadow", "report", *MODEL, "--window-minutes", "2"], "--window-minutes must be 5 to 20160"),
+    ],
+)
+def test_window_flags_are_refused_where_they_mean_nothing(argv, error, capsys):
+    with pytest.raises(SystemExit) as stopped:
+        main(argv)
+    assert stopped.value.code == 2 and error in capsys.readouterr().err
