@@ -29,7 +29,7 @@ from typing import Any
 from infra.ops import signals
 from infra.ops.gates import VariantMetrics
 from infra.settings.catalog import RolloutSettings, SloSettings
-from infra.stackfiles.edit import KeyPath, StackDocument
+from infra.stackfiles.edit import KeyPath, StackDocument, StackEditError
 
 SHADOW, PRODUCTION = "shadow", "stable"
 DEFAULT_WINDOW_MINUTES = 60
@@ -146,7 +146,7 @@ class ShadowEdit:
 def from_shadow_edit(variants: Mapping[str, Any], at: KeyPath) -> ShadowEdit:
     """The edit for the ``variants`` mapping found at ``at`` (pure: the document is not touched)."""
     if "shadow" not in variants:
-        raise KeyError("shadow")
+        raise StackEditError(f"no '{'.'.join(map(str, at))}.shadow' to make the canary")
     canary = copy.deepcopy(variants["shadow"])  # keeps its keys' order and flow style
     canary["weight"] = 0  # no traffic until modelfleet rollout moves it
     return ShadowEdit(at, canary)
