@@ -26,7 +26,6 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from infra.ops import signals
 from infra.ops.gates import VariantMetrics
 from infra.settings.catalog import RolloutSettings, SloSettings
 from infra.stackfiles.edit import KeyPath, StackDocument, StackEditError
@@ -122,11 +121,10 @@ def judge(
     return ShadowReport(production, shadow, window_minutes, reasons, notes)
 
 
-def read(
-    cloudwatch: Any, endpoint: str, since: float, until: float, p99: P99Source | None = None
+def pair(
+    found: Mapping[str, VariantMetrics], p99: P99Source | None = None
 ) -> tuple[VariantMetrics, VariantMetrics]:
-    """(production, shadow) over [since, until] in one ``GetMetricData``; ``p99`` overrides percentiles."""
-    found = signals.variant_metrics(cloudwatch, endpoint, [PRODUCTION, SHADOW], since, until)
+    """(production, shadow) from the metrics read per variant; ``p99`` overrides their percentiles."""
     if p99 is not None:
         found = {name: replace(m, p99_latency_ms=p99(name)) for name, m in found.items()}
     return found[PRODUCTION], found[SHADOW]

@@ -17,7 +17,8 @@ from infra.cli.failures import EXIT_STOPPED, fail
 from infra.ops import shadow
 from infra.ops.clock import Clock, SystemClock
 from infra.ops.drivers.base import ModelTarget
-from infra.ops.drivers.sagemaker import regional_client
+from infra.ops.drivers.registry import driver_of
+from infra.ops.drivers.sagemaker import SageMakerDriver
 from infra.ops.errors import InvalidInput, OpsError
 from infra.ops.target import load_project, resolve
 from infra.stackfiles.edit import StackDocument
@@ -84,14 +85,13 @@ def window_of(args: argparse.Namespace) -> int:
 
 
 def report_of(target: ModelTarget, window_minutes: int) -> shadow.ShadowReport:
+    driver = driver_of(target)
+    if not isinstance(driver, SageMakerDriver):  # the catalog allows shadows on own endpoints only
+        raise InvalidInput(f"model '{target.model.name}' is not on an endpoint of its own: it has no shadow")
     until = CLOCK.now()
-    production, copy = shadow.read(
-        regional_client("cloudwatch", target.region),
-        target.endpoint_name,
-        until - 60 * window_minutes,
-        until,
-        P99_SOURCE,
-    )
+    variants = [shadow.PRODUCTION, shadow.SHADOW]
+    found = driver.read_metrics(target, variants, until - 60 * window_minutes, until)
+    production, copy = shadow.pair(found, P99_SOURCE)
     return shadow.judge(production, copy, target.model.slo, target.rollout, window_minutes)
 
 
