@@ -118,6 +118,7 @@ MODULE_FIXTURE_FILES = frozenset(
         "tests/components/sagemaker/test_inference_component.py",
         "tests/components/sagemaker/test_model_execution_role.py",
         "tests/components/sagemaker/test_sagemaker_model_endpoint.py",
+        "tests/components/sagemaker/test_shadow_variant.py",
         "tests/components/sagemaker/test_shared_endpoint.py",
         "tests/components/security/test_encryption_key.py",
         "tests/components/storage/test_access_log_bucket.py",

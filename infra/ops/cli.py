@@ -19,7 +19,7 @@ from rich.markup import escape
 
 from infra.cli.args import dry_run_option, force_options
 from infra.cli.failures import EXIT_INVALID, EXIT_STOPPED, fail
-from infra.ops import promote, url_smoke
+from infra.ops import promote, shadow_cli, url_smoke
 from infra.ops.clock import Clock, SystemClock
 from infra.ops.component_rollout import ComponentRollout
 from infra.ops.drivers.base import ModelTarget, ServingDriver
@@ -156,6 +156,8 @@ def _smoke(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _promote(args: argparse.Namespace, out: Console, err: Console) -> int:
+    if args.from_shadow:
+        return shadow_cli.promote_from_shadow(args, out, err)
     target = target_of(args)
     driver = driver_of(target)
     if isinstance(driver, InferenceComponentDriver):
@@ -272,6 +274,7 @@ def add_parsers(commands: Any) -> None:
     target_options(promote_parser)
     dry_run_option(promote_parser, "show the edit")
     force_options(promote_parser, "skip the checks of the live endpoint")
+    shadow_cli.add_promote_options(promote_parser)
 
     smoke_parser = commands.add_parser(
         "smoke", help="one request to the endpoint, or to --url as its runtime expects", read_only=True
@@ -289,6 +292,7 @@ def add_parsers(commands: Any) -> None:
 
     add_loadtest_parser(commands, target_options)
     add_history_parser(commands)
+    shadow_cli.add_shadow_parser(commands, target_options)
 
 
 HANDLERS: dict[str, Handler] = {
@@ -297,4 +301,5 @@ HANDLERS: dict[str, Handler] = {
     "smoke": guarded(_smoke),
     "loadtest": guarded(loadtest),
     "history": guarded(history),
+    "shadow": guarded(shadow_cli.report),
 }

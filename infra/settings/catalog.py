@@ -166,9 +166,23 @@ class VariantSettings(Strict):
         return self
 
 
+# SageMaker copies a request to the shadow with probability shadow weight / production weight
+# (ShadowProductionVariants' InitialVariantWeight, relative to the one production variant's).
+# The production variant's weight is 100 whenever a shadow is allowed (no canary), so the
+# shadow's weight reads directly as the percent of requests copied.
+SHADOW_RULES = "SageMaker's ShadowProductionVariants"
+
+
+class ShadowVariantSettings(VariantSettings):
+    weight: int = Field(100, ge=1, le=100, description="percent of requests copied to the shadow (1-100)")
+
+
 class VariantsSettings(Strict):
     stable: VariantSettings = Field(description="the variant serving today: takes the rest of the traffic")
     canary: VariantSettings | None = Field(None, description="a new version on a share of traffic")
+    shadow: ShadowVariantSettings | None = Field(
+        None, description="a new version on a copy of live traffic; serves no responses (SageMaker only)"
+    )
 
     @model_validator(mode="after")
     def _weights(self) -> VariantsSettings:
@@ -183,7 +197,12 @@ class VariantsSettings(Strict):
         return self
 
     def items(self) -> list[tuple[str, VariantSettings]]:
+        """The production variants, which take traffic and answer it; never the shadow."""
         return [("stable", self.stable)] + ([("canary", self.canary)] if self.canary else [])
+
+    def with_shadow(self) -> list[tuple[str, VariantSettings]]:
+        """Every variant that is deployed: the production ones, then the shadow if there is one."""
+        return self.items() + ([("shadow", self.shadow)] if self.shadow else [])
 
 
 class AutoscalingSettings(Strict):
@@ -597,10 +616,11 @@ class SageMakerModel(ModelBase):
         if self.placed:
             hosting = (context.get("shared_instance_types") or {}).get(self.endpoint)
             found = component_problems(self, instances.lookup(hosting) if hosting else None)
+            found += self._shadow_problems()
             shape = None
         else:
             found = [*self._source_problems(), *self._capacity_problems(), *self._runtime_problems()]
-            found += self._framework_runtime_problems()
+            found += self._framework_runtime_problems() + self._shadow_problems()
             if self.component is not None:
                 found.append((("component",), "applies to a model placed on a shared endpoint (endpoint:)"))
             if self.runtime is not Runtime.MODELFLEET:
@@ -636,6 +656,22 @@ class SageMakerModel(ModelBase):
             return [(("framework", "version"), f"the SageMaker SDK has no image: {exc}")]
         return []
 
+    def _shadow_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        """SageMaker's own rules for ShadowProductionVariants, at ``variants.shadow``."""
+        if self.variants.shadow is None:
+            return []
+        where = ("variants", "shadow")
+        if self.placed:
+            return [(where, f"a shadow variant needs an endpoint of the model's own ({SHADOW_RULES}): "
+                            f"a model on shared endpoint '{self.endpoint}' takes none")]  # fmt: skip
+        if self.serverless is not None:
+            return [(where, f"serverless endpoints take no shadow variant ({SHADOW_RULES})")]
+        if self.variants.canary is not None:
+            return [(where, f"a shadow variant needs exactly one production variant ({SHADOW_RULES}): "
+                            "remove variants.canary, or finish the shadow test first (modelfleet "
+                            "promote --from-shadow)")]  # fmt: skip
+        return []
+
     def _framework_runtime_problems(self) -> list[tuple[tuple[str, ...], str]]:
         """A Deep Learning Container implements one runtime: the model's."""
         if self.framework is None:
@@ -655,7 +691,7 @@ class SageMakerModel(ModelBase):
         found = []
         if (self.image is None) == (self.framework is None):
             found.append((("image",), "set exactly one of image or framework"))
-        uses_packages = any(v.model_package_arn for _, v in self.variants.items())
+        uses_packages = any(v.model_package_arn for _, v in self.variants.with_shadow())
         if uses_packages and self.registry_access is None:
             found.append((("registry_access",), "is required with model_package_arn (keeps IAM tight)"))
         return found
@@ -719,6 +755,9 @@ class EksModel(ModelBase):
                     f"queue ({signal})"
                 )
                 found.append((("eks", key), reason))
+        if self.variants.shadow is not None:
+            reason = f"a shadow variant needs backend sagemaker ({SHADOW_RULES}); an eks model takes none"
+            found.append((("variants", "shadow"), reason))
         for variant_name, variant in self.variants.items():
             if variant.model_package_arn:
                 where = ("variants", variant_name, "model_package_arn")

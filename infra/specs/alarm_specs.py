@@ -3,7 +3,8 @@
 Thresholds come from the model's SLOs and its tier's alarm defaults, in the
 units CloudWatch uses: ModelLatency is in microseconds, and CPU and GPU
 utilization are summed over cores and devices (400 % is four busy vCPUs).
-The latency and 5XX alarms double as the deployment guardrail's rollback alarms.
+The latency and 5XX alarms double as the deployment guardrail's rollback alarms,
+except a shadow variant's: it answers no one, so its alarms notify and never roll back.
 """
 
 from __future__ import annotations
@@ -106,7 +107,29 @@ def serving_alarms(
                      datapoints_to_alarm=max(1, limits.no_invocations_minutes // 5),
                      treat_missing_data="breaching"),
             )  # fmt: skip
+    if model.variants.shadow is not None:
+        specs += shadow_alarms(environment, model, endpoint_name)
     return specs
+
+
+SHADOW = "shadow"  # the shadow variant's VariantName
+
+
+def shadow_alarms(environment: str, model: ModelSettings, endpoint_name: str) -> list[AlarmSpec]:
+    """The shadow's p99 and 5XX against the SLO: they notify, and are never rollback alarms.
+
+    A shadow's errors reach no caller, so rolling the endpoint back on them would undo a
+    healthy production change for a version nobody is served by.
+    """
+    spec = functools.partial(_spec, environment, model.name, endpoint_name, SHADOW)
+    return [
+        spec("p99-latency", f"shadow p99 model latency above the {model.slo.p99_latency_ms} ms SLO",
+             namespace=INVOCATION_NAMESPACE, metric_name="ModelLatency", extended_statistic="p99",
+             threshold=model.slo.p99_latency_ms * 1000),
+        spec("5xx-rate", f"shadow 5XX errors above {model.slo.error_rate_percent} % of invocations",
+             namespace=INVOCATION_NAMESPACE, threshold=model.slo.error_rate_percent,
+             rate_of=("Invocation5XXErrors", "Invocations")),
+    ]  # fmt: skip
 
 
 def component_alarms(

@@ -23,6 +23,9 @@ The canary rule: a canary at weight 0 takes no traffic, so it gets no scaling
 target and counts at its ``instance_count``. Dropping the target in one
 ``pulumi up`` is what lets the next one remove the variant: SageMaker refuses to
 remove a variant that is still a scaling target (``modelfleet promote``).
+
+A shadow variant has no scaling target either: it counts at its ``instance_count``,
+which its instances are, whatever share of traffic is copied to it.
 """
 
 from __future__ import annotations
@@ -73,6 +76,8 @@ def model_capacity(model: ModelSettings) -> Capacity:
     if canary is not None:
         # A canary at weight 0 has no scaling target: it stays at its instance_count.
         count += scaling.max_instances if canary_scales(canary.weight) else canary.instance_count
+    if model.variants.shadow is not None:
+        count += model.variants.shadow.instance_count  # fixed: a shadow gets no scaling target
     shape = instances.lookup(model.instance_type or "")
     return Capacity(count, count * (shape.gpus if shape else 0))
 

@@ -43,6 +43,12 @@ def model_record(environment: str, region: str, model: ModelBase) -> dict[str, A
             "alarm_names": [alarm.name for alarm in spec.alarms],
             "dashboard": {"name": dashboard, "url": dashboard_url(region, dashboard)},
         }
+        if spec.shadow is not None:  # not a production variant: it answers no one
+            record["shadow"] = {
+                "variant_name": spec.shadow.name,
+                "copy_percent": spec.shadow.weight,
+                "instance_count": spec.shadow.instance_count,
+            }
     elif isinstance(model, EksModel):
         label = naming.name(environment, model.name)
         record |= {

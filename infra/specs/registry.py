@@ -23,7 +23,7 @@ def packages(models: Iterable[ModelBase]) -> dict[str, str]:
     return {
         variant.model_package_arn: f"{model.name}/{name}"
         for model in models
-        for name, variant in model.variants.items()
+        for name, variant in model.variants.with_shadow()
         if variant.model_package_arn
     }
 

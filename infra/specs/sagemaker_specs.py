@@ -59,7 +59,7 @@ def deployment_config(deployment: Guardrail, rollback_alarms: Sequence[Any]) -> 
 
 
 def repository_arns(model: ModelSettings, partition: str) -> list[str]:
-    uris = [model.image_uri, *(v.image for _, v in model.variants.items())]
+    uris = [model.image_uri, *(v.image for _, v in model.variants.with_shadow())]
     if model.registry_access:
         uris.append(model.registry_access.image_repository)
     parsed = [images.parse_ecr(uri) for uri in uris if uri]
@@ -67,7 +67,7 @@ def repository_arns(model: ModelSettings, partition: str) -> list[str]:
 
 
 def artifact_arns(model: ModelSettings, partition: str) -> list[str]:
-    uris = [v.model_data for _, v in model.variants.items() if v.model_data]
+    uris = [v.model_data for _, v in model.variants.with_shadow() if v.model_data]
     if model.registry_access:
         uris.append(model.registry_access.artifact_s3_prefix.rstrip("/") + "/")
     return sorted({iam.s3_object_arn(uri, partition) for uri in uris})
@@ -77,8 +77,8 @@ def artifact_arns(model: ModelSettings, partition: str) -> list[str]:
 class EndpointVariant:
     """One production variant: what it serves and its share of traffic."""
 
-    name: str  # stable or canary: the VariantName the day-2 tools address
-    weight: int  # its share of traffic; SageMaker's weights are relative
+    name: str  # stable, canary or shadow: the VariantName the day-2 tools address
+    weight: int  # its share of traffic (a shadow's: percent of requests copied); weights are relative
     instance_count: int  # instances at creation; autoscaling owns the count afterwards
     container: Mapping[str, Any]  # the Model's primary container: image and model data, or a model package
 
@@ -137,6 +137,10 @@ class EndpointSpec:
     p99_slo_ms: int  # the latency objective drawn on the dashboard
     drift_features: tuple[str, ...] = ()  # drift on: the features the dashboard's drift row draws
     drift_period_seconds: int = 0  # drift on: one run of the job per period
+    # A copy of live traffic to a new version, answering no one (ShadowProductionVariants). Its
+    # InitialVariantWeight over the one production variant's (100) is the share copied. It has
+    # no scaling target: it stays at its instance_count.
+    shadow: EndpointVariant | None = None
 
 
 def _variant(model: SageMakerModel, name: str, variant: Any) -> EndpointVariant:
@@ -206,4 +210,5 @@ def endpoint_spec(environment: str, region: str, model: SageMakerModel) -> Endpo
         drift_period_seconds=SCHEDULE_PERIOD_HOURS[model.drift.schedule] * 3600
         if model.drift and model.drift_on
         else 0,
+        shadow=_variant(model, "shadow", model.variants.shadow) if model.variants.shadow else None,
     )

@@ -28,6 +28,7 @@ from policies.rules.variants import (
     copy_targets,
     hosts_components,
     provisioned_variants,
+    shadow_variant_names,
 )
 
 CONFIG = "aws:sagemaker/endpointConfiguration:EndpointConfiguration"
@@ -74,6 +75,40 @@ def _component_guardrail(props, config):
         yield f"inference component {name} rolls back on {len(alarms)} alarms (at least {least} required)"
 
 
+ALARM = "aws:cloudwatch/metricAlarm:MetricAlarm"
+
+
+def _variant_watched(alarm) -> str | None:
+    """The VariantName an alarm's metric (or its rate's metrics) is filtered to."""
+    dimensions = [alarm.props.get("dimensions") or {}]
+    for query in as_list(alarm.props.get("metricQueries")):
+        dimensions.append(((query.get("metric") or {}).get("dimensions")) or {})
+    return next((d["VariantName"] for d in dimensions if d.get("VariantName")), None)
+
+
+def _shadow_rollback_alarms(resources, endpoint, hosted):
+    """A shadow answers no one: an update must not roll back on its alarms."""
+    if hosted is None:  # a generated config name unknown in preview: link by the model tag
+        model = tags_of(endpoint.props).get("model")
+        hosted = next(
+            (c for c in of_type(resources, CONFIG) if model and tags_of(c.props).get("model") == model), None
+        )
+    shadows = shadow_variant_names(hosted) if hosted is not None else set()
+    if not shadows:
+        return
+    deployment = endpoint.props.get("deploymentConfig") or {}
+    rollback = {
+        a.get("alarmName") for a in as_list((deployment.get("autoRollbackConfiguration") or {}).get("alarms"))
+    }
+    for alarm in of_type(resources, ALARM):
+        variant = _variant_watched(alarm)
+        if alarm.props.get("name") in rollback and variant in shadows:
+            yield (
+                f"endpoint rolls back on alarm {alarm.props.get('name')}, which watches shadow variant "
+                f"{variant}: a shadow answers no one, so its alarms notify and never roll back"
+            )
+
+
 def _guardrails(resources, config):
     """Endpoints of their own: blue/green or rolling, with alarms; shared ones: each component's update."""
     for endpoint in of_type(resources, *ENDPOINTS):
@@ -81,6 +116,8 @@ def _guardrails(resources, config):
         if hosted is not None and hosted.resource_type == NATIVE_CONFIG and hosts_components(hosted):
             continue  # its components carry the guardrail
         for message in _endpoint_guardrail(endpoint.props, config):
+            yield message, endpoint.urn
+        for message in _shadow_rollback_alarms(resources, endpoint, hosted):
             yield message, endpoint.urn
     for component in of_type(resources, COMPONENT):
         for message in _component_guardrail(component.props, config):
@@ -139,6 +176,8 @@ def _autoscaled(resources, _config):
     for variant in provisioned_variants(resources):
         if variant.endpoint_name is None:
             continue  # a configuration no endpoint uses serves nothing
+        if variant.shadow:
+            continue  # a shadow stays at its instance count: it takes no scaling target
         if not canary_scales(variant.weight):
             continue  # draining: no scaling target, so that a later `pulumi up` can remove it
         if variant.target is None or not variant.has_policy:

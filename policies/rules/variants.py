@@ -3,6 +3,10 @@
 An endpoint names its configuration; an autoscaling target names the endpoint and
 variant in its ``resourceId``. A configuration's generated name may be unknown
 in a real preview, so the ``model`` tag is the fallback link.
+
+A configuration's shadow variant (``shadowProductionVariants``) runs instances like a
+production variant, so it is priced and counted against quotas like one; it takes no
+scaling target and answers no one, so rules about serving traffic skip it.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ class Variant:
     weight: float
     target: object | None  # the appautoscaling Target, if any
     has_policy: bool
+    shadow: bool = False  # a shadow variant: a copy of production's traffic, answering no one
 
     @property
     def resource_id(self) -> str:
@@ -68,7 +73,9 @@ def provisioned_variants(resources) -> list[Variant]:
     found = []
     for config in of_type(resources, CONFIG):
         endpoint = _endpoint_name(resources, config)
-        for variant in as_list(config.props.get("productionVariants")):
+        production = [(v, False) for v in as_list(config.props.get("productionVariants"))]
+        shadows = [(v, True) for v in as_list(config.props.get("shadowProductionVariants"))]
+        for variant, shadow in production + shadows:
             if not variant.get("instanceType"):
                 continue
             resource_id = f"endpoint/{endpoint}/variant/{variant.get('variantName')}"
@@ -82,6 +89,7 @@ def provisioned_variants(resources) -> list[Variant]:
                     weight=float(variant.get("initialVariantWeight", 1)),
                     target=targets.get(resource_id),
                     has_policy=resource_id in scaled,
+                    shadow=shadow,
                 )
             )
     return found
@@ -93,6 +101,11 @@ NATIVE_CONFIG = "aws-native:sagemaker:EndpointConfig"
 COMPONENT = "aws-native:sagemaker:InferenceComponent"
 COPY_DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
 COMPONENT_PREFIX = "inference-component/"
+
+
+def shadow_variant_names(config) -> set[str]:
+    """The VariantNames of a configuration's shadow variants."""
+    return {str(v.get("variantName")) for v in as_list(config.props.get("shadowProductionVariants"))}
 
 
 def hosts_components(config) -> bool:

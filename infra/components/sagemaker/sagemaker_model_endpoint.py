@@ -115,8 +115,9 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
             )
         )
 
-        production_variants, models = [], []
-        for variant in spec.variants:
+        production_variants, shadow_variants, models = [], [], []
+        shadow = [spec.shadow] if spec.shadow else []
+        for variant in [*spec.variants, *shadow]:
             sagemaker_model = aws.sagemaker.Model(
                 f"{name}-{variant.name}",
                 execution_role_arn=role.arn,
@@ -143,7 +144,7 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
                     "initial_instance_count": variant.instance_count,
                     "routing_configs": [{"routing_strategy": "LEAST_OUTSTANDING_REQUESTS"}],
                 }
-            production_variants.append(production_variant)
+            (shadow_variants if variant is spec.shadow else production_variants).append(production_variant)
 
         config = aws.sagemaker.EndpointConfiguration(
             f"{name}-config",
@@ -151,6 +152,8 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
             # prefix lets it exist beside the old one until the update is done.
             name_prefix=naming.name(args.environment, spec.model_name, max_length=36) + "-",
             production_variants=production_variants,
+            # A copy of the production variant's traffic; its weight over production's is the share.
+            shadow_production_variants=shadow_variants or None,
             # Instance-store volumes are hardware-encrypted and SageMaker refuses a key for them.
             kms_key_arn=key.arn if spec.encrypt_volume else None,
             data_capture_config={
@@ -173,7 +176,8 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
             f"{name}-alarms",
             ServingAlarmsArgs(
                 dimensions={
-                    v.name: {"EndpointName": self.endpoint_name, "VariantName": v.name} for v in spec.variants
+                    v.name: {"EndpointName": self.endpoint_name, "VariantName": v.name}
+                    for v in [*spec.variants, *shadow]
                 },
                 specs=list(spec.alarms),
                 topic_arn=args.alerts_topic_arn,
@@ -211,7 +215,7 @@ class SageMakerModelEndpoint(pulumi.ComponentResource):
                 dashboard_name=spec.dashboard_name,
                 region=args.region,
                 endpoint_name=self.endpoint_name,
-                variants=[v.name for v in spec.variants],
+                variants=[v.name for v in [*spec.variants, *shadow]],
                 p99_slo_ms=spec.p99_slo_ms,
                 gpus=spec.gpus,
                 instances=spec.instance_type is not None,

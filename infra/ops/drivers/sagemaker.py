@@ -31,6 +31,7 @@ from infra.ops.drivers.base import (
     PromotePhase,
     SmokeResult,
 )
+from infra.ops.gates import VariantMetrics
 from infra.ops.loadtest import Send
 from infra.ops.progress import Progress
 from infra.settings.catalog import Backend, ModelBase
@@ -112,6 +113,13 @@ class SageMakerDriver:
         firing, missing = signals.alarm_states(cloudwatch, names)
         metrics = signals.variant_metrics(cloudwatch, target.endpoint_name, [STABLE, CANARY], since, until)
         return GateReadings(firing, missing, metrics)
+
+    def read_metrics(
+        self, target: ModelTarget, variants: Sequence[str], since: float, until: float
+    ) -> dict[str, VariantMetrics]:
+        """One ``GetMetricData`` for ``variants`` over the window (a shadow report's)."""
+        cloudwatch = self._aws("cloudwatch", target)
+        return signals.variant_metrics(cloudwatch, target.endpoint_name, variants, since, until)
 
     def smoke(self, target: ModelTarget, variant: str | None) -> SmokeResult:
         """One ``InvokeEndpoint`` with the sample; ``variant`` pins ``TargetVariant``."""
