@@ -133,6 +133,8 @@ MODULE_FIXTURE_FILES = frozenset(
         "tests/ops/test_rollout_moto.py",
         "tests/plan/test_diff.py",
         "tests/plan/test_pr_preview.py",
+        "tests/plan/test_shadow_stacks.py",
+        "tests/specs/test_shadow_specs.py",
     }
 )
 

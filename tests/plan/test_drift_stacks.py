@@ -127,6 +127,8 @@ def test_the_code_objects_source_is_planned_by_path_and_digest_not_by_object_ide
         "infra/__init__.py",
         "infra/contracts/__init__.py",
         "infra/contracts/drift.py",
+        "infra/ops/__init__.py",
+        "infra/ops/clients.py",
         "infra/ops/drift",
     ]
     assert archive["infra/contracts/drift.py"].startswith("<file infra/contracts/drift.py sha256:")

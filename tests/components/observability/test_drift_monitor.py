@@ -251,6 +251,38 @@ def test_the_job_code_zips_the_drift_package_with_the_contract_it_imports():
         "infra/__init__.py",
         "infra/contracts/__init__.py",
         "infra/contracts/drift.py",
+        "infra/ops/__init__.py",
+        "infra/ops/clients.py",
         "infra/ops/drift",
     ]
     assert archive.assets["infra/ops/drift"].path.endswith("infra/ops/drift")
+
+
+def test_the_zip_holds_every_module_the_job_imports():
+    """The job runs from the zip alone (plus the container's libraries): every infra module it
+    reaches from infra/ops/drift/job.py is in it."""
+    import ast
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parents[3]
+    archived = set(job_code().assets)
+
+    def in_zip(relative: str) -> bool:
+        return relative in archived or any(relative.startswith(a + "/") for a in archived)
+
+    seen, todo = set(), ["infra/ops/drift/job.py"]
+    while todo:
+        relative = todo.pop()
+        if relative in seen:
+            continue
+        seen.add(relative)
+        assert in_zip(relative), f"the job reaches {relative}, which the zip lacks"
+        for node in ast.walk(ast.parse((root / relative).read_text())):
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("infra"):
+                base = node.module.replace(".", "/")
+                for alias in node.names:
+                    for candidate in (f"{base}/{alias.name}.py", f"{base}.py"):
+                        if (root / candidate).is_file():
+                            todo.append(candidate)
+                            break
+    assert "infra/ops/clients.py" in seen and "infra/contracts/drift.py" in seen
