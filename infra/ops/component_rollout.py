@@ -20,7 +20,6 @@ Everything is read and changed through ``InferenceComponentDriver``; the decisio
 
 from __future__ import annotations
 
-import getpass
 import json
 from dataclasses import dataclass, field
 from typing import Any
@@ -41,20 +40,12 @@ from infra.ops.drivers.inference_component import (
 )
 from infra.ops.errors import InvalidInput, OpsError, RolledBack
 from infra.ops.gates import VariantMetrics, alarm_reasons
-from infra.ops.history import StepLog
+from infra.ops.history import StepLog, local_user
 from infra.ops.rollout import Outcome
 from infra.specs import component_api
 
 # After SageMaker's own timeout it still rolls the copies back: how long the watch waits past it.
 MARGIN_SECONDS = 900
-
-
-def operator() -> str:
-    """Who runs the command, named in the reason of an alarm it sets."""
-    try:
-        return getpass.getuser()
-    except (OSError, KeyError):  # no login name (a container without passwd entry)
-        return "unknown user"
 
 
 @dataclass
@@ -136,7 +127,7 @@ class ComponentRollout:
                 highlight=False,
             )
             return Outcome.PLANNED
-        reason = f"modelfleet abort by {operator()}: roll back the rolling update of {self.name}"
+        reason = f"modelfleet abort by {local_user()}: roll back the rolling update of {self.name}"
         self.driver.force_rollback(self.target, alarm, reason)
         self.console.print(
             f"[bold]→ alarm {escape(alarm)} set to ALARM[/] (SetAlarmState): SageMaker rolls {self.name} "

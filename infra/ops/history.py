@@ -119,6 +119,7 @@ def timestamp(seconds: float) -> str:
 
 
 def local_user() -> str:
+    """Who runs the command on this machine: recorded, and named in an abort's alarm reason."""
     try:
         return getpass.getuser()
     except (OSError, KeyError):  # no login name (a container without passwd entry)

@@ -337,7 +337,7 @@ def test_abort_during_an_update_sets_the_rollback_alarm_and_watches_the_rollback
     sagemaker = stand_up(cloudwatch, assistant, old)
     sagemaker.update_inference_component(**component_api.update_request(component_spec(assistant)))
     sagemaker.describe_inference_component(InferenceComponentName=assistant.inference_component)  # batch 1
-    monkeypatch.setattr("infra.ops.component_rollout.getpass.getuser", lambda: "jdoe")
+    monkeypatch.setattr("infra.ops.history.getpass.getuser", lambda: "jdoe")
     sets: list[dict[str, Any]] = []
     cloudwatch.meta.events.register(
         "provide-client-params.cloudwatch.SetAlarmState", lambda params, **_: sets.append(params)
