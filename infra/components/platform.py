@@ -166,6 +166,7 @@ class Platform(pulumi.ComponentResource):
                     tags=stack_tags,
                     retention_days=settings.retention.data_capture_days,
                     protect=settings.protect_stateful,
+                    expiry_prefixes=drift_specs.expiring_prefixes(env, settings.sagemaker_models),
                 ),
                 child,
             )

@@ -12,6 +12,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from infra.contracts import drift as contract
 from infra.settings.catalog import SageMakerModel
 from infra.settings.drift import SCHEDULE_PERIOD_HOURS
 from infra.specs import alarm_specs, images, naming
@@ -148,3 +149,17 @@ def processing_job_arn_pattern(partition: str, region: str, account_id: str, spe
 
 def schedule_arn(partition: str, region: str, account_id: str, spec: DriftSpec) -> str:
     return f"arn:{partition}:scheduler:{region}:{account_id}:schedule/default/{spec.schedule_name}"
+
+
+def expiring_prefixes(environment: str, models: Sequence[SageMakerModel]) -> list[str]:
+    """What the capture bucket expires after the retention: each capturing model's captures (SageMaker
+    writes ``<model>/<endpoint>/<variant>/yyyy/mm/dd/hh/``) and drift reports. A model's drift baseline
+    and the drift job's code are kept."""
+    prefixes = []
+    for model in models:
+        if model.data_capture.sampling_percent and not model.placed and model.serverless is None:
+            prefixes += [
+                f"{model.name}/{naming.endpoint(environment, model.name)}/",
+                f"{model.name}/{contract.REPORTS_PREFIX}",
+            ]
+    return sorted(prefixes)

@@ -135,3 +135,28 @@ def test_the_code_objects_source_is_planned_by_path_and_digest_not_by_object_ide
     assert archive["infra/ops/drift"].startswith(
         ("<file infra/ops/drift sha256:", "<missing infra/ops/drift>")
     )
+
+
+def test_captures_and_reports_expire_but_baselines_and_the_jobs_code_stay(shipped_plans):
+    (lifecycle,) = [
+        r
+        for r in shipped_plans["prod"].of_type(
+            "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration"
+        )
+        if r.name.startswith("platform-data-capture")
+    ]
+    rules = {rule["id"]: rule for rule in lifecycle.inputs["rules"]}
+    expiring = sorted(r["filter"]["prefix"] for r in rules.values() if "expiration" in r)
+    assert expiring == [
+        "fraud-scorer/drift/reports/",
+        "fraud-scorer/modelfleet-prod-fraud-scorer/",
+        "support-summarizer/drift/reports/",
+        "support-summarizer/modelfleet-prod-support-summarizer/",
+    ]
+    assert all(r["expiration"] == {"days": 90} for r in rules.values() if "expiration" in r)
+    kept = ["fraud-scorer/drift/baseline.json", "_code/drift/fraud-scorer/drift-job.zip"]
+    assert not [k for k in kept for prefix in expiring if k.startswith(prefix)]
+    housekeeping = rules["expire-captures-housekeeping"]
+    assert housekeeping["filter"] == {} and housekeeping["abortIncompleteMultipartUpload"] == {
+        "daysAfterInitiation": 1
+    }

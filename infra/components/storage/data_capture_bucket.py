@@ -7,7 +7,7 @@ after the retention period. Each model writes under its own prefix.
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import pulumi
@@ -27,6 +27,9 @@ class DataCaptureBucketArgs:
     partition: pulumi.Input[str]  # aws, aws-cn or aws-us-gov: for the key policy's ARNs
     tags: Mapping[str, str]  # the stack's tags, on the bucket and its key
     retention_days: int = 90  # days a captured payload is kept; the lifecycle rule then expires it
+    # Where captures and drift reports are written (e.g. "fraud-scorer/modelfleet-prod-fraud-scorer/"):
+    # only these expire, so a model's drift baseline and the drift job's code stay. None: everything.
+    expiry_prefixes: Sequence[str] | None = None
     protect: bool = False  # protect_stateful: Pulumi won't delete the bucket or key, and leaves them in AWS
 
 
@@ -53,6 +56,6 @@ class DataCaptureBucket(pulumi.ComponentResource):
         )
         self.bucket = private_bucket(
             self, name, args.bucket_prefix, self.key.arn, "expire-captures", args.retention_days, args.tags,
-            tls_only_policy, protect=args.protect,
+            tls_only_policy, protect=args.protect, expiry_prefixes=args.expiry_prefixes,
         )  # fmt: skip
         self.register_outputs({"bucket": self.bucket.bucket, "key_arn": self.key.arn})

@@ -7,7 +7,7 @@ under itself, so their names and parents (and so their URNs) stay its own.
 from __future__ import annotations
 
 import json
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import pulumi
@@ -44,10 +44,13 @@ def private_bucket(
     policy: Callable[[str], pulumi.Input[dict]],
     *,
     protect: bool = False,
+    expiry_prefixes: Sequence[str] | None = None,
 ) -> aws.s3.Bucket:
     """The bucket and its settings as children of ``parent``.
 
-    ``policy`` builds the bucket policy from the bucket's ARN.
+    ``policy`` builds the bucket policy from the bucket's ARN. Objects expire after
+    ``retention_days``: all of them, or with ``expiry_prefixes`` only those under one of
+    them (one rule each), so what else the bucket keeps outlives the retention.
     """
     child = pulumi.ResourceOptions(parent=parent)
     bucket = aws.s3.Bucket(
@@ -95,16 +98,7 @@ def private_bucket(
     aws.s3.BucketLifecycleConfiguration(
         f"{name}-lifecycle",
         bucket=bucket.id,
-        rules=[
-            {
-                "id": expiry_rule_id,
-                "status": "Enabled",
-                "filter": {},
-                "expiration": {"days": retention_days},
-                "noncurrent_version_expiration": {"noncurrent_days": 7},
-                "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
-            }
-        ],
+        rules=_expiry_rules(expiry_rule_id, retention_days, expiry_prefixes),
         opts=child,
     )
     aws.s3.BucketPolicy(
@@ -114,3 +108,25 @@ def private_bucket(
         opts=child,
     )
     return bucket
+
+
+def _expiry_rules(rule_id: str, retention_days: int, prefixes: Sequence[str] | None) -> list[dict[str, Any]]:
+    """Expiry for everything, or per prefix plus one bucket-wide rule for old versions and uploads."""
+    housekeeping = {
+        "noncurrent_version_expiration": {"noncurrent_days": 7},
+        "abort_incomplete_multipart_upload": {"days_after_initiation": 1},
+    }
+    if prefixes is None:
+        return [
+            {"id": rule_id, "status": "Enabled", "filter": {}, "expiration": {"days": retention_days}}
+            | housekeeping
+        ]
+    return [{"id": f"{rule_id}-housekeeping", "status": "Enabled", "filter": {}} | housekeeping] + [
+        {
+            "id": f"{rule_id}-{prefix.rstrip('/').replace('/', '-')}"[:255],  # S3's limit on a rule id
+            "status": "Enabled",
+            "filter": {"prefix": prefix},
+            "expiration": {"days": retention_days},
+        }
+        for prefix in sorted(prefixes)
+    ]
