@@ -20,6 +20,30 @@ from infra.specs.alarm_specs import (
 from infra.specs.model_record import dashboard_url
 
 
+def metric_widget(
+    region: str,
+    title: str,
+    metrics: list,
+    *,
+    x: int,
+    y: int,
+    width: int,
+    period: int = 60,
+    annotations: dict | None = None,
+) -> dict[str, Any]:
+    """One time-series widget in CloudWatch's dashboard JSON, 6 units high."""
+    properties: dict[str, Any] = {
+        "title": title,
+        "region": region,
+        "view": "timeSeries",
+        "period": period,
+        "metrics": metrics,
+    }
+    if annotations:
+        properties["annotations"] = annotations
+    return {"type": "metric", "x": x, "y": y, "width": width, "height": 6, "properties": properties}
+
+
 def dashboard_body(
     region: str,
     endpoint_name: str,
@@ -38,16 +62,7 @@ def dashboard_body(
         ]
 
     def widget(title: str, metrics: list, y: int, x: int, annotations: dict | None = None) -> dict:
-        properties = {
-            "title": title,
-            "region": region,
-            "view": "timeSeries",
-            "period": 60,
-            "metrics": metrics,
-        }
-        if annotations:
-            properties["annotations"] = annotations
-        return {"type": "metric", "x": x, "y": y, "width": 12, "height": 6, "properties": properties}
+        return metric_widget(region, title, metrics, x=x, y=y, width=12, annotations=annotations)
 
     widgets = [
         widget("Invocations per variant", series(INVOCATION_NAMESPACE, "Invocations", "Sum"), 0, 0),
@@ -100,16 +115,9 @@ def drift_row(region: str, drift: DriftWidgets, y: int) -> list[dict[str, Any]]:
     model = [contract.DIMENSION_MODEL, drift.model_name]
 
     def widget(title: str, metrics: list, x: int, annotations: dict | None = None) -> dict:
-        properties: dict[str, Any] = {
-            "title": title,
-            "region": region,
-            "view": "timeSeries",
-            "period": drift.period_seconds,
-            "metrics": metrics,
-        }
-        if annotations:
-            properties["annotations"] = annotations
-        return {"type": "metric", "x": x, "y": y, "width": 8, "height": 6, "properties": properties}
+        return metric_widget(
+            region, title, metrics, x=x, y=y, width=8, period=drift.period_seconds, annotations=annotations
+        )
 
     def metric(name: str, label: str, *dimensions: str) -> list[Any]:
         return [contract.NAMESPACE, name, *model, *dimensions, {"stat": "Maximum", "label": label}]
@@ -189,16 +197,7 @@ def shared_endpoint_body(
     """
 
     def widget(title: str, metrics: list, y: int, x: int, annotations: dict | None = None) -> dict:
-        properties = {
-            "title": title,
-            "region": region,
-            "view": "timeSeries",
-            "period": 60,
-            "metrics": metrics,
-        }
-        if annotations:
-            properties["annotations"] = annotations
-        return {"type": "metric", "x": x, "y": y, "width": 8, "height": 6, "properties": properties}
+        return metric_widget(region, title, metrics, x=x, y=y, width=8, annotations=annotations)
 
     fleet = [INSTANCE_NAMESPACE, "CPUUtilization", "EndpointName", endpoint_name, "VariantName", "AllTraffic"]
     utilization = [[*fleet, {"stat": "Average", "label": "CPU"}]]
