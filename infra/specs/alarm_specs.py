@@ -59,6 +59,22 @@ def _spec(
     )
 
 
+def invocation_alarms(spec: functools.partial[AlarmSpec], model: ModelSettings) -> list[AlarmSpec]:
+    """p99 latency and 5XX rate (the rollback alarms) and 4XX rate, from ``AWS/SageMaker``'s invocations."""
+    limits = model.alarms
+    return [
+        spec("p99-latency", f"p99 model latency above the {model.slo.p99_latency_ms} ms SLO",
+             namespace=INVOCATION_NAMESPACE, metric_name="ModelLatency", extended_statistic="p99",
+             threshold=model.slo.p99_latency_ms * 1000, rollback=True),
+        spec("5xx-rate", f"5XX errors above {model.slo.error_rate_percent} % of invocations",
+             namespace=INVOCATION_NAMESPACE, threshold=model.slo.error_rate_percent,
+             rate_of=("Invocation5XXErrors", "Invocations"), rollback=True),
+        spec("4xx-rate", f"4XX errors above {limits.error_4xx_rate_percent} % of invocations",
+             namespace=INVOCATION_NAMESPACE, threshold=limits.error_4xx_rate_percent,
+             rate_of=("Invocation4XXErrors", "Invocations")),
+    ]  # fmt: skip
+
+
 def serving_alarms(
     environment: str, model: ModelSettings, endpoint_name: str, instance: InstanceType | None
 ) -> list[AlarmSpec]:
@@ -67,17 +83,7 @@ def serving_alarms(
     limits = model.alarms
     for variant, _ in model.variants.items():
         spec = functools.partial(_spec, environment, model.name, endpoint_name, variant)
-        specs += [
-            spec("p99-latency", f"p99 model latency above the {model.slo.p99_latency_ms} ms SLO",
-                 namespace=INVOCATION_NAMESPACE, metric_name="ModelLatency", extended_statistic="p99",
-                 threshold=model.slo.p99_latency_ms * 1000, rollback=True),
-            spec("5xx-rate", f"5XX errors above {model.slo.error_rate_percent} % of invocations",
-                 namespace=INVOCATION_NAMESPACE, threshold=model.slo.error_rate_percent,
-                 rate_of=("Invocation5XXErrors", "Invocations"), rollback=True),
-            spec("4xx-rate", f"4XX errors above {limits.error_4xx_rate_percent} % of invocations",
-                 namespace=INVOCATION_NAMESPACE, threshold=limits.error_4xx_rate_percent,
-                 rate_of=("Invocation4XXErrors", "Invocations")),
-        ]  # fmt: skip
+        specs += invocation_alarms(spec, model)
         if instance is not None:
             specs += [
                 spec("cpu", f"CPU above {limits.cpu_utilization_percent} % of {instance.vcpus} vCPUs",
@@ -143,15 +149,7 @@ def component_alarms(
     limits, variant = model.alarms, "stable"
     spec = functools.partial(_spec, environment, model.name, component_name, variant)
     specs = [
-        spec("p99-latency", f"p99 model latency above the {model.slo.p99_latency_ms} ms SLO",
-             namespace=INVOCATION_NAMESPACE, metric_name="ModelLatency", extended_statistic="p99",
-             threshold=model.slo.p99_latency_ms * 1000, rollback=True),
-        spec("5xx-rate", f"5XX errors above {model.slo.error_rate_percent} % of invocations",
-             namespace=INVOCATION_NAMESPACE, threshold=model.slo.error_rate_percent,
-             rate_of=("Invocation5XXErrors", "Invocations"), rollback=True),
-        spec("4xx-rate", f"4XX errors above {limits.error_4xx_rate_percent} % of invocations",
-             namespace=INVOCATION_NAMESPACE, threshold=limits.error_4xx_rate_percent,
-             rate_of=("Invocation4XXErrors", "Invocations")),
+        *invocation_alarms(spec, model),
         spec("cpu", f"CPU above {limits.cpu_utilization_percent} % of the copies' reservation",
              namespace=COMPONENT_NAMESPACE, metric_name="CPUUtilizationNormalized", statistic="Average",
              threshold=limits.cpu_utilization_percent, evaluation_periods=10, datapoints_to_alarm=8),

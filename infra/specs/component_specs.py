@@ -23,6 +23,7 @@ from infra.specs.component_fit import Reservation
 # The longest health-check and download timeouts SageMaker accepts (StartupParameters: 60-3600 s).
 MAX_STARTUP_SECONDS = 3600
 RESOURCE_PREFIX = "inference-component/"  # Application Auto Scaling's resource id of a component
+SHARED_VARIANT = "AllTraffic"  # a shared endpoint's one production variant, which hosts the components
 
 
 @dataclass(frozen=True)

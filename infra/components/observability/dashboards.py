@@ -17,6 +17,7 @@ from infra.specs.alarm_specs import (
     INSTANCE_NAMESPACE,
     INVOCATION_NAMESPACE,
 )
+from infra.specs.component_specs import SHARED_VARIANT
 from infra.specs.model_record import dashboard_url
 
 
@@ -199,7 +200,14 @@ def shared_endpoint_body(
     def widget(title: str, metrics: list, y: int, x: int, annotations: dict | None = None) -> dict:
         return metric_widget(region, title, metrics, x=x, y=y, width=8, annotations=annotations)
 
-    fleet = [INSTANCE_NAMESPACE, "CPUUtilization", "EndpointName", endpoint_name, "VariantName", "AllTraffic"]
+    fleet = [
+        INSTANCE_NAMESPACE,
+        "CPUUtilization",
+        "EndpointName",
+        endpoint_name,
+        "VariantName",
+        SHARED_VARIANT,
+    ]
     utilization = [[*fleet, {"stat": "Average", "label": "CPU"}]]
     if gpus:
         utilization.append([*fleet[:1], "GPUUtilization", *fleet[2:], {"stat": "Average", "label": "GPU"}])

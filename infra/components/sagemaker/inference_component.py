@@ -26,13 +26,13 @@ import pulumi_aws_native as aws_native
 
 from infra.components.observability.serving_alarms import ServingAlarms, ServingAlarmsArgs
 from infra.specs.alarm_specs import COMPONENT_DIMENSION, INVOCATION_NAMESPACE
-from infra.specs.component_specs import RESOURCE_PREFIX, ComponentSpec, deployment_config
+from infra.specs.component_specs import RESOURCE_PREFIX, SHARED_VARIANT, ComponentSpec, deployment_config
 
 DIMENSION = "sagemaker:inference-component:DesiredCopyCount"
 INVOCATIONS_METRIC = "SageMakerInferenceComponentInvocationsPerCopy"
 CONCURRENCY_METRIC = "SageMakerInferenceComponentConcurrentRequestsPerCopyHighResolution"
 NO_CAPACITY_METRIC = "NoCapacityInvocationFailures"  # requests that found no copy (scale to zero)
-VARIANT = "AllTraffic"  # the shared endpoint's one production variant
+VARIANT = SHARED_VARIANT  # the shared endpoint's one production variant
 # The tag that carries a component's reason to scale to zero (the policy pack reads it in prod).
 SCALE_TO_ZERO_TAG = "scale-to-zero-acknowledged"
 # The stack creates these; autoscaling and modelfleet rollout change them afterwards.
