@@ -19,7 +19,7 @@ from rich.text import Text
 from infra.cli.args import CommandParser, dry_run_option
 from infra.cli.failures import EXIT_INVALID, EXIT_REFUSED, EXIT_STOPPED, fail
 from infra.ops import cli as ops_cli
-from infra.ops import images_refresh
+from infra.ops import images_refresh, registry_cli
 from infra.ops.drift import cli as drift_cli
 from infra.ops.errors import InvalidInput
 from infra.ops.runtime_load import token_rate
@@ -123,6 +123,7 @@ def _parser() -> CommandParser:
     )
     ops_cli.add_parsers(commands)
     drift_cli.add_parsers(commands)
+    registry_cli.add_parsers(commands)
     selfservice_cli.add_parsers(commands)
     return parser
 
@@ -346,6 +347,7 @@ def main(argv: list[str] | None = None) -> int:
         "export": _export,
         **ops_cli.HANDLERS,
         **drift_cli.HANDLERS,
+        **registry_cli.HANDLERS,
         **selfservice_cli.HANDLERS,
     }
     return handlers[args.command](args, out, err)

@@ -30,6 +30,7 @@ from infra.components.sagemaker.sagemaker_model_endpoint import (
 from infra.components.sagemaker.shared_endpoint import SharedEndpoint, SharedEndpointArgs
 from infra.components.sagemaker.team_model_registry import TeamModelRegistry, TeamModelRegistryArgs
 from infra.components.storage.data_capture_bucket import DataCaptureBucket, DataCaptureBucketArgs
+from infra.settings.catalog import ModelBase
 from infra.settings.platform import PlatformSettings
 from infra.settings.tiers import Tier
 from infra.specs import component_specs, drift_specs, iam, naming, registry, sagemaker_specs, tags
@@ -89,6 +90,22 @@ class Platform(pulumi.ComponentResource):
         if settings.models:
             self.alerts = self._alerts(name, args, env, stack_tags)
             self.rollout_history = self._rollout_history(name, args, env, stack_tags)
+        self.capture: DataCaptureBucket | None = None
+        if settings.capturing_models:  # SageMaker's data capture and EKS containers write here
+            self.capture = DataCaptureBucket(
+                f"{name}-data-capture",
+                DataCaptureBucketArgs(
+                    bucket_prefix=naming.name(env, "capture-", max_length=naming.BUCKET_PREFIX_LIMIT),
+                    key_alias=naming.name(env, "data-capture"),
+                    account_id=args.account_id,
+                    partition=iam.partition_for(settings.region),
+                    tags=stack_tags,
+                    retention_days=settings.retention.data_capture_days,
+                    protect=settings.protect_stateful,
+                    expiry_prefixes=drift_specs.expiring_prefixes(env, settings.capturing_models),
+                ),
+                child,
+            )
         if settings.sagemaker_models:
             self._sagemaker(name, args, env, stack_tags)
         self.team_registry: TeamModelRegistry | None = None
@@ -154,29 +171,7 @@ class Platform(pulumi.ComponentResource):
         assert alerts is not None
         # An explicit provider: the Endpoint needs aws-native, pinned to the stack's region.
         native = aws_native.Provider(f"{name}-aws-native", region=settings.region, opts=child)
-        capture = None
-        if any(m.data_capture.sampling_percent for m in settings.sagemaker_models):
-            capture = DataCaptureBucket(
-                f"{name}-data-capture",
-                DataCaptureBucketArgs(
-                    bucket_prefix=naming.name(env, "capture-", max_length=naming.BUCKET_PREFIX_LIMIT),
-                    key_alias=naming.name(env, "data-capture"),
-                    account_id=args.account_id,
-                    partition=iam.partition_for(settings.region),
-                    tags=stack_tags,
-                    retention_days=settings.retention.data_capture_days,
-                    protect=settings.protect_stateful,
-                    expiry_prefixes=drift_specs.expiring_prefixes(env, settings.sagemaker_models),
-                ),
-                child,
-            )
-        network = self.network
-        https_only = HttpsOnlyNetwork(
-            network.vpc_id,
-            str(settings.network.cidr),
-            [s.id for s in network.private_subnets],
-            network.endpoints.endpoints["s3"].prefix_list_id,
-        )
+        capture, network, https_only = self.capture, self.network, self.https_only(settings)
         for shared in settings.shared_endpoints:
             self.shared_endpoints[shared.name] = SharedEndpoint(
                 f"{name}-shared-{shared.name}",
@@ -231,24 +226,50 @@ class Platform(pulumi.ComponentResource):
                 ),
                 child,
             )
-            if model.drift_on and capture is not None:  # the settings hold drift to capturing models
-                # Under the model's own component: a model stays one node of the tree.
-                self.drift_monitors[model.name] = DriftMonitor(
-                    f"{name}-{model.name}-drift",
-                    DriftMonitorArgs(
-                        spec=drift_specs.drift_spec(env, settings.region, model),
-                        region=settings.region,
-                        account_id=args.account_id,
-                        partition=iam.partition_for(settings.region),
-                        capture_bucket=capture.bucket.bucket,
-                        capture_key_arn=capture.key.arn,
-                        network=https_only,
-                        vpc_arn=network.vpc.arn,
-                        alerts_topic_arn=alerts.arn,
-                        tags=stack_tags,
-                    ),
-                    pulumi.ResourceOptions(parent=self.model_endpoints[model.name]),
-                )
+            if model.drift_on:  # under the model's own component: a model stays one node of the tree
+                self.drift_monitor(name, args, model, self.model_endpoints[model.name])
+
+    def https_only(self, settings: PlatformSettings) -> HttpsOnlyNetwork:
+        """Private subnets, with HTTPS to the VPC's endpoints and S3 only: for SageMaker's containers."""
+        network = self.network
+        return HttpsOnlyNetwork(
+            network.vpc_id,
+            str(settings.network.cidr),
+            [s.id for s in network.private_subnets],
+            network.endpoints.endpoints["s3"].prefix_list_id,
+        )
+
+    def drift_monitor(
+        self,
+        name: str,
+        args: PlatformArgs,
+        model: ModelBase,
+        parent: pulumi.Resource,
+        dashboard_name: str | None = None,
+    ) -> DriftMonitor:
+        """The scheduled drift job of a model whose drift is on (the settings hold it to capturing models);
+        ``dashboard_name`` when the model has no CloudWatch dashboard to draw its drift row on."""
+        settings = args.settings
+        assert self.capture is not None and self.alerts is not None
+        monitor = DriftMonitor(
+            f"{name}-{model.name}-drift",
+            DriftMonitorArgs(
+                spec=drift_specs.drift_spec(settings.environment, settings.region, model),
+                region=settings.region,
+                account_id=args.account_id,
+                partition=iam.partition_for(settings.region),
+                capture_bucket=self.capture.bucket.bucket,
+                capture_key_arn=self.capture.key.arn,
+                network=self.https_only(settings),
+                vpc_arn=self.network.vpc.arn,
+                alerts_topic_arn=self.alerts.arn,
+                tags=tags.base(settings),
+                dashboard_name=dashboard_name,
+            ),
+            pulumi.ResourceOptions(parent=parent),
+        )
+        self.drift_monitors[model.name] = monitor
+        return monitor
 
 
 def _approved(arn: str, where: str, status: str | None) -> str:

@@ -17,6 +17,7 @@ from infra.components.eks.eks_cluster import EksCluster, EksClusterArgs
 from infra.components.eks.eks_model_service import EksModelService, EksModelServiceArgs
 from infra.components.eks.gpu_node_pool import GpuNodePool, GpuNodePoolArgs
 from infra.components.eks.image_mirrors import ImageMirrors, ImageMirrorsArgs, Mirror
+from infra.components.eks.k8s_model_service import CaptureBucketRef
 from infra.components.eks.karpenter import Karpenter, KarpenterArgs
 from infra.components.eks.karpenter_interruption_queue import QUEUE_NAME_LIMIT
 from infra.components.eks.karpenter_node_pool import KarpenterNodePool, KarpenterNodePoolArgs
@@ -263,7 +264,15 @@ def eks_model(
             load_balancer_subnet_cidrs=[str(c) for c in subnets or []],
             tags=stack_tags,
             depends_on=[*addons.releases.values(), platform.gpu_pools[model.eks.pool]],
+            capture=(
+                CaptureBucketRef(platform.capture.bucket.bucket, platform.capture.key.arn)
+                if platform.capture is not None and model.captures
+                else None
+            ),
         ),
         child,
     )
     platform.eks_services[model.name] = service.balancer
+    if model.drift_on:  # under the model's own component, as on SageMaker
+        dashboard = naming.dashboard(settings.environment, model.name)  # its serving one is Grafana's
+        platform.drift_monitor(name, args, model, service, dashboard)

@@ -21,6 +21,12 @@ METRIC_FEATURE_DRIFTED = "FeatureDrifted"  # 1 when the feature's test says drif
 METRIC_DRIFTED_FEATURES = "DriftedFeatures"  # how many features drifted in the window (per model)
 METRIC_DRIFT_SHARE = "DriftShare"  # drifted features / features compared, 0-1 (per model)
 METRIC_ROWS = "RowsCompared"  # captured rows the window held (per model): 0 means nothing to judge
+EKS_CAPTURE_FOLDER = "eks"  # EKS containers write under <model>/eks/<variant>/yyyy/mm/dd/hh/
 DRIFT_PREFIX = "drift"  # under the model's capture prefix
 BASELINE_KEY = "drift/baseline.json"
 REPORTS_PREFIX = "drift/reports/"
+
+
+def eks_capture_prefix(model: str, variant: str) -> str:
+    """Where one EKS variant's containers write their captures, in the capture bucket."""
+    return f"{model}/{EKS_CAPTURE_FOLDER}/{variant}/"

@@ -40,6 +40,11 @@ ENV_MAX_QUEUE_ROWS = "MODELFLEET_MAX_QUEUE_ROWS"
 ENV_CACHE_ENTRIES = "MODELFLEET_CACHE_ENTRIES"
 ENV_CACHE_MB = "MODELFLEET_CACHE_MB"
 ENV_CACHE_TTL_SECONDS = "MODELFLEET_CACHE_TTL_SECONDS"
+# Data capture on EKS (SageMaker captures on its own): the share of requests, and where they go.
+ENV_CAPTURE_PERCENT = "MODELFLEET_CAPTURE_PERCENT"  # 0-100; 0 or unset is off
+ENV_CAPTURE_BUCKET = "MODELFLEET_CAPTURE_BUCKET"  # the stack's capture bucket
+ENV_CAPTURE_PREFIX = "MODELFLEET_CAPTURE_PREFIX"  # <model>/eks/<variant>/ (infra.contracts.drift)
+ENV_CAPTURE_KMS_KEY_ID = "MODELFLEET_CAPTURE_KMS_KEY_ID"  # the bucket's key, sent with every PutObject
 
 # Prometheus metrics the server exports (a counter is scraped with the suffix _total).
 METRIC_REQUESTS = "modelfleet_requests"

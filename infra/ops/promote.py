@@ -26,7 +26,7 @@ from infra.ops.progress import Phase, Progress
 from infra.ops.steps import TOLERANCE
 from infra.stackfiles.edit import KeyPath, StackDocument
 
-SOURCE_KEYS = ("model_data", "model_package_arn", "image")  # what makes a variant a version
+SOURCE_KEYS = ("model_data", "model_package_arn", "model_package_group", "image")  # a variant's version
 
 
 @dataclass(frozen=True)

@@ -28,7 +28,7 @@ from pydantic import (
 )
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
-from infra.contracts import instances, runtimes
+from infra.contracts import instances, model_packages, runtimes
 from infra.contracts.runtimes import Runtime
 from infra.settings.drift import DriftSettings
 from infra.settings.placement import component_problems
@@ -103,12 +103,22 @@ def _model_name(value: str) -> str:
 
 
 def _package_arn(value: str) -> str:
-    pattern = r"arn:aws[a-z-]*:sagemaker:[a-z0-9-]+:\d{12}:model-package/[A-Za-z0-9-]{1,63}/\d+"
-    if not re.fullmatch(pattern, value):
+    if model_packages.package_group(value) is None:
         raise _custom(
             "package",
             "must be a versioned model package ARN, arn:aws:sagemaker:<region>:<account>:"
             "model-package/<group>/<version> (got '{got}')",
+            got=value,
+        )
+    return value
+
+
+def _package_group(value: str) -> str:
+    if not model_packages.GROUP_NAME.fullmatch(value):
+        raise _custom(
+            "package",
+            "must be a model package group name: 1-63 letters, digits or '-', starting and ending "
+            "with a letter or digit (got '{got}')",
             got=value,
         )
     return value
@@ -139,6 +149,7 @@ def _env_name(value: str) -> str:
 S3Uri = Annotated[str, AfterValidator(_s3_uri)]
 EcrDigestUri = Annotated[str, AfterValidator(_ecr_digest)]
 ModelPackageArn = Annotated[str, AfterValidator(_package_arn)]
+ModelPackageGroupName = Annotated[str, AfterValidator(_package_group)]
 InstanceTypeName = Annotated[str, AfterValidator(_instance_type)]
 HourMinute = Annotated[str, Field(pattern=r"^([01]\d|2[0-3]):[0-5]\d$", description="HH:MM, 24-hour")]
 
@@ -155,14 +166,36 @@ class FrameworkSettings(Strict):
 class VariantSettings(Strict):
     model_data: S3Uri | None = Field(None, description="the model artifact (model.tar.gz) in S3")
     model_package_arn: ModelPackageArn | None = Field(None, description="a Model Registry version")
+    model_package_group: ModelPackageGroupName | None = Field(
+        None,
+        description="follow this registry group: modelfleet registry pin writes its latest Approved "
+        "version into model_package_arn",
+    )
     image: EcrDigestUri | None = Field(None, description="this variant's image, if not the model's")
     instance_count: int = Field(1, ge=1, le=100, description="instances at deploy time")
     weight: int = Field(100, ge=0, le=100, description="share of traffic, in percent")
 
     @model_validator(mode="after")
     def _one_source(self) -> VariantSettings:
-        if (self.model_data is None) == (self.model_package_arn is None):
-            raise _custom("variant", "set exactly one of model_data or model_package_arn")
+        if self.model_data is None and self.model_package_arn is None:
+            if self.model_package_group is not None:
+                raise _custom(
+                    "variant",
+                    "follows model package group '{group}' but pins no version yet: run modelfleet "
+                    "registry pin to write its latest Approved version into model_package_arn",
+                    group=self.model_package_group,
+                )
+            raise _custom("variant", "set model_data or model_package_arn")
+        if self.model_package_group is not None and self.model_package_arn is not None:
+            group = model_packages.package_group(self.model_package_arn)
+            if group != self.model_package_group:
+                raise _custom(
+                    "variant",
+                    "model_package_arn is a version of group '{got}', not of model_package_group "
+                    "'{group}': run modelfleet registry pin",
+                    got=group,
+                    group=self.model_package_group,
+                )
         return self
 
 
@@ -448,6 +481,14 @@ class ModelBase(Strict):
     )
     vllm: VllmSettings | None = Field(None, description="the LLM and engine options of a vllm model")
     tei: TeiSettings | None = Field(None, description="the embedding model and server options of a tei model")
+    data_capture: DataCaptureSettings = Field(
+        default_factory=DataCaptureSettings,
+        description="sample requests and predictions to the stack's capture bucket (SageMaker's "
+        "data capture; on EKS our container writes the same records)",
+    )
+    drift: DriftSettings | None = Field(
+        None, description="compare captured requests with a baseline on a schedule (needs data capture)"
+    )
 
     def _runtime_problems(self) -> list[tuple[tuple[str, ...], str]]:
         """Each runtime's block is given with that runtime only, and LLM weights are a directory."""
@@ -470,6 +511,16 @@ class ModelBase(Strict):
                     )
                     found.append((("variants", name, "model_data"), reason))
         return found
+
+    @property
+    def captures(self) -> bool:
+        """Whether requests are captured to the stack's bucket (each backend says where it can)."""
+        return self.data_capture.sampling_percent > 0
+
+    @property
+    def drift_on(self) -> bool:
+        """Whether the stack schedules drift runs for the model (the checks hold it to capturing models)."""
+        return self.drift is not None and self.drift.on
 
     @property
     def served_model_name(self) -> str:
@@ -546,9 +597,6 @@ class SageMakerModel(ModelBase):
     autoscaling: AutoscalingSettings | None = Field(
         None, description="instance bounds and the scaling target"
     )
-    data_capture: DataCaptureSettings = Field(
-        default_factory=DataCaptureSettings, description="sample requests and predictions to S3"
-    )
     deployment: DeploymentSettings = Field(
         default_factory=DeploymentSettings, description="blue/green guardrail for endpoint updates"
     )
@@ -562,15 +610,17 @@ class SageMakerModel(ModelBase):
     component: ComponentSettings | None = Field(
         None, description="on a shared endpoint: what a copy reserves, its copies, scaling and updates"
     )
-    drift: DriftSettings | None = Field(
-        None, description="compare captured requests with a baseline on a schedule (needs data capture)"
-    )
     _image_uri: str | None = PrivateAttr(None)
 
     @property
     def placed(self) -> bool:
         """Whether the model runs as an inference component of a shared endpoint."""
         return self.endpoint is not None
+
+    @property
+    def captures(self) -> bool:
+        """SageMaker captures on an endpoint of the model's own with instances: no component or serverless."""
+        return self.data_capture.sampling_percent > 0 and not self.placed and self.serverless is None
 
     def reservation(self) -> component_fit.Reservation | None:
         """What one copy reserves; accelerators default to the LLM's tensor-parallel GPUs."""
@@ -581,11 +631,6 @@ class SageMakerModel(ModelBase):
         return component_fit.Reservation(
             self.name, accelerators, self.component.cpu_cores, self.component.memory_mib
         )
-
-    @property
-    def drift_on(self) -> bool:
-        """Whether the stack schedules drift runs for the model (the checks hold it to capturing models)."""
-        return self.drift is not None and self.drift.on
 
     def _drift_problems(self) -> list[tuple[tuple[str, ...], str]]:
         """Drift compares captured requests: only a model on its own endpoint that captures can run it."""
@@ -691,6 +736,10 @@ class SageMakerModel(ModelBase):
         found = []
         if (self.image is None) == (self.framework is None):
             found.append((("image",), "set exactly one of image or framework"))
+        for variant_name, variant in self.variants.with_shadow():
+            if variant.model_data and variant.model_package_arn:
+                reason = "set exactly one of model_data or model_package_arn (SageMaker reads the package's)"
+                found.append((("variants", variant_name), reason))
         uses_packages = any(v.model_package_arn for _, v in self.variants.with_shadow())
         if uses_packages and self.registry_access is None:
             found.append((("registry_access",), "is required with model_package_arn (keeps IAM tight)"))
@@ -758,12 +807,43 @@ class EksModel(ModelBase):
         if self.variants.shadow is not None:
             reason = f"a shadow variant needs backend sagemaker ({SHADOW_RULES}); an eks model takes none"
             found.append((("variants", "shadow"), reason))
-        for variant_name, variant in self.variants.items():
-            if variant.model_package_arn:
-                where = ("variants", variant_name, "model_package_arn")
-                found.append((where, "backend eks loads model_data from S3; packages need SageMaker"))
+        found += self._package_problems() + self._capture_problems()
         _raise("EksModel", found)
         return self
+
+    def _package_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        """A package's artifact and image run on EKS as copied into the stack file by registry pin:
+        aws-native's getModelPackage returns no InferenceSpecification for the program to read."""
+        found = []
+        for variant_name, variant in self.variants.items():
+            if not variant.model_package_arn:
+                continue
+            if variant.model_data is None:
+                reason = (
+                    "backend eks runs the package's artifact and image from the stack file: run "
+                    f"modelfleet registry pin --stack <env> --model {self.name} to copy them from the "
+                    "registry (sets model_data, and image where it differs from the model's)"
+                )
+                found.append((("variants", variant_name, "model_package_arn"), reason))
+        return found
+
+    def _capture_problems(self) -> list[tuple[tuple[str, ...], str]]:
+        """Only our own container captures on EKS; drift compares what it captured."""
+        found: list[tuple[tuple[str, ...], str]] = []
+        capturing = self.data_capture.sampling_percent > 0
+        if capturing and self.runtime is not Runtime.MODELFLEET:
+            reason = (
+                f"on EKS our own container captures requests; the {self.runtime.value} runtime's "
+                "image does not: set 0, or serve the model on SageMaker"
+            )
+            found.append((("data_capture", "sampling_percent"), reason))
+        if self.drift_on and not capturing:
+            reason = (
+                "compares captured requests with the baseline: set data_capture.sampling_percent "
+                "above 0, or schedule: off"
+            )
+            found.append((("drift", "schedule"), reason))
+        return found
 
 
 def _backend_tag(entry: Any) -> str | None:

@@ -31,7 +31,15 @@ from pydantic import (
 from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from infra.contracts import eks_versions
-from infra.settings.catalog import MODEL_CLASSES, EksModel, ModelSettings, SageMakerModel, catalog_problems
+from infra.contracts.runtimes import Runtime
+from infra.settings.catalog import (
+    MODEL_CLASSES,
+    EksModel,
+    ModelBase,
+    ModelSettings,
+    SageMakerModel,
+    catalog_problems,
+)
 from infra.settings.cluster import (
     ClusterSettings,
     GpuPoolSettings,
@@ -337,9 +345,14 @@ class PlatformSettings(Strict):
         return [m for m in self.models if isinstance(m, EksModel)]
 
     @property
-    def drift_models(self) -> list[SageMakerModel]:
+    def drift_models(self) -> list[ModelBase]:
         """The models the stack schedules drift runs for (each captures data and names its features)."""
-        return [m for m in self.sagemaker_models if m.drift_on]
+        return [m for m in self.models if m.drift_on]
+
+    @property
+    def capturing_models(self) -> list[ModelBase]:
+        """The models that write captures to the stack's bucket: SageMaker's own endpoints, EKS containers."""
+        return [m for m in self.models if m.captures]
 
     def placed_on(self, shared: str) -> list[SageMakerModel]:
         """The models running as inference components of shared endpoint ``shared``."""
@@ -470,8 +483,10 @@ def _entry_defaults(defaults: dict[str, Any], entry: dict[str, Any], key: str) -
     """A tier's defaults for one entry of ``key``, minus those that cannot apply to it."""
     chosen = json.loads(json.dumps(defaults))
     kind = MODEL_CLASSES.get(str(entry.get("backend"))) if key == "modelfleet:models" else None
-    if kind is not None:  # only the keys the entry's backend has (data capture is SageMaker's)
+    if kind is not None:  # only the keys the entry's backend has
         chosen = {k: v for k, v in chosen.items() if k in kind.model_fields}
+    if kind is EksModel and entry.get("runtime", Runtime.MODELFLEET.value) != Runtime.MODELFLEET.value:
+        chosen.pop("data_capture", None)  # on EKS only our own container captures
     if entry.get("serverless") is not None:
         chosen.pop("data_capture", None)  # serverless endpoints cannot capture data
     if entry.get("endpoint") is not None:  # a component: the shared endpoint captures and deploys

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.contracts import drift as contract
-from infra.settings.catalog import SageMakerModel
+from infra.settings.catalog import ModelBase, SageMakerModel
 from infra.settings.drift import SCHEDULE_PERIOD_HOURS
 from infra.specs import alarm_specs, images, naming
 from infra.specs.alarm_specs import AlarmSpec
@@ -53,7 +53,7 @@ class DriftSpec:
     alarms: tuple[AlarmSpec, ...]  # DriftedFeatures and DriftShare
 
 
-def drift_spec(environment: str, region: str, model: SageMakerModel) -> DriftSpec:
+def drift_spec(environment: str, region: str, model: ModelBase) -> DriftSpec:
     """Everything ``DriftMonitor`` builds for ``model`` (whose drift is on), decided here once."""
     settings = model.drift
     assert settings is not None and settings.on, f"drift is off for {model.name}"
@@ -151,15 +151,18 @@ def schedule_arn(partition: str, region: str, account_id: str, spec: DriftSpec) 
     return f"arn:{partition}:scheduler:{region}:{account_id}:schedule/default/{spec.schedule_name}"
 
 
-def expiring_prefixes(environment: str, models: Sequence[SageMakerModel]) -> list[str]:
+def expiring_prefixes(environment: str, models: Sequence[ModelBase]) -> list[str]:
     """What the capture bucket expires after the retention: each capturing model's captures (SageMaker
-    writes ``<model>/<endpoint>/<variant>/yyyy/mm/dd/hh/``) and drift reports. A model's drift baseline
+    writes ``<model>/<endpoint>/<variant>/yyyy/mm/dd/hh/``, EKS containers ``<model>/eks/<variant>/...``)
+    and drift reports. A model's drift baseline
     and the drift job's code are kept."""
     prefixes = []
     for model in models:
-        if model.data_capture.sampling_percent and not model.placed and model.serverless is None:
-            prefixes += [
-                f"{model.name}/{naming.endpoint(environment, model.name)}/",
-                f"{model.name}/{contract.REPORTS_PREFIX}",
-            ]
+        if not model.captures:
+            continue
+        if isinstance(model, SageMakerModel):
+            prefixes.append(f"{model.name}/{naming.endpoint(environment, model.name)}/")
+        else:
+            prefixes.append(f"{model.name}/{contract.EKS_CAPTURE_FOLDER}/")
+        prefixes.append(f"{model.name}/{contract.REPORTS_PREFIX}")
     return sorted(prefixes)

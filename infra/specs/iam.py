@@ -155,9 +155,7 @@ def model_execution_policy(
         allow(["kms:Decrypt", "kms:DescribeKey", "kms:GenerateDataKey"], [key_arn], sid="UseOwnKey"),
     ]
     if capture_object_arn and capture_key_arn:
-        statements.append(allow(["s3:PutObject"], [capture_object_arn], sid="WriteDataCapture"))
-        encrypt = ["kms:Encrypt", "kms:GenerateDataKey"]
-        statements.append(allow(encrypt, [capture_key_arn], sid="EncryptCapture"))
+        statements += write_captures([capture_object_arn], capture_key_arn)
     statements += list_weights(list_prefixes, partition)
     if vpc_arn:
         statements += vpc_network_interface_statements(vpc_arn)
@@ -302,9 +300,21 @@ def list_directories(uris: Sequence[str], partition: str = "aws") -> list[dict[s
     ]  # fmt: skip
 
 
-def s3_read_policy(object_arns: Sequence[str], listed: Sequence[Mapping[str, Any]] = ()) -> dict[str, Any]:
-    """Read the artifacts' objects, and list the weight directories given in ``listed``."""
-    return document(read_artifacts(object_arns), *listed)
+def s3_read_policy(
+    object_arns: Sequence[str],
+    listed: Sequence[Mapping[str, Any]] = (),
+    also: Sequence[Mapping[str, Any]] = (),
+) -> dict[str, Any]:
+    """Read the artifacts' objects, list the weight directories given in ``listed``, and ``also``."""
+    return document(read_artifacts(object_arns), *listed, *also)
+
+
+def write_captures(object_arns: Sequence[str], key_arn: str) -> list[dict[str, Any]]:
+    """Write captures (``<bucket>/<prefix>*``, PutObject only) encrypted with the capture bucket's key."""
+    return [
+        allow(["s3:PutObject"], sorted(set(object_arns)), sid="WriteDataCapture"),
+        allow(["kms:Encrypt", "kms:GenerateDataKey"], [key_arn], sid="EncryptCapture"),
+    ]
 
 
 # The tag the AWS Load Balancer Controller's reference policy scopes its changes by;

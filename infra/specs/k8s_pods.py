@@ -13,7 +13,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from infra.contracts import runtimes
+from infra.contracts import drift, runtimes, serving
 from infra.settings.catalog import EksModel
 from infra.specs import model_scaling, runtime_containers
 
@@ -36,6 +36,11 @@ def pool_labels(pool: str, gpu_model: str, ami: str) -> dict[str, str]:
 
 
 SERVICE_ACCOUNT = "model-server"
+# A capturing model's namespace holds the capture bucket's name and key in this ConfigMap: the
+# bucket's name is known only once it exists, and the pod template stays plain data.
+CAPTURE_CONFIG_MAP = "data-capture"
+CAPTURE_BUCKET_KEY = "bucket"
+CAPTURE_KMS_KEY = "kms-key-id"
 READINESS_GATES = "elbv2.k8s.aws/pod-readiness-gate-inject"
 
 
@@ -44,6 +49,8 @@ def pod_spec(model: EksModel, variant: str, model_data: str, image: str, region:
     eks = model.eks
     labels = {"app.kubernetes.io/name": model.name, "model": model.name, "variant": variant}
     runtime = runtime_containers.parts(model, model_data, image, region)
+    if model.captures:
+        runtime.container["env"] = [*runtime.container["env"], *capture_env(model, variant, region)]
     return {
         "metadata": {"labels": labels},
         "spec": {
@@ -71,6 +78,21 @@ def pod_spec(model: EksModel, variant: str, model_data: str, image: str, region:
     }
 
 
+def capture_env(model: EksModel, variant: str, region: str) -> list[dict[str, Any]]:
+    """The server's capture settings: its share and prefix here, the bucket and key from the ConfigMap."""
+
+    def from_config_map(key: str) -> dict[str, Any]:
+        return {"configMapKeyRef": {"name": CAPTURE_CONFIG_MAP, "key": key}}
+
+    return [
+        {"name": serving.ENV_CAPTURE_PERCENT, "value": str(model.data_capture.sampling_percent)},
+        {"name": serving.ENV_CAPTURE_PREFIX, "value": drift.eks_capture_prefix(model.name, variant)},
+        {"name": serving.ENV_CAPTURE_BUCKET, "valueFrom": from_config_map(CAPTURE_BUCKET_KEY)},
+        {"name": serving.ENV_CAPTURE_KMS_KEY_ID, "valueFrom": from_config_map(CAPTURE_KMS_KEY)},
+        {"name": "AWS_REGION", "value": region},  # the capture writer's S3 client
+    ]
+
+
 @dataclass(frozen=True)
 class VariantPods:
     """One variant's Deployment: its pods and how it scales."""
@@ -95,6 +117,7 @@ class ServiceSpec:
     weight_directories: tuple[str, ...]  # s3://.../ directories the pods list before reading (vllm, tei)
     port: int  # the runtime's HTTP port: Service, TargetGroupBinding and NetworkPolicy
     metrics_path: str  # where the runtime serves Prometheus metrics, on that port
+    capture_prefixes: tuple[str, ...] = ()  # where its containers may write captures (none: no capture)
 
 
 def service_spec(model: EksModel, region: str) -> ServiceSpec:
@@ -122,4 +145,7 @@ def service_spec(model: EksModel, region: str) -> ServiceSpec:
         ),
         port=contract.port,
         metrics_path=contract.metrics_path,
+        capture_prefixes=tuple(
+            drift.eks_capture_prefix(model.name, name) for name, _ in model.variants.items() if model.captures
+        ),
     )

@@ -12,9 +12,9 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from infra.contracts.model_packages import APPROVED
 from infra.settings.catalog import ModelBase
 
-APPROVED = "Approved"  # SageMaker's ModelApprovalStatus: Approved | Rejected | PendingManualApproval
 INVOKE = "aws-native:sagemaker:getModelPackage"  # the provider invoke the program reads
 
 

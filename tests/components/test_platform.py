@@ -169,7 +169,12 @@ def test_the_eks_model_uses_the_stacks_cluster_pool_balancer_and_log_destination
         plan.get("aws:eks/nodeGroup:NodeGroup", "platform-gpu-g5-nodes").inputs["clusterName"]
         == cluster.inputs["name"]
     )
-    groups = {g.tags["variant"]: g.outputs["arn"] for g in plan.of_type("aws:lb/targetGroup:TargetGroup")}
+    groups = {
+        g.tags["variant"]: g.outputs["arn"]
+        for g in plan.of_type("aws:lb/targetGroup:TargetGroup")
+        if g.tags["model"] == "doc-embedder"
+    }
+    assert set(groups) == {"stable", "canary"}
     for variant, arn in groups.items():
         binding = plan.get(
             "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding", f"platform-doc-embedder-{variant}-binding"
@@ -194,7 +199,8 @@ def test_stack_outputs_name_what_the_plan_declares(shipped_plans):
         outputs["cluster_name"] == plan.get("aws:eks/cluster:Cluster", "platform-eks-cluster").inputs["name"]
     )
     assert set(outputs["models"]) == {
-        "fraud-scorer", "support-summarizer", "support-assistant", "ticket-router", "doc-embedder"
+        "fraud-scorer", "support-summarizer", "support-assistant", "ticket-router", "doc-embedder",
+        "fraud-graph",
     }  # fmt: skip
     endpoints = {e.inputs["endpointName"] for e in plan.of_type("aws-native:sagemaker:Endpoint")}
     sagemaker = [m for m in outputs["models"].values() if m["backend"] == "sagemaker"]
@@ -329,3 +335,44 @@ def test_karpenters_queue_is_named_for_the_stack(with_karpenter):
     assert queue.inputs["name"] == "modelfleet-staging-karpenter"
     controller = next(r for r in with_karpenter.plan.of_type(RELEASE) if r.inputs["name"] == "karpenter")
     assert controller.inputs["values"]["settings"]["interruptionQueue"] == queue.outputs["name"]
+
+
+def test_an_eks_model_captures_to_the_stacks_bucket_and_gets_its_drift_job(shipped_plans):
+    """prod's fraud-graph: its pods write only their variants' capture prefixes, encrypted with the
+    bucket's key, read the bucket's name from the namespace's ConfigMap, and its drift job sits
+    under its own component, as a SageMaker model's does."""
+    plan = shipped_plans["prod"]
+    bucket = plan.get("aws:s3/bucket:Bucket", "platform-data-capture-bucket").outputs["bucket"]
+    key = plan.get("aws:kms/key:Key", "platform-data-capture-kms-key").outputs["arn"]
+    config_map = plan.get("kubernetes:core/v1:ConfigMap", "platform-fraud-graph-capture")
+    assert config_map.inputs["data"] == {"bucket": bucket, "kms-key-id": key}
+    assert config_map.inputs["metadata"] == {"name": "data-capture", "namespace": "fraud-graph"}
+    policy = json.loads(
+        plan.get("aws:iam/rolePolicy:RolePolicy", "platform-fraud-graph-identity-policy").inputs["policy"]
+    )
+    by_sid = {s["Sid"]: s for s in policy["Statement"]}
+    assert by_sid["WriteDataCapture"]["Action"] == ["s3:PutObject"]
+    assert by_sid["WriteDataCapture"]["Resource"] == [
+        f"arn:aws:s3:::{bucket}/fraud-graph/eks/canary/*",
+        f"arn:aws:s3:::{bucket}/fraud-graph/eks/stable/*",
+    ]
+    assert by_sid["EncryptCapture"]["Resource"] == [key]
+    for variant in ("stable", "canary"):
+        deployment = plan.get("kubernetes:apps/v1:Deployment", f"platform-fraud-graph-{variant}")
+        assert waits_for(plan, deployment, config_map)
+        env = {e["name"]: e for e in deployment.inputs["spec"]["template"]["spec"]["containers"][0]["env"]}
+        assert env["MODELFLEET_CAPTURE_PREFIX"]["value"] == f"fraud-graph/eks/{variant}/"
+        assert env["MODELFLEET_CAPTURE_PERCENT"]["value"] == "10"
+        assert env["MODELFLEET_CAPTURE_BUCKET"]["valueFrom"]["configMapKeyRef"] == {
+            "name": "data-capture",
+            "key": "bucket",
+        }
+    service = plan.get("modelfleet:eks:EksModelService", "platform-fraud-graph")
+    monitor = plan.get("modelfleet:observability:DriftMonitor", "platform-fraud-graph-drift")
+    assert monitor.parent == service.urn
+    lifecycle = plan.get(
+        "aws:s3/bucketLifecycleConfiguration:BucketLifecycleConfiguration", "platform-data-capture-lifecycle"
+    )
+    prefixes = {r["filter"].get("prefix") for r in lifecycle.inputs["rules"]}
+    assert "fraud-graph/eks/" in prefixes  # EKS captures expire like SageMaker's; the baseline stays
+    assert "fraud-graph/drift/baseline.json" not in prefixes

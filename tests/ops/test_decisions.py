@@ -198,3 +198,23 @@ def test_only_the_listed_outcomes_count_as_success():
     """A new outcome fails until someone decides it succeeds: success is never the default."""
     assert {o for o in Outcome if o.succeeded} == {Outcome.PLANNED, Outcome.UNCHANGED, Outcome.COMPLETED}
     assert not Outcome.ABORTED.succeeded and not Outcome.ROLLED_BACK.succeeded
+
+
+def test_promote_of_an_eks_canary_from_a_package_copies_its_version_group_artifact_and_image():
+    group = "arn:aws:sagemaker:eu-west-1:1:model-package/risk"
+    variants = {
+        "stable": {"model_package_group": "risk", "model_package_arn": f"{group}/3",
+                   "model_data": "s3://b/v3/m.tar.gz", "weight": 90},
+        "canary": {"model_package_group": "risk", "model_package_arn": f"{group}/4",
+                   "model_data": "s3://b/v4/m.tar.gz", "image": "repo@sha256:" + "4" * 64, "weight": 10},
+    }  # fmt: skip
+    edit = promote.promote_edit(variants, AT)
+    assert edit.deletes == []
+    assert dict(edit.sets) == {
+        (*AT, "stable", "model_data"): "s3://b/v4/m.tar.gz",
+        (*AT, "stable", "model_package_arn"): f"{group}/4",
+        (*AT, "stable", "model_package_group"): "risk",
+        (*AT, "stable", "image"): "repo@sha256:" + "4" * 64,
+        (*AT, "stable", "weight"): 100,
+        (*AT, "canary", "weight"): 0,
+    }

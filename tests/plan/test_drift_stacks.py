@@ -30,10 +30,10 @@ def test_dev_schedules_no_drift(shipped_plans):
 )
 def test_fraud_scorer_is_compared_on_its_tiers_schedule(shipped_plans, stack, rate, window):
     plan = shipped_plans[stack]
-    (monitor,) = plan.of_type(MONITOR)
+    monitor = plan.get(MONITOR, "platform-fraud-scorer-drift")
     (parent,) = [r for r in plan.of_type(ENDPOINT_COMPONENT) if r.urn == monitor.parent]
     assert parent.name == "platform-fraud-scorer"  # the model stays one node of the tree
-    (schedule,) = plan.of_type(SCHEDULE)
+    (schedule,) = [s for s in plan.of_type(SCHEDULE) if s.parent == monitor.urn]
     assert schedule.inputs["scheduleExpression"] == rate
     assert schedule.inputs["flexibleTimeWindow"] == {"mode": "OFF"}
     (capture_key,) = [k for k in plan.of_type(KEY) if k.name == "platform-data-capture-kms-key"]
@@ -92,7 +92,12 @@ def test_the_job_role_touches_only_its_models_prefix_and_the_drift_namespace(shi
 def test_drift_alarms_tell_the_stacks_topic(shipped_plans, stack):
     plan = shipped_plans[stack]
     topic = plan.get("aws:sns/topic:Topic", "platform-alerts-topic").outputs["arn"]
-    alarms = [a for a in plan.of_type(ALARM) if a.inputs.get("namespace") == drift.NAMESPACE]
+    alarms = [
+        a
+        for a in plan.of_type(ALARM)
+        if a.inputs.get("namespace") == drift.NAMESPACE
+        and a.inputs["dimensions"][drift.DIMENSION_MODEL] == "fraud-scorer"
+    ]
     assert sorted(a.inputs["metricName"] for a in alarms) == [
         drift.METRIC_DRIFT_SHARE,
         drift.METRIC_DRIFTED_FEATURES,
@@ -110,7 +115,11 @@ def test_only_dashboards_of_models_with_drift_draw_a_drift_row(shipped_plans, st
         body = json.loads(dashboard.inputs["dashboardBody"])
         drift_metrics = [m for w in body["widgets"] for m in w["properties"].get("metrics", [])
                          if m[0] == drift.NAMESPACE]  # fmt: skip
-        if stack != "dev" and dashboard.inputs["dashboardName"] == f"modelfleet-{stack}-fraud-scorer":
+        if dashboard.inputs["dashboardName"] == f"modelfleet-{stack}-fraud-graph":  # EKS: the drift row alone
+            assert stack == "prod" and {w["properties"]["title"].split(":")[0] for w in body["widgets"]} == {
+                "Drift"
+            }
+        elif stack != "dev" and dashboard.inputs["dashboardName"] == f"modelfleet-{stack}-fraud-scorer":
             psi = [m for m in drift_metrics if m[1] == drift.METRIC_FEATURE_PSI]
             assert [m[5] for m in psi] == FEATURES
             assert {m[1] for m in drift_metrics} >= {drift.METRIC_DRIFTED_FEATURES, drift.METRIC_DRIFT_SHARE}
@@ -148,6 +157,8 @@ def test_captures_and_reports_expire_but_baselines_and_the_jobs_code_stay(shippe
     rules = {rule["id"]: rule for rule in lifecycle.inputs["rules"]}
     expiring = sorted(r["filter"]["prefix"] for r in rules.values() if "expiration" in r)
     assert expiring == [
+        "fraud-graph/drift/reports/",
+        "fraud-graph/eks/",
         "fraud-scorer/drift/reports/",
         "fraud-scorer/modelfleet-prod-fraud-scorer/",
         "support-summarizer/drift/reports/",

@@ -73,11 +73,16 @@ def test_dev_uses_spot_gpus_and_prod_on_demand(shipped_plans):
     assert gpu_groups(shipped_plans["prod"])[0].inputs["scalingConfig"]["minSize"] >= 2
 
 
+def of_model(plan, type_token: str, model: str = "doc-embedder") -> list:
+    """The resources of one model's component (prod serves doc-embedder and fraud-graph on EKS)."""
+    return [r for r in plan.of_type(type_token) if r.name.startswith(f"platform-{model}-")]
+
+
 def test_prod_runs_two_or_more_replicas_and_keeps_them_through_disruptions(shipped_plans):
     prod = shipped_plans["prod"]
-    assert all(d.inputs["spec"]["replicas"] >= 2 for d in prod.of_type(DEPLOYMENT))
-    (pdb,) = prod.of_type("kubernetes:policy/v1:PodDisruptionBudget")
-    assert pdb.inputs["spec"]["minAvailable"] >= 1
+    assert all(d.inputs["spec"]["replicas"] >= 2 for d in of_model(prod, DEPLOYMENT))
+    pdbs = prod.of_type("kubernetes:policy/v1:PodDisruptionBudget")
+    assert len(pdbs) == 2 and all(pdb.inputs["spec"]["minAvailable"] >= 1 for pdb in pdbs)
 
 
 def test_keda_scales_each_variant_on_the_runtimes_queue(shipped_plans):
@@ -92,21 +97,21 @@ def test_keda_scales_each_variant_on_the_runtimes_queue(shipped_plans):
 
 def test_the_alb_splits_traffic_by_the_configured_weights(shipped_plans):
     prod = shipped_plans["prod"]
-    (listener,) = prod.of_type("aws:lb/listener:Listener")
-    groups = {g.id: g.inputs["tags"]["variant"] for g in prod.of_type("aws:lb/targetGroup:TargetGroup")}
+    (listener,) = of_model(prod, "aws:lb/listener:Listener")
+    groups = {g.id: g.inputs["tags"]["variant"] for g in of_model(prod, "aws:lb/targetGroup:TargetGroup")}
     split = {
         groups[t["arn"]]: t["weight"] for t in listener.inputs["defaultActions"][0]["forward"]["targetGroups"]
     }
     assert split == {"stable": 90, "canary": 10}
-    (alb,) = prod.of_type("aws:lb/loadBalancer:LoadBalancer")
+    (alb,) = of_model(prod, "aws:lb/loadBalancer:LoadBalancer")
     assert alb.inputs["internal"] is True and alb.inputs["dropInvalidHeaderFields"] is True
-    bindings = prod.of_type("kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
+    bindings = of_model(prod, "kubernetes:elbv2.k8s.aws/v1beta1:TargetGroupBinding")
     assert {b.inputs["spec"]["targetGroupARN"] for b in bindings} == set(groups)
 
 
 def test_alb_alarms_use_the_load_balancers_own_dimensions(shipped_plans):
     prod = shipped_plans["prod"]
-    (alb,) = prod.of_type("aws:lb/loadBalancer:LoadBalancer")
+    (alb,) = of_model(prod, "aws:lb/loadBalancer:LoadBalancer")
     alarms = [a for a in prod.of_type("aws:cloudwatch/metricAlarm:MetricAlarm") if "doc-embedder" in a.name]
     assert (
         len(alarms) == 8
@@ -205,7 +210,7 @@ def test_helm_charts_and_addons_are_pinned(shipped_plans, stack):
 def test_network_policy_admits_the_load_balancer_subnets_and_monitoring(shipped_plans):
     # Known limit (README): an internal ALB shares the private subnets with pods, so this
     # ipBlock also admits pods there; dedicated load-balancer subnets would close it.
-    (policy,) = shipped_plans["prod"].of_type("kubernetes:networking.k8s.io/v1:NetworkPolicy")
+    (policy,) = of_model(shipped_plans["prod"], "kubernetes:networking.k8s.io/v1:NetworkPolicy")
     sources = [rule["from"] for rule in policy.inputs["spec"]["ingress"]]
     assert [s["ipBlock"]["cidr"] for s in sources[0]] == ["10.30.0.0/19", "10.30.32.0/19", "10.30.64.0/19"]
     assert sources[1] == [
@@ -254,7 +259,7 @@ def test_pods_start_after_their_identity_and_nodes_and_drain_as_configured(shipp
     association = next(a for a in prod.of_type("aws:eks/podIdentityAssociation:PodIdentityAssociation")
                        if a.inputs["namespace"] == "doc-embedder")  # fmt: skip
     (node_group,) = gpu_groups(prod)
-    for deployment in prod.of_type(DEPLOYMENT):
+    for deployment in of_model(prod, DEPLOYMENT):
         # A component in depends_on stands for its children: the association and the node group.
         assert association.urn in deployment.depends_on and node_group.urn in deployment.depends_on
         spec = deployment.inputs["spec"]["template"]["spec"]
@@ -294,7 +299,7 @@ def test_pod_identity_roles_trust_only_their_cluster(shipped_plans):
         for r in prod.of_type("aws:iam/role:Role")
         if "pods.eks.amazonaws.com" in r.inputs["assumeRolePolicy"]
     ]
-    assert len(roles) == 3
+    assert len(roles) == 4  # cluster-autoscaler's, the load balancer controller's, one per model
     for role in roles:
         condition = json.loads(role.inputs["assumeRolePolicy"])["Statement"][0]["Condition"]
         assert condition["ArnEquals"] == {"aws:SourceArn": cluster.outputs["arn"]}

@@ -15,13 +15,18 @@ from infra.specs import registry
 from tests.conftest import ROOT
 
 PACKAGE = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/support-summarizer/7"
+RISK = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/modelfleet-prod-risk"  # fraud-graph, on EKS
 
 
 def test_prod_reads_the_package_status_and_exports_it(shipped_plans):
     plan = shipped_plans["prod"]
     asked = [i.args for i in plan.invokes if i.token == registry.INVOKE]
-    assert asked == [{"modelPackageArn": PACKAGE}]
-    assert plan.outputs["model_package_approvals"] == {PACKAGE: "Approved"}
+    assert sorted(a["modelPackageArn"] for a in asked) == [f"{RISK}/3", f"{RISK}/4", PACKAGE]
+    assert plan.outputs["model_package_approvals"] == {
+        PACKAGE: "Approved",
+        f"{RISK}/3": "Approved",
+        f"{RISK}/4": "Approved",
+    }
 
 
 def test_other_tiers_do_not_ask(shipped_plans):

@@ -23,7 +23,9 @@ def test_prod_without_its_config_breaks_the_team_quotas(shipped_plans):
     assert {v.policy for v in report.mandatory} == {"team-gpu-quota", "team-instance-quota"}
     # doc-embedder's two variants could scale to 20 GPUs; its g5 pool holds 12 (max_size 12 x 1 GPU).
     assert any("team search can scale to 12 GPUs" in v.message for v in report.mandatory)
-    assert any("team risk can scale to 24 instances" in v.message for v in report.mandatory)
+    # fraud-scorer's 12 instances per variant, and fraud-graph's 4 replicas per variant on EKS
+    assert any("team risk can scale to 32 instances" in v.message for v in report.mandatory)
+    assert any("team risk can scale to 8 GPUs" in v.message for v in report.mandatory)
 
 
 def test_dev_relaxes_prod_only_rules_through_its_config(shipped_plans):

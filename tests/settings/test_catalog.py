@@ -84,7 +84,7 @@ BAD_MODELS = [
      "is not a SageMaker hosting instance type; families: ml.c5,"),
     ("canary without artifact", {"variants": {"stable": {"model_data": "s3://art/b/m.tar.gz", "weight": 90},
                                               "canary": {"weight": 10}}},
-     "modelfleet:models[0].variants.canary", "set exactly one of model_data or model_package_arn"),
+     "modelfleet:models[0].variants.canary", "set model_data or model_package_arn"),
     ("weights over 100", {"variants": {"stable": {"model_data": "s3://art/b/m.tar.gz", "weight": 90},
                                        "canary": {"model_data": "s3://art/c/m.tar.gz", "weight": 20}}},
      "modelfleet:models[0].variants", "variant weights are percentages that add up to 100 (got 90 + 20)"),
@@ -208,9 +208,11 @@ def test_each_backend_has_only_its_own_keys_and_the_schema_shows_them():
     schema = MODEL_ADAPTER.json_schema()
     defs = schema["$defs"]
     sagemaker, eks = defs["SageMakerModel"]["properties"], defs["EksModel"]["properties"]
-    assert {"instance_type", "framework", "serverless", "data_capture"} <= set(sagemaker) - set(eks)
+    assert {"instance_type", "framework", "serverless"} <= set(sagemaker) - set(eks)
     assert "eks" in set(eks) - set(sagemaker)
-    assert {"name", "team", "variants", "slo", "rollout"} <= set(sagemaker) & set(eks)
+    assert {"name", "team", "variants", "slo", "rollout", "data_capture", "drift"} <= set(sagemaker) & set(
+        eks
+    )
     assert {"image", "autoscaling", "eks"} <= set(defs["EksModel"]["required"])
 
 

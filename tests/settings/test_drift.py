@@ -125,5 +125,8 @@ def test_shipped_stacks_monitor_fraud_scorer_outside_dev():
     assert [m.name for m in stack_settings("dev").drift_models] == []
     staging, prod = stack_settings("staging").drift_models, stack_settings("prod").drift_models
     assert [(m.name, m.drift.schedule) for m in staging] == [("fraud-scorer", DriftSchedule.DAILY)]
-    assert [(m.name, m.drift.schedule) for m in prod] == [("fraud-scorer", DriftSchedule.HOURLY)]
+    assert [(m.name, m.drift.schedule) for m in prod] == [
+        ("fraud-scorer", DriftSchedule.HOURLY),
+        ("fraud-graph", DriftSchedule.HOURLY),
+    ]  # fraud-graph on EKS: its containers capture
     assert prod[0].data_capture.sampling_percent == 25

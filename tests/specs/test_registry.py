@@ -9,7 +9,12 @@ PACKAGE = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/support-summar
 
 
 def test_prod_deploys_one_package_and_names_where():
-    assert registry.packages(stack_settings("prod").models) == {PACKAGE: "support-summarizer/stable"}
+    risk = "arn:aws:sagemaker:eu-west-1:123456789012:model-package/modelfleet-prod-risk"
+    assert registry.packages(stack_settings("prod").models) == {
+        PACKAGE: "support-summarizer/stable",
+        f"{risk}/3": "fraud-graph/stable",
+        f"{risk}/4": "fraud-graph/canary",
+    }
     assert registry.packages(stack_settings("dev").models) == {}
 
 

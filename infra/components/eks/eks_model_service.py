@@ -19,7 +19,7 @@ from dataclasses import dataclass
 import pulumi
 import pulumi_kubernetes as k8s
 
-from infra.components.eks.k8s_model_service import K8sModelService, K8sModelServiceArgs
+from infra.components.eks.k8s_model_service import CaptureBucketRef, K8sModelService, K8sModelServiceArgs
 from infra.components.eks.model_load_balancer import ModelLoadBalancer, ModelLoadBalancerArgs
 from infra.specs.k8s_pods import ServiceSpec
 
@@ -38,6 +38,7 @@ class EksModelServiceArgs:
     load_balancer_subnet_cidrs: Sequence[str]  # where the ALB's nodes are: the only ingress to the pods
     tags: Mapping[str, str]  # the stack's tags, on its IAM role
     depends_on: Sequence[pulumi.Resource]  # the add-ons and GPU pool it needs before its pods
+    capture: CaptureBucketRef | None = None  # the stack's capture bucket, when the model captures
 
 
 class EksModelService(pulumi.ComponentResource):
@@ -67,6 +68,7 @@ class EksModelService(pulumi.ComponentResource):
                 load_balancer_subnet_cidrs=list(args.load_balancer_subnet_cidrs),
                 tags=args.tags,
                 depends_on=list(args.depends_on),
+                capture=args.capture,
             ),
             child,
         )

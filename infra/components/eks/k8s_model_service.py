@@ -19,7 +19,14 @@ import pulumi_kubernetes.policy.v1 as policy
 
 from infra.components.eks.pod_identity import PodIdentity, PodIdentityArgs
 from infra.specs import iam, model_scaling
-from infra.specs.k8s_pods import READINESS_GATES, SERVICE_ACCOUNT, ServiceSpec
+from infra.specs.k8s_pods import (
+    CAPTURE_BUCKET_KEY,
+    CAPTURE_CONFIG_MAP,
+    CAPTURE_KMS_KEY,
+    READINESS_GATES,
+    SERVICE_ACCOUNT,
+    ServiceSpec,
+)
 from infra.specs.model_scaling import MONITORING
 
 
@@ -38,6 +45,15 @@ class K8sModelServiceArgs:
     load_balancer_subnet_cidrs: Sequence[str]  # where the ALB's nodes are: the NetworkPolicy's only ingress
     tags: Mapping[str, str]  # the stack's tags, on the pods' IAM role
     depends_on: Sequence[pulumi.Resource]  # the add-ons whose CRDs and metrics this uses
+    capture: CaptureBucketRef | None = None  # where the containers write captures (spec.capture_prefixes)
+
+
+@dataclass
+class CaptureBucketRef:
+    """The stack's capture bucket, as a capturing model's pods write to it."""
+
+    bucket: pulumi.Input[str]  # its name, given to the pods through the namespace's ConfigMap
+    key_arn: pulumi.Input[str]  # its KMS key: the pods encrypt every object with it
 
 
 class K8sModelService(pulumi.ComponentResource):
@@ -64,6 +80,27 @@ class K8sModelService(pulumi.ComponentResource):
         )
         artifacts = [iam.s3_object_arn(uri, args.partition) for uri in spec.artifact_uris]
         listed = iam.list_directories(spec.weight_directories, args.partition)
+        pod_policy: pulumi.Input[Mapping[str, object]] = iam.s3_read_policy(artifacts, listed)
+        before_pods: list[pulumi.Resource] = []
+        if args.capture is not None and spec.capture_prefixes:
+            capture = args.capture
+            config_map = k8s.core.v1.ConfigMap(
+                f"{name}-capture",
+                metadata={"name": CAPTURE_CONFIG_MAP, "namespace": ns},
+                data={CAPTURE_BUCKET_KEY: capture.bucket, CAPTURE_KMS_KEY: capture.key_arn},
+                opts=on_cluster,
+            )
+            before_pods.append(config_map)  # the pods read the bucket's name from it at start
+            pod_policy = pulumi.Output.all(capture.bucket, capture.key_arn).apply(
+                lambda v: iam.s3_read_policy(
+                    artifacts,
+                    listed,
+                    iam.write_captures(
+                        [f"arn:{args.partition}:s3:::{v[0]}/{prefix}*" for prefix in spec.capture_prefixes],
+                        v[1],
+                    ),
+                )
+            )
         identity = PodIdentity(
             f"{name}-identity",
             PodIdentityArgs(
@@ -71,7 +108,7 @@ class K8sModelService(pulumi.ComponentResource):
                 cluster_arn=args.cluster_arn,
                 namespace=spec.model_name,
                 service_account=SERVICE_ACCOUNT,
-                policy=iam.s3_read_policy(artifacts, listed),
+                policy=pod_policy,
                 tags={**args.tags, "model": spec.model_name},
                 account_id=args.account_id,
             ),
@@ -96,7 +133,7 @@ class K8sModelService(pulumi.ComponentResource):
                     parent=self,
                     provider=args.provider,
                     ignore_changes=["spec.replicas"],
-                    depends_on=[identity, *args.depends_on],
+                    depends_on=[identity, *before_pods, *args.depends_on],
                 ),
             )
             service = k8s.core.v1.Service(

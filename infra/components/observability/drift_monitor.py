@@ -18,6 +18,7 @@ import pulumi
 import pulumi_aws as aws
 
 import infra
+from infra.components.observability.dashboards import DriftWidgets, drift_row
 from infra.components.observability.serving_alarms import ServingAlarms, ServingAlarmsArgs
 from infra.components.sagemaker.model_network import HttpsOnlyNetwork, https_only_vpc_config
 from infra.contracts import drift
@@ -57,6 +58,9 @@ class DriftMonitorArgs:
     alerts_topic_arn: pulumi.Input[str]  # where the drift alarms notify
     tags: Mapping[str, str]  # the stack's tags; the component adds team and model
     code: pulumi.Archive | None = None  # the job's code (default: job_code(), this checkout's)
+    # A dashboard of the drift row alone, for a model whose own CloudWatch dashboard cannot carry
+    # it (an EKS model's serving dashboard is Grafana's); None: the model's dashboard draws the row.
+    dashboard_name: str | None = None
 
 
 class DriftMonitor(pulumi.ComponentResource):
@@ -197,6 +201,14 @@ class DriftMonitor(pulumi.ComponentResource):
             opts=child,
         )
         self.alarm_names = [alarm.name for alarm in self.alarms.alarms.values()]
+        if args.dashboard_name is not None:
+            widgets = DriftWidgets(spec.model_name, spec.features, spec.period_seconds)
+            aws.cloudwatch.Dashboard(
+                f"{name}-dashboard",
+                dashboard_name=args.dashboard_name,
+                dashboard_body=json.dumps({"widgets": drift_row(args.region, widgets, y=0)}),
+                opts=child,
+            )
         self.register_outputs(
             {
                 "schedule_name": self.schedule.name,

@@ -111,6 +111,9 @@ class ServingDriver(Protocol):
 
     backend: ClassVar[Backend]
     gate_source: ClassVar[str]  # where the gates are read from, named when they cannot be read
+    # Whether the backend runs copies of a package's artifact and image from the stack file
+    # (``modelfleet registry pin`` writes them) rather than the package itself.
+    copies_packages: ClassVar[bool]
 
     def resolve(
         self,

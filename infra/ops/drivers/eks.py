@@ -181,6 +181,7 @@ class EksDriver:
 
     backend: ClassVar[Backend] = Backend.EKS
     gate_source: ClassVar[str] = "CloudWatch"
+    copies_packages: ClassVar[bool] = True  # pods load the artifact and image registry pin copied
 
     def _aws(self, service: str, target: ModelTarget) -> Any:
         if service not in self.clients:
@@ -383,7 +384,10 @@ class EksDriver:
 
     def registry_refusal(self, target: ModelTarget) -> str | None:
         """The model registry's word on the packages the stack file deploys (``DescribeModelPackage``)."""
-        return registry_gate.refusal(self._aws("sagemaker", target), target.model)
+        sagemaker = self._aws("sagemaker", target)
+        return registry_gate.refusal(sagemaker, target.model) or registry_gate.copies_refusal(
+            sagemaker, target.model
+        )
 
     def promotion_problem(self, target: ModelTarget, phase: PromotePhase) -> str | None:
         """Shift: a finished rollout, as on SageMaker. Remove: the canary out of the listener, since

@@ -89,6 +89,7 @@ class InferenceComponentDriver:
 
     backend: ClassVar[Backend] = Backend.SAGEMAKER
     gate_source: ClassVar[str] = "CloudWatch"
+    copies_packages: ClassVar[bool] = False  # SageMaker reads the package itself
 
     def _aws(self, service: str, target: ModelTarget) -> Any:
         if service not in self.clients:

@@ -24,6 +24,11 @@ DRIVERS: Mapping[Backend, Callable[[], ServingDriver]] = {
 COMPONENT_KEY = "inference_component"  # what a placed model's record has and no other record does
 
 
+def copies_packages(backend: str) -> bool:
+    """Whether models of ``backend`` run the stack file's copies of a package (``registry pin``)."""
+    return DRIVERS[Backend(backend)].copies_packages  # type: ignore[attr-defined]
+
+
 def driver_for(model: SageMakerModel | EksModel, record: Mapping[str, Any] | None = None) -> ServingDriver:
     """A new driver for the model, from its record when given; it makes its clients for the target."""
     if record is not None and record.get(COMPONENT_KEY):

@@ -15,7 +15,7 @@ def prod(shipped_plans):
 
 
 def test_every_per_model_resource_of_an_eks_model_sits_under_its_service(prod):
-    [service] = [r for r in prod.resources if r.type == SERVICE]
+    service = prod.get(SERVICE, "platform-doc-embedder")  # deployed before the move
     below = {r.urn for r in prod.descendants(service.urn)}
     for resource in prod.custom_resources:
         if resource.tags.get("model") == "doc-embedder" or resource.name.startswith("platform-doc-embedder-"):
@@ -29,7 +29,7 @@ def test_every_moved_resource_answers_to_its_former_urn(prod):
     """Each resource under the service still answers to the URN it had directly under Platform."""
     real = urns.engine_urns(prod.resources, prod.stack, prod.project)
     former = urns.former_urns(prod.resources, real)
-    [service] = [r for r in prod.resources if r.type == SERVICE]
+    service = prod.get(SERVICE, "platform-doc-embedder")  # deployed before the move
     moved = prod.descendants(service.urn)
     assert moved
     for resource in moved:
@@ -39,7 +39,7 @@ def test_every_moved_resource_answers_to_its_former_urn(prod):
 
 
 def test_the_services_direct_children_carry_the_alias_to_the_platform(prod):
-    [service] = [r for r in prod.resources if r.type == SERVICE]
+    service = prod.get(SERVICE, "platform-doc-embedder")  # deployed before the move
     for child in prod.children(service.urn):
         assert any("modelfleet:platform:Platform$" + child.type + "::" in a for a in child.aliases), (
             child.name

@@ -89,4 +89,6 @@ def test_commands_reach_aws_only_through_the_drivers():
         "infra/ops/drift/job.py": ["infra.ops.clients"],
         # The stack's rollout history: CloudWatch Logs and STS, the same whichever backend serves the model.
         "infra/ops/history.py": ["infra.ops.clients"],
+        # registry pin asks SageMaker's model registry, the same for every backend: no endpoint.
+        "infra/ops/registry_cli.py": ["infra.ops.clients"],
     }
