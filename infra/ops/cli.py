@@ -8,7 +8,6 @@ input (unknown stack, model or variant, bad flags), with nothing changed.
 from __future__ import annotations
 
 import argparse
-import difflib
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from infra.ops.history import Recorder, Result
 from infra.ops.history_cli import add_history_parser, history
 from infra.ops.loadtest_cli import add_loadtest_parser, loadtest
 from infra.ops.rollout import Outcome, Rollout
+from infra.ops.stack_edits import show_and_write
 from infra.ops.target import load_project, resolve
 from infra.ops.url_target import TARGET_FLAGS, add_runtime_options
 from infra.settings.platform import SettingsError
@@ -207,15 +207,8 @@ def _promote_edit(
         if problem:
             raise Refused(problem)
     promote.apply(document, edit)
-    diff = difflib.unified_diff(
-        document.original.splitlines(keepends=True), document.render().splitlines(keepends=True),
-        str(target.stack_file), str(target.stack_file),
-    )  # fmt: skip
-    out.print("".join(diff), markup=False, highlight=False, soft_wrap=True, end="")
-    if args.dry_run:
-        out.print("[dim]dry run: nothing written[/]")
+    if not show_and_write(document, out, args.dry_run):
         return
-    document.save()
     what = "stable runs the canary's version; canary weight 0" if edit.phase == "shift" else "canary removed"
     out.print(f"[green]✓[/] {target.stack_file}: {what}. Next, run in order:", soft_wrap=True)
     reason = args.reason if args.force else None

@@ -10,7 +10,6 @@ input.
 from __future__ import annotations
 
 import argparse
-import difflib
 from pathlib import Path
 from typing import Any
 
@@ -19,6 +18,7 @@ from rich.console import Console
 from infra.cli.args import dry_run_option
 from infra.ops.cli import Handler, guarded
 from infra.ops.errors import InvalidInput, Refused
+from infra.ops.stack_edits import show_and_write
 from infra.ops.target import load_project
 from infra.stackfiles.edit import StackDocument
 
@@ -78,15 +78,8 @@ def _pin(args: argparse.Namespace, out: Console, err: Console) -> int:
             document.delete((*at, key))
         else:
             document.set((*at, key), value)
-    diff = difflib.unified_diff(
-        document.original.splitlines(keepends=True), document.render().splitlines(keepends=True),
-        str(document.path), str(document.path),
-    )  # fmt: skip
-    out.print("".join(diff), markup=False, highlight=False, soft_wrap=True, end="")
-    if args.dry_run:
-        out.print("[dim]dry run: nothing written[/]")
+    if not show_and_write(document, out, args.dry_run):
         return 0
-    document.save()
     out.print(
         f"[green]✓[/] {where} pinned to {edit.version}. Next: modelfleet plan --stack {args.stack}, "
         f"pulumi up, then modelfleet rollout --stack {args.stack} --model {args.model}",

@@ -7,7 +7,6 @@ or shown by a dry run); 1 it fails, or promotion was refused; 2 invalid input.
 from __future__ import annotations
 
 import argparse
-import difflib
 from typing import Any
 
 from rich.console import Console
@@ -20,6 +19,7 @@ from infra.ops.drivers.base import ModelTarget
 from infra.ops.drivers.registry import driver_of
 from infra.ops.drivers.sagemaker import SageMakerDriver
 from infra.ops.errors import InvalidInput, OpsError
+from infra.ops.stack_edits import show_and_write
 from infra.ops.target import load_project, resolve
 from infra.stackfiles.edit import StackDocument
 
@@ -123,15 +123,8 @@ def promote_from_shadow(args: argparse.Namespace, out: Console, err: Console) ->
             )
     shadow.apply(document, edit)
     document.validate()  # the edited file must still be a valid stack, dry run or not
-    diff = difflib.unified_diff(
-        document.original.splitlines(keepends=True), document.render().splitlines(keepends=True),
-        str(target.stack_file), str(target.stack_file),
-    )  # fmt: skip
-    out.print("".join(diff), markup=False, highlight=False, soft_wrap=True, end="")
-    if args.dry_run:
-        out.print("[dim]dry run: nothing written[/]")
+    if not show_and_write(document, out, args.dry_run):
         return 0
-    document.save()
     out.print(f"[green]✓[/] {target.stack_file}: {edit.describe()}. Next, run in order:", soft_wrap=True)
     reason = args.reason if args.force else None
     for command in shadow.next_commands(target.stack, target.model.name, reason, target.stack_file):
