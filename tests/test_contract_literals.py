@@ -22,7 +22,7 @@ OWNERS = {
 SCANNED = ["infra", "policies", "model_containers/modelfleet_serving"]
 LITERAL = re.compile(
     r"^/(ping|invocations|metrics)$|MODELFLEET_[A-Z_]+|\bmodelfleet_(requests|request_duration_seconds"
-    r"|batch_size|inflight_requests|queue_depth|model_loaded)\b|\b8080\b"
+    r"|batch_size|inflight_requests|queue_depth|model_loaded|capture_records)\b|\b8080\b"
 )
 
 

@@ -40,11 +40,19 @@ ENV_MAX_QUEUE_ROWS = "MODELFLEET_MAX_QUEUE_ROWS"
 ENV_CACHE_ENTRIES = "MODELFLEET_CACHE_ENTRIES"
 ENV_CACHE_MB = "MODELFLEET_CACHE_MB"
 ENV_CACHE_TTL_SECONDS = "MODELFLEET_CACHE_TTL_SECONDS"
-# Data capture on EKS (SageMaker captures on its own): the share of requests, and where they go.
-ENV_CAPTURE_PERCENT = "MODELFLEET_CAPTURE_PERCENT"  # 0-100; 0 or unset is off
-ENV_CAPTURE_BUCKET = "MODELFLEET_CAPTURE_BUCKET"  # the stack's capture bucket
-ENV_CAPTURE_PREFIX = "MODELFLEET_CAPTURE_PREFIX"  # <model>/eks/<variant>/ (infra.contracts.drift)
-ENV_CAPTURE_KMS_KEY_ID = "MODELFLEET_CAPTURE_KMS_KEY_ID"  # the bucket's key, sent with every PutObject
+# Data capture on EKS (SageMaker captures for its own endpoints): the container samples requests
+# and answers and writes them to the capture bucket in SageMaker's format, for the drift job.
+ENV_CAPTURE_PERCENT = "MODELFLEET_CAPTURE_PERCENT"  # share of 200 answers captured, 0-100; 0 or unset: off
+ENV_CAPTURE_BUCKET = "MODELFLEET_CAPTURE_BUCKET"  # the stack's capture bucket (name, not ARN)
+ENV_CAPTURE_PREFIX = "MODELFLEET_CAPTURE_PREFIX"  # key prefix ending in "/": <model>/eks/<variant>/
+ENV_CAPTURE_KMS_KEY_ID = "MODELFLEET_CAPTURE_KMS_KEY_ID"  # optional: the KMS key PutObject names
+ENV_CAPTURE_FLUSH_SECONDS = "MODELFLEET_CAPTURE_FLUSH_SECONDS"  # longest a record waits in memory (60)
+ENV_CAPTURE_MAX_BUFFER = "MODELFLEET_CAPTURE_MAX_BUFFER"  # records held per worker before dropping (10000)
+
+# Content types captured as text (encoding CSV or JSON); any other body is captured as BASE64,
+# as SageMaker's CaptureContentTypeHeader does with these lists.
+CAPTURE_CSV_CONTENT_TYPES = ("text/csv",)
+CAPTURE_JSON_CONTENT_TYPES = ("application/json",)
 
 # Prometheus metrics the server exports (a counter is scraped with the suffix _total).
 METRIC_REQUESTS = "modelfleet_requests"
@@ -53,6 +61,9 @@ METRIC_BATCH_SIZE = "modelfleet_batch_size"
 METRIC_INFLIGHT = "modelfleet_inflight_requests"  # the EKS autoscaling signal (per pod)
 METRIC_QUEUE_DEPTH = "modelfleet_queue_depth"
 METRIC_MODEL_LOADED = "modelfleet_model_loaded"
+# Captured records by outcome: written to S3, dropped (buffer full) or failed (PutObject refused).
+METRIC_CAPTURE_RECORDS = "modelfleet_capture_records"
+CAPTURE_OUTCOMES = ("written", "dropped", "failed")  # the values of its "outcome" label
 
 
 def url(base: str, path: str) -> str:

@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from infra.contracts import instances
+from infra.contracts import instances, serving
 from infra.settings.catalog import ModelSettings, SageMakerModel
 from infra.settings.drift import SCHEDULE_PERIOD_HOURS
 from infra.specs import alarm_specs, capacity, iam, images, naming
@@ -23,7 +23,10 @@ from infra.specs.schedules import OffHoursSchedule, off_hours_schedule
 
 # Autoscaling owns instance counts; weights and capture settings come from the stack.
 EXCLUDED_FROM_RETENTION = ("DesiredWeight", "DataCaptureConfig")
-CAPTURE_CONTENT_TYPES = {"json_content_types": ["application/json"], "csv_content_types": ["text/csv"]}
+CAPTURE_CONTENT_TYPES = {
+    "json_content_types": list(serving.CAPTURE_JSON_CONTENT_TYPES),
+    "csv_content_types": list(serving.CAPTURE_CSV_CONTENT_TYPES),
+}
 
 
 @dataclass(frozen=True)

@@ -5,7 +5,8 @@ never waits for the model: inference runs in a thread, so the event loop stays
 free, and it says ready only once the handler's ``load()`` has returned. Every
 failure is a typed error (``errors.py``) answered in one place, ``_refuse``:
 a client's mistake is a 4xx with a JSON body; a model failure is a 500
-carrying a request id, and the worker keeps serving.
+carrying a request id, and the worker keeps serving. With data capture on (EKS),
+a 200's bodies are offered to ``capture.py`` after the answer is sent.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ from modelfleet_serving import codecs, contract, errors, metrics
 from modelfleet_serving.batching import Batcher
 from modelfleet_serving.binding import ServedModel, bind
 from modelfleet_serving.cache import ResponseCache
+from modelfleet_serving.capture import Capture
 from modelfleet_serving.config import ServerConfig
 from modelfleet_serving.handlers import load_handler
 
@@ -47,6 +49,8 @@ class ServingApp:
             if config.cache_entries
             else None
         )
+        # Data capture (EKS): the request path only offers the bodies; a thread encodes and writes them.
+        self.capture = Capture(config.capture, metrics.CAPTURE_RECORDS) if config.capture else None
 
     # Lifecycle -----------------------------------------------------------------
     def _load(self) -> None:
@@ -82,10 +86,14 @@ class ServingApp:
             if message["type"] == "lifespan.startup":
                 # Load in the background: the port accepts connections at once, /ping says 503 until ready.
                 threading.Thread(target=self._load, name="model-load", daemon=True).start()
+                if self.capture is not None:
+                    self.capture.start()
                 await send({"type": "lifespan.startup.complete"})
             elif message["type"] == "lifespan.shutdown":
                 self.executor.shutdown(wait=True, cancel_futures=False)
                 self._publish()
+                if self.capture is not None:  # after the drain: every answered request was offered
+                    await asyncio.to_thread(self.capture.stop)
                 await send({"type": "lifespan.shutdown.complete"})
                 return
 
@@ -165,7 +173,8 @@ class ServingApp:
         model, batcher = self.model, self.batcher
         if model is None or batcher is None:  # the handler decides which content types it takes
             raise errors.Unavailable("model is loading")
-        content_type = codecs.media_type(headers.get(b"content-type", b"").decode("latin-1"))
+        observed_type = headers.get(b"content-type", b"").decode("latin-1")
+        content_type = codecs.media_type(observed_type)
         decode = model.decoders.get(content_type)
         if decode is None:
             raise model.unsupported(content_type)
@@ -180,7 +189,10 @@ class ServingApp:
         # ``is not None``: an empty cache has len() 0, so plain truthiness would skip the key
         cache_key = self.cache.key(content_type, accept, body) if self.cache is not None else None
         if self.cache is not None and (hit := self.cache.get(cache_key)) is not None:
-            return await _respond(send, 200, hit, [(b"content-type", accept.encode()), (b"x-cache", b"hit")])
+            await _respond(send, 200, hit, [(b"content-type", accept.encode()), (b"x-cache", b"hit")])
+            if self.capture is not None:
+                self.capture.offer(observed_type, body, accept, hit)
+            return 200
         payload = decode(body)
         if model.check is not None:
             model.check(payload)
@@ -199,7 +211,10 @@ class ServingApp:
             raise errors.ModelError(f"output not encodable as {accept}: {failure}") from None
         if self.cache is not None:
             self.cache.put(cache_key, answer)
-        return await _respond(send, 200, answer, [(b"content-type", accept.encode())])
+        await _respond(send, 200, answer, [(b"content-type", accept.encode())])
+        if self.capture is not None:
+            self.capture.offer(observed_type, body, accept, answer)
+        return 200
 
 
 async def _read_body(receive, limit: int) -> bytes | None:

@@ -2,7 +2,8 @@
 
 The names are what the EKS HPA and the Grafana dashboard read:
 ``modelfleet_inflight_requests`` and ``modelfleet_queue_depth`` (gauges),
-``modelfleet_requests_total`` by status, and latency and batch-size histograms.
+``modelfleet_requests_total`` by status, latency and batch-size histograms, and
+``modelfleet_capture_records_total`` by outcome when data capture is on.
 ``PROMETHEUS_MULTIPROC_DIR`` must be set before this module is imported.
 
 Every multiprocess write takes a lock, checks the pid and writes an mmap'd file;
@@ -35,6 +36,10 @@ BATCH_SIZE = Histogram(
 INFLIGHT = Gauge(contract.METRIC_INFLIGHT, "Invocations being served", multiprocess_mode="livesum")
 QUEUE_DEPTH = Gauge(contract.METRIC_QUEUE_DEPTH, "Rows waiting for the model", multiprocess_mode="livesum")
 READY = Gauge(contract.METRIC_MODEL_LOADED, "1 once the model is loaded", multiprocess_mode="liveall")
+# Counted by the capture flusher thread, off the request path (so not through a Tally).
+CAPTURE_RECORDS = Counter(
+    contract.METRIC_CAPTURE_RECORDS, "Captured records: written to S3, dropped or failed", ["outcome"]
+)
 
 
 class HistogramTally:

@@ -37,7 +37,7 @@ from pathlib import Path  # noqa: E402
 
 import orjson  # noqa: E402
 
-from modelfleet_serving.config import ServerConfig  # noqa: E402
+from modelfleet_serving.config import ConfigError, ServerConfig  # noqa: E402
 
 THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMEXPR_NUM_THREADS")
 
@@ -66,7 +66,10 @@ LOGGING = {
     "formatters": {"json": {"()": JsonFormatter}},
     "handlers": {"stderr": {"class": "logging.StreamHandler", "formatter": "json"}},
     "root": {"handlers": ["stderr"], "level": os.environ.get(contract.ENV_LOG_LEVEL, "INFO")},
-    "loggers": {"uvicorn.access": {"level": "WARNING"}},  # no line per request
+    "loggers": {
+        "uvicorn.access": {"level": "WARNING"},  # no line per request
+        "botocore": {"level": "WARNING"},  # data capture's S3 client: its failures are logged by capture.py
+    },
 }
 
 
@@ -97,10 +100,14 @@ def unpack_archive(archive: Path, model_dir: Path) -> None:
 
 
 def main(sock: socket.socket | None = None) -> None:
-    config = ServerConfig.from_env()
+    logging.config.dictConfig(LOGGING)
+    try:
+        config = ServerConfig.from_env()
+    except ConfigError as exc:  # one line saying what to fix, no traceback, and no server
+        logging.getLogger("modelfleet.serving").error(f"invalid settings: {exc}")
+        raise SystemExit(2) from None
     sock = sock or listen(os.environ.get(contract.ENV_HOST, "0.0.0.0"), config.port)
     prepare_environment()
-    logging.config.dictConfig(LOGGING)
     archive = os.environ.get(contract.ENV_ARCHIVE)
     if archive and Path(archive).exists():
         unpack_archive(Path(archive), config.model_dir)

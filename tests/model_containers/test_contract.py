@@ -1,8 +1,9 @@
-"""The server's copy of the serving contract, and its Dockerfiles, agree with the platform's."""
+"""The server's copy of the serving contract, its Dockerfiles and its pins agree with the platform's."""
 
 from __future__ import annotations
 
 import re
+from importlib import metadata
 
 import pytest
 from modelfleet_serving import contract as server
@@ -37,3 +38,19 @@ def test_each_dockerfile_exposes_the_port_and_checks_the_health_path(dockerfile)
 
 def test_there_are_dockerfiles_to_check():
     assert len(DOCKERFILES) == 2
+
+
+def test_the_image_pins_what_the_tests_run_with():
+    """The repository's requirements.txt installs the test environment; the image must match it."""
+    text = (ROOT / "model_containers/requirements.txt").read_text()
+    pins = [line.split("#", 1)[0].strip() for line in text.splitlines()]
+    image = dict(pin.lower().split("==", 1) for pin in pins if pin)
+    assert "boto3" in image  # data capture on EKS
+    assert {name: metadata.version(name) for name in image} == image
+
+
+def test_the_container_captures_as_text_what_sagemaker_captures_as_text():
+    from infra.specs.sagemaker_specs import CAPTURE_CONTENT_TYPES
+
+    assert tuple(CAPTURE_CONTENT_TYPES["csv_content_types"]) == platform.CAPTURE_CSV_CONTENT_TYPES
+    assert tuple(CAPTURE_CONTENT_TYPES["json_content_types"]) == platform.CAPTURE_JSON_CONTENT_TYPES
