@@ -83,8 +83,8 @@ $(BENCH_STAMP): model_containers/bench/requirements.txt
 ## then the compute-bound MLP and the text model: make bench-serve BENCH_ARGS="--servers ours" for ours alone
 BENCH_ARGS ?=
 bench-serve: $(STAMP) $(BENCH_STAMP)
-	command -v nginx >/dev/null && command -v wrk >/dev/null || \
-		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk)
+	command -v nginx >/dev/null && command -v wrk >/dev/null && command -v h2load >/dev/null || \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk nghttp2-client)
 	$(BIN)/python model_containers/bench/bench_serve.py $(BENCH_ARGS)
 
 ## examples: generate the example model artifacts (no downloads)

@@ -37,6 +37,9 @@ ENV_LOG_LEVEL = "MODELFLEET_LOG_LEVEL"
 ENV_MAX_BATCH_SIZE = "MODELFLEET_MAX_BATCH_SIZE"
 ENV_MAX_DELAY_MS = "MODELFLEET_MAX_DELAY_MS"
 ENV_MAX_QUEUE_ROWS = "MODELFLEET_MAX_QUEUE_ROWS"
+# How long an admitted request may wait for the model before it is answered 503 instead, never run;
+# the server also refuses at once when the queue ahead already holds that much work. Unset or 0: off.
+ENV_QUEUE_DEADLINE_MS = "MODELFLEET_QUEUE_DEADLINE_MS"
 ENV_CACHE_ENTRIES = "MODELFLEET_CACHE_ENTRIES"
 ENV_CACHE_MB = "MODELFLEET_CACHE_MB"
 ENV_CACHE_TTL_SECONDS = "MODELFLEET_CACHE_TTL_SECONDS"
@@ -64,6 +67,18 @@ METRIC_MODEL_LOADED = "modelfleet_model_loaded"
 # Captured records by outcome: written to S3, dropped (buffer full) or failed (PutObject refused).
 METRIC_CAPTURE_RECORDS = "modelfleet_capture_records"
 CAPTURE_OUTCOMES = ("written", "dropped", "failed")  # the values of its "outcome" label
+
+
+# The share of a model's p99 latency objective a request may spend queued in the container before it is
+# answered 503 (ENV_QUEUE_DEADLINE_MS). The objective covers the whole answer, queue and model alike: a
+# request admitted at the edge of its deadline keeps the other half for its own batch, so what the server
+# admits still answers within the objective, and what it cannot is refused at once for a retry elsewhere.
+QUEUE_DEADLINE_SHARE_OF_P99 = 0.5
+
+
+def queue_deadline_ms(p99_latency_ms: int) -> int:
+    """The container's queue deadline for a model whose p99 latency objective is ``p99_latency_ms``."""
+    return max(1, round(p99_latency_ms * QUEUE_DEADLINE_SHARE_OF_P99))
 
 
 def url(base: str, path: str) -> str:

@@ -19,6 +19,7 @@ from infra.settings.shared_endpoints import ROUTING, RollingUpdateSettings, Shar
 from infra.specs import alarm_specs, iam, images, naming
 from infra.specs.alarm_specs import AlarmSpec
 from infra.specs.component_fit import Reservation
+from infra.specs.sagemaker_specs import container_environment
 
 # The longest health-check and download timeouts SageMaker accepts (StartupParameters: 60-3600 s).
 MAX_STARTUP_SECONDS = 3600
@@ -151,7 +152,7 @@ def component_container(model: SageMakerModel) -> dict[str, Any]:
     return {
         "image": stable.image or model.image_uri,
         "artifact_url": stable.model_data,
-        "environment": dict(model.environment),
+        "environment": container_environment(model),
     }
 
 

@@ -123,6 +123,7 @@ def modelfleet_parts(model: EksModel, model_data: str, image: str) -> RuntimePar
         serving.PORT_ENV: str(serving.PORT),
         serving.ENV_ARCHIVE: ARCHIVE,
         serving.ENV_DRAIN_SECONDS: str(model.eks.drain_seconds),
+        serving.ENV_QUEUE_DEADLINE_MS: str(serving.queue_deadline_ms(model.slo.p99_latency_ms)),
     }
     mounts = [
         {"name": "artifact", "mountPath": "/opt/ml/artifact", "readOnly": True},

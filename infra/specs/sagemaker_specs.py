@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from infra.contracts import instances, serving
+from infra.contracts.runtimes import Runtime
 from infra.settings.catalog import ModelSettings, SageMakerModel
 from infra.settings.drift import SCHEDULE_PERIOD_HOURS
 from infra.specs import alarm_specs, capacity, iam, images, naming
@@ -146,12 +147,23 @@ class EndpointSpec:
     shadow: EndpointVariant | None = None
 
 
+def container_environment(model: SageMakerModel) -> dict[str, str]:
+    """The serving container's environment: our server's queue deadline when it runs our image, then the
+    model's own variables (which win). A Deep Learning Container or a model package brings another server."""
+    ours = model.runtime is Runtime.MODELFLEET and model.image is not None
+    deadline = {serving.ENV_QUEUE_DEADLINE_MS: str(serving.queue_deadline_ms(model.slo.p99_latency_ms))}
+    return (deadline if ours else {}) | dict(model.environment)
+
+
 def _variant(model: SageMakerModel, name: str, variant: Any) -> EndpointVariant:
-    container: dict[str, Any] = {"environment": dict(model.environment)}
     if variant.model_package_arn:
-        container["model_package_name"] = variant.model_package_arn
+        container: dict[str, Any] = {
+            "environment": dict(model.environment),
+            "model_package_name": variant.model_package_arn,
+        }
     else:
-        container |= {"image": variant.image or model.image_uri, "model_data_url": variant.model_data}
+        container = {"environment": container_environment(model), "image": variant.image or model.image_uri,
+                     "model_data_url": variant.model_data}  # fmt: skip
     return EndpointVariant(name, variant.weight, variant.instance_count, container)
 
 
@@ -185,7 +197,7 @@ def endpoint_spec(environment: str, region: str, model: SageMakerModel) -> Endpo
         team=model.team,
         endpoint_name=endpoint,
         variants=tuple(_variant(model, name, v) for name, v in model.variants.items()),
-        environment=dict(model.environment),
+        environment=container_environment(model),
         instance_type=model.instance_type,
         serverless=ServerlessCapacity(model.serverless.memory_mb, model.serverless.max_concurrency)
         if model.serverless

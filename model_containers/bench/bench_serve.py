@@ -5,7 +5,11 @@ Servers are pinned to core 0 and the load to core 1. For each server:
   prober measures ``/ping`` latency (bounded count);
 - server CPU time per request, from ``/proc`` for every process of the server;
 - latency percentiles from an open-loop constant-rate generator at half of
-  saturation (bounded count and time), and for ours, at twice saturation.
+  saturation (bounded count and time);
+- for ours, overload: ``h2load`` (nghttp2-client) sends open loop at 1x and 2x
+  saturation, its per-request log giving the accepted requests' p99, the share
+  answered 503 and the server's CPU per answered request. The server runs with
+  the queue deadline the platform sets from a p99 SLO (``--slo-ms``).
 Then the compute-bound MLP: served rows/s against offline rows/s at batch 32; and
 the text example (TF-IDF and logistic regression, one review per JSON request):
 saturation, CPU per request and latency at half of saturation, as for the others.
@@ -17,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+import math
 import os
 import re
 import resource
@@ -34,6 +39,8 @@ from pathlib import Path
 import httpx
 import numpy as np
 
+from infra.contracts.serving import queue_deadline_ms
+
 HERE = Path(__file__).resolve().parent
 CONTAINERS = HERE.parent
 ROOT = CONTAINERS.parent
@@ -42,6 +49,7 @@ SERVER_CORE, LOAD_CORE = "0", "1"
 ROW = ",".join(str(v / 10) for v in range(16))
 REVIEW = json.dumps({"instances": ["a wonderful film with a moving story, though the ending felt slow"]})
 SERVERS = ("ours", "reference", "mlserver")
+H2LOAD_SECONDS = 4  # per overload run: bounded by count (rate x seconds) and by a timeout
 
 
 def free_port() -> int:
@@ -192,6 +200,44 @@ def probe_ping(target: Target, stop: threading.Event, results: list[float], limi
             time.sleep(0.02)
 
 
+def h2load_open_loop(target: Target, rate: float, seconds: float = H2LOAD_SECONDS) -> dict:
+    """``rate`` requests a second for ``seconds``, sent whatever the answers (open loop), from h2load.
+
+    A client sends ``--rps`` a second on one HTTP/1.1 connection; the clients start staggered over
+    one sending interval (``-r`` per 10 ms), so arrivals are spread evenly rather than in bursts.
+    h2load times a request from when it sent it; the run's length against ``seconds`` shows whether
+    it kept to its schedule (a client waiting for a late answer sends late). The server's CPU is
+    counted over the run and divided by the requests answered.
+    """
+    per_client = 5  # one request in flight per client: an answer later than 200 ms would delay the next
+    clients = max(1, round(rate / per_client))
+    count = clients * per_client * int(seconds)
+    stagger = max(1, math.ceil(clients * 0.01 * per_client))  # every client started within one interval
+    log = Path(target.workdir) / f"h2load-{rate:.0f}.log"
+    cpu_before, started = process_cpu_seconds(target.process.pid), time.monotonic()
+    subprocess.run(
+        ["taskset", "-c", LOAD_CORE, "h2load", "--h1", "-c", str(clients), "--rps", str(per_client),
+         "-r", str(stagger), "--rate-period", "10ms", "-n", str(count), "-T", "30", "-H",
+         f"content-type: {target.content_type}", "-d", str(_body_file(target)), "--log-file", str(log), target.url],
+        capture_output=True, text=True, timeout=seconds * 5 + 60, check=True,
+    )  # fmt: skip
+    took = time.monotonic() - started
+    cpu = process_cpu_seconds(target.process.pid) - cpu_before
+    rows = np.loadtxt(log, dtype=np.int64, ndmin=2)  # start (µs since epoch), status, µs to the answer
+    status, micros = rows[:, 1], rows[:, 2]
+    accepted = micros[status == 200] / 1000 if (status == 200).any() else np.array([float("nan")])
+    return {"rate": clients * per_client, "sent": count, "answered": int((status > 0).sum()),
+            "share_503": float((status == 503).mean()), "other": int(((status != 200) & (status != 503)).sum()),
+            "p50": float(np.percentile(accepted, 50)), "p99": float(np.percentile(accepted, 99)),
+            "took_s": took, "cpu_us_per_request": cpu / max(1, len(rows)) * 1e6}  # fmt: skip
+
+
+def _body_file(target: Target) -> Path:
+    path = Path(target.workdir) / "body"
+    path.write_bytes(target.body)
+    return path
+
+
 async def read_body(reader: asyncio.StreamReader, head: bytes) -> None:
     length = re.search(rb"(?i)content-length: *(\d+)", head)
     if length:
@@ -303,15 +349,23 @@ def comparison(rows: dict) -> None:
         print(f"{name}: open loop at half saturation ({half['sent']} sent): p50 {half['p50']:.2f} ms, "
               f"p99 {half['p99']:.2f} ms, statuses {half['statuses']}")  # fmt: skip
     if ours:
-        over = ours["overload"]
-        print(f"ours at 2x saturation ({over['sent']} sent): statuses {over['statuses']}, accepted p99 "
-              f"{over['p99']:.1f} ms, alive after: {ours['alive_after_overload']}")  # fmt: skip
+        print(
+            f"ours under open-loop load from h2load, queue deadline {ours['queue_deadline_ms']} ms "
+            f"(half of a {ours['slo_ms']} ms p99 SLO):"
+        )
+        for load, run in ours["overload"].items():
+            print(f"  {load} saturation ({run['rate']} req/s, {run['sent']} sent in {run['took_s']:.1f} s): "
+                  f"503 share {run['share_503']:.1%}, accepted p50 {run['p50']:.1f} ms, p99 {run['p99']:.1f} ms, "
+                  f"CPU {run['cpu_us_per_request']:.0f} us/req, other statuses {run['other']}")  # fmt: skip
+        print(f"  alive after: {ours['alive_after_overload']}")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--seconds", type=int, default=8, help="saturation run per server")
     parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--slo-ms", type=int, default=100,
+                        help="p99 SLO of the served model: our queue deadline is the platform's share of it")  # fmt: skip
     parser.add_argument("--servers", nargs="+", choices=SERVERS, default=list(SERVERS),
                         help="servers for the 1-row comparison (the MLP and text runs are ours alone)")  # fmt: skip
     args = parser.parse_args()
@@ -320,18 +374,26 @@ def main() -> None:
                    env={**os.environ, "PYTHONPATH": str(CONTAINERS)}, stdout=subprocess.DEVNULL)  # fmt: skip
     starters = {"ours": start_ours, "reference": start_reference, "mlserver": start_mlserver}
     rows = {}
+    deadline_ms = queue_deadline_ms(args.slo_ms)
     for name in (name for name in SERVERS if name in args.servers):
-        target = starters[name](examples / "sklearn", 1)
+        target = (
+            start_ours(examples / "sklearn", 1, MODELFLEET_QUEUE_DEADLINE_MS=str(deadline_ms))
+            if name == "ours"
+            else starters[name](examples / "sklearn", 1)
+        )
         try:
             rows[target.name] = measure(target, args.seconds, args.connections)
             print(f"{target.name}: {rows[target.name]}", flush=True)
             if target.name == "ours":
-                overload = max(1.0, rows["ours"]["rps"] * 2)
-                # More connections than the server queues rows, so the excess reaches the server.
+                # A connection per client: at 2x saturation several thousand.
                 resource.setrlimit(
-                    resource.RLIMIT_NOFILE, (4096, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
+                    resource.RLIMIT_NOFILE, (16384, resource.getrlimit(resource.RLIMIT_NOFILE)[1])
                 )
-                rows["ours"]["overload"] = asyncio.run(open_loop(target, overload, 3, connections=1024))
+                saturation = rows["ours"]["rps"]
+                rows["ours"] |= {"slo_ms": args.slo_ms, "queue_deadline_ms": deadline_ms}
+                rows["ours"]["overload"] = {
+                    f"{times}x": h2load_open_loop(target, saturation * times) for times in (1, 2)
+                }
                 rows["ours"]["alive_after_overload"] = httpx.get(target.ping, timeout=5).status_code == 200
         finally:
             target.stop()

@@ -32,6 +32,16 @@ from modelfleet_serving.handlers import load_handler
 
 log = logging.getLogger("modelfleet.serving")
 JSON_HEADERS = [(b"content-type", b"application/json")]
+AT_CAPACITY = "server is at capacity, retry shortly"
+# The shed answer is the most frequent one under overload: built once, so a refusal costs little
+# more than reading the request (the cheaper it is, the more load a worker can refuse and stay on time).
+SHED = (orjson.dumps({"error": AT_CAPACITY}), [*JSON_HEADERS, (b"retry-after", b"1")])
+MEMO_ENTRIES = 64  # distinct Content-Type and Accept headers remembered per worker
+
+
+def _memo_put(memo: dict, key: object, value: object) -> None:
+    if len(memo) < MEMO_ENTRIES:  # bounded: headers a client varies at will are worked out each time
+        memo[key] = value
 
 
 class ServingApp:
@@ -44,6 +54,10 @@ class ServingApp:
         self.inflight = 0
         self.tally = metrics.Tally()  # published within a second, at every scrape and at shutdown
         self._publishing: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None  # the worker's, from lifespan startup
+        # Content-Type header -> (as text, media type); (Accept header, media type) -> response type
+        self._content_types: dict[bytes, tuple[str, str]] = {}
+        self._accepts: dict[tuple[bytes, str], str] = {}
         self.cache = (
             ResponseCache(config.cache_entries, config.cache_bytes, config.cache_ttl_seconds)
             if config.cache_entries
@@ -68,6 +82,8 @@ class ServingApp:
             self.config.max_queue_rows,
             self.config.timeout_seconds,
             join=model.join,
+            queue_deadline_seconds=self.config.queue_deadline_ms / 1000,
+            loop=self._loop,
         )
         self.batcher.on_batch = self.tally.batch
         self.model = model
@@ -84,6 +100,7 @@ class ServingApp:
         while True:
             message = await receive()
             if message["type"] == "lifespan.startup":
+                self._loop = asyncio.get_running_loop()
                 # Load in the background: the port accepts connections at once, /ping says 503 until ready.
                 threading.Thread(target=self._load, name="model-load", daemon=True).start()
                 if self.capture is not None:
@@ -100,7 +117,8 @@ class ServingApp:
     def _publish_soon(self) -> None:
         """Publish within ``PUBLISH_SECONDS``: one timer for however many requests come meanwhile."""
         if self._publishing is None:
-            self._publishing = asyncio.get_running_loop().call_later(metrics.PUBLISH_SECONDS, self._publish)
+            loop = self._loop or asyncio.get_running_loop()
+            self._publishing = loop.call_later(metrics.PUBLISH_SECONDS, self._publish)
 
     def _publish(self) -> None:
         """Counts, histograms and the gauges' current values, into the shared metrics."""
@@ -160,6 +178,28 @@ class ServingApp:
             return await _error(send, 500, "the model failed on this request", request_id=request_id)
         return await _error(send, error.status, str(error), retry_after=error.retry_after)
 
+    def _types(self, headers: dict[bytes, bytes], model: ServedModel) -> tuple[str, str, codecs.Decoder, str]:
+        """The Content-Type as sent and its media type, that type's decoder, and the response type:
+        415 or 406 when there is none. Headers seen before are looked up, not parsed again."""
+        raw_type = headers.get(b"content-type", b"")
+        known = self._content_types.get(raw_type)
+        if known is None:
+            observed = raw_type.decode("latin-1")
+            known = (observed, codecs.media_type(observed))
+            _memo_put(self._content_types, raw_type, known)
+        observed_type, content_type = known
+        decode = model.decoders.get(content_type)
+        if decode is None:
+            raise model.unsupported(content_type)
+        raw_accept = headers.get(b"accept", b"")
+        accept = self._accepts.get((raw_accept, content_type))
+        if accept is None:  # NotAcceptable is raised, never remembered
+            accept = codecs.negotiate(
+                raw_accept.decode("latin-1") or None, content_type, model.response_types
+            )
+            _memo_put(self._accepts, (raw_accept, content_type), accept)
+        return observed_type, content_type, decode, accept
+
     async def _invoke(self, scope, receive, send) -> int:
         """Decode, batch, predict and encode one request; every failure raises a ``ServingError``."""
         headers = dict(scope["headers"])
@@ -173,16 +213,9 @@ class ServingApp:
         model, batcher = self.model, self.batcher
         if model is None or batcher is None:  # the handler decides which content types it takes
             raise errors.Unavailable("model is loading")
-        observed_type = headers.get(b"content-type", b"").decode("latin-1")
-        content_type = codecs.media_type(observed_type)
-        decode = model.decoders.get(content_type)
-        if decode is None:
-            raise model.unsupported(content_type)
-        accept = codecs.negotiate(
-            headers.get(b"accept", b"").decode("latin-1") or None, content_type, model.response_types
-        )
-        if batcher.queued_rows >= self.config.max_queue_rows:  # shed before reading or parsing anything
-            raise errors.QueueFull("server is at capacity, retry shortly")
+        observed_type, content_type, decode, accept = self._types(headers, model)
+        if batcher.saturated():  # shed before reading or parsing anything
+            return await _respond(send, 503, *SHED)
         body = await _read_body(receive, limit)
         if body is None:
             raise errors.PayloadTooLarge(f"payload over {limit // (1024 * 1024)} MiB")
@@ -202,8 +235,8 @@ class ServingApp:
             )
         try:
             predictions = await batcher.submit(payload)  # TimeoutError after config.timeout_seconds
-        except errors.QueueFull:
-            raise errors.QueueFull("server is at capacity, retry shortly") from None
+        except errors.QueueFull:  # full, or would not start within the queue deadline
+            return await _respond(send, 503, *SHED)
         try:
             answer = model.encode(predictions, accept)
         except Exception as exc:  # the model's output, not the request: a 500

@@ -111,6 +111,7 @@ class ServerConfig:
     max_batch_size: int = 32
     max_delay_ms: float = 0.0
     max_queue_rows: int = 256
+    queue_deadline_ms: float = 0.0  # 0: the queue is bounded by rows only
     cache_entries: int = 0  # 0: the response cache is off
     cache_bytes: int = 64 * 1024 * 1024
     cache_ttl_seconds: float = 300.0
@@ -120,6 +121,10 @@ class ServerConfig:
 
     @classmethod
     def from_env(cls) -> ServerConfig:
+        problems: list[str] = []
+        queue_deadline_ms = _number(os.environ, contract.ENV_QUEUE_DEADLINE_MS, 0.0, 0, 3_600_000, problems)
+        if problems:
+            raise ConfigError("; ".join(problems))
         return cls(
             port=_int(contract.PORT_ENV, contract.PORT),
             workers=_int("SAGEMAKER_MODEL_SERVER_WORKERS", usable_cpus()),
@@ -129,6 +134,7 @@ class ServerConfig:
             max_batch_size=_int(contract.ENV_MAX_BATCH_SIZE, 32),
             max_delay_ms=float(os.environ.get(contract.ENV_MAX_DELAY_MS, "0") or 0),
             max_queue_rows=_int(contract.ENV_MAX_QUEUE_ROWS, 256),
+            queue_deadline_ms=queue_deadline_ms,
             cache_entries=_int(contract.ENV_CACHE_ENTRIES, 0),
             cache_bytes=_int(contract.ENV_CACHE_MB, 64) * 1024 * 1024,
             cache_ttl_seconds=float(_int(contract.ENV_CACHE_TTL_SECONDS, 300)),

@@ -122,7 +122,8 @@ def main(sock: socket.socket | None = None) -> None:
         factory=True,
         workers=config.workers,
         loop="uvloop",
-        http="httptools",
+        # uvicorn's httptools protocol with a shorter path per request (protocol.py)
+        http="modelfleet_serving.protocol:ServingProtocol",
         access_log=False,
         # The app never reads the client address or scheme: skip the proxy-headers middleware's
         # per-request work, and name no server software in responses.

@@ -53,7 +53,7 @@ def test_an_instance_endpoint_has_names_variants_and_containers_from_its_setting
         ("canary", 10, 2),
     ]
     assert spec.variants[1].container == {
-        "environment": {"LOG_LEVEL": "info"},
+        "environment": {"MODELFLEET_QUEUE_DEADLINE_MS": "50", "LOG_LEVEL": "info"},  # half the 100 ms p99 SLO
         "image": DIGEST,
         "model_data_url": "s3://artifacts/fraud/v2/model.tar.gz",
     }

@@ -109,3 +109,10 @@ def test_every_container_of_every_runtime_is_hardened():
             assert container["securityContext"] == runtime_containers.HARDENED
         mounted = {m["name"] for c in pod["spec"]["containers"] for m in c["volumeMounts"]}
         assert mounted <= {v["name"] for v in pod["spec"]["volumes"]}
+
+
+def test_our_container_queues_a_request_for_at_most_half_its_p99_objective():
+    entry = eks(slo={"p99_latency_ms": 120, "error_rate_percent": 1})
+    parts = runtime_containers.parts(entry, "s3://acme-models/fraud/v1/model.tar.gz", DIGEST, "eu-west-1")
+    env = {e["name"]: e["value"] for e in parts.container["env"]}
+    assert env[serving.ENV_QUEUE_DEADLINE_MS] == "60"

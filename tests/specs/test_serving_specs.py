@@ -139,3 +139,18 @@ def test_bucket_policy_denies_plain_http():
     (statement,) = tls_only_policy("arn:aws:s3:::b")["Statement"]
     assert statement["Effect"] == "Deny"
     assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+
+
+def test_our_image_on_sagemaker_queues_for_half_the_p99_objective_and_a_dlc_gets_no_setting():
+    from infra.contracts import serving
+    from infra.specs.sagemaker_specs import endpoint_spec
+
+    ours = endpoint_spec("prod", "eu-west-1", settings(environment={"LOG_LEVEL": "info"}))
+    for variant in ours.variants:
+        assert variant.container["environment"] == {serving.ENV_QUEUE_DEADLINE_MS: "50", "LOG_LEVEL": "info"}
+    own = endpoint_spec("prod", "eu-west-1", settings(environment={serving.ENV_QUEUE_DEADLINE_MS: "20"}))
+    assert own.variants[0].container["environment"] == {
+        serving.ENV_QUEUE_DEADLINE_MS: "20"
+    }  # the model's wins
+    dlc = settings(image=None, framework={"name": "sklearn", "version": "1.2-1"})
+    assert endpoint_spec("prod", "eu-west-1", dlc).variants[0].container["environment"] == {}
