@@ -29,6 +29,7 @@ from modelfleet_serving.cache import ResponseCache
 from modelfleet_serving.capture import Capture
 from modelfleet_serving.config import ServerConfig
 from modelfleet_serving.handlers import load_handler
+from modelfleet_serving.protocol import RECEIVED_AT
 
 log = logging.getLogger("modelfleet.serving")
 JSON_HEADERS = [(b"content-type", b"application/json")]
@@ -36,6 +37,8 @@ AT_CAPACITY = "server is at capacity, retry shortly"
 # The shed answer is the most frequent one under overload: built once, so a refusal costs little
 # more than reading the request (the cheaper it is, the more load a worker can refuse and stay on time).
 SHED = (orjson.dumps({"error": AT_CAPACITY}), [*JSON_HEADERS, (b"retry-after", b"1")])
+SHED_START = {"type": "http.response.start", "status": 503,
+              "headers": [*SHED[1], (b"content-length", str(len(SHED[0])).encode())]}  # fmt: skip
 MEMO_ENTRIES = 64  # distinct Content-Type and Accept headers remembered per worker
 
 
@@ -84,6 +87,7 @@ class ServingApp:
             join=model.join,
             queue_deadline_seconds=self.config.queue_deadline_ms / 1000,
             loop=self._loop,
+            clock=self._loop.time if self._loop is not None else time.monotonic,  # as RECEIVED_AT is stamped
         )
         self.batcher.on_batch = self.tally.batch
         self.model = model
@@ -128,6 +132,23 @@ class ServingApp:
         self.tally.publish()
         metrics.INFLIGHT.set(self.inflight)
         metrics.QUEUE_DEPTH.set(self.batcher.queued_rows if self.batcher else 0)
+
+    def refusal(self, method: str, path: str, received_at: float) -> tuple[dict, bytes] | None:
+        """Asked by the protocol once a request's headers are read, before anything else runs for it:
+        the 503 to send at once when the queue could not start it within its deadline, else None.
+
+        Under overload most requests are refused; this keeps a refusal to the cost of parsing the
+        request and one write, so a worker can refuse twice its capacity and answer the rest in time.
+        Such a request's headers are not checked: a client mistake is answered when it is admitted.
+        """
+        batcher = self.batcher
+        if batcher is None or path != contract.INVOKE_PATH or method != "POST":
+            return None
+        if not batcher.saturated(received_at):
+            return None
+        self.tally.request(503, 0.0)
+        self._publish_soon()
+        return SHED_START, SHED[0]
 
     # HTTP ------------------------------------------------------------------------
     async def __call__(self, scope, receive, send) -> None:
@@ -214,7 +235,8 @@ class ServingApp:
         if model is None or batcher is None:  # the handler decides which content types it takes
             raise errors.Unavailable("model is loading")
         observed_type, content_type, decode, accept = self._types(headers, model)
-        if batcher.saturated():  # shed before reading or parsing anything
+        received_at = scope.get(RECEIVED_AT)
+        if batcher.saturated(received_at):  # shed before reading or parsing anything
             return await _respond(send, 503, *SHED)
         body = await _read_body(receive, limit)
         if body is None:
@@ -234,7 +256,7 @@ class ServingApp:
                 f"{len(payload)} items in one request; this server takes at most {self.config.max_queue_rows}"
             )
         try:
-            predictions = await batcher.submit(payload)  # TimeoutError after config.timeout_seconds
+            predictions = await batcher.submit(payload, received_at)  # TimeoutError after the timeout
         except errors.QueueFull:  # full, or would not start within the queue deadline
             return await _respond(send, 503, *SHED)
         try:

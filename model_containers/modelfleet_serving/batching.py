@@ -94,24 +94,33 @@ class Batcher:
         """Seconds until ``rows`` more would start at the recent pace: rows ahead times the time per row."""
         return (self.queued_rows + rows) * self.seconds_per_row
 
-    def saturated(self) -> bool:
-        """Whether a request of one row would be refused now: the checks ``submit`` makes, before decoding."""
+    def saturated(self, received_at: float | None = None) -> bool:
+        """Whether a request of one row, received at ``received_at`` (on ``clock``), would be refused
+        now: the checks ``submit`` makes, cheap enough to run before anything is read or decoded."""
         if self.queued_rows >= self.max_queue_rows:
             return True
-        return self.queue_deadline is not None and self.expected_wait(1) > self.queue_deadline
+        if self.queue_deadline is None:
+            return False
+        waited = 0.0 if received_at is None else self.clock() - received_at
+        return waited + self.expected_wait(1) > self.queue_deadline
 
-    async def submit(self, rows: Any) -> Any:
+    async def submit(self, rows: Any, received_at: float | None = None) -> Any:
         """The model's output for ``rows``; ``TimeoutError`` once they have waited ``timeout_seconds``,
-        ``QueueFull`` when the queue is full, or would not start them within the queue deadline."""
+        ``QueueFull`` when the queue is full, or would not start them within the queue deadline. The
+        deadline runs from ``received_at`` (when the server read the request, on ``clock``), else now."""
         if self.queued_rows + len(rows) > self.max_queue_rows:
             raise QueueFull(f"{self.queued_rows} rows already queued")
-        deadline = self.queue_deadline
-        if deadline is not None and self.expected_wait(len(rows)) > deadline:
-            raise QueueFull(f"{self.queued_rows} rows queued: more than {deadline * 1000:g} ms of work")
+        deadline, start_by = self.queue_deadline, float("inf")
+        if deadline is not None:
+            now = self.clock()
+            arrived = now if received_at is None else received_at
+            if now - arrived + self.expected_wait(len(rows)) > deadline:
+                waiting = f"{self.queued_rows} rows queued"
+                raise QueueFull(f"{waiting}: it would start past its {deadline * 1000:g} ms")
+            start_by = arrived + deadline
         loop = self.loop or asyncio.get_running_loop()
         future = loop.create_future()
         timeout = loop.time() + self.timeout
-        start_by = self.clock() + deadline if deadline is not None else float("inf")
         self._waiting.append((rows, future, timeout, start_by))
         self.queued_rows += len(rows)
         if self._watchdog is None:

@@ -42,6 +42,8 @@ _CHECKED_LINES_MAX = 256
 _SMALL_BODY = 16 * 1024  # joined with the head into one buffer; larger bodies go out as two buffers
 _FRAMING = (b"content-length", b"transfer-encoding", b"connection")  # headers that change the framing
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+# Scope key: when the server read the request, on the loop's clock; the queue deadline runs from it.
+RECEIVED_AT = "modelfleet.received_at"
 # An origin-form path with nothing to decode: used as it is, without parsing. (``b"%" in url`` would
 # first try ``b"%"`` as an integer and raise and catch a TypeError, dearer than this match.)
 _PLAIN_PATH = re.compile(rb"/[^%?#]*").fullmatch
@@ -280,6 +282,8 @@ class ServingProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._idle_since: float | None = None  # None while a request is being read or answered
+        # The application's overload check (ServingApp.refusal), asked before a request's task starts.
+        self._refusal = getattr(self.app, "refusal", None)
 
     # Keep-alive: one timer per idle period. Activity only clears ``_idle_since``; the timer, when it
     # fires, closes a connection idle for the whole timeout, else re-arms for the time left.
@@ -333,12 +337,19 @@ class ServingProtocol(HttpToolsProtocol):
             self.logger.warning("Exceeded concurrency limit.")
         else:
             app = self.app
+        received_at = scope[RECEIVED_AT] = self.loop.time()  # the loop's clock: when this read began
         existing_cycle = self.cycle
-        self.cycle = ServingCycle(
+        cycle = self.cycle = ServingCycle(
             self, http_version != "1.0" and parser.should_keep_alive(), self.expect_100_continue
         )
         if existing_cycle is None or existing_cycle.response_complete:
-            self._start_asgi_task(self.cycle, app)
+            refused = self._refusal(scope["method"], scope["path"], received_at) if self._refusal else None
+            if refused is not None:  # answered here, no task: the body that follows is skipped
+                start, body = refused
+                cycle._start(start)
+                cycle._body(body, False)
+                return
+            self._start_asgi_task(cycle, app)
         else:  # pipelined: queued behind the response in progress
             self.flow.pause_reading()
             self.pipeline.appendleft((self.cycle, app))

@@ -94,7 +94,7 @@ def test_submit_refuses_at_once_when_the_expected_wait_exceeds_the_deadline():
         waiting = [asyncio.create_task(queue.submit(row(v))) for v in range(5)]
         await asyncio.sleep(0)  # five rows queued: 0.05 s of work ahead, the drainer not yet run
         assert queue.queued_rows == 5 and queue.saturated()  # what the server checks before decoding
-        with pytest.raises(QueueFull, match="more than 50 ms of work"):
+        with pytest.raises(QueueFull, match="would start past its 50 ms"):
             await queue.submit(row(99))  # a sixth row would wait 0.06 s
         return await asyncio.gather(*waiting)
 
@@ -162,3 +162,19 @@ def test_the_server_answers_a_refusal_503_with_retry_after_and_a_json_reason(app
     assert start["status"] == 503 and headers[b"retry-after"] == b"1"
     assert headers[b"content-type"] == b"application/json"
     assert orjson.loads(body["body"]) == {"error": "server is at capacity, retry shortly"}
+
+
+def test_the_deadline_runs_from_when_the_server_read_the_request():
+    clock = FakeClock()
+    model = SlowModel(clock, seconds_per_row=0.0)
+    queue = batcher(model, clock, deadline=0.05)
+
+    async def scenario():
+        assert queue.saturated(received_at=clock.now - 0.06)  # read 60 ms ago: already past 50 ms
+        assert not queue.saturated(received_at=clock.now - 0.01)
+        with pytest.raises(QueueFull):
+            await queue.submit(row(1), received_at=clock.now - 0.06)
+        return await queue.submit(row(2), received_at=clock.now - 0.01)
+
+    assert run(scenario()).tolist() == [[2.0]]
+    assert model.calls == [[2.0]]
