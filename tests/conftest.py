@@ -127,6 +127,7 @@ MODULE_FIXTURE_FILES = frozenset(
         "tests/components/storage/test_private_bucket.py",
         "tests/components/test_platform.py",
         "tests/model_containers/test_parsers.py",
+        "tests/model_containers/test_queue_deadline.py",
         "tests/ops/drivers/test_sagemaker.py",
         "tests/ops/test_component_rollout.py",
         "tests/ops/test_history.py",
