@@ -196,10 +196,13 @@ def test_s3_that_never_answers_slows_neither_requests_nor_shutdown_much(start_se
             started = time.monotonic()
             assert invoke(server, body, "application/json").status_code == 200
             slowest = max(slowest, time.monotonic() - started)
-        assert slowest < 1.0  # a put waits up to 10 s a try
+        # A put waits up to 10 s a try: a request that waited on one would take that long. The margin
+        # is wide so a loaded machine's scheduling never decides the outcome.
+        assert slowest < 5.0
         stopping = time.monotonic()
         assert server.stop() in (0, -15)
-        assert time.monotonic() - stopping < 10  # the last flush is waited for 3 s, then abandoned
+        # The last flush is waited for 3 s, then abandoned; waiting out the puts would take 3 x 10 s.
+        assert time.monotonic() - stopping < 20
 
 
 def test_an_invalid_capture_setting_stops_the_server_with_one_clear_line(examples):
