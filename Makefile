@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 STACK  ?= dev
 OUT    ?=
 
-.PHONY: venv plan validate test bench-tests lint scan fmt clean bench-plan bench-serve serve examples
+.PHONY: venv plan validate test bench-tests lint scan fmt clean bench-plan bench-cli bench-serve serve examples
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -99,6 +99,12 @@ serve: examples
 ## bench-plan: offline plan time for a prod stack with 10, 50 and 100 generated models
 bench-plan: $(STAMP)
 	$(BIN)/python -m infra.plan.bench --models 10 50 100
+
+## bench-cli: start-up, validate, plan, diff and new-model times of `modelfleet` beside their goals (reports,
+## never fails; docs/performance.md): make bench-cli BENCH_CLI_ARGS="--runs 3 --only help"
+BENCH_CLI_ARGS ?=
+bench-cli: $(STAMP)
+	$(BIN)/python -m infra.cli.bench $(BENCH_CLI_ARGS)
 
 fmt: $(STAMP)
 	$(BIN)/ruff check --fix .

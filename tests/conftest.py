@@ -9,16 +9,28 @@ from __future__ import annotations
 
 import copy
 import shutil
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from infra.plan import Plan, plan_stack
+from infra.specs.dlc_cache import CACHE_DIR_ENV
 from tests.plan_cache import inputs_digest, shared_plans
 
 ROOT = Path(__file__).resolve().parents[1]
 SHIPPED_STACKS = ("dev", "staging", "prod")
+
+
+@pytest.fixture(scope="session", autouse=True)
+def disk_cache(tmp_path_factory) -> Iterator[Path]:
+    """modelfleet's disk cache (``infra.specs.dlc_cache``) in a folder of this worker's: no test
+    reads the user's cache or fills it, and each worker starts cold. Subprocesses inherit it."""
+    folder = tmp_path_factory.mktemp("modelfleet-cache")
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setenv(CACHE_DIR_ENV, str(folder))
+        yield folder
 
 
 def stack_settings(stack: str):

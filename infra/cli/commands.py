@@ -3,44 +3,54 @@
 Exit codes: 0 success; 1 the program stopped (e.g. too few AZs in the region);
 2 the stack, its config or its policy config is invalid, with every problem listed;
 3 a mandatory policy is violated.
+
+Only the parsers load when the command starts: what a command needs to run (Pulumi,
+boto3, the settings' models, the price tables) its handler imports when it runs, so
+`--help`, a refused flag and a light command start fast (docs/performance.md).
 """
 
 from __future__ import annotations
 
 import argparse
+import importlib
 import json
+import sys
 import time
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.text import Text
+from typing import TYPE_CHECKING, Any
 
 from infra.cli.args import CommandParser, dry_run_option
 from infra.cli.failures import EXIT_INVALID, EXIT_REFUSED, EXIT_STOPPED, fail
 from infra.ops import cli as ops_cli
 from infra.ops import images_refresh, registry_cli
-from infra.ops.drift import cli as drift_cli
-from infra.ops.errors import InvalidInput
-from infra.ops.runtime_load import token_rate
-from infra.plan import diff_command
-from infra.plan.cost import PRICES_DIR, PriceTable, estimate
-from infra.plan.engine import PlanError, plan_stack
-from infra.plan.policy import PolicyConfigError, check_plan, config_path
-from infra.plan.policy import load_settings as load_policy_settings
-from infra.plan.render import cost_summary, cost_tables, render, render_policy
-from infra.plan.token_cost import TokenCostError, hourly_price, usd_per_million_tokens
 from infra.selfservice import cli as selfservice_cli
-from infra.settings.platform import SettingsError, load_settings, settings_warnings
-from infra.stackfiles.read import StackFileError, find_root, read_project, read_stack_config
 
-ROOT = PRICES_DIR.parents[2]  # the checkout or installed tree the shipped price tables live in
+if TYPE_CHECKING:
+    from rich.console import Console
+
 EXIT_PROGRAM_STOPPED = EXIT_STOPPED
 EXIT_INVALID_CONFIG = EXIT_INVALID
 EXIT_POLICY_VIOLATION = EXIT_REFUSED
+# Commands whose modules import more than their parsers need, and are not for the CLI to change:
+# diff's imports the plan engine; drift's imports rich, and lives in the drift job's code folder,
+# whose digest every plan records. Each one's parser is built only for a command line that names
+# it; other lines list it by its summary here (tests/cli check that the help stays the same).
+NAMED_ONLY = {  # command -> its module, the function there that registers its parser, its summary
+    "diff": (
+        "infra.plan.diff_command", "add_parser",
+        "what the working tree changes against a git revision, offline",
+    ),
+    "drift": (
+        "infra.ops.drift.cli", "add_parsers",
+        "the drift job's last runs: what drifted; `drift baseline` writes the baseline",
+    ),
+}  # fmt: skip
 
 
-def _parser() -> CommandParser:
+def _parser(command: str | None = None) -> CommandParser:
+    """Every command's parser; given the ``command`` a command line names ("" for none), those
+    in ``NAMED_ONLY`` only if named (the others are cheap to build)."""
     parser = CommandParser(prog="modelfleet", description=__doc__.splitlines()[0])
     commands = parser.add_subparsers(dest="command", required=True)
 
@@ -87,7 +97,7 @@ def _parser() -> CommandParser:
     cost.add_argument("--price-per-hour", type=float, help="tokens: USD per instance-hour, not the table's")
     cost.checks.append(_cost_flags)
 
-    diff_command.add_parser(commands)
+    _named_only(commands, "diff", command)
 
     prices = commands.add_parser("prices", help="price tables for cost estimates")
     prices_commands = prices.add_subparsers(dest="prices_command", required=True)
@@ -122,10 +132,19 @@ def _parser() -> CommandParser:
         lambda a: "--stack-file names one stack's file: not with --all" if a.all and a.stack_file else None
     )
     ops_cli.add_parsers(commands)
-    drift_cli.add_parsers(commands)
+    _named_only(commands, "drift", command)
     registry_cli.add_parsers(commands)
     selfservice_cli.add_parsers(commands)
     return parser
+
+
+def _named_only(commands: Any, name: str, command: str | None) -> None:
+    """``name``'s parser in full if ``command`` is ``name`` or None, else only its summary."""
+    module, register, summary = NAMED_ONLY[name]
+    if command is None or command == name:
+        getattr(importlib.import_module(module), register)(commands)
+    else:
+        commands.add_parser(name, help=summary, read_only=True)
 
 
 TOKEN_FLAGS = {
@@ -155,6 +174,14 @@ def _report_invalid(console: Console, source: str, error: Exception) -> int:
 
 
 def _plan(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from infra.plan.cost import PriceTable, estimate  # noqa: PLC0415
+    from infra.plan.engine import PlanError, plan_stack  # noqa: PLC0415
+    from infra.plan.policy import PolicyConfigError, check_plan, config_path  # noqa: PLC0415
+    from infra.plan.policy import load_settings as load_policy_settings  # noqa: PLC0415
+    from infra.plan.render import cost_summary, render, render_policy  # noqa: PLC0415
+    from infra.settings.errors import SettingsError  # noqa: PLC0415
+    from infra.stackfiles.read import StackFileError, find_root  # noqa: PLC0415
+
     started = time.perf_counter()
     try:
         root = find_root(Path.cwd())
@@ -186,6 +213,14 @@ def _plan(args: argparse.Namespace, out: Console, err: Console) -> int:
 def _cost(args: argparse.Namespace, out: Console, err: Console) -> int:
     if args.what == "tokens":
         return _cost_tokens(args, out, err)
+    from rich.text import Text  # noqa: PLC0415
+
+    from infra.plan.cost import PriceTable, estimate  # noqa: PLC0415
+    from infra.plan.engine import PlanError, plan_stack  # noqa: PLC0415
+    from infra.plan.render import cost_summary, cost_tables  # noqa: PLC0415
+    from infra.settings.errors import SettingsError  # noqa: PLC0415
+    from infra.stackfiles.read import StackFileError, find_root  # noqa: PLC0415
+
     try:
         plan = plan_stack(args.stack, root=find_root(Path.cwd()), stack_file=args.stack_file)
         table = PriceTable.load(args.prices) if args.prices else PriceTable.for_region(plan.region)
@@ -211,6 +246,8 @@ def _cost(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _stack_region(stack: str) -> str:
+    from infra.stackfiles.read import StackFileError, find_root, read_project, read_stack_config  # noqa: PLC0415
+
     project = read_project(find_root(Path.cwd()))
     region = read_stack_config(project, project.stack_file(stack)).values.get("aws:region")
     if not region:
@@ -220,6 +257,13 @@ def _stack_region(stack: str) -> str:
 
 def _cost_tokens(args: argparse.Namespace, out: Console, err: Console) -> int:
     """``cost tokens``: $ per million tokens from a load test's token rate and an instance's price."""
+    from infra.ops.errors import InvalidInput  # noqa: PLC0415
+    from infra.ops.runtime_load import token_rate  # noqa: PLC0415
+    from infra.plan.cost import PRICES_DIR, PriceTable  # noqa: PLC0415
+    from infra.plan.token_cost import TokenCostError, hourly_price, usd_per_million_tokens  # noqa: PLC0415
+    from infra.stackfiles.read import StackFileError  # noqa: PLC0415
+
+    root = PRICES_DIR.parents[2]  # the checkout or installed tree the shipped price tables live in
     try:
         rate = token_rate(json.loads(args.result.read_text()), str(args.result))
     except OSError as error:  # e.g. "No such file or directory", without Python's "[Errno 2]"
@@ -236,7 +280,7 @@ def _cost_tokens(args: argparse.Namespace, out: Console, err: Console) -> int:
             region = args.region or _stack_region(args.stack)
             path = args.prices or PRICES_DIR / f"{region}.json"
             table = PriceTable.load(path) if args.prices or path.exists() else None
-            shown = path.relative_to(ROOT) if path.is_relative_to(ROOT) else path
+            shown = path.relative_to(root) if path.is_relative_to(root) else path
             key, price = hourly_price(table, args.instance_type, region, str(shown))
             basis = f"{key}, {table.region} on-demand list price of {table.retrieved}"  # type: ignore[union-attr]
         usd = usd_per_million_tokens(price * rate.share, rate.tokens_per_second, instances)
@@ -265,6 +309,7 @@ def _prices(args: argparse.Namespace, out: Console, err: Console) -> int:
     import boto3  # noqa: PLC0415 - only this command talks to AWS
     from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
 
+    from infra.plan.cost import PRICES_DIR  # noqa: PLC0415
     from infra.plan.prices_refresh import PRICING_API_REGION, refresh, write_table  # noqa: PLC0415
 
     target = args.out or PRICES_DIR / f"{args.region}.json"
@@ -295,6 +340,9 @@ def _changed_prices(old: dict, new: dict) -> list[str]:
 
 def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
     from infra.plan import export  # noqa: PLC0415
+    from infra.plan.engine import PlanError, plan_stack  # noqa: PLC0415
+    from infra.settings.errors import SettingsError  # noqa: PLC0415
+    from infra.stackfiles.read import StackFileError, find_root, read_project  # noqa: PLC0415
 
     try:
         project = read_project(find_root(Path.cwd()))
@@ -314,6 +362,10 @@ def _export(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _validate(args: argparse.Namespace, out: Console, err: Console) -> int:
+    """The settings of each stack file, as the program builds them; never the program itself."""
+    from infra.settings.platform import SettingsError, load_settings, settings_warnings  # noqa: PLC0415
+    from infra.stackfiles.read import StackFileError, find_root, read_project, read_stack_config  # noqa: PLC0415
+
     try:
         project = read_project(find_root(Path.cwd()))
     except StackFileError as error:
@@ -334,8 +386,27 @@ def _validate(args: argparse.Namespace, out: Console, err: Console) -> int:
     return status
 
 
+def _diff(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from infra.plan import diff_command  # noqa: PLC0415 - imports the plan engine
+
+    return diff_command.run(args, out, err)
+
+
+def _drift(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from infra.ops.drift import cli as drift_cli  # noqa: PLC0415
+
+    return drift_cli.HANDLERS[args.command](args, out, err)
+
+
+def command_in(argv: Sequence[str]) -> str:
+    """The command an argument list names: its first word that is not a flag (the top level has none)."""
+    return next((word for word in argv if not word.startswith("-")), "")
+
+
 def main(argv: list[str] | None = None) -> int:
-    args = _parser().parse_args(argv)
+    args = _parser(command_in(sys.argv[1:] if argv is None else argv)).parse_args(argv)
+    from rich.console import Console  # noqa: PLC0415 - not needed for --help or a refused flag
+
     out, err = Console(), Console(stderr=True)
     handlers = {
         "plan": _plan,
@@ -343,10 +414,10 @@ def main(argv: list[str] | None = None) -> int:
         "cost": _cost,
         "prices": _prices,
         "images": images_refresh.run,
-        "diff": diff_command.run,
+        "diff": _diff,
         "export": _export,
         **ops_cli.HANDLERS,
-        **drift_cli.HANDLERS,
+        "drift": _drift,
         **registry_cli.HANDLERS,
         **selfservice_cli.HANDLERS,
     }

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
-from rich.console import Console
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 # Exit codes of every command (docs/operations.md, "Dry runs, flags and exit codes").
 EXIT_STOPPED = 1  # the command ran and failed: a plan stopped, an AWS call failed, a rollout rolled back

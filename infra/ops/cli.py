@@ -3,6 +3,9 @@
 Exit codes: 0 done (or nothing to do, or a dry run); 1 the operation failed, was
 rolled back or aborted before it completed, timed out or was refused; 2 invalid
 input (unknown stack, model or variant, bad flags), with nothing changed.
+
+Registering the parsers imports nothing heavy: each handler imports the drivers,
+boto3 and the settings when it runs (``modelfleet rollout --help`` stays fast).
 """
 
 from __future__ import annotations
@@ -10,49 +13,54 @@ from __future__ import annotations
 import argparse
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
-
-from botocore.exceptions import BotoCoreError, ClientError
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from infra.cli.args import dry_run_option, force_options
 from infra.cli.failures import EXIT_INVALID, EXIT_STOPPED, fail
-from infra.ops import promote, shadow_cli, url_smoke
+from infra.ops import shadow_cli
 from infra.ops.clock import Clock, SystemClock
-from infra.ops.component_rollout import ComponentRollout
-from infra.ops.drivers.base import ModelTarget, ServingDriver
-from infra.ops.drivers.inference_component import InferenceComponentDriver
-from infra.ops.drivers.registry import driver_of
 from infra.ops.errors import InvalidInput, OpsError, Refused
-from infra.ops.history import Recorder, Result
 from infra.ops.history_cli import add_history_parser, history
 from infra.ops.loadtest_cli import add_loadtest_parser, loadtest
-from infra.ops.rollout import Outcome, Rollout
-from infra.ops.stack_edits import show_and_write
-from infra.ops.target import load_project, resolve
 from infra.ops.url_target import TARGET_FLAGS, add_runtime_options
-from infra.settings.platform import SettingsError
-from infra.stackfiles.edit import StackDocument, StackEditError
-from infra.stackfiles.read import StackFileError
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from infra.ops import promote
+    from infra.ops.drivers.base import ModelTarget, ServingDriver
+    from infra.ops.drivers.inference_component import InferenceComponentDriver
+    from infra.ops.history import Recorder, Result
+    from infra.ops.rollout import Outcome
+    from infra.stackfiles.edit import StackDocument
 
 EXIT_FAILED = EXIT_STOPPED
 ROLLOUT_ONLY_FLAGS = {"--skip-smoke": "skip_smoke", "--force": "force"}  # -> dest
-Handler = Callable[[argparse.Namespace, Console, Console], int]
+Handler = Callable[[argparse.Namespace, "Console", "Console"], int]
 # What each command asks of the model's driver, as a backend without it names it in its refusal.
 CAPABILITIES = {"rollout": "canary rollout", "promote": "promotion", "smoke": "smoke test"}
-# How each outcome of a rollout or rolling update is kept in the history (a dry run keeps none).
-RESULTS = {
-    Outcome.PLANNED: Result.UNCHANGED,
-    Outcome.UNCHANGED: Result.UNCHANGED,
-    Outcome.COMPLETED: Result.SUCCEEDED,
-    Outcome.ROLLED_BACK: Result.ROLLED_BACK,
-    Outcome.ABORTED: Result.ABORTED,
-}
-NOTES = {  # the record's message where the outcome says more than the last step's gate reasons
-    Outcome.UNCHANGED: "nothing to do",
-    Outcome.ABORTED: "stopped: rollout abort returned the traffic to stable",
-}
+
+
+def _history_result(outcome: Outcome) -> tuple[Result, str]:
+    """How an outcome of a rollout or rolling update is kept in the history (a dry run keeps none),
+    and the record's message where the outcome says more than the last step's gate reasons."""
+    from infra.ops.history import Result  # noqa: PLC0415
+    from infra.ops.rollout import Outcome  # noqa: PLC0415
+
+    results = {
+        Outcome.PLANNED: Result.UNCHANGED,
+        Outcome.UNCHANGED: Result.UNCHANGED,
+        Outcome.COMPLETED: Result.SUCCEEDED,
+        Outcome.ROLLED_BACK: Result.ROLLED_BACK,
+        Outcome.ABORTED: Result.ABORTED,
+    }
+    notes = {
+        Outcome.UNCHANGED: "nothing to do",
+        Outcome.ABORTED: "stopped: rollout abort returned the traffic to stable",
+    }
+    return results[outcome], notes.get(outcome, "")
+
+
 SMOKE_URL_FLAGS = {
     **TARGET_FLAGS,
     "--payload": "payload",
@@ -68,6 +76,8 @@ def target_options(command: argparse.ArgumentParser, model_required: bool = True
 
 
 def target_of(args: argparse.Namespace) -> ModelTarget:
+    from infra.ops.target import load_project, resolve  # noqa: PLC0415
+
     capability = "rollout abort" if getattr(args, "action", None) == "abort" else CAPABILITIES[args.command]
     return resolve(load_project(), args.stack, args.model, args.stack_file, capability)
 
@@ -76,6 +86,12 @@ def guarded(handler: Handler) -> Handler:
     """One clear message and an exit code for every expected failure; never a traceback."""
 
     def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+        from botocore.exceptions import BotoCoreError, ClientError  # noqa: PLC0415
+
+        from infra.settings.errors import SettingsError  # noqa: PLC0415
+        from infra.stackfiles.edit import StackEditError  # noqa: PLC0415
+        from infra.stackfiles.read import StackFileError  # noqa: PLC0415
+
         try:
             return handler(args, out, err)
         except (InvalidInput, SettingsError, StackFileError, StackEditError) as error:
@@ -91,6 +107,10 @@ def guarded(handler: Handler) -> Handler:
 
 
 def _rollout(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from infra.ops.drivers.inference_component import InferenceComponentDriver  # noqa: PLC0415
+    from infra.ops.drivers.registry import driver_of  # noqa: PLC0415
+    from infra.ops.rollout import Rollout  # noqa: PLC0415
+
     target = target_of(args)
     driver = driver_of(target)
     if isinstance(driver, InferenceComponentDriver):
@@ -104,7 +124,7 @@ def _rollout(args: argparse.Namespace, out: Console, err: Console) -> int:
             outcome = runner.abort(dry_run=args.dry_run)
         else:
             outcome = runner.run(dry_run=args.dry_run, skip_smoke=args.skip_smoke)
-        record.finish(RESULTS[outcome], NOTES.get(outcome, ""))
+        record.finish(*_history_result(outcome))
     if not outcome.succeeded:
         return fail(err, f"the rollout was {outcome.value} and did not complete", EXIT_FAILED)
     return 0
@@ -118,6 +138,8 @@ def _component_rollout(
     err: Console,
 ) -> int:
     """A placed model: a rolling update of its inference component, which SageMaker rolls back itself."""
+    from infra.ops.component_rollout import ComponentRollout  # noqa: PLC0415
+
     if args.force or args.skip_smoke:
         given = ", ".join(
             flag for flag, on in (("--force", args.force), ("--skip-smoke", args.skip_smoke)) if on
@@ -132,13 +154,17 @@ def _component_rollout(
         outcome = (
             runner.abort(dry_run=args.dry_run) if args.action == "abort" else runner.run(dry_run=args.dry_run)
         )
-        record.finish(RESULTS[outcome], NOTES.get(outcome, ""))
+        record.finish(*_history_result(outcome))
     if not outcome.succeeded:
         return fail(err, f"the rolling update was {outcome.value} and did not complete", EXIT_FAILED)
     return 0
 
 
 def _smoke(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from infra.ops import url_smoke  # noqa: PLC0415
+    from infra.ops.drivers.inference_component import InferenceComponentDriver  # noqa: PLC0415
+    from infra.ops.drivers.registry import driver_of  # noqa: PLC0415
+
     if args.url:
         return url_smoke.run(args, out, err)
     if not (args.stack and args.model):
@@ -156,6 +182,14 @@ def _smoke(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def _promote(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from infra.ops import promote  # noqa: PLC0415
+    from infra.ops.component_rollout import ComponentRollout  # noqa: PLC0415
+    from infra.ops.drivers.inference_component import InferenceComponentDriver  # noqa: PLC0415
+    from infra.ops.drivers.registry import driver_of  # noqa: PLC0415
+    from infra.ops.history import Result  # noqa: PLC0415
+    from infra.ops.target import load_project  # noqa: PLC0415
+    from infra.stackfiles.edit import StackDocument  # noqa: PLC0415
+
     if args.from_shadow:
         return shadow_cli.promote_from_shadow(args, out, err)
     target = target_of(args)
@@ -200,6 +234,11 @@ def _promote_edit(
     edit: promote.PromoteEdit,
     out: Console,
 ) -> None:
+    from rich.markup import escape  # noqa: PLC0415
+
+    from infra.ops import promote  # noqa: PLC0415
+    from infra.ops.stack_edits import show_and_write  # noqa: PLC0415
+
     if args.force:
         out.print(f"[yellow]! forced, the live endpoint is not checked: {escape(args.reason)}[/]")
     else:
@@ -220,6 +259,8 @@ def _promote_edit(
 
 def _recorded(args: argparse.Namespace, target: ModelTarget, err: Console, clock: Clock) -> Recorder:
     """The command's record in the rollout history (``infra.ops.history``); a dry run writes none."""
+    from infra.ops.history import Recorder  # noqa: PLC0415
+
     command = "abort" if getattr(args, "action", None) == "abort" else args.command
     return Recorder(target, command, args.reason, err, clock, dry_run=args.dry_run)
 

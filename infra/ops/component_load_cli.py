@@ -12,19 +12,12 @@ sent; ``--dry-run`` asks AWS nothing.
 from __future__ import annotations
 
 import argparse
-import asyncio
 from dataclasses import dataclass
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from infra.cli.failures import EXIT_STOPPED, fail
 from infra.contracts import instances
 from infra.contracts.runtimes import Request, Runtime
-from infra.ops import component_load
-from infra.ops.component_load import ComponentCost
-from infra.ops.drivers.inference_component import load_clients
 from infra.ops.errors import InvalidInput, OpsError
 from infra.ops.protocols.requests import RuntimeTarget, body_text, chat
 from infra.ops.runtime_load import objective_problems, summarize
@@ -37,12 +30,13 @@ from infra.ops.runtime_load_cli import (
     report_lines,
     write_report,
 )
-from infra.ops.target import load_project, stack_settings
-from infra.plan.cost import PRICES_DIR, PriceTable
-from infra.plan.token_cost import TokenCostError, hourly_price
-from infra.settings.catalog import SageMakerModel
 from infra.specs.component_fit import copy_share
-from infra.specs.model_record import model_record
+
+if TYPE_CHECKING:  # the rest loads when the load test runs: ``loadtest --help`` needs add_options only
+    from rich.console import Console
+
+    from infra.ops.component_load import ComponentCost
+    from infra.settings.catalog import SageMakerModel
 
 STREAM_SUFFIX = "-response-stream"  # InvokeEndpointWithResponseStream: /invocations-response-stream
 # Flags of the other kinds of load test, refused here rather than ignored (-> argparse dest).
@@ -62,10 +56,16 @@ def add_options(command: argparse.ArgumentParser) -> None:
 
 def _table_path(region: str) -> str:
     """The region's price table, as the repository names it (infra/plan/prices/<region>.json)."""
+    from infra.plan.cost import PRICES_DIR  # noqa: PLC0415
+
     return str((PRICES_DIR / f"{region}.json").relative_to(PRICES_DIR.parents[2]))
 
 
 def _cost(region: str, instance_type: str, share: float, copies: int) -> ComponentCost:
+    from infra.ops.component_load import ComponentCost  # noqa: PLC0415
+    from infra.plan.cost import PriceTable  # noqa: PLC0415
+    from infra.plan.token_cost import TokenCostError, hourly_price  # noqa: PLC0415
+
     table = PriceTable.for_region(region)
     try:
         key, price = hourly_price(table, instance_type, region, _table_path(region))
@@ -107,6 +107,9 @@ class Placement:
 
 def placement(args: argparse.Namespace) -> Placement:
     """The model ``--stack``/``--model`` name, from the stack file; ``InvalidInput`` unless placed vllm."""
+    from infra.ops.target import load_project, stack_settings  # noqa: PLC0415
+    from infra.specs.model_record import model_record  # noqa: PLC0415
+
     settings = stack_settings(load_project(), args.stack, args.stack_file)
     model = next((m for m in settings.models if m.name == args.model), None)
     if model is None:
@@ -147,6 +150,8 @@ def _print(out: Console, rows: list[str]) -> None:
 
 
 def _copies(sagemaker: Any, component: str) -> int:
+    from infra.ops import component_load  # noqa: PLC0415
+
     copies = component_load.current_copies(sagemaker, component)
     if copies < 1:
         raise OpsError(
@@ -157,6 +162,13 @@ def _copies(sagemaker: Any, component: str) -> int:
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    import asyncio  # noqa: PLC0415
+
+    from rich.markup import escape  # noqa: PLC0415
+
+    from infra.ops import component_load  # noqa: PLC0415
+    from infra.ops.drivers.inference_component import load_clients  # noqa: PLC0415
+
     _check_flags(args)
     where = placement(args)
     cost = _cost(where.region, where.instance_type, where.share, args.copies or 1)  # a missing price: now

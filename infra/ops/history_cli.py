@@ -9,14 +9,15 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
-from rich.table import Table
+from typing import TYPE_CHECKING, Any
 
 from infra.cli.failures import EXIT_STOPPED, fail
-from infra.ops.history import HistoryLog, HistoryRecord, as_rows
-from infra.ops.target import load_project, stack_settings
+
+if TYPE_CHECKING:
+    from rich.console import Console
+    from rich.table import Table
+
+    from infra.ops.history import HistoryLog, HistoryRecord
 
 DEFAULT_LAST = 20
 
@@ -44,6 +45,9 @@ def _positive(text: str) -> int:
 
 
 def history(args: argparse.Namespace, out: Console, err: Console, log: HistoryLog | None = None) -> int:
+    from infra.ops.history import HistoryLog, as_rows  # noqa: PLC0415
+    from infra.ops.target import load_project, stack_settings  # noqa: PLC0415
+
     region = stack_settings(load_project(), args.stack, args.stack_file).region
     log = log or HistoryLog(args.stack, region)
     if not log.exists():
@@ -66,6 +70,8 @@ def history(args: argparse.Namespace, out: Console, err: Console, log: HistoryLo
 
 
 def _table(records: list[HistoryRecord], title: str) -> Table:
+    from rich.table import Table  # noqa: PLC0415
+
     table = Table(
         "when (UTC)", "model", "command", "actor", "outcome", "steps", "reason / message", title=title
     )

@@ -22,9 +22,6 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from rich.console import Console
-from rich.markup import escape
-
 from infra.cli.args import dry_run_option
 from infra.cli.failures import fail
 from infra.specs import image_digests, stack_images
@@ -32,6 +29,8 @@ from infra.specs.image_digests import Resolved
 from infra.specs.stack_images import StackImage
 
 if TYPE_CHECKING:
+    from rich.console import Console
+
     from infra.ops.oci_registry import Resolution
 
 EXIT_STOPPED = 1
@@ -100,6 +99,7 @@ def write_table(table: Mapping[str, Resolved], path: Path) -> None:
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
     import httpx  # noqa: PLC0415 - only this command talks to registries
+    from rich.markup import escape  # noqa: PLC0415
 
     from infra.ops.oci_registry import resolve  # noqa: PLC0415
 

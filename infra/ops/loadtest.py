@@ -8,17 +8,18 @@ omission). Every step is bounded in requests, in-flight requests and time.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import ipaddress
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 from urllib.parse import urlsplit
-
-import httpx
 
 from infra.contracts import serving
 from infra.ops.sizing import StepResult, meets_slo, rate_schedule, summarize
+
+if TYPE_CHECKING:  # asyncio and httpx load with a run: ``loadtest --help`` reads LoadPlan's defaults
+    import httpx
 
 Send = Callable[[], Awaitable[bool]]  # one request; True when it succeeded
 
@@ -38,6 +39,10 @@ class LoadPlan:
 
 async def run_step(send: Send, rate: float, plan: LoadPlan) -> StepResult:
     """Offer ``rate`` requests/s for ``step_seconds`` (capped in count) and measure."""
+    import asyncio  # noqa: PLC0415
+
+    import httpx  # noqa: PLC0415
+
     loop = asyncio.get_running_loop()
     count = max(1, min(plan.max_requests_per_step, int(rate * plan.step_seconds)))
     latencies: list[float] = []
@@ -76,6 +81,10 @@ async def find_rate(
     on_step: Callable[[StepResult, bool], None] = lambda step, ok: None,
 ) -> list[StepResult]:
     """Step the rate up until the SLO breaks, then bisect between the last good and first bad."""
+    import asyncio  # noqa: PLC0415
+
+    import httpx  # noqa: PLC0415
+
     results: list[StepResult] = []
     good, bad = None, None
     for _ in range(plan.warmup_requests):

@@ -12,27 +12,22 @@ shared SageMaker endpoint, named by ``--stack`` and ``--model`` alone:
 from __future__ import annotations
 
 import argparse
-import asyncio
 from collections.abc import Callable
-from concurrent.futures import ThreadPoolExecutor
-from typing import Any
-
-import httpx
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from infra.cli.args import dry_run_option
 from infra.contracts import serving
 from infra.contracts.runtimes import Runtime
 from infra.ops import component_load_cli, runtime_load_cli
-from infra.ops.drivers import sagemaker
-from infra.ops.drivers.base import ModelTarget
 from infra.ops.errors import InvalidInput
 from infra.ops.loadtest import LoadPlan, check_local_url, find_rate, http_sender
 from infra.ops.sizing import StepResult, rate_at_slo, rate_schedule, recommend_target
-from infra.ops.target import load_project, resolve
 from infra.ops.url_target import TARGET_FLAGS, add_runtime_options, url_target
-from infra.stackfiles.edit import StackDocument
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from infra.ops.drivers.base import ModelTarget
 
 TARGET_KEY = "target_invocations_per_instance_per_minute"
 # The rate search's defaults: its flags default to None so that a vllm or tei load test can refuse them.
@@ -158,6 +153,12 @@ async def _drive(
     out: Console,
     target: ModelTarget | None,
 ) -> list[StepResult]:
+    from concurrent.futures import ThreadPoolExecutor  # noqa: PLC0415
+
+    import httpx  # noqa: PLC0415
+
+    from infra.ops.drivers import sagemaker  # noqa: PLC0415
+
     content_type, accept = kinds
     report = lambda step, ok: _report(step, ok, out)  # noqa: E731
     if args.url:
@@ -184,10 +185,18 @@ def _instances(args: argparse.Namespace, target: ModelTarget | None) -> int:
         return args.instances
     if args.url:
         return 1
+    from infra.ops.drivers import sagemaker  # noqa: PLC0415
+
     return sagemaker.endpoint_instance_count(_region(args, target), args.endpoint)
 
 
 def loadtest(args: argparse.Namespace, out: Console, err: Console) -> int:
+    import asyncio  # noqa: PLC0415
+
+    from rich.markup import escape  # noqa: PLC0415
+
+    from infra.ops.target import load_project, resolve  # noqa: PLC0415
+
     if not (args.url or args.endpoint):
         return component_load_cli.run(args, out, err)
     if args.url:
@@ -246,6 +255,9 @@ def _show_dry_run(plan: LoadPlan, written_to: ModelTarget | None, out: Console) 
 
 
 def _write(target: ModelTarget, recommended: int, out: Console) -> None:
+    from infra.ops.target import load_project  # noqa: PLC0415
+    from infra.stackfiles.edit import StackDocument  # noqa: PLC0415
+
     document = StackDocument.load(load_project(), target.stack, target.stack_file)
     index = document.index_of("modelfleet:models", target.model.name)
     if not isinstance(document.get(("modelfleet:models", index, "autoscaling"), None), dict):

@@ -11,16 +11,14 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from infra.cli.args import dry_run_option
 from infra.ops.cli import Handler, guarded
 from infra.ops.errors import InvalidInput, Refused
-from infra.ops.stack_edits import show_and_write
-from infra.ops.target import load_project
-from infra.stackfiles.edit import StackDocument
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 MODELS = "modelfleet:models"
 REGION = "aws:region"
@@ -49,6 +47,9 @@ def _pin(args: argparse.Namespace, out: Console, err: Console) -> int:
     from infra.ops import registry_pin  # noqa: PLC0415 - botocore
     from infra.ops.clients import client  # noqa: PLC0415 - boto3
     from infra.ops.drivers.registry import copies_packages  # noqa: PLC0415 - botocore
+    from infra.ops.stack_edits import show_and_write  # noqa: PLC0415 - rich, ruamel
+    from infra.ops.target import load_project  # noqa: PLC0415 - the settings' models
+    from infra.stackfiles.edit import StackDocument  # noqa: PLC0415
 
     document = StackDocument.load(load_project(), args.stack, args.stack_file)
     index = document.index_of(MODELS, args.model)

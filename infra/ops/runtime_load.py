@@ -11,15 +11,16 @@ one timeout. The arithmetic (``summarize``) is pure.
 
 from __future__ import annotations
 
-import asyncio
 from collections import Counter
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from infra.ops.errors import InvalidInput
-from infra.ops.protocols.client import Clock, Exchange
 from infra.ops.sizing import percentile
+
+if TYPE_CHECKING:  # httpx: not needed for LoadBounds' defaults, which ``loadtest --help`` shows
+    from infra.ops.protocols.client import Clock, Exchange
 
 REPORT_FORMAT = "modelfleet-loadtest/1"  # the JSON report's kind and version, read by `cost tokens`
 # The token rate that prices each request kind: what a chat model writes, what an embedding model reads.
@@ -47,6 +48,8 @@ class LoadRun:
 
 async def run_load(send: Callable[[], Awaitable[Exchange]], bounds: LoadBounds, clock: Clock) -> LoadRun:
     """``bounds.concurrency`` workers, each sending when answered, bounded in count and time."""
+    import asyncio  # noqa: PLC0415 - here, not at load: ``loadtest --help`` reads LoadBounds' defaults
+
     exchanges: list[Exchange] = []
     started = clock()
     deadline = started + bounds.duration_seconds

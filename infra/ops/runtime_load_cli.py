@@ -10,20 +10,14 @@ the p99 break the objectives: the flags', else the model's SLO, else 1 % errors.
 from __future__ import annotations
 
 import argparse
-import asyncio
 import json
 import time
 from pathlib import Path
-from typing import Any
-
-import httpx
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from infra.cli.failures import EXIT_STOPPED, fail
 from infra.contracts.runtimes import Request
 from infra.ops.errors import InvalidInput
-from infra.ops.protocols.client import Clock, exchange, served_models
 from infra.ops.protocols.requests import RuntimeTarget, body_text, build
 from infra.ops.runtime_load import (
     LoadBounds,
@@ -33,7 +27,12 @@ from infra.ops.runtime_load import (
     run_load,
     summarize,
 )
-from infra.settings.catalog import ModelBase
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from infra.ops.protocols.client import Clock
+    from infra.settings.catalog import ModelBase
 
 DEFAULTS = LoadBounds()
 DEFAULT_MAX_TOKENS = 128  # output tokens per completion: a chat answer's length
@@ -93,6 +92,10 @@ async def drive(
     clock: Clock = time.perf_counter,
 ) -> LoadReport:
     """Ask the served name if needed, run the load, summarize it."""
+    import httpx  # noqa: PLC0415
+
+    from infra.ops.protocols.client import exchange, served_models  # noqa: PLC0415
+
     timeout = limits.timeout_seconds
     pool = httpx.Limits(max_connections=limits.concurrency, max_keepalive_connections=limits.concurrency)
     async with httpx.AsyncClient(base_url=target.base_url, limits=pool, timeout=timeout) as http:
@@ -165,6 +168,10 @@ def write_report(
 def run(
     args: argparse.Namespace, target: RuntimeTarget, model: ModelBase | None, out: Console, err: Console
 ) -> int:
+    import asyncio  # noqa: PLC0415
+
+    from rich.markup import escape  # noqa: PLC0415
+
     refused = given(args, RATE_SEARCH_FLAGS)
     if refused:
         raise InvalidInput(

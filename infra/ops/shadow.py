@@ -24,11 +24,12 @@ import copy
 import shlex
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from infra.ops.gates import VariantMetrics
-from infra.settings.catalog import RolloutSettings, SloSettings
-from infra.stackfiles.edit import KeyPath, StackDocument, StackEditError
+if TYPE_CHECKING:  # the settings' models and the stack-file editor: not needed by the CLI's parsers
+    from infra.ops.gates import VariantMetrics
+    from infra.settings.catalog import RolloutSettings, SloSettings
+    from infra.stackfiles.edit import KeyPath, StackDocument
 
 SHADOW, PRODUCTION = "shadow", "stable"
 DEFAULT_WINDOW_MINUTES = 60
@@ -143,6 +144,8 @@ class ShadowEdit:
 
 def from_shadow_edit(variants: Mapping[str, Any], at: KeyPath) -> ShadowEdit:
     """The edit for the ``variants`` mapping found at ``at`` (pure: the document is not touched)."""
+    from infra.stackfiles.edit import StackEditError  # noqa: PLC0415
+
     if "shadow" not in variants:
         raise StackEditError(f"no '{'.'.join(map(str, at))}.shadow' to make the canary")
     canary = copy.deepcopy(variants["shadow"])  # keeps its keys' order and flow style

@@ -7,21 +7,17 @@ or shown by a dry run); 1 it fails, or promotion was refused; 2 invalid input.
 from __future__ import annotations
 
 import argparse
-from typing import Any
-
-from rich.console import Console
-from rich.markup import escape
+from typing import TYPE_CHECKING, Any
 
 from infra.cli.failures import EXIT_STOPPED, fail
 from infra.ops import shadow
 from infra.ops.clock import Clock, SystemClock
-from infra.ops.drivers.base import ModelTarget
-from infra.ops.drivers.registry import driver_of
-from infra.ops.drivers.sagemaker import SageMakerDriver
 from infra.ops.errors import InvalidInput, OpsError
-from infra.ops.stack_edits import show_and_write
-from infra.ops.target import load_project, resolve
-from infra.stackfiles.edit import StackDocument
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from infra.ops.drivers.base import ModelTarget
 
 # The p99 source of the report: CloudWatch's own percentile unless set (tests set it: moto
 # stores datapoints but computes no percentiles).
@@ -71,6 +67,8 @@ def _window(args: argparse.Namespace) -> str | None:
 
 def shadow_target(args: argparse.Namespace, capability: str) -> ModelTarget:
     """The model's target, refusing one with no shadow, naming the key it lacks."""
+    from infra.ops.target import load_project, resolve  # noqa: PLC0415
+
     target = resolve(load_project(), args.stack, args.model, args.stack_file, capability)
     model = target.model
     if model.variants.shadow is None:  # only a SageMaker model of its own endpoint takes one
@@ -85,6 +83,9 @@ def window_of(args: argparse.Namespace) -> int:
 
 
 def report_of(target: ModelTarget, window_minutes: int) -> shadow.ShadowReport:
+    from infra.ops.drivers.registry import driver_of  # noqa: PLC0415
+    from infra.ops.drivers.sagemaker import SageMakerDriver  # noqa: PLC0415
+
     driver = driver_of(target)
     if not isinstance(driver, SageMakerDriver):  # the catalog allows shadows on own endpoints only
         raise InvalidInput(f"model '{target.model.name}' is not on an endpoint of its own: it has no shadow")
@@ -107,6 +108,12 @@ def report(args: argparse.Namespace, out: Console, err: Console) -> int:
 
 
 def promote_from_shadow(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from rich.markup import escape  # noqa: PLC0415
+
+    from infra.ops.stack_edits import show_and_write  # noqa: PLC0415
+    from infra.ops.target import load_project  # noqa: PLC0415
+    from infra.stackfiles.edit import StackDocument  # noqa: PLC0415
+
     target = shadow_target(args, "promotion")
     document = StackDocument.load(load_project(), target.stack, target.stack_file)
     index = document.index_of("modelfleet:models", target.model.name)

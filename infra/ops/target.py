@@ -4,22 +4,28 @@ Names come from ``infra.specs.model_record``, the function that builds the stack
 ``models`` export, so the tools find the endpoint, variants and alarms from the
 stack file alone, without a Pulumi backend or stack outputs. The model's driver
 turns that record into the target, or refuses a capability its backend lacks.
+
+The settings, the drivers and the stack-file reader load when a target is asked
+for: command modules import this one while the CLI only builds its parsers.
 """
 
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from infra.ops.drivers.base import ModelTarget
-from infra.ops.drivers.registry import driver_for
 from infra.ops.errors import InvalidInput
-from infra.settings.catalog import ModelSettings
-from infra.settings.platform import PlatformSettings, SettingsError, load_settings
-from infra.specs.model_record import model_record
-from infra.stackfiles.read import Project, StackFileError, find_root, read_project, read_stack_config
+
+if TYPE_CHECKING:
+    from infra.ops.drivers.base import ModelTarget
+    from infra.settings.catalog import ModelSettings
+    from infra.settings.platform import PlatformSettings
+    from infra.stackfiles.read import Project
 
 
 def load_project(root: Path | None = None) -> Project:
+    from infra.stackfiles.read import StackFileError, find_root, read_project  # noqa: PLC0415
+
     try:
         return read_project(root or find_root(Path.cwd()))
     except StackFileError as error:
@@ -37,6 +43,9 @@ def resolve(
 
     ``capability`` is what the caller wants to do, named in a backend's refusal.
     """
+    from infra.ops.drivers.registry import driver_for  # noqa: PLC0415
+    from infra.specs.model_record import model_record  # noqa: PLC0415
+
     region, model = catalog_model(project, stack, model_name, stack_file)
     record = model_record(stack, region, model)  # the names the stack exports
     path = stack_file or project.stack_file(stack)
@@ -60,6 +69,9 @@ def catalog_model(
 
 def stack_settings(project: Project, stack: str, stack_file: Path | None = None) -> PlatformSettings:
     """The stack's validated settings; ``InvalidInput`` naming an unknown stack or what is invalid."""
+    from infra.settings.platform import SettingsError, load_settings  # noqa: PLC0415
+    from infra.stackfiles.read import StackFileError, read_stack_config  # noqa: PLC0415
+
     path = stack_file or project.stack_file(stack)
     if stack_file is None and stack not in project.stacks():
         known = ", ".join(project.stacks()) or "none"

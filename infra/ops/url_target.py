@@ -10,13 +10,14 @@ driver is asked, so a model of any backend can be addressed this way.
 from __future__ import annotations
 
 import argparse
+from typing import TYPE_CHECKING
 
 from infra.contracts.runtimes import Runtime
 from infra.ops.errors import InvalidInput
 from infra.ops.protocols.requests import TASK_REQUESTS, RuntimeTarget, request_for
-from infra.ops.runtime_request import catalog_target
-from infra.ops.target import catalog_model, load_project
-from infra.settings.catalog import ModelBase
+
+if TYPE_CHECKING:
+    from infra.settings.catalog import ModelBase
 
 # Flags that describe the target, which a catalog entry describes instead (-> argparse dest).
 TARGET_FLAGS = {"--runtime": "runtime", "--served-model-name": "served_model_name", "--task": "task"}
@@ -41,6 +42,9 @@ def _given(args: argparse.Namespace, flags: dict[str, str]) -> list[str]:
 
 def from_catalog(args: argparse.Namespace, base_url: str) -> tuple[RuntimeTarget, ModelBase]:
     """The target the model's catalog entry describes (``--stack``, ``--model``, ``--stack-file``)."""
+    from infra.ops.runtime_request import catalog_target  # noqa: PLC0415
+    from infra.ops.target import catalog_model, load_project  # noqa: PLC0415
+
     given = _given(args, TARGET_FLAGS)
     if given:
         raise InvalidInput(f"{', '.join(given)}: the model's catalog entry says this with --stack/--model")

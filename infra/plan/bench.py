@@ -66,7 +66,9 @@ def generated_model(index: int, *, eks: bool = False) -> dict:
 
 def stack_with(models: int, template: dict, folder: Path, *, eks_every: int = 0) -> Path:
     data = copy.deepcopy(template)
-    data["config"]["modelfleet:models"] = [
+    # The models on the template's shared endpoints stay: an endpoint with none is invalid.
+    placed = [m for m in data["config"]["modelfleet:models"] if "endpoint" in m]
+    data["config"]["modelfleet:models"] = placed + [
         generated_model(i, eks=bool(eks_every) and i % eks_every == eks_every - 1) for i in range(models)
     ]
     path = folder / f"Pulumi.bench-{models}.yaml"

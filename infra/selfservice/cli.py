@@ -2,16 +2,21 @@
 
 Flags win over ``--answers`` (from a ``pulumi new`` template), which win over
 prompts (on a terminal only) and derived defaults. See ``infra.selfservice``.
+The commands' modules plan offline, so they are imported when a command runs.
 """
 
 from __future__ import annotations
 
+import argparse
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from infra.selfservice import new_env, new_model
-from infra.selfservice.backends.registry import BACKENDS
-from infra.selfservice.common import Handler, guarded
+from infra.settings.backend import Backend
+
+if TYPE_CHECKING:
+    from rich.console import Console
+
+    from infra.selfservice.common import Handler
 
 
 def add_parsers(commands: Any) -> None:
@@ -19,7 +24,8 @@ def add_parsers(commands: Any) -> None:
     model.add_argument("--stack", help="the environment to add it to, e.g. dev")
     model.add_argument("--name", help="model name: lowercase letters, digits, '-'")
     model.add_argument("--team", help="owning team (tags, quotas)")
-    model.add_argument("--backend", choices=[backend.value for backend in BACKENDS])
+    # Every Backend has a module in selfservice/backends/registry.py (tests/selfservice check it).
+    model.add_argument("--backend", choices=[backend.value for backend in Backend])
     # --image and --framework exclude each other: new_model.FLAG_RULES reports that with every
     # other problem, where an argparse group would stop at the first.
     model.add_argument("--image", help="serving image by digest: <account>.dkr.ecr...@sha256:<hex>")
@@ -54,6 +60,20 @@ def add_parsers(commands: Any) -> None:
     env.add_argument("--dry-run", action="store_true", help="check and preview, write nothing")
 
 
+def _new_model(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from infra.selfservice import new_model  # noqa: PLC0415
+    from infra.selfservice.common import guarded  # noqa: PLC0415
+
+    return guarded(new_model.run)(args, out, err)
+
+
+def _new_env(args: argparse.Namespace, out: Console, err: Console) -> int:
+    from infra.selfservice import new_env  # noqa: PLC0415
+    from infra.selfservice.common import guarded  # noqa: PLC0415
+
+    return guarded(new_env.run)(args, out, err)
+
+
 # Numeric flags are parsed by infra.selfservice.prompts.number, not argparse, so that a
 # malformed one is reported with every other problem rather than alone.
-HANDLERS: dict[str, Handler] = {"new-model": guarded(new_model.run), "new-env": guarded(new_env.run)}
+HANDLERS: dict[str, Handler] = {"new-model": _new_model, "new-env": _new_env}

@@ -11,7 +11,6 @@ from __future__ import annotations
 import itertools
 import re
 import zoneinfo
-from enum import StrEnum
 from typing import Annotated, Any, Literal
 
 from pydantic import (
@@ -30,6 +29,7 @@ from pydantic_core import InitErrorDetails, PydanticCustomError
 
 from infra.contracts import instances, model_packages, runtimes
 from infra.contracts.runtimes import Runtime
+from infra.settings.backend import Backend
 from infra.settings.drift import DriftSettings
 from infra.settings.placement import component_problems
 from infra.settings.runtimes import TeiSettings, VllmSettings
@@ -43,11 +43,6 @@ from infra.specs.naming import MODEL_NAME_MAX_LENGTH
 MAX_TARGET_INVOCATIONS_PER_MINUTE = 1_000_000
 MAX_INSTANCES = 100  # most instances one variant may scale to (autoscaling bounds)
 SERVERLESS_LIMITS = "serverless endpoints take no canary, data capture, autoscaling or instance type"
-
-
-class Backend(StrEnum):
-    SAGEMAKER = "sagemaker"
-    EKS = "eks"
 
 
 def _custom(kind: str, message: str, **context: Any) -> PydanticCustomError:

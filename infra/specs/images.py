@@ -2,8 +2,9 @@
 
 DLC images are resolved with the SageMaker SDK's own tables (``image_uris``),
 which ship with the package, so resolution works offline and agrees with what
-the SDK would deploy. The SDK is imported only when a stack names a framework:
-it takes seconds to import.
+the SDK would deploy. The SDK takes seconds to import, so it is imported only when
+a stack names a framework whose image is not in the disk cache of earlier
+resolutions by the same SDK version (``dlc_cache``).
 
 DLCs are the one image the stack runs by tag on purpose: the SDK's tables name
 tags, not digests, and AWS rebuilds a DLC tag with security patches. Every other
@@ -16,6 +17,8 @@ from __future__ import annotations
 import functools
 import re
 from dataclasses import dataclass
+
+from infra.specs import dlc_cache
 
 ECR_URI = re.compile(
     r"^(?P<account>\d{12})\.dkr\.ecr\.(?P<region>[a-z0-9-]+)\.amazonaws\.com(?:\.cn)?/"
@@ -52,10 +55,15 @@ def deep_learning_container(
     framework: str, version: str, region: str, instance_type: str, py_version: str | None = None
 ) -> str:
     """The DLC inference image URI for ``framework`` ``version`` on ``instance_type``."""
+    key = (framework, version, region, instance_type, py_version)
+    cache = dlc_cache.default()
+    cached = cache.get(key) if cache is not None else None
+    if cached is not None:
+        return cached
     from sagemaker.core import image_uris  # noqa: PLC0415 - slow import, only when needed
 
     try:
-        return image_uris.retrieve(
+        uri = image_uris.retrieve(
             framework,
             region=region,
             version=version,
@@ -65,6 +73,9 @@ def deep_learning_container(
         )
     except (ValueError, KeyError, TypeError, OSError) as exc:
         raise UnresolvableImage(_reason(str(exc), framework, region)) from None
+    if cache is not None:
+        cache.put(key, uri)
+    return uri
 
 
 def _reason(message: str, framework: str, region: str) -> str:

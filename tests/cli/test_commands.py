@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from infra.cli.commands import EXIT_INVALID_CONFIG, _parser, main
+from infra.cli.commands import EXIT_INVALID_CONFIG, _parser, command_in, main
 from tests.conftest import ROOT
 
 THREE_MISTAKES = """\
@@ -359,3 +359,71 @@ def test_cost_tokens_without_its_result_file_is_one_clear_line(tmp_path, capsys)
     assert main(["cost", "tokens", "--result", str(missing), "--price-per-hour", "1"]) == 2
     err = capsys.readouterr().err
     assert "loadtest.json: No such file or directory" in err and "Errno" not in err and "Traceback" not in err
+
+
+# ------------------------------------------------------------------ start-up
+
+# What a command line that only parses (help, a refused flag) must not import: the SDKs,
+# the settings' models and the plan engine load when a command runs (docs/performance.md).
+HEAVY = ("pulumi", "boto3", "botocore", "sagemaker", "pydantic", "infra.settings.catalog", "infra.plan.cost")
+TOP_COMMANDS = sorted(
+    next(a for a in _parser()._actions if isinstance(a, argparse._SubParsersAction)).choices
+)
+
+
+def imported_by(argv: list[str], heavy: tuple[str, ...] = HEAVY) -> list[str]:
+    """The ``heavy`` modules a fresh ``modelfleet <argv>`` has imported by the time it exits."""
+    code = (
+        "import json, sys\n"
+        "from infra.cli.commands import main\n"
+        "try:\n"
+        f"    main({argv!r})\n"
+        "except SystemExit:\n"
+        "    pass\n"
+        f"print(json.dumps([m for m in {heavy!r} if m in sys.modules]))\n"
+    )
+    run = subprocess.run([sys.executable, "-c", code], cwd=ROOT, capture_output=True, text=True, check=True)
+    return json.loads(run.stdout.splitlines()[-1])
+
+
+@pytest.mark.parametrize("argv", [["--help"], ["rollout", "--help"], [], ["rollout", "--no-such-flag"]])
+def test_help_and_refused_flags_import_no_sdk_no_settings_no_engine(argv):
+    assert imported_by(argv, (*HEAVY, "rich")) == []  # the console is made after parsing
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        pytest.param(
+            name,
+            marks=pytest.mark.xfail(
+                strict=True, reason="infra/plan/diff_command.py imports the plan engine when it loads"
+            ),
+        )
+        if name == "diff"
+        else name
+        for name in TOP_COMMANDS
+    ],
+)
+def test_every_commands_help_imports_no_sdk_no_settings_no_engine(command):
+    assert imported_by([command, "--help"]) == []
+
+
+def test_a_command_lines_parser_lists_every_command_as_the_full_parser_does():
+    """Only diff's and drift's parsers are left out when another command runs: their summaries stay."""
+    full = _parser().format_help()
+    for command in ("", "rollout", "validate", "diff", "drift"):
+        assert _parser(command).format_help() == full
+
+
+@pytest.mark.parametrize(
+    ("argv", "command"),
+    [
+        (["--help"], ""),
+        ([], ""),
+        (["diff", "--all"], "diff"),
+        (["--no-such-flag", "rollout", "abort"], "rollout"),
+    ],
+)
+def test_the_command_a_line_names_is_its_first_word_that_is_not_a_flag(argv, command):
+    assert command_in(argv) == command

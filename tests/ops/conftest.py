@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from infra.ops.target import ModelTarget, load_project, resolve
+from infra.ops.drivers.base import ModelTarget
+from infra.ops.target import load_project, resolve
 from infra.stackfiles.edit import StackDocument
 from tests.conftest import copy_project
 from tests.ops.runtime_standin import RuntimeStandIn

@@ -22,7 +22,6 @@ from moto import mock_aws
 from rich.console import Console
 
 from infra.cli.commands import main
-from infra.ops import cli
 from infra.ops.component_rollout import ComponentRollout
 from infra.ops.drivers.base import ModelTarget
 from infra.ops.drivers.inference_component import InferenceComponentDriver, component_spec
@@ -466,11 +465,13 @@ def use(monkeypatch, sagemaker: Any, cloudwatch: Any, runtime: Any = None) -> No
     clients = {"sagemaker": sagemaker, "cloudwatch": cloudwatch}
     if runtime is not None:
         clients["sagemaker-runtime"] = runtime
-    original = cli.driver_of
 
     def driver(target: ModelTarget) -> Any:
-        chosen = original(target)
+        chosen = driver_of(target)
         return InferenceComponentDriver(clients) if isinstance(chosen, InferenceComponentDriver) else chosen
 
-    monkeypatch.setattr(cli, "driver_of", driver)
-    monkeypatch.setattr(cli, "ComponentRollout", functools.partial(ComponentRollout, clock=FakeClock()))
+    # The commands import these when they run: patched where they are defined.
+    monkeypatch.setattr("infra.ops.drivers.registry.driver_of", driver)
+    monkeypatch.setattr(
+        "infra.ops.component_rollout.ComponentRollout", functools.partial(ComponentRollout, clock=FakeClock())
+    )

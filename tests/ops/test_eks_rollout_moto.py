@@ -21,10 +21,11 @@ from moto import mock_aws
 from rich.console import Console
 
 from infra.cli.commands import main
+from infra.ops.drivers.base import ModelTarget
 from infra.ops.drivers.eks import EksDriver, check_alb_weights, forward_weights, target_group_dimension
 from infra.ops.progress import Phase
 from infra.ops.rollout import Outcome, Rollout
-from infra.ops.target import ModelTarget, load_project, resolve
+from infra.ops.target import load_project, resolve
 from infra.stackfiles.edit import StackDocument
 from tests.ops.conftest import REGION, ROLLOUT, FakeClock, edit_stack
 

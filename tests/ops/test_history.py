@@ -62,7 +62,7 @@ def aws(project, tmp_path, monkeypatch) -> Iterator[dict[str, Any]]:
         (root / "stacks" / "Pulumi.dev.yaml").write_text((project / "stacks" / "Pulumi.dev.yaml").read_text())
         monkeypatch.chdir(root)
         clock = FakeClock()  # one for every command of a test, so its records keep their order
-        monkeypatch.setattr(cli, "Rollout", functools.partial(Rollout, clock=clock))
+        monkeypatch.setattr("infra.ops.rollout.Rollout", functools.partial(Rollout, clock=clock))
         monkeypatch.setattr(cli, "SystemClock", lambda: clock)
         monkeypatch.setattr("infra.ops.history.getpass.getuser", lambda: "jdoe")
         target = resolve(load_project(root), "dev", "fraud-scorer")
