@@ -123,9 +123,8 @@ def test_the_cli_writes_a_valid_stack_file_and_dry_run_writes_nothing(
 ):
     from infra.cli.commands import main
 
-    publish(sagemaker, ["Approved"] * 5)
+    publish(sagemaker, ["Approved"] * 5)  # the command's own client reaches the same moto registry
     monkeypatch.chdir(project_copy)
-    monkeypatch.setattr("infra.ops.clients.client", lambda service, region, **_: sagemaker)
     stack_file = project_copy / "stacks" / "Pulumi.prod.yaml"
     before = stack_file.read_text()
     assert main(["registry", "pin", "--stack", "prod", "--model", "fraud-graph", "--dry-run"]) == 0
@@ -148,7 +147,6 @@ def test_the_cli_refuses_in_one_line_when_nothing_is_approved(sagemaker, project
 
     publish(sagemaker, ["Rejected"])
     monkeypatch.chdir(project_copy)
-    monkeypatch.setattr("infra.ops.clients.client", lambda service, region, **_: sagemaker)
     assert main(["registry", "pin", "--stack", "prod", "--model", "fraud-graph"]) == 1
     err = capsys.readouterr().err
     assert f"group {GROUP} has no Approved version" in err and "Traceback" not in err
