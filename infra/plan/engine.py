@@ -28,10 +28,11 @@ from typing import Any
 import pulumi
 
 from infra.plan import pulumi_compat, urns
+from infra.plan.cache import PlanCache, plan_key
 from infra.plan.cloud import CloudMocks
 from infra.plan.model import COMPUTED, Diagnostic, Plan, PlannedResource
 from infra.settings.platform import load_settings
-from infra.stackfiles.read import SECRET, find_root, read_project, read_stack_config
+from infra.stackfiles.read import SECRET, Project, find_root, read_project, read_stack_config
 
 STACK_TYPE = pulumi_compat.STACK_TYPE
 _ONE_AT_A_TIME = threading.Lock()
@@ -286,16 +287,38 @@ def _record(
     )
 
 
-def plan_stack(stack: str, *, root: Path | None = None, stack_file: Path | None = None) -> Plan:
+class _Default:
+    """``plan_stack``'s cache when none is named: ``PlanCache.default()``."""
+
+
+DEFAULT_CACHE = _Default()
+
+
+def plan_stack(
+    stack: str,
+    *,
+    root: Path | None = None,
+    stack_file: Path | None = None,
+    cache: PlanCache | _Default | None = DEFAULT_CACHE,
+) -> Plan:
     """Plan one of the project's stacks offline: its real program, its real stack file.
 
     The settings are validated before the program starts, so a bad stack file
     raises ``SettingsError`` with every problem and declares nothing.
+
+    A plan of the same inputs made before is read back from ``cache`` (by default the
+    user's plan cache, ``infra.plan.cache``; None plans every time).
     """
     project = read_project(root or find_root(Path.cwd()))
-    config = read_stack_config(project, stack_file or project.stack_file(stack))
+    path = stack_file or project.stack_file(stack)
+    if isinstance(cache, _Default):
+        cache = PlanCache.default()
+    key = _cache_key(cache, stack, path, project)
+    if key is not None and (kept := cache.load(key)) is not None:
+        return kept
+    config = read_stack_config(project, path)
     settings = load_settings(stack, config.values)
-    return record(
+    plan = record(
         lambda: runpy.run_path(str(project.main), run_name="__main__"),
         project=project.name,
         stack=stack,
@@ -303,3 +326,15 @@ def plan_stack(stack: str, *, root: Path | None = None, stack_file: Path | None 
         config=config.values,
         secret_keys=config.secret_keys,
     )
+    if key is not None:
+        cache.save(key, plan)
+    return plan
+
+
+def _cache_key(cache: PlanCache | None, stack: str, stack_file: Path, project: Project) -> str | None:
+    if cache is None:
+        return None
+    try:
+        return plan_key(stack, stack_file.read_bytes(), project.root / "Pulumi.yaml", project.main.parent)
+    except OSError:  # a missing stack file: planning says so
+        return None
