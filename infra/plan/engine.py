@@ -193,6 +193,21 @@ def engine_loop() -> asyncio.AbstractEventLoop:
     return _LOOP
 
 
+_INHERITED_LOOPS: list[asyncio.AbstractEventLoop] = []
+
+
+def after_fork() -> None:
+    """In a process forked from one that planned: the next plan makes a loop of its own.
+
+    The inherited loop shares its selector with the parent's; it is kept, never closed,
+    since closing it would unregister the parent's file descriptors too.
+    """
+    global _LOOP  # noqa: PLW0603 - process-wide, like Pulumi's runtime itself
+    if _LOOP is not None:
+        _INHERITED_LOOPS.append(_LOOP)
+    _LOOP = None
+
+
 @contextmanager
 def _collected_once() -> Iterator[None]:
     """The cycle collector held off while the program runs, then run once over what it made.
@@ -241,7 +256,7 @@ def record(
     """Run ``program`` as a Pulumi program under mocks and return what it declared.
 
     Pulumi's runtime is process-global, so plans run one at a time: concurrent
-    callers wait here (use processes to plan stacks in parallel).
+    callers wait here (``infra.plan.parallel`` plans stacks in worker processes).
     """
     with _ONE_AT_A_TIME:
         return _record(program, project, stack, region, config or {}, secret_keys or [])
