@@ -96,9 +96,9 @@ serve: examples
 	PYTHONPATH=model_containers SM_MODEL_DIR=$(EXAMPLES)/$(MODEL) MODELFLEET_HOST=127.0.0.1 \
 		SAGEMAKER_BIND_TO_PORT=$(PORT) $(BIN)/python -m modelfleet_serving.serve
 
-## bench-plan: offline plan time for a prod stack with 10, 50 and 100 generated models
+## bench-plan: offline plan, diff --all and new-model --dry-run times beside their goals (docs/performance.md)
 bench-plan: $(STAMP)
-	$(BIN)/python -m infra.plan.bench --models 10 50 100
+	$(BIN)/python -m infra.plan.bench
 
 ## bench-cli: start-up, validate, plan, diff and new-model times of `modelfleet` beside their goals (reports,
 ## never fails; docs/performance.md): make bench-cli BENCH_CLI_ARGS="--runs 3 --only help"

@@ -2,12 +2,14 @@
 
 ``make test`` runs the suite on every core (``pytest -n auto --dist loadgroup``). The
 shipped stacks are then planned once per run for all workers (``tests/plan_cache.py``),
-and the sets of files below say which tests must run in one worker.
+and the sets of files below say which tests must run in one worker. The user's plan
+cache is off for the whole run.
 """
 
 from __future__ import annotations
 
 import copy
+import os
 import shutil
 from collections.abc import Iterator
 from pathlib import Path
@@ -16,7 +18,13 @@ from typing import Any
 import pytest
 
 from infra.plan import Plan, plan_stack
+from infra.plan.cache import ENV as PLAN_CACHE_ENV
 from infra.specs.dlc_cache import CACHE_DIR_ENV
+
+# No test reads or writes the user's plan cache (infra/plan/cache.py): every plan is made,
+# in this process and in every subprocess a test starts. tests/plan/test_cache.py names
+# folders of its own.
+os.environ[PLAN_CACHE_ENV] = "off"
 from tests.plan_cache import inputs_digest, shared_plans
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -11,6 +11,7 @@ import ast
 import re
 from pathlib import Path
 
+from infra.plan.cache import ENV as PLAN_CACHE_ENV
 from infra.specs.dlc_cache import CACHE_DIR_ENV
 from tests.conftest import ROOT
 
@@ -26,7 +27,7 @@ LITERAL = re.compile(
     r"|batch_size|inflight_requests|queue_depth|model_loaded|capture_records)\b|\b8080\b"
 )
 # ``MODELFLEET_*`` names that are no setting of the server: the command line's own, each in its owner.
-CLI_SETTINGS = {CACHE_DIR_ENV}
+CLI_SETTINGS = {CACHE_DIR_ENV, PLAN_CACHE_ENV}
 
 
 def _docstrings(tree: ast.AST) -> set[int]:

@@ -19,6 +19,7 @@ the parent's URN, or null for resources directly under the stack.
 
 from __future__ import annotations
 
+import functools
 import json
 from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
@@ -29,9 +30,15 @@ SCHEMA_VERSION = 1
 COMPUTED = "<computed>"  # a value only known after a real deployment
 
 
+@functools.cache
+def _field_names(cls: type) -> frozenset[str]:
+    return frozenset(f.name for f in fields(cls))
+
+
 def _known(cls: type, data: dict[str, Any]) -> dict[str, Any]:
     """Fields ``cls`` knows: a newer plan of the same version only adds fields."""
-    return {k: v for k, v in data.items() if k in {f.name for f in fields(cls)}}
+    names = _field_names(cls)
+    return {k: v for k, v in data.items() if k in names}
 
 
 @dataclass(frozen=True)

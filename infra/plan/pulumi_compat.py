@@ -32,6 +32,21 @@ several programs per process, so it relies on these internals (``INTERNALS`` and
   run the program inside a stack resource and wait for all of it, as the SDK's own
   entry point does under ``pulumi up``.
 
+The rest make a plan cheaper without changing it (docs/performance.md has the figures):
+
+- ``MockMonitor.RegisterResource`` is done here step for step as the SDK's does it
+  (``MockMonitor.make_urn``, ``pulumi.runtime.mocks._resolve_callbacks``,
+  ``pulumi.runtime.sync_await._ensure_event_loop``), deserializing the inputs once and
+  serializing the mocks' answer without the event loop (``pulumi.runtime.rpc.serialize_properties``
+  only for what is not plain data), so that the SDK's monitor calls can run on the loop's
+  own thread (``new_event_loop``) instead of a worker thread each.
+- While the program runs (``run_program``), four SDK functions are swapped for cheaper
+  equivalents and put back afterwards: ``pulumi.runtime.resource._get_stack_trace`` (a walk
+  of the Python stack per resource, for source positions the mock monitor drops),
+  ``pulumi.runtime.rpc.serialize_property`` (plain values answered at once),
+  ``pulumi._types.unwrap_type`` (remembered per type hint) and
+  ``pulumi.runtime.rpc.contains_unknowns`` (the same walk without a reference cycle per call).
+
 Each name is looked up once, when this module is imported. A name that a release
 removed or renamed does not make the import fail, so commands that never plan keep
 working: ``missing_internals()`` names it, the canary fails naming it, and the next
@@ -40,9 +55,11 @@ plan stops with ``PulumiInternalsChanged`` before the program starts.
 
 from __future__ import annotations
 
+import asyncio
 import importlib
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from importlib import metadata
 from typing import Any, NamedTuple
@@ -92,6 +109,14 @@ INTERNALS: tuple[Internal, ...] = (
     Internal("pulumi.runtime.config", "set_all_config", "to hand the stack's config to the program"),
     Internal("pulumi.runtime.stack", "run_in_stack", "to run the program inside a stack resource"),
     Internal("pulumi.runtime.sync_await", "_sync_await", "to wait for the program and all it started"),
+    Internal("pulumi.runtime.sync_await", "_ensure_event_loop", "a loop to deserialize on, as the SDK does"),
+    Internal("pulumi.runtime.mocks", "MockMonitor.make_urn", "the mock's URN for each registration"),
+    Internal("pulumi.runtime.mocks", "_resolve_callbacks", "a registration's transforms, for the mocks"),
+    Internal("pulumi.runtime.rpc", "serialize_properties", "the mocks' answer, when not plain data"),
+    Internal("pulumi.runtime.resource", "_get_stack_trace", "skipped: the source positions the mocks drop"),
+    Internal("pulumi.runtime.rpc", "serialize_property", "answered at once for plain values"),
+    Internal("pulumi._types", "unwrap_type", "remembered per type hint during a plan"),
+    Internal("pulumi.runtime.rpc", "contains_unknowns", "the same walk, without a reference cycle per call"),
 )
 
 # The gRPC message fields the recording monitor reads (pulumi.runtime.proto.resource_pb2).
@@ -109,8 +134,11 @@ GRPC_FIELDS: dict[str, tuple[str, ...]] = {
         "dependencies",
         "aliases",  # Alias messages: a URN, or a spec the engine resolves (name, type, parentUrn, ...)
         "aliasURNs",  # the older form: URNs the SDK resolved itself
+        "provider",  # handed to the mocks, as the SDK's monitor does
+        "importId",
+        "transforms",
     ),
-    "RegisterResourceResponse": ("urn",),
+    "RegisterResourceResponse": ("urn", "id", "object"),
     "RegisterResourceOutputsRequest": ("urn", "outputs"),
 }
 
@@ -188,6 +216,25 @@ _set_root_resource = _load("pulumi.runtime.settings.set_root_resource")
 _set_all_config = _load("pulumi.runtime.config.set_all_config")
 _run_in_stack = _load("pulumi.runtime.stack.run_in_stack")
 _sync_await = _load("pulumi.runtime.sync_await._sync_await")
+_ensure_event_loop = _load("pulumi.runtime.sync_await._ensure_event_loop")
+_resolve_callbacks = _load("pulumi.runtime.mocks._resolve_callbacks")
+_serialize_properties = _load("pulumi.runtime.rpc.serialize_properties")
+_get_stack_trace = _load("pulumi.runtime.resource._get_stack_trace")
+_sdk_serialize_property = _load("pulumi.runtime.rpc.serialize_property")
+_unwrap_type = _load("pulumi._types.unwrap_type")
+_MockResourceArgs = importlib.import_module("pulumi.runtime").MockResourceArgs  # public testing API
+
+
+def _messages(module: str) -> Any:
+    try:
+        return importlib.import_module(module)
+    except ImportError:
+        return None
+
+
+_resource_pb2 = _messages(GRPC_MODULE)
+_Struct = importlib.import_module("google.protobuf.struct_pb2").Struct
+_source_pb2 = _messages("pulumi.runtime.proto.source_pb2")
 
 
 def is_secret(value: Any) -> bool:
@@ -250,8 +297,9 @@ class MockMonitor(_SdkMockMonitor):
     """The SDK's mock monitor, its gRPC entry points turned into two hooks.
 
     ``on_resource`` gets every registration but the stack's, ``on_stack_outputs`` the
-    stack's outputs, deserialized. Both run on the SDK's executor threads, after the
-    mocks have answered; whatever they raise fails the registration.
+    stack's outputs, deserialized. Both run wherever the SDK calls the monitor (on the
+    plan's event loop, ``new_event_loop``), after the mocks have answered; whatever they
+    raise fails the registration.
     """
 
     def on_resource(self, registration: Registration) -> None:
@@ -261,20 +309,40 @@ class MockMonitor(_SdkMockMonitor):
         """Called with the stack's outputs, deserialized."""
 
     def RegisterResource(self, request):  # noqa: N802 - gRPC method name
-        response = super().RegisterResource(request)
+        """The SDK's ``MockMonitor.RegisterResource``, step for step, with two costs taken out.
+
+        The inputs are deserialized once, for the mocks and the hook alike; and the mocks'
+        answer is serialized without pumping the event loop (``serialize_answer``), so that
+        the call can run on the loop's own thread (``new_event_loop``).
+        """
+        urn = self.make_urn(request.parent, request.type, request.name)
         if request.type == STACK_TYPE:
-            return response
-        answer = self.resources[response.urn]
+            return _resource_pb2.RegisterResourceResponse(urn=urn)
+        _ensure_event_loop()  # deserializing a resource reference needs one
+        inputs = deserialize(request.object)
+        resource_id, state = self.mocks.new_resource(
+            _MockResourceArgs(
+                typ=request.type,
+                name=request.name,
+                inputs=inputs,
+                provider=request.provider,
+                resource_id=request.importId,
+                custom=request.custom or False,
+                transforms=_resolve_callbacks(request.transforms),
+            )
+        )
+        answer = serialize_answer(state)
+        self.resources[urn] = self.ResourceRegistration(urn, resource_id, state)
         self.on_resource(
             Registration(
-                urn=response.urn,
+                urn=urn,
                 type=request.type,
                 name=request.name,
                 parent=request.parent,
                 custom=bool(request.custom),
-                inputs=deserialize(request.object),
-                state=answer.state,
-                id=answer.id,
+                inputs=inputs,
+                state=state,
+                id=resource_id,
                 protect=bool(request.protect),
                 retain_on_delete=bool(request.retainOnDelete),
                 dependencies=list(request.dependencies),
@@ -282,12 +350,92 @@ class MockMonitor(_SdkMockMonitor):
                 ignore_changes=sorted(request.ignoreChanges),
             )
         )
-        return response
+        return _resource_pb2.RegisterResourceResponse(urn=urn, id=resource_id, object=answer)
 
     def RegisterResourceOutputs(self, request):  # noqa: N802 - gRPC method name
         if f"::{STACK_TYPE}::" in request.urn:
             self.on_stack_outputs(deserialize(request.outputs))
         return super().RegisterResourceOutputs(request)
+
+
+class _NotPlain(Exception):
+    """A value the plain serializer leaves to the SDK's."""
+
+
+def _wire(value: Any) -> Any:
+    """What the SDK's ``serialize_property`` makes of plain data with no type hint, or ``_NotPlain``."""
+    kind = type(value)
+    if kind in _PLAIN_TYPES:
+        return value
+    if kind is dict:
+        return {key: _wire(value[key]) for key in value}
+    if kind is list or kind is tuple:
+        return [_wire(item) for item in value]
+    if kind is _Unknown:
+        return _UNKNOWN
+    raise _NotPlain
+
+
+def serialize_answer(properties: dict[str, Any]) -> Any:
+    """The mocks' answer as the gRPC struct the SDK's mock monitor would send back.
+
+    The answer is the deserialized inputs plus a few made-up outputs: plain data, which
+    ``_wire`` turns into what the SDK's serializer would (dicts and lists as they are,
+    tuples as lists, ``Unknown`` as the unknown marker, None left out at the top); any
+    other value (an asset, a resource) sends the whole answer the SDK's way.
+    """
+    struct = _Struct()
+    try:
+        for key, value in properties.items():
+            wired = _wire(value)
+            if wired is not None:
+                struct[key] = wired
+    except _NotPlain:
+        return serialize_now(properties)
+    return struct
+
+
+def serialize_now(properties: dict[str, Any]) -> Any:
+    """``properties`` as the gRPC struct the SDK sends, without waiting on the event loop.
+
+    The SDK's serializer is a coroutine because an input may hold an Output or a resource
+    whose value is still to come; plain data (all the mocks answer with) never makes it
+    wait, so it runs to its end in one step. Anything that does wait is serialized again
+    the SDK's way, pumping the loop.
+    """
+    coroutine = _serialize_properties(properties, {})
+    try:
+        coroutine.send(None)
+    except StopIteration as done:
+        return done.value
+    coroutine.close()
+    return _sync_await(_serialize_properties(properties, {}))
+
+
+class _InlineMonitorLoop(asyncio.SelectorEventLoop):
+    """An event loop that runs the SDK's monitor calls on its own thread, as plain calls.
+
+    The SDK hands each call to the resource monitor (register, invoke, log, ...) to
+    ``run_in_executor(None, ...)`` because a real monitor is a gRPC server. The mock
+    monitor is Python in this process: on a worker thread, each call only waits for the
+    GIL, twice (there and back), and thousands of them cost more than the work itself.
+    A call that raises gives a failed future, as the executor would.
+    """
+
+    def run_in_executor(self, executor, func, *args):
+        if executor is not None:
+            return super().run_in_executor(executor, func, *args)
+        future = self.create_future()
+        try:
+            future.set_result(func(*args))
+        except Exception as error:  # handed to the awaiting task, as an executor would
+            future.set_exception(error)
+        return future
+
+
+def new_event_loop() -> asyncio.AbstractEventLoop:
+    """An event loop for plans: the SDK's monitor calls run inline (``_InlineMonitorLoop``)."""
+    return _InlineMonitorLoop()
 
 
 def reset_runtime() -> None:
@@ -318,6 +466,93 @@ def install_mocks(
     _set_root_resource(None)
 
 
+def _no_stack_trace() -> Any:
+    return _source_pb2.StackTrace()
+
+
+_PLAIN_TYPES = frozenset({str, int, float, bool, type(None)})
+
+
+async def _serialize_property(value: Any, *args: Any, **kwargs: Any) -> Any:
+    """The SDK's ``serialize_property``, with its answer for a plain value given at once.
+
+    A str, int, float, bool or None (exactly those types: an enum that subclasses str goes
+    the SDK's way) passes every one of the SDK's checks and comes back as it is; the
+    checks (type hints unwrapped, a dozen isinstance tests) are most of the serializer's
+    cost, and plain values are most of what it serializes.
+    """
+    if type(value) in _PLAIN_TYPES and not kwargs.get("return_protobuf_value"):
+        return value
+    return await _sdk_serialize_property(value, *args, **kwargs)
+
+
+def _contains_unknowns(value: Any) -> bool:
+    """The SDK's ``contains_unknowns``, without a new recursive closure per call.
+
+    The SDK's version defines its walker inside each call; the walker refers to itself,
+    so each call leaves a reference cycle (function, cell, annotations) for the cycle
+    collector: a third of all a plan leaves behind. Same walk, same answer.
+    """
+    return type(value) not in _PLAIN_TYPES and _unknown_within(value, set())
+
+
+def _unknown_within(value: Any, seen_ids: set[int]) -> bool:
+    if isinstance(value, _Unknown):
+        return True
+    if id(value) in seen_ids:
+        return False
+    seen_ids.add(id(value))
+    if isinstance(value, dict):
+        return any(_unknown_within(value[key], seen_ids) for key in value)
+    if isinstance(value, list):
+        return any(_unknown_within(item, seen_ids) for item in value)
+    return False
+
+
+def _memoized(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    """``function`` remembered per argument: for pure functions of a type hint."""
+    known: dict[Any, Any] = {}
+
+    def remembered(argument: Any) -> Any:
+        try:
+            return known[argument]
+        except KeyError:
+            known[argument] = answer = function(argument)
+            return answer
+        except TypeError:  # an unhashable hint
+            return function(argument)
+
+    return remembered
+
+
+@contextmanager
+def _lighter_registration() -> Iterator[None]:
+    """The SDK's registration path with work the mock monitor cannot use left out.
+
+    - ``_get_stack_trace``: the SDK walks the Python stack on every registration to tell
+      the engine where the resource was declared; the mock monitor drops it.
+    - ``serialize_property``: plain values answered at once (``_serialize_property``).
+    - ``unwrap_type``: a pure function of a type hint, asked again for every value of a
+      property; remembered for the length of the program.
+    - ``contains_unknowns``: the same walk without garbage (``_contains_unknowns``).
+    """
+    patches = [
+        (importlib.import_module("pulumi.runtime.resource"), "_get_stack_trace", _no_stack_trace),
+        (importlib.import_module("pulumi.runtime.rpc"), "serialize_property", _serialize_property),
+        (importlib.import_module("pulumi._types"), "unwrap_type", _memoized(_unwrap_type)),
+        (importlib.import_module("pulumi.runtime.rpc"), "contains_unknowns", _contains_unknowns),
+    ]
+    saved = [(module, name, getattr(module, name)) for module, name, _ in patches]
+    for module, name, replacement in patches:
+        setattr(module, name, replacement)
+    try:
+        yield
+    finally:
+        for module, name, original in saved:
+            setattr(module, name, original)
+
+
 def run_program(program: Callable[[], Any]) -> None:
     """Run ``program`` inside a new stack resource and wait until all it started is done."""
-    _sync_await(_run_in_stack(program))
+    with _lighter_registration():
+        _sync_await(_run_in_stack(program))

@@ -64,9 +64,15 @@ class PlanJob:
         return Plan.load(self.out)
 
 
+def stack_file_in(tree: Path, stack: str) -> Path | None:
+    """``stack``'s file in ``tree``, or None when the stack does not exist there."""
+    path = tree / "stacks" / f"Pulumi.{stack}.yaml"
+    return path if path.exists() else None
+
+
 def start_plan(tree: Path, stack: str, out: Path, what: str) -> PlanJob | None:
     """Begin planning ``stack`` as ``tree`` defines it; None when the stack does not exist there."""
-    if not (tree / "stacks" / f"Pulumi.{stack}.yaml").exists():
+    if stack_file_in(tree, stack) is None:
         return None
     env = {**os.environ, "PYTHONPATH": str(tree)}
     command = [

@@ -20,7 +20,7 @@ from unittest import mock
 import pulumi
 from pulumi.runtime import mocks, rpc
 
-from infra.plan import Plan, record
+from infra.plan import Plan, pulumi_compat, record
 from infra.plan.cloud import CloudMocks
 from infra.plan.engine import _plain, engine_loop
 from infra.plan.model import PlannedResource
@@ -75,7 +75,7 @@ def record_component(
     registered: dict[str, dict[str, Any]] = {}
     providers: dict[str, str | None] = {}
     register_outputs = mocks.MockMonitor.RegisterResourceOutputs
-    register = mocks.MockMonitor.RegisterResource
+    register = pulumi_compat.MockMonitor.RegisterResource
 
     def keep_outputs(monitor, request):
         registered[request.urn] = _plain(rpc.deserialize_properties(request.outputs))
@@ -95,7 +95,7 @@ def record_component(
 
     with (
         mock.patch.object(mocks.MockMonitor, "RegisterResourceOutputs", keep_outputs),
-        mock.patch.object(mocks.MockMonitor, "RegisterResource", keep_provider),
+        mock.patch.object(pulumi_compat.MockMonitor, "RegisterResource", keep_provider),
         mock.patch.object(CloudMocks, "new_resource", with_cloud_state),
     ):
         plan = record(program, stack=stack, region=region)
