@@ -138,12 +138,16 @@ def test_the_code_objects_source_is_planned_by_path_and_digest_not_by_object_ide
         "infra/contracts/drift.py",
         "infra/ops/__init__.py",
         "infra/ops/clients.py",
-        "infra/ops/drift",
+        "infra/ops/drift/__init__.py",
+        "infra/ops/drift/baseline.py",
+        "infra/ops/drift/captures.py",
+        "infra/ops/drift/cli.py",
+        "infra/ops/drift/job.py",
+        "infra/ops/drift/stats.py",
+        "infra/ops/drift/store.py",
     ]
     assert archive["infra/contracts/drift.py"].startswith("<file infra/contracts/drift.py sha256:")
-    assert archive["infra/ops/drift"].startswith(
-        ("<file infra/ops/drift sha256:", "<missing infra/ops/drift>")
-    )
+    assert archive["infra/ops/drift/job.py"].startswith("<file infra/ops/drift/job.py sha256:")
 
 
 def test_captures_and_reports_expire_but_baselines_and_the_jobs_code_stay(shipped_plans):

@@ -38,7 +38,12 @@ def job_code() -> pulumi.AssetArchive:
             "infra/contracts/drift.py": pulumi.FileAsset(str(PACKAGE / "contracts" / "drift.py")),
             "infra/ops/__init__.py": pulumi.FileAsset(str(PACKAGE / "ops" / "__init__.py")),
             "infra/ops/clients.py": pulumi.FileAsset(str(PACKAGE / "ops" / "clients.py")),
-            "infra/ops/drift": pulumi.FileArchive(str(PACKAGE / "ops" / "drift")),
+            # The package's sources only, one by one: a folder archive would also take __pycache__,
+            # so the code's digest (and the upload) would depend on whether Python wrote bytecode.
+            **{
+                f"infra/ops/drift/{source.name}": pulumi.FileAsset(str(source))
+                for source in sorted((PACKAGE / "ops" / "drift").glob("*.py"))
+            },
         }
     )
 
