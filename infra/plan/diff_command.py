@@ -11,15 +11,12 @@ from __future__ import annotations
 import argparse
 import json
 from pathlib import Path
-from typing import Any
-
-from rich.console import Console
+from typing import TYPE_CHECKING, Any
 
 from infra.cli.failures import EXIT_INVALID, EXIT_STOPPED, fail
-from infra.plan.engine import PlanError
-from infra.plan.policy import PolicyConfigError
-from infra.settings.platform import SettingsError
-from infra.stackfiles.read import StackFileError, find_root, read_project
+
+if TYPE_CHECKING:
+    from rich.console import Console
 
 FILE_WIDTH = 120  # columns of a text diff written to a file
 
@@ -58,6 +55,7 @@ def _source(args: argparse.Namespace) -> tuple[str, list]:
     """The stack diffs to show: planned now against ``--base``, or read back from ``--from``."""
     from infra.plan.compare import compare  # noqa: PLC0415 - plans only when asked to
     from infra.plan.diff import StackDiff  # noqa: PLC0415
+    from infra.stackfiles.read import find_root, read_project  # noqa: PLC0415
 
     if args.from_json:
         try:
@@ -83,7 +81,14 @@ def _markdown(args: argparse.Namespace, diffs: list, base: str) -> str:
 
 
 def run(args: argparse.Namespace, out: Console, err: Console) -> int:
+    # Imported here, so `modelfleet diff --help` loads neither the engine nor the settings.
+    from rich.console import Console  # noqa: PLC0415
+
     from infra.plan import diff_text  # noqa: PLC0415
+    from infra.plan.engine import PlanError  # noqa: PLC0415
+    from infra.plan.policy import PolicyConfigError  # noqa: PLC0415
+    from infra.settings.platform import SettingsError  # noqa: PLC0415
+    from infra.stackfiles.read import StackFileError  # noqa: PLC0415
 
     try:
         base, diffs = _source(args)

@@ -391,20 +391,7 @@ def test_help_and_refused_flags_import_no_sdk_no_settings_no_engine(argv):
     assert imported_by(argv, (*HEAVY, "rich")) == []  # the console is made after parsing
 
 
-@pytest.mark.parametrize(
-    "command",
-    [
-        pytest.param(
-            name,
-            marks=pytest.mark.xfail(
-                strict=True, reason="infra/plan/diff_command.py imports the plan engine when it loads"
-            ),
-        )
-        if name == "diff"
-        else name
-        for name in TOP_COMMANDS
-    ],
-)
+@pytest.mark.parametrize("command", TOP_COMMANDS)
 def test_every_commands_help_imports_no_sdk_no_settings_no_engine(command):
     assert imported_by([command, "--help"]) == []
 
