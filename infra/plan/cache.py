@@ -3,7 +3,7 @@
 A plan is a function of what the engine reads, so a plan is stored under a content
 hash of all of it (``plan_key``): the stack's name and file, the project file, every
 file of the program's folder and of the engine's package (code, data, fixtures, the
-files assets are made of), the Python version and every installed distribution with
+files assets are made of; Python's bytecode aside), the Python version and every installed distribution with
 its version, the day support windows are judged on, and the ``PULUMI_*`` environment
 variables the SDK reads. Change any of them and the key changes: nothing is ever
 invalidated, an old entry is just never asked for again, and the oldest go when
@@ -45,9 +45,15 @@ def default_folder() -> Path | None:
     return Path(base) / "modelfleet" / "plans"
 
 
+# Python's bytecode is no input of a plan: the program archives its sources file by file
+# (drift_monitor.job_code), and tests/plan/test_cache.py checks that no plan digests a folder.
+BYTECODE = "__pycache__"
+
+
 def _tree(digest: Any, folder: Path) -> None:
-    """Every file under ``folder``: its path from there and a hash of its bytes."""
-    for path in sorted(p for p in folder.rglob("*") if p.is_file()):
+    """Every file under ``folder`` but bytecode: its path from there and a hash of its bytes."""
+    files = (p for p in folder.rglob("*") if p.is_file() and BYTECODE not in p.relative_to(folder).parts)
+    for path in sorted(files):
         digest.update(path.relative_to(folder).as_posix().encode() + b"\0")
         digest.update(hashlib.sha256(path.read_bytes()).digest())
 

@@ -15,7 +15,6 @@ reads as it always has.
 
 from __future__ import annotations
 
-import os
 from pathlib import Path
 
 from infra.plan.cache import ENGINE_PACKAGE, same_program
@@ -47,24 +46,10 @@ def _base_plannable_here(checkout: Path, stack: str) -> bool:
     return True
 
 
-def _base_writes_no_bytecode() -> bool:
-    """Whether the base's own CLI would leave the checkout without ``.pyc`` files.
-
-    Those it writes would land in the drift job's code, which the plan digests file by
-    file, and no plan here can reproduce them: where Python writes bytecode, the base
-    plans in its own subprocess as it always has.
-    """
-    return bool(os.environ.get("PYTHONDONTWRITEBYTECODE"))
-
-
 def compare(root: Path, base_ref: str, stacks: list[str]) -> list[StackDiff]:
     with exported(root, base_ref) as checkout:
         files = {stack: stack_file_in(checkout, stack) for stack in stacks}
-        here = (
-            _base_writes_no_bytecode()
-            and same_program(checkout, root)
-            and same_program(root, ENGINE_PACKAGE.parent)
-        )
+        here = same_program(checkout, root) and same_program(root, ENGINE_PACKAGE.parent)
         in_pool = [s for s in stacks if here and files[s] and _base_plannable_here(checkout, s)]
 
         def by_the_base(stack: str) -> PlanJob | None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import shutil
 from pathlib import Path
 
@@ -183,4 +184,15 @@ def test_same_program_compares_the_project_file_the_program_and_the_pack(tmp_pat
     assert same_program(one, other)
     (other / "infra" / "ops" / "drift" / "__pycache__").mkdir()
     (other / "infra" / "ops" / "drift" / "__pycache__" / "job.cpython-311.pyc").write_bytes(b"\0")
-    assert not same_program(one, other)  # the drift job's archive would carry it
+    assert same_program(one, other)  # bytecode plans nothing
+    (other / "infra" / "ops" / "drift" / "store.py").write_text("\n")
+    assert not same_program(one, other)
+
+
+def test_no_plan_digests_a_folder_so_bytecode_is_never_an_input(shipped_plans):
+    """The cache key and ``same_program`` leave ``__pycache__`` out: a folder archive would need it back."""
+    digested = {
+        p for plan in shipped_plans.values() for p in re.findall(r"<file (\S+) sha256:", plan.to_json())
+    }
+    assert "infra/ops/drift/job.py" in digested  # the drift job's code, file by file
+    assert sorted(path for path in digested if not (ROOT / path).is_file()) == []
