@@ -9,8 +9,9 @@ variables the SDK reads. Change any of them and the key changes: nothing is ever
 invalidated, an old entry is just never asked for again, and the oldest go when
 there are more than ``KEEP``.
 
-Where: ``$MODELFLEET_PLAN_CACHE`` if set (``off`` turns the cache off), else
-``$XDG_CACHE_HOME/modelfleet/plans``, else ``~/.cache/modelfleet/plans``. Only plans
+Where: ``$MODELFLEET_PLAN_CACHE`` if set (``off`` turns the cache off), else ``plans/``
+in modelfleet's cache folder (``$MODELFLEET_CACHE_DIR``, ``$XDG_CACHE_HOME/modelfleet``
+or ``~/.cache/modelfleet``: ``infra.specs.dlc_cache.cache_dir``). Only plans
 that succeeded are kept. The cache is an optimisation: a folder that cannot be read
 or written, or an entry that does not parse, is a miss, never an error. The test suite
 turns it off (tests/conftest.py).
@@ -29,6 +30,7 @@ from typing import Any
 
 from infra.contracts import eks_versions
 from infra.plan.model import Plan
+from infra.specs.dlc_cache import cache_dir
 
 ENV = "MODELFLEET_PLAN_CACHE"
 OFF = frozenset({"off", "0", "false", "no", "none"})
@@ -41,8 +43,7 @@ def default_folder() -> Path | None:
     chosen = os.environ.get(ENV)
     if chosen is not None:
         return None if chosen.strip().lower() in OFF or not chosen.strip() else Path(chosen)
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "modelfleet" / "plans"
+    return cache_dir() / "plans"  # modelfleet's one cache folder (infra.specs.dlc_cache decides it)
 
 
 # Python's bytecode is no input of a plan: the program archives its sources file by file

@@ -15,6 +15,7 @@ from infra.plan import engine
 from infra.plan.cache import ENV, PlanCache, default_folder, plan_key, same_program
 from infra.plan.engine import plan_stack
 from infra.plan.model import Plan
+from infra.specs.dlc_cache import CACHE_DIR_ENV
 from tests.conftest import ROOT
 
 
@@ -33,6 +34,9 @@ def test_the_env_names_the_folder_else_the_users_cache_dir(monkeypatch, tmp_path
     monkeypatch.setenv(ENV, str(tmp_path / "plans"))
     assert default_folder() == tmp_path / "plans"
     monkeypatch.delenv(ENV)
+    monkeypatch.setenv(CACHE_DIR_ENV, str(tmp_path / "mine"))  # modelfleet's one cache folder
+    assert default_folder() == tmp_path / "mine" / "plans"
+    monkeypatch.delenv(CACHE_DIR_ENV)
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg"))
     assert default_folder() == tmp_path / "xdg" / "modelfleet" / "plans"
     monkeypatch.delenv("XDG_CACHE_HOME")
