@@ -3,10 +3,18 @@
 A raw ASGI callable rather than a framework keeps the hot path short. ``/ping``
 never waits for the model: inference runs in a thread, so the event loop stays
 free, and it says ready only once the handler's ``load()`` has returned. Every
-failure is a typed error (``errors.py``) answered in one place, ``_refuse``:
+failure is a typed error (``errors.py``) answered in one place, ``_refusal``:
 a client's mistake is a 4xx with a JSON body; a model failure is a 500
 carrying a request id, and the worker keeps serving. With data capture on (EKS),
 a 200's bodies are offered to ``capture.py`` after the answer is sent.
+
+An invocation runs in stages that return a reply (status, headers, body) or raise a
+``ServingError``: ``_admit`` (headers only), ``_submit`` (the body: cache, decode,
+the batcher's queue) and ``_answer`` (the model's output, encoded). Two callers
+share them: the ASGI coroutine, and ``invoke_now``, which the protocol calls once a
+small request has arrived whole and which answers from the batch's done callback,
+with no task and no coroutine per request (the interpreter's work per request was
+most of the server's CPU).
 """
 
 from __future__ import annotations
@@ -18,7 +26,10 @@ import os
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
+from functools import partial
+from typing import Any
 
 import orjson
 
@@ -39,6 +50,11 @@ AT_CAPACITY = "server is at capacity, retry shortly"
 SHED = (orjson.dumps({"error": AT_CAPACITY}), [*JSON_HEADERS, (b"retry-after", b"1")])
 SHED_START = {"type": "http.response.start", "status": 503,
               "headers": [*SHED[1], (b"content-length", str(len(SHED[0])).encode())]}  # fmt: skip
+# A reply: status, headers (Content-Length included) and body, sent whole by either caller.
+Reply = tuple[int, list[tuple[bytes, bytes]], bytes]
+SHED_REPLY: Reply = (503, SHED_START["headers"], SHED[0])
+# What the protocol may answer without a task (``invoke_now``): the invocation route.
+NOW_ROUTES = frozenset({("POST", contract.INVOKE_PATH)})
 MEMO_ENTRIES = 64  # distinct Content-Type and Accept headers remembered per worker
 
 
@@ -48,6 +64,8 @@ def _memo_put(memo: dict, key: object, value: object) -> None:
 
 
 class ServingApp:
+    now_routes = NOW_ROUTES  # read by the protocol: requests it hands to ``invoke_now``
+
     def __init__(self, config: ServerConfig):
         self.config = config
         self.model: ServedModel | None = None  # set once the handler has loaded
@@ -174,30 +192,93 @@ class ServingApp:
         else:
             await self._refuse(send, errors.NotFound(f"no route for {method} {path}"))
 
-    async def _invocations(self, scope, receive, send) -> int:
+    async def _invocations(self, scope, receive, send) -> None:
+        """An invocation as an ASGI coroutine: bodies that arrive in parts, chunked uploads, pipelining."""
         started = time.perf_counter()
         self.inflight += 1
         self._publish_soon()  # a long request still shows in the in-flight gauge
-        status = 500
+        reply: Reply | None = None
+        call = None
         try:
-            status = await self._invoke(scope, receive, send)
-        except Exception as exc:  # anything the model or this server raised: answered, never a crash
-            if not isinstance(exc, errors.ServingError | TimeoutError):
-                log.exception("unexpected error")  # a bug of the server's: keep its traceback
-            status = await self._refuse(send, errors.as_serving_error(exc, self.config.timeout_seconds))
-        finally:
-            self.inflight -= 1
-            self.tally.request(status, time.perf_counter() - started)
-            self._publish_soon()
-        return status
+            try:
+                call = self._admit(dict(scope["headers"]), scope.get(RECEIVED_AT))
+                if type(call) is tuple:  # shed before reading anything
+                    reply, call = call, None
+                else:
+                    body = await _read_body(receive, self.config.max_payload_bytes)
+                    if body is None:
+                        raise errors.PayloadTooLarge(self._too_large())
+                    pending = self._submit(call, body)
+                    reply = pending if type(pending) is tuple else self._answer(call, await pending)
+            except Exception as exc:  # anything the model or this server raised: answered, never a crash
+                reply, call = self._refusal(exc), None
+            await _send(send, reply)
+        finally:  # cancelled too: counted as the 500 uvicorn answers
+            self._done(reply or (500, [], b""), call, started)
 
-    async def _refuse(self, send, error: errors.ServingError) -> int:
-        """The one place a failure becomes a response: its status, its message, Retry-After, request id."""
+    def invoke_now(
+        self,
+        headers: dict[bytes, bytes],
+        body: bytes,
+        received_at: float | None,
+        respond: Callable[[int, list[tuple[bytes, bytes]], bytes], None],
+    ) -> None:
+        """An invocation whose whole body has arrived, answered through ``respond`` with no task: at
+        once when refused or cached, else from the batch's done callback. Never raises."""
+        started = time.perf_counter()
+        self.inflight += 1
+        self._publish_soon()
+        call = None
+        try:
+            admitted = self._admit(headers, received_at)
+            if type(admitted) is tuple:  # shed before decoding anything
+                reply = admitted
+            else:
+                call, pending = admitted, self._submit(admitted, body)
+                if type(pending) is not tuple:
+                    pending.add_done_callback(partial(self._predicted, call, respond, started))
+                    return
+                reply = pending
+        except Exception as exc:
+            call, reply = None, self._refusal(exc)
+        respond(*reply)
+        self._done(reply, call, started)
+
+    def _predicted(self, call: _Call, respond, started: float, future: asyncio.Future) -> None:
+        """The batch's done callback for ``invoke_now``: the answer, or the error it is refused with."""
+        try:
+            reply = self._answer(call, _result(future))
+        except BaseException as exc:  # the model's error, a timeout or a refusal: answered, never lost
+            call, reply = None, self._refusal(exc)
+        respond(*reply)
+        self._done(reply, call, started)
+
+    def _done(self, reply: Reply, call: _Call | None, started: float) -> None:
+        """After a reply is sent: capture a 200's bodies, count it, publish soon."""
+        if call is not None and self.capture is not None and reply[0] == 200:
+            self.capture.offer(call.observed_type, call.body, call.accept, reply[2])
+        self.inflight -= 1
+        self.tally.request(reply[0], time.perf_counter() - started)
+        self._publish_soon()
+
+    def _refusal(self, exc: BaseException) -> Reply:
+        """The one place a failure becomes a reply: its status, its message, Retry-After, request id."""
+        if isinstance(exc, errors.QueueFull):
+            return SHED_REPLY
+        if not isinstance(exc, errors.ServingError | TimeoutError):
+            log.error("unexpected error", exc_info=exc)  # a bug of the server's: keep its traceback
+        error = errors.as_serving_error(exc, self.config.timeout_seconds)
         if isinstance(error, errors.ModelError):
             request_id = uuid.uuid4().hex
             log.error("model failed", extra={"request_id": request_id, "error": str(error)})
-            return await _error(send, 500, "the model failed on this request", request_id=request_id)
-        return await _error(send, error.status, str(error), retry_after=error.retry_after)
+            return _error(500, "the model failed on this request", request_id=request_id)
+        return _error(error.status, str(error), retry_after=error.retry_after)
+
+    async def _refuse(self, send, error: errors.ServingError) -> None:
+        await _send(send, self._refusal(error))
+
+    def _too_large(self) -> str:
+        return f"payload over {self.config.max_payload_bytes // (1024 * 1024)} MiB"
 
     def _types(self, headers: dict[bytes, bytes], model: ServedModel) -> tuple[str, str, codecs.Decoder, str]:
         """The Content-Type as sent and its media type, that type's decoder, and the response type:
@@ -221,55 +302,76 @@ class ServingApp:
             _memo_put(self._accepts, (raw_accept, content_type), accept)
         return observed_type, content_type, decode, accept
 
-    async def _invoke(self, scope, receive, send) -> int:
-        """Decode, batch, predict and encode one request; every failure raises a ``ServingError``."""
-        headers = dict(scope["headers"])
-        limit = self.config.max_payload_bytes
+    def _admit(self, headers: dict[bytes, bytes], received_at: float | None) -> _Call | Reply:
+        """What the headers decide before the body is read: a refusal (raised), the shed reply when the
+        queue could not start the request in time, else the request's call."""
         try:
             declared = int(headers.get(b"content-length", b"0") or 0)
         except ValueError:
             raise errors.BadRequest("content-length is not a number") from None
-        if declared > limit:  # refused before the body is read
-            raise errors.PayloadTooLarge(f"payload over {limit // (1024 * 1024)} MiB")
+        if declared > self.config.max_payload_bytes:  # refused before the body is read
+            raise errors.PayloadTooLarge(self._too_large())
         model, batcher = self.model, self.batcher
         if model is None or batcher is None:  # the handler decides which content types it takes
             raise errors.Unavailable("model is loading")
         observed_type, content_type, decode, accept = self._types(headers, model)
-        received_at = scope.get(RECEIVED_AT)
         if batcher.saturated(received_at):  # shed before reading or parsing anything
-            return await _respond(send, 503, *SHED)
-        body = await _read_body(receive, limit)
-        if body is None:
-            raise errors.PayloadTooLarge(f"payload over {limit // (1024 * 1024)} MiB")
-        # ``is not None``: an empty cache has len() 0, so plain truthiness would skip the key
-        cache_key = self.cache.key(content_type, accept, body) if self.cache is not None else None
-        if self.cache is not None and (hit := self.cache.get(cache_key)) is not None:
-            await _respond(send, 200, hit, [(b"content-type", accept.encode()), (b"x-cache", b"hit")])
-            if self.capture is not None:
-                self.capture.offer(observed_type, body, accept, hit)
-            return 200
-        payload = decode(body)
+            return SHED_REPLY
+        return _Call(model, batcher, observed_type, content_type, decode, accept, received_at)
+
+    def _submit(self, call: _Call, body: bytes) -> asyncio.Future | Reply:
+        """The body: a cached answer, else decoded, checked and queued (the batcher's future)."""
+        call.body = body
+        cache = self.cache
+        if cache is not None:  # ``is not None``: an empty cache has len() 0
+            call.cache_key = cache.key(call.content_type, call.accept, body)
+            if (hit := cache.get(call.cache_key)) is not None:
+                return 200, _headers(hit, (b"content-type", call.accept.encode()), (b"x-cache", b"hit")), hit
+        model = call.model
+        payload = call.decode(body)
         if model.check is not None:
             model.check(payload)
         if len(payload) > self.config.max_queue_rows:  # would never fit the queue: not worth a retry
             raise errors.PayloadTooLarge(
                 f"{len(payload)} items in one request; this server takes at most {self.config.max_queue_rows}"
             )
+        return call.batcher.enqueue(payload, call.received_at)  # QueueFull: full, or past the deadline
+
+    def _answer(self, call: _Call, predictions: Any) -> Reply:
+        """The model's output encoded as negotiated (a 500 when it cannot be), and cached."""
         try:
-            predictions = await batcher.submit(payload, received_at)  # TimeoutError after the timeout
-        except errors.QueueFull:  # full, or would not start within the queue deadline
-            return await _respond(send, 503, *SHED)
-        try:
-            answer = model.encode(predictions, accept)
+            answer = call.model.encode(predictions, call.accept)
         except Exception as exc:  # the model's output, not the request: a 500
             failure = f"{type(exc).__name__}: {exc}"
-            raise errors.ModelError(f"output not encodable as {accept}: {failure}") from None
+            raise errors.ModelError(f"output not encodable as {call.accept}: {failure}") from None
         if self.cache is not None:
-            self.cache.put(cache_key, answer)
-        await _respond(send, 200, answer, [(b"content-type", accept.encode())])
-        if self.capture is not None:
-            self.capture.offer(observed_type, body, accept, answer)
-        return 200
+            self.cache.put(call.cache_key, answer)
+        return 200, _headers(answer, (b"content-type", call.accept.encode())), answer
+
+
+class _Call:
+    """One admitted invocation between its stages: what its headers chose, and its body once read."""
+
+    __slots__ = ("accept", "batcher", "body", "cache_key", "content_type", "decode", "model",
+                 "observed_type", "received_at")  # fmt: skip
+
+    def __init__(self, model, batcher, observed_type, content_type, decode, accept, received_at) -> None:
+        self.model: ServedModel = model
+        self.batcher: Batcher = batcher
+        self.observed_type: str = observed_type  # the Content-Type as sent, for data capture
+        self.content_type: str = content_type
+        self.decode: codecs.Decoder = decode
+        self.accept: str = accept
+        self.received_at: float | None = received_at
+        self.body = b""
+        self.cache_key: object = None
+
+
+def _result(future: asyncio.Future) -> Any:
+    """A batch future's output; a cancelled one as the model error it is answered with."""
+    if future.cancelled():
+        raise errors.ModelError("the request was cancelled")
+    return future.result()
 
 
 async def _read_body(receive, limit: int) -> bytes | None:
@@ -288,19 +390,24 @@ async def _read_body(receive, limit: int) -> bytes | None:
             return b"".join(chunks)
 
 
-async def _respond(send, status: int, body: bytes, headers=None) -> int:
-    headers = [*(headers or JSON_HEADERS), (b"content-length", str(len(body)).encode())]
+def _headers(body: bytes, *headers: tuple[bytes, bytes]) -> list[tuple[bytes, bytes]]:
+    return [*headers, (b"content-length", str(len(body)).encode())]
+
+
+async def _send(send, reply: Reply) -> None:
+    status, headers, body = reply
     await send({"type": "http.response.start", "status": status, "headers": headers})
     await send({"type": "http.response.body", "body": body})
-    return status
 
 
-async def _error(
-    send, status: int, message: str, *, retry_after: bool = False, request_id: str | None = None
-) -> int:
+async def _respond(send, status: int, body: bytes, headers=None) -> None:
+    await _send(send, (status, _headers(body, *(headers or JSON_HEADERS)), body))
+
+
+def _error(status: int, message: str, *, retry_after: bool = False, request_id: str | None = None) -> Reply:
     error = {"error": message, **({"request_id": request_id} if request_id else {})}
-    headers = list(JSON_HEADERS) + ([(b"retry-after", b"1")] if retry_after else [])
-    return await _respond(send, status, orjson.dumps(error), headers)
+    body = orjson.dumps(error)
+    return status, _headers(body, *JSON_HEADERS, *([(b"retry-after", b"1")] if retry_after else [])), body
 
 
 def create_app() -> ServingApp:

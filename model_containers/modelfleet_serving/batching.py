@@ -108,6 +108,11 @@ class Batcher:
         """The model's output for ``rows``; ``TimeoutError`` once they have waited ``timeout_seconds``,
         ``QueueFull`` when the queue is full, or would not start them within the queue deadline. The
         deadline runs from ``received_at`` (when the server read the request, on ``clock``), else now."""
+        return await self.enqueue(rows, received_at)
+
+    def enqueue(self, rows: Any, received_at: float | None = None) -> asyncio.Future:
+        """``submit`` without the coroutine: the future of ``rows``' output, for a caller that answers
+        from a done callback. ``QueueFull`` is raised at once here, or set on the future later."""
         if self.queued_rows + len(rows) > self.max_queue_rows:
             raise QueueFull(f"{self.queued_rows} rows already queued")
         deadline, start_by = self.queue_deadline, float("inf")
@@ -128,7 +133,7 @@ class Batcher:
         if not self._running:
             self._running = True
             self._drainer = loop.create_task(self._drain())  # referenced: a bare task may be collected
-        return await future
+        return future
 
     def _expire(self) -> None:
         """Fail every request past its deadline, queued or in the model; re-arm for the oldest left."""

@@ -17,6 +17,7 @@ Codecs know bytes and values only: no HTTP, no handler.
 from __future__ import annotations
 
 import io
+import math
 from collections.abc import Callable, Iterable
 from typing import Any
 
@@ -104,7 +105,9 @@ def _lines(text: str) -> list[str]:
     return [line.removesuffix("\r") for line in text.split("\n") if line.strip()]
 
 
-def _matrix(value: object, where: str) -> np.ndarray:
+def _matrix(value: object, where: str, finite: bool = False) -> np.ndarray:
+    """``value`` as a non-empty 2-D float64 array (one row may come bare), or a 400 naming ``where``.
+    ``finite``: the caller has already found every value finite."""
     try:
         array = np.asarray(value, dtype=np.float64)
     except (ValueError, TypeError) as exc:
@@ -113,7 +116,7 @@ def _matrix(value: object, where: str) -> np.ndarray:
         array = array[np.newaxis, :]
     if array.ndim != 2 or array.shape[0] == 0 or array.shape[1] == 0:
         raise BadRequest(f"{where} must be a non-empty list of rows of numbers (got shape {array.shape})")
-    if not np.isfinite(array).all():
+    if not finite and not np.isfinite(array).all():
         raise BadRequest(f"{where} contains NaN or infinity")
     return array
 
@@ -138,10 +141,17 @@ def array_from_json(body: bytes) -> np.ndarray:
 
 
 def array_from_csv(body: bytes) -> np.ndarray:
-    rows = [line.split(",") for line in _utf8(body, "CSV").splitlines() if line.strip()]
+    # Python's float() per field, as NumPy's string cast parses them, at a third of its cost.
+    lines = [line for line in _utf8(body, "CSV").splitlines() if line.strip()]
+    try:
+        rows = [list(map(float, line.split(","))) for line in lines]
+    except ValueError as exc:
+        raise BadRequest(f"CSV rows must hold numbers only ({exc})") from None
     if len({len(row) for row in rows}) > 1:
         raise BadRequest("CSV rows have different numbers of columns")
-    return _matrix(rows, "CSV rows")
+    # A finite sum means every value is finite (NaN and infinity carry into it); a sum that
+    # overflows from finite values leaves the check to NumPy.
+    return _matrix(rows, "CSV rows", finite=math.isfinite(sum(map(sum, rows))))
 
 
 def array_from_npy(body: bytes) -> np.ndarray:

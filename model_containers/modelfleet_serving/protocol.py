@@ -10,7 +10,12 @@ changes only what each request costs, and nothing a client sees:
 - a complete body is returned by ``receive()`` without waiting on an event;
 - the keep-alive timer is armed once per idle period, not created and cancelled
   around every request;
-- header lines the application sends again and again are checked once.
+- header lines the application sends again and again are checked once;
+- a small invocation (``POST /invocations`` with a Content-Length up to 64 KiB, no
+  ``Expect: 100-continue``) is handed to the application's ``invoke_now`` once its
+  body has arrived, with no ASGI task: the application answers through the
+  cycle's ``respond``. Anything else, and a request pipelined behind another,
+  runs as uvicorn runs it, a task per request.
 
 It is pinned to the uvicorn release in ``requirements.txt`` (it reads that
 release's attributes); ``tests/model_containers`` run the real server through it.
@@ -41,7 +46,13 @@ _CHECKED_LINES: dict[tuple[bytes, bytes], bytes] = {}
 _CHECKED_LINES_MAX = 256
 _SMALL_BODY = 16 * 1024  # joined with the head into one buffer; larger bodies go out as two buffers
 _FRAMING = (b"content-length", b"transfer-encoding", b"connection")  # headers that change the framing
+# Bodies up to this size may be answered without a task: at most uvicorn's read buffer, so reading
+# is never paused while such a body arrives (nothing would resume it).
+_NOW_BODY = HIGH_WATER_LIMIT
 CONTINUE = b"HTTP/1.1 100 Continue\r\n\r\n"
+# uvicorn's answer to an application that raised before responding
+_SERVER_ERROR_HEADERS = [(b"content-type", b"text/plain; charset=utf-8"), (b"content-length", b"21"),
+                         (b"connection", b"close")]  # fmt: skip
 # Scope key: when the server read the request, on the loop's clock; the queue deadline runs from it.
 RECEIVED_AT = "modelfleet.received_at"
 # An origin-form path with nothing to decode: used as it is, without parsing. (``b"%" in url`` would
@@ -146,6 +157,8 @@ class ServingCycle(RequestResponseCycle):
         self.chunked_encoding: bool | None = None
         self.expected_content_length = 0
         self.head: bytes | None = None  # status line and headers, sent with the first body part
+        self.now: dict[bytes, bytes] | None = None  # the headers of a request answered without a task
+        self.received_at: float | None = None
 
     async def receive(self) -> Any:
         chunks = self.chunks
@@ -200,11 +213,39 @@ class ServingCycle(RequestResponseCycle):
                 f"Unexpected ASGI message '{message['type']}' sent, after response already completed."
             )
 
+    def respond(self, status_code: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
+        """A whole response at once, for an application answering without a task (``invoke_now``);
+        nothing once the client has gone. Unlike ``send`` it does not wait for a paused transport:
+        the one response is buffered, and the next request is not read until it has gone.
+
+        ``headers`` end with the body's Content-Length and hold nothing else that frames it, as
+        ``ServingApp`` builds them: then the answer is written here in one piece; anything else goes
+        through ``send``'s steps."""
+        if self.disconnected or self.response_started:
+            return
+        defaults = _DEFAULTS.lines(self.default_headers)
+        if self.access_log or defaults is None or not headers or headers[-1][0] != b"content-length":
+            self._start_response(status_code, headers)
+            self._body(body, False)
+            return
+        self.response_started = self.response_complete = True
+        content = [STATUS_LINE[status_code], defaults]
+        content += [_header_line(name, value) for name, value in headers]
+        if not self.keep_alive:
+            content.append(b"connection: close\r\n")
+        content += (b"\r\n", body)
+        self.transport.write(b"".join(content))
+        if not self.keep_alive:
+            self.transport.close()
+        self.on_response()
+
     def _start(self, message: Any) -> None:
+        self._start_response(message["status"], message.get("headers", ()))
+
+    def _start_response(self, status_code: int, headers: Any) -> None:
         """The status line and headers, as uvicorn writes them; held back until the first body part."""
         self.response_started = True
         self.waiting_for_100_continue = False
-        status_code = message["status"]
         if self.access_log and self.access_logger.isEnabledFor(logging.INFO):
             self.access_logger.info(
                 '%s - "%s %s HTTP/%s" %d',
@@ -214,7 +255,6 @@ class ServingCycle(RequestResponseCycle):
                 self.scope["http_version"],
                 status_code,
             )
-        headers = message.get("headers", ())
         defaults = _DEFAULTS.lines(self.default_headers)
         if defaults is None:  # a default header changes the framing: every header through the loop
             defaults, headers = b"", (*self.default_headers, *headers)
@@ -284,6 +324,9 @@ class ServingProtocol(HttpToolsProtocol):
         self._idle_since: float | None = None  # None while a request is being read or answered
         # The application's overload check (ServingApp.refusal), asked before a request's task starts.
         self._refusal = getattr(self.app, "refusal", None)
+        # Invocations the application answers without a task (ServingApp.invoke_now), and their routes.
+        self._invoke_now = getattr(self.app, "invoke_now", None)
+        self._now_routes = getattr(self.app, "now_routes", frozenset()) if self._invoke_now else frozenset()
 
     # Keep-alive: one timer per idle period. Activity only clears ``_idle_since``; the timer, when it
     # fires, closes a connection idle for the whole timeout, else re-arms for the time left.
@@ -349,6 +392,18 @@ class ServingProtocol(HttpToolsProtocol):
                 cycle._start(start)
                 cycle._body(body, False)
                 return
+            if app is self.app and (scope["method"], scope["path"]) in self._now_routes:
+                headers = dict(self.headers)
+                length = headers.get(b"content-length")
+                if (
+                    length is not None
+                    and length.isdigit()
+                    and int(length) <= _NOW_BODY
+                    and b"transfer-encoding" not in headers
+                    and not self.expect_100_continue
+                ):
+                    cycle.now, cycle.received_at = headers, received_at  # answered at the message's end
+                    return
             self._start_asgi_task(cycle, app)
         else:  # pipelined: queued behind the response in progress
             self.flow.pause_reading()
@@ -379,6 +434,18 @@ class ServingProtocol(HttpToolsProtocol):
         if cycle.response_complete or (self.parser.should_upgrade() and self._should_upgrade()):
             return
         cycle.more_body = False
+        if cycle.now is not None:
+            chunks, cycle.chunks, cycle.buffered = cycle.chunks, [], 0
+            body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
+            try:
+                self._invoke_now(cycle.now, body, cycle.received_at, cycle.respond)
+            except BaseException as exc:  # a bug of the application's: uvicorn's answer to one
+                self.logger.error("Exception in ASGI application\n", exc_info=exc)
+                if not cycle.response_started:
+                    cycle.respond(500, _SERVER_ERROR_HEADERS, b"Internal Server Error")
+                else:
+                    self.transport.close()
+            return
         cycle.message_event.set()
 
     def on_response_complete(self) -> None:
