@@ -322,6 +322,7 @@ class ServingProtocol(HttpToolsProtocol):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self._idle_since: float | None = None  # None while a request is being read or answered
+        self._scope_base: dict | None = None  # the scope entries that hold for the whole connection
         # The application's overload check (ServingApp.refusal), asked before a request's task starts.
         self._refusal = getattr(self.app, "refusal", None)
         # Invocations the application answers without a task (ServingApp.invoke_now), and their routes.
@@ -351,6 +352,28 @@ class ServingProtocol(HttpToolsProtocol):
         if self.timeout_keep_alive_task is not None:
             self.timeout_keep_alive_task.cancel()
             self.timeout_keep_alive_task = None
+
+    def on_message_begin(self) -> None:
+        """uvicorn's, with the scope's per-connection entries copied from one dict built per connection."""
+        self.url = b""
+        self.expect_100_continue = False
+        self.headers = []
+        base = self._scope_base
+        if base is None:
+            base = self._scope_base = {
+                "type": "http",
+                "asgi": {"version": self.asgi_version, "spec_version": "2.3"},
+                "http_version": "1.1",
+                "server": self.server,
+                "client": self.client,
+                "scheme": self.scheme,
+                "root_path": self.root_path,
+            }
+        scope = base.copy()
+        scope["asgi"] = base["asgi"].copy()  # an application may write to it: one per request, as uvicorn's
+        scope["headers"] = self.headers
+        scope["state"] = self.app_state.copy()
+        self.scope = scope
 
     def on_headers_complete(self) -> None:
         parser = self.parser
@@ -386,12 +409,6 @@ class ServingProtocol(HttpToolsProtocol):
             self, http_version != "1.0" and parser.should_keep_alive(), self.expect_100_continue
         )
         if existing_cycle is None or existing_cycle.response_complete:
-            refused = self._refusal(scope["method"], scope["path"], received_at) if self._refusal else None
-            if refused is not None:  # answered here, no task: the body that follows is skipped
-                start, body = refused
-                cycle._start(start)
-                cycle._body(body, False)
-                return
             if app is self.app and (scope["method"], scope["path"]) in self._now_routes:
                 headers = dict(self.headers)
                 length = headers.get(b"content-length")
@@ -402,8 +419,15 @@ class ServingProtocol(HttpToolsProtocol):
                     and b"transfer-encoding" not in headers
                     and not self.expect_100_continue
                 ):
-                    cycle.now, cycle.received_at = headers, received_at  # answered at the message's end
+                    # Answered at the message's end; the application sheds there, before decoding.
+                    cycle.now, cycle.received_at = headers, received_at
                     return
+            refused = self._refusal(scope["method"], scope["path"], received_at) if self._refusal else None
+            if refused is not None:  # answered here, no task: the body that follows is skipped
+                start, body = refused
+                cycle._start(start)
+                cycle._body(body, False)
+                return
             self._start_asgi_task(cycle, app)
         else:  # pipelined: queued behind the response in progress
             self.flow.pause_reading()
