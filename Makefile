@@ -7,7 +7,7 @@ STAMP  := $(VENV)/.installed
 STACK  ?= dev
 OUT    ?=
 
-.PHONY: venv plan validate test bench-tests lint scan fmt clean bench-plan bench-cli bench-serve serve examples
+.PHONY: venv plan validate test bench-tests lint scan fmt clean bench-plan bench-cli bench-serve bench-serve-ab serve examples
 
 $(STAMP): requirements.txt pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -86,6 +86,13 @@ bench-serve: $(STAMP) $(BENCH_STAMP)
 	command -v nginx >/dev/null && command -v wrk >/dev/null && command -v h2load >/dev/null || \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx-light wrk nghttp2-client)
 	$(BIN)/python model_containers/bench/bench_serve.py $(BENCH_ARGS)
+
+## bench-serve-ab: server CPU per request, this checkout against an older revision, in alternating pairs
+## (docs/serving-container.md#performance): make bench-serve-ab BENCH_AB_ARGS="--base 7aaaa9b --pairs 5"
+BENCH_AB_ARGS ?=
+bench-serve-ab: $(STAMP) $(BENCH_STAMP)
+	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
+	cd model_containers/bench && ../../$(BIN)/python cpu_ab.py $(BENCH_AB_ARGS)
 
 ## examples: generate the example model artifacts (no downloads)
 examples: $(STAMP)

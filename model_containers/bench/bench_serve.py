@@ -94,11 +94,12 @@ def launch(command: list[str], env: dict[str, str], cwd: Path) -> subprocess.Pop
     )
 
 
-def start_ours(model_dir: Path, workers: int, **env: str) -> Target:
+def start_ours(model_dir: Path, workers: int, containers: Path = CONTAINERS, **env: str) -> Target:
+    """Our server from ``containers`` (this checkout's ``model_containers/``, or an older revision's)."""
     port, workdir = free_port(), Path(tempfile.mkdtemp(prefix="bench-ours-"))
     process = launch(
         [sys.executable, "-m", "modelfleet_serving.serve"],
-        {"PYTHONPATH": str(CONTAINERS), "SM_MODEL_DIR": str(model_dir), "MODELFLEET_HOST": "127.0.0.1",
+        {"PYTHONPATH": str(containers), "SM_MODEL_DIR": str(model_dir), "MODELFLEET_HOST": "127.0.0.1",
          "SAGEMAKER_BIND_TO_PORT": str(port), "SAGEMAKER_MODEL_SERVER_WORKERS": str(workers),
          "PROMETHEUS_MULTIPROC_DIR": str(workdir / "metrics"), "MODELFLEET_LOG_LEVEL": "WARNING", **env},
         workdir,
@@ -345,6 +346,19 @@ def measure(target: Target, seconds: int, connections: int) -> dict:
     os.sched_setaffinity(0, {int(LOAD_CORE)})
     result["half_load"] = asyncio.run(open_loop(target, max(1.0, result["rps"] / 2), 4))
     return result
+
+
+def measure_cpu(containers: Path, model_dir: Path, seconds: int, connections: int = 32) -> float:
+    """Server CPU per request (µs) of our server from ``containers`` at saturation under ``wrk``."""
+    target = start_ours(model_dir, 1, containers)
+    try:
+        wait_ready(target)
+        wrk(target, 2, connections)  # warm-up
+        cpu_before = process_cpu_seconds(target.process.pid)
+        result = wrk(target, seconds, connections)
+        return (process_cpu_seconds(target.process.pid) - cpu_before) / max(1, result["requests"]) * 1e6
+    finally:
+        target.stop()
 
 
 def offline_rows_per_second(model_dir: Path, batch: int = 32, seconds: float = 3) -> float:
