@@ -101,6 +101,7 @@ LOOPBACK_GROUP = "loopback-servers"
 LOOPBACK_SERVER_FILES = frozenset(
     {
         "tests/model_containers/test_capture_server.py",
+        "tests/model_containers/test_invoke_now.py",
         "tests/model_containers/test_server.py",
         "tests/model_containers/test_text_example.py",
         "tests/ops/test_cli_moto_server.py",
