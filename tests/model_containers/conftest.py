@@ -18,6 +18,17 @@ from modelfleet_serving.make_examples import make_mlp, make_sklearn
 ROOT = Path(__file__).resolve().parents[2]
 
 
+def loaded_app(tmp_path_factory, name: str, **settings):
+    """A ``ServingApp`` in this process with the scikit-learn example loaded, under ``settings``."""
+    from modelfleet_serving.app import ServingApp
+    from modelfleet_serving.config import ServerConfig
+
+    model_dir = make_sklearn(tmp_path_factory.mktemp(name) / "sklearn")
+    serving = ServingApp(ServerConfig(model_dir=model_dir, **settings))
+    serving._load()
+    return serving
+
+
 @pytest.fixture(scope="session")
 def examples(tmp_path_factory) -> Path:
     root = tmp_path_factory.mktemp("examples")

@@ -15,8 +15,9 @@ import pytest
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="modelfleet-test-metrics-"))
 
 from modelfleet_serving.app import SHED_REPLY, ServingApp
-from modelfleet_serving.config import ServerConfig
 from modelfleet_serving.protocol import _NOW_BODY
+
+from tests.model_containers.conftest import loaded_app
 
 SLOW = "tests.model_containers.fake_handlers:SlowHandler"
 ROW = b"[" + b",".join([b"0.5"] * 16) + b"]"
@@ -139,12 +140,7 @@ def test_a_client_gone_while_its_request_is_in_the_model_leaves_the_worker_servi
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from modelfleet_serving.make_examples import make_sklearn
-
-    model_dir = make_sklearn(tmp_path_factory.mktemp("now-app") / "sklearn")
-    serving = ServingApp(ServerConfig(model_dir=model_dir, queue_deadline_ms=50))
-    serving._load()
-    return serving
+    return loaded_app(tmp_path_factory, "now-app", queue_deadline_ms=50)
 
 
 def invoke_now(app: ServingApp, body: bytes, content_type: bytes = b"application/json") -> list[tuple]:

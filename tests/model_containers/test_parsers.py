@@ -16,10 +16,11 @@ from hypothesis import strategies as st
 os.environ.setdefault("PROMETHEUS_MULTIPROC_DIR", tempfile.mkdtemp(prefix="modelfleet-test-metrics-"))
 
 from modelfleet_serving import codecs
-from modelfleet_serving.app import ServingApp
 from modelfleet_serving.batching import Batcher, QueueFull
 from modelfleet_serving.cache import ResponseCache
-from modelfleet_serving.config import ServerConfig, usable_cpus
+from modelfleet_serving.config import usable_cpus
+
+from tests.model_containers.conftest import loaded_app
 
 CLIENT_ERRORS = (codecs.BadRequest, codecs.UnsupportedMediaType, codecs.NotAcceptable)
 
@@ -54,12 +55,7 @@ def test_every_encoding_round_trips(rows):
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from modelfleet_serving.make_examples import make_sklearn
-
-    model_dir = make_sklearn(tmp_path_factory.mktemp("fuzz") / "sklearn")
-    serving = ServingApp(ServerConfig(model_dir=model_dir, max_payload_bytes=4096))
-    serving._load()
-    return serving
+    return loaded_app(tmp_path_factory, "fuzz", max_payload_bytes=4096)
 
 
 def call(app, method, path, headers, body):

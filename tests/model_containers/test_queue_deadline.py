@@ -19,6 +19,8 @@ from modelfleet_serving.batching import Batcher
 from modelfleet_serving.config import ConfigError, ServerConfig
 from modelfleet_serving.errors import QueueFull
 
+from tests.model_containers.conftest import loaded_app
+
 
 class FakeClock:
     def __init__(self) -> None:
@@ -127,12 +129,7 @@ def test_the_setting_is_read_in_milliseconds_and_off_when_unset(monkeypatch):
 
 @pytest.fixture(scope="module")
 def app(tmp_path_factory):
-    from modelfleet_serving.make_examples import make_sklearn
-
-    model_dir = make_sklearn(tmp_path_factory.mktemp("deadline") / "sklearn")
-    serving = ServingApp(ServerConfig(model_dir=model_dir, queue_deadline_ms=50))
-    serving._load()
-    return serving
+    return loaded_app(tmp_path_factory, "deadline", queue_deadline_ms=50)
 
 
 def invoke(app: ServingApp) -> list[dict]:
