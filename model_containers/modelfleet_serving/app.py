@@ -222,9 +222,10 @@ class ServingApp:
         body: bytes,
         received_at: float | None,
         respond: Callable[[int, list[tuple[bytes, bytes]], bytes], None],
-    ) -> None:
+    ) -> asyncio.Future | None:
         """An invocation whose whole body has arrived, answered through ``respond`` with no task: at
-        once when refused or cached, else from the batch's done callback. Never raises."""
+        once when refused or cached (None), else from the batch's done callback (the batch's future,
+        returned so the server can wait for it, or cancel it, at shutdown). Never raises."""
         started = time.perf_counter()
         self.inflight += 1
         self._publish_soon()
@@ -237,12 +238,15 @@ class ServingApp:
                 call, pending = admitted, self._submit(admitted, body)
                 if type(pending) is not tuple:
                     pending.add_done_callback(partial(self._predicted, call, respond, started))
-                    return
+                    return pending
                 reply = pending
         except Exception as exc:
             call, reply = None, self._refusal(exc)
-        respond(*reply)
-        self._done(reply, call, started)
+        try:
+            respond(*reply)
+        finally:
+            self._done(reply, call, started)
+        return None
 
     def _predicted(self, call: _Call, respond, started: float, future: asyncio.Future) -> None:
         """The batch's done callback for ``invoke_now``: the answer, or the error it is refused with."""
@@ -250,8 +254,10 @@ class ServingApp:
             reply = self._answer(call, _result(future))
         except BaseException as exc:  # the model's error, a timeout or a refusal: answered, never lost
             call, reply = None, self._refusal(exc)
-        respond(*reply)
-        self._done(reply, call, started)
+        try:
+            respond(*reply)
+        finally:  # counted even if the connection failed under the write
+            self._done(reply, call, started)
 
     def _done(self, reply: Reply, call: _Call | None, started: float) -> None:
         """After a reply is sent: capture a 200's bodies, count it, publish soon."""

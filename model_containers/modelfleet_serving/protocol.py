@@ -215,13 +215,14 @@ class ServingCycle(RequestResponseCycle):
 
     def respond(self, status_code: int, headers: list[tuple[bytes, bytes]], body: bytes) -> None:
         """A whole response at once, for an application answering without a task (``invoke_now``);
-        nothing once the client has gone. Unlike ``send`` it does not wait for a paused transport:
-        the one response is buffered, and the next request is not read until it has gone.
+        nothing once the client has gone or the connection is closing (an earlier request's 400, a
+        pipelined request's disconnect). Unlike ``send`` it does not wait for a paused transport: the
+        one response is buffered, and the protocol reads no more requests until the buffer drains.
 
         ``headers`` end with the body's Content-Length and hold nothing else that frames it, as
         ``ServingApp`` builds them: then the answer is written here in one piece; anything else goes
         through ``send``'s steps."""
-        if self.disconnected or self.response_started:
+        if self.disconnected or self.response_started or self.transport.is_closing():
             return
         defaults = _DEFAULTS.lines(self.default_headers)
         if self.access_log or defaults is None or not headers or headers[-1][0] != b"content-length":
@@ -347,6 +348,12 @@ class ServingProtocol(HttpToolsProtocol):
         else:
             self._arm_keepalive(self.timeout_keep_alive - idle)
 
+    def resume_writing(self) -> None:
+        """The write buffer drained: reading resumes, if no response is in progress."""
+        super().resume_writing()
+        if self.cycle is None or self.cycle.response_complete:
+            self.flow.resume_reading()
+
     def connection_lost(self, exc: Exception | None) -> None:
         super().connection_lost(exc)
         if self.timeout_keep_alive_task is not None:
@@ -354,7 +361,9 @@ class ServingProtocol(HttpToolsProtocol):
             self.timeout_keep_alive_task = None
 
     def on_message_begin(self) -> None:
-        """uvicorn's, with the scope's per-connection entries copied from one dict built per connection."""
+        """uvicorn's, with the scope's per-connection entries copied from one dict built per connection.
+        A request has begun: the connection is busy (an answer written while reading had marked it idle)."""
+        self._idle_since = None
         self.url = b""
         self.expect_100_continue = False
         self.headers = []
@@ -462,7 +471,10 @@ class ServingProtocol(HttpToolsProtocol):
             chunks, cycle.chunks, cycle.buffered = cycle.chunks, [], 0
             body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
             try:
-                self._invoke_now(cycle.now, body, cycle.received_at, cycle.respond)
+                pending = self._invoke_now(cycle.now, body, cycle.received_at, cycle.respond)
+                if pending is not None:  # in the queue or the model: uvicorn's shutdown waits for it,
+                    self.tasks.add(pending)  # and cancels it (a 500) past its graceful timeout
+                    pending.add_done_callback(self.tasks.discard)
             except BaseException as exc:  # a bug of the application's: uvicorn's answer to one
                 self.logger.error("Exception in ASGI application\n", exc_info=exc)
                 if not cycle.response_started:
@@ -476,7 +488,10 @@ class ServingProtocol(HttpToolsProtocol):
         self.server_state.total_requests += 1
         if self.transport.is_closing():
             return
-        self.flow.resume_reading()
+        if self.flow.write_paused:  # a client not reading its answers: read no more until it does
+            self.flow.pause_reading()
+        else:
+            self.flow.resume_reading()
         if self.pipeline:
             cycle, app = self.pipeline.pop()
             self._start_asgi_task(cycle, app)

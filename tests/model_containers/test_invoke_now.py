@@ -180,3 +180,22 @@ def test_invoke_now_refuses_at_once_without_the_model(app):
     finally:
         app.batcher.seconds_per_row = 0.0
     assert app.inflight == 0
+
+
+def test_an_answer_for_a_closed_connection_is_dropped_and_still_counted(start_server):
+    """A request in the model, a second one pipelined behind it, then the client goes: uvicorn marks
+    only the second as disconnected. The first one's answer has nowhere to go; the worker drops it,
+    counts it, and its in-flight gauge returns to zero."""
+    import httpx
+
+    server = start_server("sklearn", MODELFLEET_HANDLER=SLOW, SLOW_SECONDS="0.3")
+    server.wait_until_ready()
+    with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+        sock.sendall(post(b"[[1, 2]]") + post(b"[[5, 6]]"))
+        time.sleep(0.1)  # both read: the first in the model, the second queued behind it
+    time.sleep(0.6)  # the model has answered the first request by now
+    metrics = httpx.get(f"{server.url}/metrics", timeout=10).text
+    inflight = [line for line in metrics.splitlines() if line.startswith("modelfleet_inflight_requests")]
+    assert inflight and float(inflight[0].split()[-1]) == 0.0, inflight
+    ((head, body),) = exchange(server.port, post(b"[[3, 4]]"))
+    assert status(head) == 200 and orjson.loads(body)["predictions"] == [[7.0]]
