@@ -324,6 +324,7 @@ class ServingProtocol(HttpToolsProtocol):
         super().__init__(*args, **kwargs)
         self._idle_since: float | None = None  # None while a request is being read or answered
         self._scope_base: dict | None = None  # the scope entries that hold for the whole connection
+        self._pending: asyncio.Future | None = None  # the batch of the request answered without a task
         # The application's overload check (ServingApp.refusal), asked before a request's task starts.
         self._refusal = getattr(self.app, "refusal", None)
         # Invocations the application answers without a task (ServingApp.invoke_now), and their routes.
@@ -347,6 +348,15 @@ class ServingProtocol(HttpToolsProtocol):
             self.transport.close()
         else:
             self._arm_keepalive(self.timeout_keep_alive - idle)
+
+    def shutdown(self) -> None:
+        """uvicorn's, and a request answered without a task that is still in the queue or the model joins
+        the server's tasks: the shutdown waits for it, and past its grace period cancels it (a 500)."""
+        pending = self._pending
+        if pending is not None and not pending.done():
+            self.tasks.add(pending)
+            pending.add_done_callback(self.tasks.discard)
+        super().shutdown()
 
     def resume_writing(self) -> None:
         """The write buffer drained: reading resumes, if no response is in progress."""
@@ -471,10 +481,8 @@ class ServingProtocol(HttpToolsProtocol):
             chunks, cycle.chunks, cycle.buffered = cycle.chunks, [], 0
             body = chunks[0] if len(chunks) == 1 else b"".join(chunks)
             try:
-                pending = self._invoke_now(cycle.now, body, cycle.received_at, cycle.respond)
-                if pending is not None:  # in the queue or the model: uvicorn's shutdown waits for it,
-                    self.tasks.add(pending)  # and cancels it (a 500) past its graceful timeout
-                    pending.add_done_callback(self.tasks.discard)
+                # In the queue or the model: at most one per connection (later requests queue behind it)
+                self._pending = self._invoke_now(cycle.now, body, cycle.received_at, cycle.respond)
             except BaseException as exc:  # a bug of the application's: uvicorn's answer to one
                 self.logger.error("Exception in ASGI application\n", exc_info=exc)
                 if not cycle.response_started:
