@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
 import signal
 import socket
@@ -16,6 +17,15 @@ import pytest
 from modelfleet_serving.make_examples import make_mlp, make_sklearn
 
 ROOT = Path(__file__).resolve().parents[2]
+
+
+def run(coroutine):
+    """Run on a private loop, leaving the thread's current loop alone (``asyncio.run`` resets it)."""
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(coroutine)
+    finally:
+        loop.close()
 
 
 def loaded_app(tmp_path_factory, name: str, **settings):

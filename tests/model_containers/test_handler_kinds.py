@@ -28,6 +28,7 @@ from modelfleet_serving.handlers import SklearnHandler, load_handler
 from modelfleet_serving.make_examples import make_sklearn
 
 from tests.conftest import ROOT
+from tests.model_containers.conftest import run
 
 FAKES = "tests.model_containers.fake_handlers"
 
@@ -57,15 +58,6 @@ async def request(app, body=b"", content_type="application/json", accept=None, m
     await app(scope, receive, send)
     start, content = sent
     return Answer(start["status"], dict(start["headers"]), content["body"])
-
-
-def run(coroutine):
-    """Run on a private loop, leaving the thread's current loop alone."""
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coroutine)
-    finally:
-        loop.close()
 
 
 def ask(app, *args, **kwargs) -> Answer:

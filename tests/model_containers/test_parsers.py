@@ -20,7 +20,7 @@ from modelfleet_serving.batching import Batcher, QueueFull
 from modelfleet_serving.cache import ResponseCache
 from modelfleet_serving.config import usable_cpus
 
-from tests.model_containers.conftest import loaded_app
+from tests.model_containers.conftest import loaded_app, run
 
 CLIENT_ERRORS = (codecs.BadRequest, codecs.UnsupportedMediaType, codecs.NotAcceptable)
 
@@ -70,15 +70,6 @@ def call(app, method, path, headers, body):
     scope = {"type": "http", "method": method, "path": path, "headers": headers}
     run(app(scope, receive, send))
     return sent[0]["status"]
-
-
-def run(coroutine):
-    """Run on a private loop, leaving the thread's current loop alone."""
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coroutine)
-    finally:
-        loop.close()
 
 
 header = st.tuples(st.sampled_from([b"content-type", b"accept", b"content-length", b"x-other"]),

@@ -19,7 +19,7 @@ from modelfleet_serving.batching import Batcher
 from modelfleet_serving.config import ConfigError, ServerConfig
 from modelfleet_serving.errors import QueueFull
 
-from tests.model_containers.conftest import loaded_app
+from tests.model_containers.conftest import loaded_app, run
 
 
 class FakeClock:
@@ -40,14 +40,6 @@ class SlowModel:
         self.calls.append(rows[:, 0].tolist())
         self.clock.now += self.seconds_per_row * len(rows)
         return rows
-
-
-def run(coroutine):
-    loop = asyncio.new_event_loop()
-    try:
-        return loop.run_until_complete(coroutine)
-    finally:
-        loop.close()
 
 
 def batcher(model, clock: FakeClock, deadline: float | None, **settings) -> Batcher:
