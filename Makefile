@@ -90,7 +90,7 @@ bench-serve: $(STAMP) $(BENCH_STAMP)
 ## bench-serve-ab: server CPU per request, this checkout against an older revision, in alternating pairs
 ## (docs/serving-container.md#performance): make bench-serve-ab BENCH_AB_ARGS="--base 7aaaa9b --pairs 5"
 BENCH_AB_ARGS ?=
-bench-serve-ab: $(STAMP) $(BENCH_STAMP)
+bench-serve-ab: $(STAMP)
 	command -v wrk >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq wrk)
 	cd model_containers/bench && ../../$(BIN)/python cpu_ab.py $(BENCH_AB_ARGS)
 

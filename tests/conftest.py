@@ -82,6 +82,14 @@ def shipped_plans(request, tmp_path_factory) -> dict[str, Plan]:
     )
 
 
+def write_tree(root: Path, files: dict[str, str]) -> Path:
+    """``files`` (path under ``root``: text) written under ``root``, folders made: a small project tree."""
+    for name, text in files.items():
+        (root / name).parent.mkdir(parents=True, exist_ok=True)
+        (root / name).write_text(text)
+    return root
+
+
 def copy_project(target: Path) -> Path:
     """Pulumi.yaml and stacks/ copied into ``target``: a project that tests may edit."""
     shutil.copy(ROOT / "Pulumi.yaml", target / "Pulumi.yaml")

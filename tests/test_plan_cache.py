@@ -10,7 +10,7 @@ from types import SimpleNamespace
 import pytest
 
 from infra.plan import Plan, plan_stack
-from tests.conftest import ROOT, SHIPPED_STACKS, plan_cache_dir
+from tests.conftest import ROOT, SHIPPED_STACKS, plan_cache_dir, write_tree
 from tests.plan_cache import inputs_digest, shared_plans
 
 
@@ -36,10 +36,7 @@ def _tree(root: Path) -> Path:
         "infra/notes.md": "\n",
         "stacks/templates/x/Pulumi.yaml": "\n",
     }
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
+    return write_tree(root, files)
 
 
 @pytest.mark.parametrize(

@@ -14,13 +14,14 @@ temporary folder; both run on this checkout's virtualenv. Bounded by count and t
 from __future__ import annotations
 
 import argparse
+import os
+import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
 from pathlib import Path
 
-import bench_serve
 from bench_serve import CONTAINERS, ROOT, measure_cpu
 
 BEFORE = "7aaaa9b"  # main before the performance work on the server (the capture merge)
@@ -44,7 +45,7 @@ def main() -> None:
     work = Path(tempfile.mkdtemp(prefix="bench-ab-"))
     base = checkout(args.base, work)
     subprocess.run([sys.executable, "-m", "modelfleet_serving.make_examples", str(work / "models")], check=True,
-                   env={"PYTHONPATH": str(CONTAINERS), "PATH": "/usr/bin:/bin"}, stdout=subprocess.DEVNULL)  # fmt: skip
+                   env={**os.environ, "PYTHONPATH": str(CONTAINERS)}, stdout=subprocess.DEVNULL)  # fmt: skip
     model = work / "models" / "sklearn"
     rows: list[tuple[float, float]] = []
     for pair in range(args.pairs):
@@ -57,7 +58,7 @@ def main() -> None:
     ratio = statistics.median(a / b for b, a in rows)
     print(f"medians: {args.base} {statistics.median(befores):.1f} us/req, this checkout "
           f"{statistics.median(afters):.1f} us/req; median pair ratio {ratio:.2f} ({1 - ratio:.0%} less)")  # fmt: skip
-    bench_serve.shutil.rmtree(work, ignore_errors=True)
+    shutil.rmtree(work, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -225,7 +225,8 @@ class ServingApp:
     ) -> asyncio.Future | None:
         """An invocation whose whole body has arrived, answered through ``respond`` with no task: at
         once when refused or cached (None), else from the batch's done callback (the batch's future,
-        returned so the server can wait for it, or cancel it, at shutdown). Never raises."""
+        returned so the server can wait for it, or cancel it, at shutdown). Raises only what ``respond``
+        raises, after the request is counted."""
         started = time.perf_counter()
         self.inflight += 1
         self._publish_soon()

@@ -171,6 +171,32 @@ def test_invoke_now_answers_once_through_respond_and_counts_it(app):
     assert app.tally.by_status.get(200, 0) == before.get(200, 0) + 1 and app.inflight == 0
 
 
+def test_a_write_that_fails_in_the_done_callback_still_counts_the_request(app):
+    """A connection that fails under the answer's write: the request is counted and no longer in flight."""
+    before = app.tally.by_status.get(200, 0)
+    loop = asyncio.new_event_loop()
+    app.batcher.loop = loop
+    failures: list[dict] = []
+    loop.set_exception_handler(lambda _, context: failures.append(context))
+
+    def respond(*reply):
+        raise RuntimeError("the transport is closed")
+
+    async def scenario():
+        headers = {b"content-type": b"application/json", b"content-length": str(len(ROW)).encode()}
+        assert app.invoke_now(headers, ROW, loop.time(), respond) is not None  # queued for the model
+        for _ in range(20):
+            await asyncio.sleep(0)
+
+    try:
+        loop.run_until_complete(scenario())
+    finally:
+        app.batcher.loop = None
+        loop.close()
+    assert app.inflight == 0 and app.tally.by_status.get(200, 0) == before + 1
+    assert [type(failure["exception"]) for failure in failures] == [RuntimeError]
+
+
 def test_invoke_now_refuses_at_once_without_the_model(app):
     ((code, _, body),) = invoke_now(app, b"<x/>", b"application/xml")
     assert code == 415 and "not supported" in orjson.loads(body)["error"]

@@ -16,7 +16,7 @@ from infra.plan.cache import ENV, PlanCache, default_folder, plan_key, same_prog
 from infra.plan.engine import plan_stack
 from infra.plan.model import Plan
 from infra.specs.dlc_cache import CACHE_DIR_ENV
-from tests.conftest import ROOT
+from tests.conftest import ROOT, write_tree
 
 
 def test_the_suite_never_uses_the_users_cache():
@@ -96,10 +96,7 @@ def _project(root: Path) -> Path:
         "infra/plan/fixtures/model_packages.json": "{}\n",
         "infra/ops/drift/job.py": "\n",
     }
-    for name, text in files.items():
-        (root / name).parent.mkdir(parents=True, exist_ok=True)
-        (root / name).write_text(text)
-    return root
+    return write_tree(root, files)
 
 
 def _key(root: Path, stack: str = "dev") -> str:
