@@ -143,15 +143,17 @@ def app(tmp_path_factory):
     return loaded_app(tmp_path_factory, "now-app", queue_deadline_ms=50)
 
 
-def invoke_now(app: ServingApp, body: bytes, content_type: bytes = b"application/json") -> list[tuple]:
-    """``invoke_now`` on a fresh loop; every reply its ``respond`` got, after the loop settles."""
-    replies: list[tuple] = []
+def invoke_now(app: ServingApp, body: bytes, content_type: bytes = b"application/json", respond=None) -> list:
+    """``invoke_now`` on a fresh loop; every reply its ``respond`` got (or, given ``respond``, what the
+    loop's exception handler caught), after the loop settles."""
+    seen: list = []
     loop = asyncio.new_event_loop()
+    loop.set_exception_handler(lambda _, context: seen.append(context["exception"]))
     app.batcher.loop = loop
 
     async def scenario():
         headers = {b"content-type": content_type, b"content-length": str(len(body)).encode()}
-        app.invoke_now(headers, body, loop.time(), lambda *reply: replies.append(reply))
+        app.invoke_now(headers, body, loop.time(), respond or (lambda *reply: seen.append(reply)))
         for _ in range(20):  # the batch's pass, the model, the done callback
             await asyncio.sleep(0)
 
@@ -160,7 +162,7 @@ def invoke_now(app: ServingApp, body: bytes, content_type: bytes = b"application
     finally:
         app.batcher.loop = None
         loop.close()
-    return replies
+    return seen
 
 
 def test_invoke_now_answers_once_through_respond_and_counts_it(app):
@@ -174,27 +176,13 @@ def test_invoke_now_answers_once_through_respond_and_counts_it(app):
 def test_a_write_that_fails_in_the_done_callback_still_counts_the_request(app):
     """A connection that fails under the answer's write: the request is counted and no longer in flight."""
     before = app.tally.by_status.get(200, 0)
-    loop = asyncio.new_event_loop()
-    app.batcher.loop = loop
-    failures: list[dict] = []
-    loop.set_exception_handler(lambda _, context: failures.append(context))
 
     def respond(*reply):
         raise RuntimeError("the transport is closed")
 
-    async def scenario():
-        headers = {b"content-type": b"application/json", b"content-length": str(len(ROW)).encode()}
-        assert app.invoke_now(headers, ROW, loop.time(), respond) is not None  # queued for the model
-        for _ in range(20):
-            await asyncio.sleep(0)
-
-    try:
-        loop.run_until_complete(scenario())
-    finally:
-        app.batcher.loop = None
-        loop.close()
+    failures = invoke_now(app, ROW, respond=respond)
+    assert [type(failure) for failure in failures] == [RuntimeError]  # raised in the batch's done callback
     assert app.inflight == 0 and app.tally.by_status.get(200, 0) == before + 1
-    assert [type(failure["exception"]) for failure in failures] == [RuntimeError]
 
 
 def test_invoke_now_refuses_at_once_without_the_model(app):
