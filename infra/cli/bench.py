@@ -25,13 +25,15 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-NEW_MODEL = (
-    "new-model --stack dev --name fraud-v2 --team risk --backend sagemaker --framework xgboost:1.7-1 "
-    "--artifact s3://acme-ml-artifacts-dev/fraud-v2/v1/model.tar.gz --instance-type ml.c5.xlarge "
-    "--p99-ms 100 --peak-rps 50 --dry-run"
-)  # the README's example
-PLAN_GOALS = {10: 1.5, 100: 5.0}  # seconds, by generated models
-PLAN_RATIO_GOAL = 4.0  # time(100 models) / time(10 models): linear growth plus a fixed start-up
+from infra.plan.goals import (
+    DIFF_GOAL,
+    HELP_GOAL,
+    NEW_MODEL,
+    NEW_MODEL_GOAL,
+    PLAN_GOALS,
+    PLAN_RATIO_GOAL,
+    VALIDATE_GOAL,
+)
 
 
 @dataclass(frozen=True)
@@ -67,12 +69,14 @@ def cases(stacks: dict[int, Path], diff_base: str) -> list[Case]:
         frozenset({0, 3}),  # generated teams may exceed the prod policy's quotas
     )
     return [
-        Case("modelfleet --help", ("--help",), 0.25),
-        Case("modelfleet validate --stack prod", ("validate", "--stack", "prod"), 0.6),
-        Case("modelfleet rollout --help", ("rollout", "--help"), 0.25),
+        Case("modelfleet --help", ("--help",), HELP_GOAL),
+        Case("modelfleet validate --stack prod", ("validate", "--stack", "prod"), VALIDATE_GOAL),
+        Case("modelfleet rollout --help", ("rollout", "--help"), HELP_GOAL),
         *(plan(n) for n in PLAN_GOALS),
-        Case(f"modelfleet diff --all --base {diff_base}", ("diff", "--all", "--base", diff_base), 5.0),
-        Case("modelfleet new-model --dry-run (the README's example)", tuple(NEW_MODEL.split()), 3.0),
+        Case(f"modelfleet diff --all --base {diff_base}", ("diff", "--all", "--base", diff_base), DIFF_GOAL),
+        Case(
+            "modelfleet new-model --dry-run (the README's example)", tuple(NEW_MODEL.split()), NEW_MODEL_GOAL
+        ),
     ]
 
 
