@@ -40,12 +40,15 @@ The rest make a plan cheaper without changing it (docs/performance.md has the fi
   serializing the mocks' answer without the event loop (``pulumi.runtime.rpc.serialize_properties``
   only for what is not plain data), so that the SDK's monitor calls can run on the loop's
   own thread (``new_event_loop``) instead of a worker thread each.
-- While the program runs (``run_program``), four SDK functions are swapped for cheaper
+- While the program runs (``run_program``), five SDK functions are swapped for cheaper
   equivalents and put back afterwards: ``pulumi.runtime.resource._get_stack_trace`` (a walk
   of the Python stack per resource, for source positions the mock monitor drops),
   ``pulumi.runtime.rpc.serialize_property`` (plain values answered at once),
-  ``pulumi._types.unwrap_type`` (remembered per type hint) and
-  ``pulumi.runtime.rpc.contains_unknowns`` (the same walk without a reference cycle per call).
+  ``pulumi._types.unwrap_type`` (remembered per type hint),
+  ``pulumi.runtime.rpc.contains_unknowns`` (the same walk without a reference cycle per call)
+  and ``pulumi.runtime.rpc.transfer_properties`` (each of a resource's Outputs made with
+  ``pulumi.output.Output._from_data`` over one future of its ``pulumi.output._OutputData``,
+  instead of four futures and a task that gathers them).
 
 Each name is looked up once, when this module is imported. A name that a release
 removed or renamed does not make the import fail, so commands that never plan keep
@@ -56,6 +59,7 @@ plan stops with ``PulumiInternalsChanged`` before the program starts.
 from __future__ import annotations
 
 import asyncio
+import functools
 import importlib
 import logging
 from collections.abc import Callable, Iterator, Mapping
@@ -117,6 +121,9 @@ INTERNALS: tuple[Internal, ...] = (
     Internal("pulumi.runtime.rpc", "serialize_property", "answered at once for plain values"),
     Internal("pulumi._types", "unwrap_type", "remembered per type hint during a plan"),
     Internal("pulumi.runtime.rpc", "contains_unknowns", "the same walk, without a reference cycle per call"),
+    Internal("pulumi.runtime.rpc", "transfer_properties", "a resource's Outputs, one future each, no task"),
+    Internal("pulumi.output", "Output._from_data", "an Output over one future of its whole state"),
+    Internal("pulumi.output", "_OutputData", "that state: value, known, secret and dependencies"),
 )
 
 # The gRPC message fields the recording monitor reads (pulumi.runtime.proto.resource_pb2).
@@ -222,6 +229,8 @@ _serialize_properties = _load("pulumi.runtime.rpc.serialize_properties")
 _get_stack_trace = _load("pulumi.runtime.resource._get_stack_trace")
 _sdk_serialize_property = _load("pulumi.runtime.rpc.serialize_property")
 _unwrap_type = _load("pulumi._types.unwrap_type")
+_output_from_data = _load("pulumi.output.Output._from_data")
+_OutputData = _load("pulumi.output._OutputData")
 _MockResourceArgs = importlib.import_module("pulumi.runtime").MockResourceArgs  # public testing API
 
 
@@ -525,6 +534,38 @@ def _memoized(function: Callable[[Any], Any]) -> Callable[[Any], Any]:
     return remembered
 
 
+def _transfer_properties(res: Any, props: Any, custom: bool) -> dict[str, Callable[..., None]]:
+    """The SDK's ``transfer_properties``: an Output per property of ``res``, and its resolver.
+
+    The SDK makes four futures per property (value, known, secret, dependencies) and an
+    Output whose task awaits them and gathers them into one ``_OutputData``. Here the
+    Output is made over that one future (``Output._from_data``, the SDK's own factory),
+    and the resolver sets it whole: one future instead of four and a task, for every
+    property of every resource (about fourteen per resource in a plan). The resolver takes
+    the same arguments, and the Output ends with the same state or the same exception.
+    """
+    resolvers: dict[str, Callable[..., None]] = {}
+    for name in props:
+        if name == "urn" or (name == "id" and custom):
+            continue  # the SDK resolves these elsewhere, as its own version skips them
+        data: asyncio.Future = asyncio.Future()
+        resolvers[name] = functools.partial(_resolve_output, res, data)
+        res.__dict__[name] = _output_from_data(data)
+    return resolvers
+
+
+def _resolve_output(
+    res: Any, data: asyncio.Future, value: Any, is_known: bool, is_secret: bool, deps: Any, failed: Any
+) -> None:
+    """Resolve one property's Output as the SDK's resolver does: its dependencies always include ``res``."""
+    if failed is not None:
+        data.set_exception(failed)
+        return
+    resources = set(deps) if deps else set()
+    resources.add(res)
+    data.set_result(_OutputData(resources=resources, value=value, is_known=is_known, is_secret=is_secret))
+
+
 @contextmanager
 def _lighter_registration() -> Iterator[None]:
     """The SDK's registration path with work the mock monitor cannot use left out.
@@ -535,12 +576,14 @@ def _lighter_registration() -> Iterator[None]:
     - ``unwrap_type``: a pure function of a type hint, asked again for every value of a
       property; remembered for the length of the program.
     - ``contains_unknowns``: the same walk without garbage (``_contains_unknowns``).
+    - ``transfer_properties``: one future per Output, no task (``_transfer_properties``).
     """
     patches = [
         (importlib.import_module("pulumi.runtime.resource"), "_get_stack_trace", _no_stack_trace),
         (importlib.import_module("pulumi.runtime.rpc"), "serialize_property", _serialize_property),
         (importlib.import_module("pulumi._types"), "unwrap_type", _memoized(_unwrap_type)),
         (importlib.import_module("pulumi.runtime.rpc"), "contains_unknowns", _contains_unknowns),
+        (importlib.import_module("pulumi.runtime.rpc"), "transfer_properties", _transfer_properties),
     ]
     saved = [(module, name, getattr(module, name)) for module, name, _ in patches]
     for module, name, replacement in patches:

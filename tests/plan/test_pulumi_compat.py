@@ -8,6 +8,8 @@ docs/plan-engine.md ("When the canary fails") says what to do.
 from __future__ import annotations
 
 import ast
+import asyncio
+import gc
 import importlib
 import inspect
 import re
@@ -146,6 +148,73 @@ def test_secrets_unknowns_options_and_stack_outputs_come_through():
     assert second.inputs == {"from_first": COMPUTED}
     assert (second.protect, second.retain_on_delete, second.depends_on) == (True, False, [first.urn])
     assert plan.outputs == {"hidden": SECRET, "later": COMPUTED}
+
+
+class _Holder:
+    """Stands in for a resource: ``transfer_properties`` sets its Outputs as attributes."""
+
+
+async def _settled(output: pulumi.Output) -> tuple:
+    try:
+        data = await output._data
+    except Exception as error:  # the failure is what is compared
+        return ("failed", type(error), str(error))
+    return (data.value, data.is_known, data.is_secret, data.resources)
+
+
+def _transferred(transfer, resolutions: dict) -> tuple[dict, list[bool]]:
+    """Each property's settled state after ``transfer``'s resolvers got ``resolutions``."""
+    props = {"urn": None, "id": None, **dict.fromkeys(resolutions)}
+
+    async def run() -> tuple[dict, list[bool]]:
+        holder = _Holder()
+        resolvers = transfer(holder, props, True)
+        assert set(resolvers) == set(resolutions)  # urn and id are the SDK's to resolve
+        for name, arguments in resolutions.items():
+            resolvers[name](*arguments)
+        states = {}
+        for name in resolutions:
+            state = await _settled(getattr(holder, name))
+            if state[0] != "failed":  # the resource itself, named alike on both sides
+                state = (*state[:3], frozenset("self" if r is holder else r for r in state[3]))
+            states[name] = state
+        tasks = [isinstance(getattr(holder, name)._data, asyncio.Task) for name in resolutions]
+        return states, tasks
+
+    loop = asyncio.new_event_loop()
+    try:
+        return loop.run_until_complete(run())
+    finally:
+        loop.close()
+        pulumi_compat.reset_runtime()
+        # The SDK's failed resolver leaves futures whose exception nobody reads. The
+        # exception's traceback keeps them alive; freed here, they log here, not during
+        # a later test (where a log inside ``ast.parse`` trips a CPython 3.11 check).
+        for *_, failed in resolutions.values():
+            if failed is not None:
+                failed.__traceback__ = None
+        gc.collect()
+
+
+def test_outputs_made_without_a_task_settle_as_the_sdks_do():
+    """The plan's ``transfer_properties`` against the SDK's own, one resolution of each kind."""
+    other = _Holder()
+    resolutions = {
+        "plain": ("v", True, False, {other}, None),
+        "unknown": (None, False, False, None, None),
+        "secret": ("s3cret", True, True, set(), None),
+        "holds_an_unknown": ({"a": pulumi.output.Unknown()}, True, False, None, None),
+        "failed": (None, False, False, None, ValueError("the engine refused it")),
+    }
+    sdk = importlib.import_module("pulumi.runtime.rpc").transfer_properties
+    ours, ours_tasks = _transferred(pulumi_compat._transfer_properties, resolutions)
+    theirs, theirs_tasks = _transferred(sdk, resolutions)
+    holds = ours.pop("holds_an_unknown"), theirs.pop("holds_an_unknown")
+    assert ours == theirs
+    assert [(type(v["a"]), known) for (v, known, *_rest) in holds] == [(pulumi.output.Unknown, False)] * 2
+    assert ours["plain"] == ("v", True, False, frozenset({"self", other}))
+    assert ours["failed"] == ("failed", ValueError, "the engine refused it")
+    assert not any(ours_tasks) and all(theirs_tasks), "the point of the swap: no task per Output"
 
 
 def test_a_missing_internal_is_named_and_no_plan_starts(monkeypatch):
