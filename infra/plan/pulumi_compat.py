@@ -543,6 +543,13 @@ def _transfer_properties(res: Any, props: Any, custom: bool) -> dict[str, Callab
     and the resolver sets it whole: one future instead of four and a task, for every
     property of every resource (about fourteen per resource in a plan). The resolver takes
     the same arguments, and the Output ends with the same state or the same exception.
+
+    What differs is timing: the Output settles when its resolver runs, as the SDK's own
+    ``urn`` and ``id`` Outputs do, not a loop pass later. Callbacks on it may therefore
+    run in another order relative to other callbacks. Nothing a plan records depends on
+    that order (resources, invokes and outputs are sorted) except warnings logged inside
+    an ``apply``, which this program does not do; and a program in which several
+    callbacks fail may report a different one as the first cause.
     """
     resolvers: dict[str, Callable[..., None]] = {}
     for name in props:

@@ -14,6 +14,7 @@ import importlib
 import inspect
 import re
 from pathlib import Path
+from typing import Any
 
 import pulumi
 import pytest
@@ -154,67 +155,150 @@ class _Holder:
     """Stands in for a resource: ``transfer_properties`` sets its Outputs as attributes."""
 
 
-async def _settled(output: pulumi.Output) -> tuple:
+SDK_TRANSFER = importlib.import_module(
+    "pulumi.runtime.rpc"
+).transfer_properties  # read before any plan swaps it
+
+
+async def _settled(output: pulumi.Output, holder: _Holder) -> tuple:
+    """An Output's state once settled, the resource itself named "self" so both sides compare."""
     try:
         data = await output._data
     except Exception as error:  # the failure is what is compared
         return ("failed", type(error), str(error))
-    return (data.value, data.is_known, data.is_secret, data.resources)
+    return (
+        data.value,
+        data.is_known,
+        data.is_secret,
+        frozenset("self" if r is holder else r for r in data.resources),
+    )
 
 
-def _transferred(transfer, resolutions: dict) -> tuple[dict, list[bool]]:
-    """Each property's settled state after ``transfer``'s resolvers got ``resolutions``."""
-    props = {"urn": None, "id": None, **dict.fromkeys(resolutions)}
+def _on_a_loop(work, exceptions: list[BaseException]) -> Any:
+    """``work()`` run to its end on a new loop, the runtime reset afterwards.
 
-    async def run() -> tuple[dict, list[bool]]:
-        holder = _Holder()
-        resolvers = transfer(holder, props, True)
-        assert set(resolvers) == set(resolutions)  # urn and id are the SDK's to resolve
-        for name, arguments in resolutions.items():
-            resolvers[name](*arguments)
-        states = {}
-        for name in resolutions:
-            state = await _settled(getattr(holder, name))
-            if state[0] != "failed":  # the resource itself, named alike on both sides
-                state = (*state[:3], frozenset("self" if r is holder else r for r in state[3]))
-            states[name] = state
-        tasks = [isinstance(getattr(holder, name)._data, asyncio.Task) for name in resolutions]
-        return states, tasks
-
+    The SDK's failed resolver leaves futures whose exception nobody reads, kept alive by
+    that exception's traceback; freed here, they log here and not during a later test
+    (where a log inside ``ast.parse`` trips a CPython 3.11 check).
+    """
     loop = asyncio.new_event_loop()
     try:
-        return loop.run_until_complete(run())
+        return loop.run_until_complete(work())
     finally:
         loop.close()
         pulumi_compat.reset_runtime()
-        # The SDK's failed resolver leaves futures whose exception nobody reads. The
-        # exception's traceback keeps them alive; freed here, they log here, not during
-        # a later test (where a log inside ``ast.parse`` trips a CPython 3.11 check).
-        for *_, failed in resolutions.values():
-            if failed is not None:
-                failed.__traceback__ = None
+        for error in exceptions:
+            error.__traceback__ = None
         gc.collect()
 
 
-def test_outputs_made_without_a_task_settle_as_the_sdks_do():
+def _transferred(transfer, resolutions: dict, *, custom: bool) -> dict:
+    """Each property's settled state after ``transfer``'s resolvers got ``resolutions``.
+
+    Besides the state: whether the Output was tracked for the end of the program
+    (``SETTINGS.outputs``) before and after it settled, and whether it was made with a task.
+    """
+    props = {"urn": None, **dict.fromkeys(resolutions)}
+    tracked = pulumi_compat._SETTINGS.outputs
+
+    async def run() -> dict:
+        holder = _Holder()
+        resolvers = transfer(holder, props, custom)
+        assert set(resolvers) == set(resolutions)  # urn, and a custom resource's id, are the SDK's
+        before = {name: getattr(holder, name)._data in tracked for name in resolutions}
+        for name, arguments in resolutions.items():
+            resolvers[name](*arguments)
+        for _ in range(3):  # the SDK's tasks finish, and every done callback runs
+            await asyncio.sleep(0)
+        states = {}
+        for name in resolutions:
+            output = getattr(holder, name)
+            state = await _settled(output, holder)
+            states[name] = (
+                state,
+                before[name],
+                output._data in tracked,
+                isinstance(output._data, asyncio.Task),
+            )
+        return states
+
+    return _on_a_loop(run, [a[4] for a in resolutions.values() if a[4] is not None])
+
+
+@pytest.mark.parametrize("custom", [True, False])
+def test_outputs_made_without_a_task_settle_as_the_sdks_do(custom: bool):
     """The plan's ``transfer_properties`` against the SDK's own, one resolution of each kind."""
     other = _Holder()
     resolutions = {
         "plain": ("v", True, False, {other}, None),
+        "listed_deps": (3, True, False, [other, other], None),
         "unknown": (None, False, False, None, None),
         "secret": ("s3cret", True, True, set(), None),
         "holds_an_unknown": ({"a": pulumi.output.Unknown()}, True, False, None, None),
         "failed": (None, False, False, None, ValueError("the engine refused it")),
     }
-    sdk = importlib.import_module("pulumi.runtime.rpc").transfer_properties
-    ours, ours_tasks = _transferred(pulumi_compat._transfer_properties, resolutions)
-    theirs, theirs_tasks = _transferred(sdk, resolutions)
+    if not custom:  # a component's id is an ordinary property
+        resolutions["id"] = ("component-id", True, False, None, None)
+    ours = _transferred(pulumi_compat._transfer_properties, resolutions, custom=custom)
+    theirs = _transferred(SDK_TRANSFER, resolutions, custom=custom)
     holds = ours.pop("holds_an_unknown"), theirs.pop("holds_an_unknown")
-    assert ours == theirs
-    assert [(type(v["a"]), known) for (v, known, *_rest) in holds] == [(pulumi.output.Unknown, False)] * 2
-    assert ours["plain"] == ("v", True, False, frozenset({"self", other}))
-    assert ours["failed"] == ("failed", ValueError, "the engine refused it")
-    assert not any(ours_tasks) and all(theirs_tasks), "the point of the swap: no task per Output"
+    assert [(type(s[0][0]["a"]), s[0][1]) for s in holds] == [(pulumi.output.Unknown, False)] * 2
+    assert {k: v[:3] for k, v in ours.items()} == {k: v[:3] for k, v in theirs.items()}
+    assert ours["plain"][:3] == (("v", True, False, frozenset({"self", other})), True, False)
+    # A failed Output stays tracked, so that the end of the program raises its error.
+    assert ours["failed"][:3] == (("failed", ValueError, "the engine refused it"), True, True)
+    assert not any(v[3] for v in ours.values()) and all(v[3] for v in theirs.values()), "no task per Output"
+
+
+@pytest.mark.parametrize("first_fails", [False, True])
+def test_a_second_resolution_is_refused_as_by_the_sdk(first_fails: bool):
+    error = ValueError("failed")
+    first, again = [("v", True, False, None, None), (None, False, False, None, error)][
+        :: -1 if first_fails else 1
+    ]
+
+    def second_call(transfer) -> str:
+        async def run() -> str:
+            holder = _Holder()
+            resolve = transfer(holder, {"size": None}, True)["size"]
+            resolve(*first)
+            try:
+                resolve(*again)
+            except asyncio.InvalidStateError as refused:
+                return type(refused).__name__ + ": " + repr((await _settled(holder.size, holder))[0])
+            return "accepted twice"
+
+        return _on_a_loop(run, [error])
+
+    assert second_call(pulumi_compat._transfer_properties) == second_call(SDK_TRANSFER)
+    assert second_call(pulumi_compat._transfer_properties).startswith("InvalidStateError")
+
+
+def test_a_plan_makes_resource_outputs_without_tasks():
+    """The swap is in place while a program runs, and only then."""
+    made = []
+    record(lambda: made.append(pulumi.CustomResource("test:index:Thing", "thing", {"size": 3})))
+    assert not isinstance(made[0].size._data, asyncio.Task)
+    assert importlib.import_module("pulumi.runtime.rpc").transfer_properties is SDK_TRANSFER
+
+
+def test_the_program_logs_warnings_only_from_its_entry_point():
+    """Warnings are the one thing a plan records in the order callbacks run (see
+    ``_transfer_properties``): the program logs them from ``infra/__main__.py`` before it
+    declares anything, never from a component, where they could come from an ``apply``."""
+    program = [
+        ROOT / "infra/components",
+        ROOT / "infra/specs",
+        ROOT / "infra/settings",
+        ROOT / "infra/contracts",
+    ]
+    logging_modules = sorted(
+        str(path.relative_to(ROOT))
+        for folder in program
+        for path in folder.rglob("*.py")
+        if re.search(r"\bpulumi\.log\b|from pulumi import .*\blog\b", path.read_text())
+    )
+    assert logging_modules == []
 
 
 def test_a_missing_internal_is_named_and_no_plan_starts(monkeypatch):
