@@ -35,6 +35,7 @@ import os
 import resource
 import shutil
 import subprocess
+import sys
 import tempfile
 import time
 from collections.abc import Callable, Iterator
@@ -188,13 +189,37 @@ class _Rows:
         unit: str = " s",
         per_resource: str = "",
     ) -> None:
+        shown = (lambda v: f"x{v:.1f}") if unit == "x" else (lambda v: f"{v:.2f}")
         if goal is None:
-            self.table.add_row(name, resources, f"{wall:.2f}", f"{cpu:.2f}", per_resource, "", "")
+            self.table.add_row(name, resources, shown(wall), shown(cpu), per_resource, "", "")
             return
         met = "[green]met[/]" if wall <= goal else "[red]missed[/]"
-        shown = (lambda v: f"x{v:.1f}") if unit == "x" else (lambda v: f"{v:.2f}")
         goal_text = f"<= {goal:g}" if unit == "x" else f"< {goal:g} s"
         self.table.add_row(name, resources, shown(wall), shown(cpu), per_resource, goal_text, met)
+
+    def add_plan(self, models: int, resources: int, timing: Timing) -> None:
+        """A plan's row: its resources, times and wall time per resource, beside its goal if it has one."""
+        self.add(
+            f"plan, prod + {models} models",
+            str(resources),
+            timing.wall_s,
+            timing.cpu_s,
+            PLAN_GOALS.get(models),
+            per_resource=f"{timing.wall_s * 1000 / resources:.2f}",
+        )
+
+    def add_ratio(self, plans: dict[int, tuple[Timing, int]]) -> None:
+        """The largest plan over the smallest: resources, times, time per resource (1 or under: linear)."""
+        (small, (t_small, r_small)), (large, (t_large, r_large)) = min(plans.items()), max(plans.items())
+        self.add(
+            f"ratio, {large} / {small} models",
+            f"x{r_large / r_small:.1f}",
+            t_large.wall_s / t_small.wall_s,
+            t_large.cpu_s / t_small.cpu_s,
+            PLAN_RATIO_GOAL if (small, large) == (min(PLAN_GOALS), max(PLAN_GOALS)) else None,
+            unit="x",
+            per_resource=f"x{(t_large.wall_s / r_large) / (t_small.wall_s / r_small):.2f}",
+        )
 
 
 def main(argv: list[str] | None = None) -> None:
@@ -228,33 +253,16 @@ def main(argv: list[str] | None = None) -> None:
                 lambda p=path, m=made: m.append(plan_stack("prod", root=root, stack_file=p, cache=None))
             )
             plans[count] = (timing, len(made[0].resources))
-            rows.add(
-                f"plan, prod + {count} models",
-                str(plans[count][1]),
-                timing.wall_s,
-                timing.cpu_s,
-                PLAN_GOALS.get(count),
-                per_resource=f"{timing.wall_s * 1000 / plans[count][1]:.2f}",
-            )
+            rows.add_plan(count, plans[count][1], timing)
         if len(plans) > 1:
-            (small, (t_small, r_small)), (large, (t_large, r_large)) = min(plans.items()), max(plans.items())
-            rows.add(
-                f"ratio, {large} / {small} models",
-                f"x{r_large / r_small:.1f}",
-                t_large.wall_s / t_small.wall_s,
-                t_large.cpu_s / t_small.cpu_s,
-                PLAN_RATIO_GOAL,
-                unit="x",
-                # The large plan's time per resource over the small one's: 1 or under is linear.
-                per_resource=f"x{(t_large.wall_s / r_large) / (t_small.wall_s / r_small):.2f}",
-            )
+            rows.add_ratio(plans)
         with _in(pr):
             diff = timed(lambda: _command(modelfleet, diff_all))
         rows.add("diff --all, a model added to each stack", "", diff.wall_s, diff.cpu_s, DIFF_GOAL)
         with _in(root):
             new_model = timed(lambda: _command(modelfleet, NEW_MODEL_ARGV))
         rows.add("new-model --dry-run (dev)", "", new_model.wall_s, new_model.cpu_s, NEW_MODEL_GOAL)
-    console = Console()
+    console = Console(width=None if sys.stdout.isatty() else 110)  # a log keeps each row on one line
     console.print(rows.table)
     load = " ".join(f"{x:.1f}" for x in os.getloadavg())
     console.print(
