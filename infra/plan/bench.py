@@ -16,12 +16,14 @@ Rows (docs/performance.md, "The offline plan", says what each goal is for):
 - ``new-model --dry-run``: the README's ``new-model`` example (validate, quotas, the
   current and the edited dev stack planned, pack and cost on both, the diff).
 
-Everything is timed after a warm-up that plans each kind of input once, so imports
-are not counted (the command-line benchmark times the commands as new processes). The plan
-cache is off for the whole run (``MODELFLEET_PLAN_CACHE=off``), so these are the
-times of planning, not of reading plans back. Each row prints its wall time, the CPU
-time of this process and its plan workers, a plan's wall time per resource
-(``ms / res``) and its goal (``infra/plan/goals.py``); the run never fails on a
+Each plan row is the median of ``--runs`` runs (3), every run planning each size once,
+smallest first; the ratio row is the median of the runs' own ratios. Everything is
+timed after a warm-up that plans each kind of input once, so imports are not counted
+(the command-line benchmark times the commands as new processes). The plan cache is
+off for the whole run (``MODELFLEET_PLAN_CACHE=off``), so these are the times of
+planning, not of reading plans back. Each row prints its wall time, the CPU time of
+this process and its plan workers, a plan's wall time per resource (``ms / res``) and
+its goal (``infra/plan/goals.py``); the run never fails on a
 missed goal (benchmarks are not tests), it says so.
 """
 
@@ -34,6 +36,7 @@ import io
 import os
 import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -197,34 +200,44 @@ class _Rows:
         goal_text = f"<= {goal:g}" if unit == "x" else f"< {goal:g} s"
         self.table.add_row(name, resources, shown(wall), shown(cpu), per_resource, goal_text, met)
 
-    def add_plan(self, models: int, resources: int, timing: Timing) -> None:
-        """A plan's row: its resources, times and wall time per resource, beside its goal if it has one."""
+    def add_plan(self, models: int, resources: int, runs: list[Timing]) -> None:
+        """A plan's row, medians of its runs: resources, times, wall time per resource, and its goal."""
+        wall, cpu = statistics.median(t.wall_s for t in runs), statistics.median(t.cpu_s for t in runs)
         self.add(
             f"plan, prod + {models} models",
             str(resources),
-            timing.wall_s,
-            timing.cpu_s,
+            wall,
+            cpu,
             PLAN_GOALS.get(models),
-            per_resource=f"{timing.wall_s * 1000 / resources:.2f}",
+            per_resource=f"{wall * 1000 / resources:.2f}",
         )
 
-    def add_ratio(self, plans: dict[int, tuple[Timing, int]]) -> None:
-        """The largest plan over the smallest: resources, times, time per resource (1 or under: linear)."""
+    def add_ratio(self, plans: dict[int, tuple[list[Timing], int]]) -> None:
+        """The largest plan over the smallest: resources, times, time per resource (1 or under: linear).
+
+        The two are planned one after the other in each run, and each figure is the median of
+        the runs' own ratios, so that the VM's changes of speed between runs cancel out.
+        """
         (small, (t_small, r_small)), (large, (t_large, r_large)) = min(plans.items()), max(plans.items())
+        pairs = list(zip(t_small, t_large, strict=True))
+        wall = statistics.median(b.wall_s / a.wall_s for a, b in pairs)
         self.add(
             f"ratio, {large} / {small} models",
             f"x{r_large / r_small:.1f}",
-            t_large.wall_s / t_small.wall_s,
-            t_large.cpu_s / t_small.cpu_s,
+            wall,
+            statistics.median(b.cpu_s / a.cpu_s for a, b in pairs),
             PLAN_RATIO_GOAL if (small, large) == (min(PLAN_GOALS), max(PLAN_GOALS)) else None,
             unit="x",
-            per_resource=f"x{(t_large.wall_s / r_large) / (t_small.wall_s / r_small):.2f}",
+            per_resource=f"x{wall * r_small / r_large:.2f}",
         )
 
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, nargs="+", default=sorted(PLAN_GOALS))
+    parser.add_argument(
+        "--runs", type=int, default=3, help="plans of each size; rows show medians (default 3)"
+    )
     args = parser.parse_args(argv)
     os.environ[CACHE_ENV] = "off"  # here, in plan workers and in every subprocess
     from infra.cli.commands import main as modelfleet  # noqa: PLC0415 - the whole CLI, for its two rows
@@ -245,17 +258,25 @@ def main(argv: list[str] | None = None) -> None:
         with _in(root):
             _command(modelfleet, NEW_MODEL_ARGV)
 
-        plans = {}
-        for count in args.models:
-            path = stack_with(count, template, work)
-            made = []
-            timing = timed(
-                lambda p=path, m=made: m.append(plan_stack("prod", root=root, stack_file=p, cache=None))
-            )
-            plans[count] = (timing, len(made[0].resources))
-            rows.add_plan(count, plans[count][1], timing)
-        if len(plans) > 1:
-            rows.add_ratio(plans)
+        sizes = sorted(set(args.models))
+        paths = {count: stack_with(count, template, work) for count in sizes}
+        runs: dict[int, list[Timing]] = {count: [] for count in sizes}
+        resources: dict[int, int] = {}
+        for _ in range(args.runs):  # each run plans every size once, smallest first
+            for count, path in paths.items():
+                made: list = []
+                runs[count].append(
+                    timed(
+                        lambda p=path, m=made: m.append(
+                            plan_stack("prod", root=root, stack_file=p, cache=None)
+                        )
+                    )
+                )
+                resources[count] = len(made[0].resources)
+        for count in sizes:
+            rows.add_plan(count, resources[count], runs[count])
+        if len(sizes) > 1:
+            rows.add_ratio({count: (runs[count], resources[count]) for count in sizes})
         with _in(pr):
             diff = timed(lambda: _command(modelfleet, diff_all))
         rows.add("diff --all, a model added to each stack", "", diff.wall_s, diff.cpu_s, DIFF_GOAL)
