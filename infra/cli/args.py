@@ -20,6 +20,17 @@ from typing import Any
 Check = Callable[[argparse.Namespace], str | None]  # what is wrong with the parsed flags, if anything
 
 
+def positive_int(text: str) -> int:
+    """An argument type for a count: a whole number, 1 or more, else argparse's one-line error."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"a whole number, not {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError("at least 1")
+    return value
+
+
 class CommandParser(argparse.ArgumentParser):
     def __init__(self, *args: Any, read_only: bool = False, **kwargs: Any):
         kwargs.setdefault("allow_abbrev", False)

@@ -27,6 +27,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
+from infra.cli.args import positive_int
 from infra.plan.goals import (
     DIFF_GOAL,
     HELP_GOAL,
@@ -147,7 +148,7 @@ def measure(case: Case, runs: int, cwd: Path, env: dict[str, str]) -> Timing:
 
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--runs", type=int, default=5, help="measured runs per command (default 5)")
+    parser.add_argument("--runs", type=positive_int, default=5, help="measured runs per command (default 5)")
     parser.add_argument("--only", help="only the commands whose label contains this text")
     parser.add_argument("--diff-base", default="HEAD", help="the git revision diff compares with")
     args = parser.parse_args(argv)

@@ -11,6 +11,7 @@ import json
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from infra.cli.args import positive_int
 from infra.cli.failures import EXIT_STOPPED, fail
 
 if TYPE_CHECKING:
@@ -32,16 +33,12 @@ def add_history_parser(commands: Any) -> None:
     history.add_argument("--model", help="this model's records only (a removed model's too)")
     history.add_argument("--stack-file", type=Path, help="this file, not stacks/Pulumi.<stack>.yaml")
     history.add_argument(
-        "--last", type=_positive, default=DEFAULT_LAST, help=f"the newest N records (default {DEFAULT_LAST})"
+        "--last",
+        type=positive_int,
+        default=DEFAULT_LAST,
+        help=f"the newest N records (default {DEFAULT_LAST})",
     )
     history.add_argument("--json", action="store_true", help="the records as a JSON list, oldest first")
-
-
-def _positive(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"must be 1 or more (got {value})")
-    return value
 
 
 def history(args: argparse.Namespace, out: Console, err: Console, log: HistoryLog | None = None) -> int:

@@ -49,6 +49,7 @@ from rich.console import Console
 from rich.table import Table
 from ruamel.yaml import YAML
 
+from infra.cli.args import positive_int
 from infra.plan.cache import ENV as CACHE_ENV
 from infra.plan.engine import plan_stack
 from infra.plan.goals import DIFF_GOAL, NEW_MODEL, NEW_MODEL_GOAL, PLAN_GOALS, PLAN_RATIO_GOAL
@@ -236,7 +237,7 @@ def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--models", type=int, nargs="+", default=sorted(PLAN_GOALS))
     parser.add_argument(
-        "--runs", type=int, default=3, help="plans of each size; rows show medians (default 3)"
+        "--runs", type=positive_int, default=3, help="plans of each size; rows show medians (default 3)"
     )
     args = parser.parse_args(argv)
     os.environ[CACHE_ENV] = "off"  # here, in plan workers and in every subprocess

@@ -414,3 +414,14 @@ def test_a_command_lines_parser_lists_every_command_as_the_full_parser_does():
 )
 def test_the_command_a_line_names_is_its_first_word_that_is_not_a_flag(argv, command):
     assert command_in(argv) == command
+
+
+@pytest.mark.parametrize(
+    ("argv", "error"),
+    [
+        (["history", "--stack", "dev", "--last", "0"], "argument --last: at least 1"),
+        (["history", "--stack", "dev", "--last", "two"], "argument --last: a whole number, not 'two'"),
+    ],
+)
+def test_a_count_is_a_whole_number_of_at_least_one(argv, error, capsys):
+    assert error in refused(argv, capsys)

@@ -18,7 +18,7 @@ from rich.table import Table
 from rich.text import Text
 
 from infra import PROJECT
-from infra.cli.args import dry_run_option
+from infra.cli.args import dry_run_option, positive_int
 from infra.ops.cli import Handler, guarded
 from infra.ops.errors import InvalidInput
 from infra.ops.target import catalog_model, load_project
@@ -26,16 +26,6 @@ from infra.specs import naming
 
 DEFAULT_LAST = 5
 STACK_TAGS = ("environment", "project")  # infra.specs.tags: the tags that tell whose bucket it is
-
-
-def _positive(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a whole number, not {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError("at least 1")
-    return value
 
 
 def _feature_list(text: str) -> list[str]:
@@ -62,7 +52,7 @@ def add_parsers(commands: Any) -> None:
     drift.add_argument("--model", help="model name in the stack's catalog")
     drift.add_argument("--stack-file", type=Path, help="this file, not stacks/Pulumi.<stack>.yaml")
     drift.add_argument("--bucket", help="the capture bucket (default: found by the stack's name and tags)")
-    drift.add_argument("--last", type=_positive, help=f"show the last N runs (default {DEFAULT_LAST})")
+    drift.add_argument("--last", type=positive_int, help=f"show the last N runs (default {DEFAULT_LAST})")
     drift.checks.append(_drift_flags)
     below = drift.add_subparsers(dest="drift_command", required=False)
     baseline = below.add_parser(
