@@ -24,6 +24,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import math
 import os
@@ -37,12 +38,14 @@ import sys
 import tempfile
 import threading
 import time
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import numpy as np
 
+from infra.cli.args import positive_int
 from infra.contracts.serving import queue_deadline_ms
 
 HERE = Path(__file__).resolve().parent
@@ -329,19 +332,37 @@ async def open_loop(target: Target, rate: float, seconds: float, connections: in
             "p99": float(np.percentile(values, 99))}  # fmt: skip
 
 
-def measure(target: Target, seconds: int, connections: int) -> dict:
-    wait_ready(target)
+def saturate(
+    target: Target, seconds: int, connections: int, during: contextlib.AbstractContextManager | None = None
+) -> dict:
+    """``wrk`` for ``seconds`` after a 2 s warm-up, with the server's CPU per request counted, and
+    ``during`` (a prober, say) held open around the measured run only."""
     wrk(target, 2, connections)  # warm-up
-    pings: list[float] = []
-    stop = threading.Event()
-    prober = threading.Thread(target=probe_ping, args=(target, stop, pings))
     cpu_before = process_cpu_seconds(target.process.pid)
-    prober.start()
-    result = wrk(target, seconds, connections)
-    stop.set()
-    prober.join()
+    with during or contextlib.nullcontext():
+        result = wrk(target, seconds, connections)
     cpu = process_cpu_seconds(target.process.pid) - cpu_before
     result["cpu_us_per_request"] = cpu / max(1, result["requests"]) * 1e6
+    return result
+
+
+@contextlib.contextmanager
+def pinging(target: Target, pings: list[float]) -> Iterator[None]:
+    """``/ping`` probed from a thread for as long as the block runs, its latencies in ``pings``."""
+    stop = threading.Event()
+    prober = threading.Thread(target=probe_ping, args=(target, stop, pings))
+    prober.start()
+    try:
+        yield
+    finally:
+        stop.set()
+        prober.join()
+
+
+def measure(target: Target, seconds: int, connections: int) -> dict:
+    wait_ready(target)
+    pings: list[float] = []
+    result = saturate(target, seconds, connections, pinging(target, pings))
     result["ping_p99"] = float(np.percentile(pings, 99)) if pings else float("nan")
     os.sched_setaffinity(0, {int(LOAD_CORE)})
     result["half_load"] = asyncio.run(open_loop(target, max(1.0, result["rps"] / 2), 4))
@@ -353,10 +374,7 @@ def measure_cpu(containers: Path, model_dir: Path, seconds: int, connections: in
     target = start_ours(model_dir, 1, containers)
     try:
         wait_ready(target)
-        wrk(target, 2, connections)  # warm-up
-        cpu_before = process_cpu_seconds(target.process.pid)
-        result = wrk(target, seconds, connections)
-        return (process_cpu_seconds(target.process.pid) - cpu_before) / max(1, result["requests"]) * 1e6
+        return saturate(target, seconds, connections)["cpu_us_per_request"]
     finally:
         target.stop()
 
@@ -411,8 +429,8 @@ def comparison(rows: dict) -> None:
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--seconds", type=int, default=8, help="saturation run per server")
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--seconds", type=positive_int, default=8, help="saturation run per server")
+    parser.add_argument("--connections", type=positive_int, default=32)
     parser.add_argument("--slo-ms", type=int, default=100,
                         help="p99 SLO of the served model: our queue deadline is the platform's share of it")  # fmt: skip
     parser.add_argument("--servers", nargs="+", choices=SERVERS, default=list(SERVERS),

@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import statistics
 import subprocess
 import sys
@@ -23,6 +22,8 @@ import tempfile
 from pathlib import Path
 
 from bench_serve import CONTAINERS, ROOT, measure_cpu
+
+from infra.cli.args import positive_int
 
 BEFORE = "7aaaa9b"  # main before the performance work on the server (the capture merge)
 
@@ -39,26 +40,27 @@ def checkout(revision: str, into: Path) -> Path:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", default=BEFORE, help="the revision to compare with (default: %(default)s)")
-    parser.add_argument("--pairs", type=int, default=5)
-    parser.add_argument("--seconds", type=int, default=6)
+    parser.add_argument("--pairs", type=positive_int, default=5)
+    parser.add_argument("--seconds", type=positive_int, default=6)
     args = parser.parse_args()
-    work = Path(tempfile.mkdtemp(prefix="bench-ab-"))
-    base = checkout(args.base, work)
-    subprocess.run([sys.executable, "-m", "modelfleet_serving.make_examples", str(work / "models")], check=True,
-                   env={**os.environ, "PYTHONPATH": str(CONTAINERS)}, stdout=subprocess.DEVNULL)  # fmt: skip
-    model = work / "models" / "sklearn"
-    rows: list[tuple[float, float]] = []
-    for pair in range(args.pairs):
-        before = measure_cpu(base, model, args.seconds)
-        after = measure_cpu(CONTAINERS, model, args.seconds)
-        rows.append((before, after))
-        print(f"pair {pair + 1}: {args.base} {before:.1f} us/req, this checkout {after:.1f} us/req, "
-              f"ratio {after / before:.2f}", flush=True)  # fmt: skip
+    with tempfile.TemporaryDirectory(prefix="bench-ab-") as folder:
+        work = Path(folder)
+        base = checkout(args.base, work)
+        subprocess.run([sys.executable, "-m", "modelfleet_serving.make_examples", str(work / "models")],
+                       check=True, env={**os.environ, "PYTHONPATH": str(CONTAINERS)},
+                       stdout=subprocess.DEVNULL)  # fmt: skip
+        model = work / "models" / "sklearn"
+        rows: list[tuple[float, float]] = []
+        for pair in range(args.pairs):
+            before = measure_cpu(base, model, args.seconds)
+            after = measure_cpu(CONTAINERS, model, args.seconds)
+            rows.append((before, after))
+            print(f"pair {pair + 1}: {args.base} {before:.1f} us/req, this checkout {after:.1f} us/req, "
+                  f"ratio {after / before:.2f}", flush=True)  # fmt: skip
     befores, afters = [b for b, _ in rows], [a for _, a in rows]
     ratio = statistics.median(a / b for b, a in rows)
     print(f"medians: {args.base} {statistics.median(befores):.1f} us/req, this checkout "
-          f"{statistics.median(afters):.1f} us/req; median pair ratio {ratio:.2f} ({1 - ratio:.0%} less)")  # fmt: skip
-    shutil.rmtree(work, ignore_errors=True)
+          f"{statistics.median(afters):.1f} us/req; median pair ratio {ratio:.2f} ({abs(1 - ratio):.0%} {'less' if ratio <= 1 else 'more'})")  # fmt: skip
 
 
 if __name__ == "__main__":
